@@ -1,0 +1,12 @@
+//! forgectl: provisions the MSK cluster, reconciles topics and rolls out the
+//! producer and consumer services of the mobile-data sync pipeline, sized by
+//! DAU-tier profiles.
+
+pub mod cli;
+pub mod commands;
+pub mod console;
+pub mod error;
+pub mod exit;
+pub mod ops;
+pub mod profile;
+pub mod views;

@@ -1,0 +1,21 @@
+//! DAU-tier profiles: the scaling ladder, Kafka layout and topics of a tier,
+//! read from layered YAML files and checked against the runbooks' rules.
+
+mod error;
+mod load;
+mod locate;
+mod merge;
+mod model;
+mod resolve;
+mod schema;
+mod source;
+mod validate;
+
+pub use error::{Issue, ProfileError};
+pub use load::{load_all, load_file, load_tier, ResolveOptions};
+pub use model::{
+    ClientBroker, EncryptionInTransit, EnhancedMonitoring, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec,
+    TopicSpec, PROFILE_JSON_SCHEMA_VERSION,
+};
+pub use source::{ProfileFile, ProfileSource, DEFAULT_PROFILES_DIR};
+pub use validate::{topic_name_problem, MSK_BROKER_TYPES};

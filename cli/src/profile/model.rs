@@ -1,0 +1,168 @@
+//! The resolved profile of one tier: every layer merged, every rule checked.
+//! Its serde form is the stable JSON that `profiles show/list --output json`
+//! print and CI pipelines consume (documented in docs/profiles-json.md), so
+//! field names here change only with a new schema version.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever the JSON form changes incompatibly.
+pub const PROFILE_JSON_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
+    pub schema_version: u32,
+    pub tier: String,
+    pub dau: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Whether the India switch was applied when this profile was resolved.
+    pub india: bool,
+    pub kafka: KafkaSpec,
+    pub topics: Vec<TopicSpec>,
+    pub roles: Vec<RoleSpec>,
+    /// Topics the India switch removes; kept so tools can report them as
+    /// unmanaged rather than unknown.
+    pub india_excluded_topics: Vec<String>,
+    /// The file this tier was loaded from (a `builtin:` path when embedded).
+    pub source: String,
+}
+
+impl Profile {
+    pub fn topic(&self, name: &str) -> Option<&TopicSpec> {
+        self.topics.iter().find(|topic| topic.name == name)
+    }
+
+    pub fn role(&self, name: RoleName) -> Option<&RoleSpec> {
+        self.roles.iter().find(|role| role.name == name)
+    }
+
+    /// The consumer group that reads `topic`, if any.
+    pub fn consumer_of(&self, topic: &str) -> Option<&RoleSpec> {
+        self.roles.iter().find(|role| role.topics.iter().any(|t| t == topic))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KafkaSpec {
+    pub version: String,
+    pub brokers: u32,
+    pub zones: u32,
+    pub broker_type: String,
+    pub ebs_volume_gib: u32,
+    pub encryption_in_transit: EncryptionInTransit,
+    pub enhanced_monitoring: EnhancedMonitoring,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EncryptionInTransit {
+    pub client_broker: ClientBroker,
+    pub in_cluster: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopicSpec {
+    pub name: String,
+    pub partitions: u32,
+    pub replication_factor: u16,
+    /// Only the keys the profile declares; broker defaults are not listed.
+    pub configs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoleSpec {
+    pub name: RoleName,
+    pub min: u32,
+    pub max: u32,
+    /// The Kafka consumer group; `None` for the producer.
+    pub group: Option<String>,
+    pub topics: Vec<String>,
+    pub instance_types: InstanceTypes,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceTypes {
+    pub dev: String,
+    pub production: String,
+}
+
+/// The roles the runbooks' production split knows. A closed set: deploy
+/// creates one Auto Scaling group per role and names them from this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoleName {
+    Producer,
+    SmsConsumer,
+    EventsConsumer,
+    CommonConsumer,
+}
+
+impl RoleName {
+    pub const ALL: [RoleName; 4] = [
+        RoleName::Producer,
+        RoleName::SmsConsumer,
+        RoleName::EventsConsumer,
+        RoleName::CommonConsumer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleName::Producer => "producer",
+            RoleName::SmsConsumer => "sms-consumer",
+            RoleName::EventsConsumer => "events-consumer",
+            RoleName::CommonConsumer => "common-consumer",
+        }
+    }
+
+    pub fn is_consumer(self) -> bool {
+        self != RoleName::Producer
+    }
+}
+
+impl fmt::Display for RoleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// MSK's `EncryptionInTransit.ClientBroker`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ClientBroker {
+    Tls,
+    TlsPlaintext,
+    Plaintext,
+}
+
+impl ClientBroker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientBroker::Tls => "TLS",
+            ClientBroker::TlsPlaintext => "TLS_PLAINTEXT",
+            ClientBroker::Plaintext => "PLAINTEXT",
+        }
+    }
+}
+
+/// MSK's `EnhancedMonitoring` levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EnhancedMonitoring {
+    Default,
+    PerBroker,
+    PerTopicPerBroker,
+    PerTopicPerPartition,
+}
+
+impl EnhancedMonitoring {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnhancedMonitoring::Default => "DEFAULT",
+            EnhancedMonitoring::PerBroker => "PER_BROKER",
+            EnhancedMonitoring::PerTopicPerBroker => "PER_TOPIC_PER_BROKER",
+            EnhancedMonitoring::PerTopicPerPartition => "PER_TOPIC_PER_PARTITION",
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Turns a fully merged layer into a `Profile`, reporting every required key
+//! that no layer set.
+
+use std::collections::BTreeMap;
+
+use super::error::Issue;
+use super::locate::Locator;
+use super::model::{
+    EncryptionInTransit, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec, TopicSpec,
+    PROFILE_JSON_SCHEMA_VERSION,
+};
+use super::schema::ProfileLayer;
+
+struct Required<'a> {
+    locator: &'a Locator,
+    issues: Vec<Issue>,
+}
+
+impl Required<'_> {
+    fn take<T>(&mut self, value: Option<T>, key: &str) -> Option<T> {
+        if value.is_none() {
+            self.issues.push(self.locator.issue(
+                key,
+                "is not set in this file or in any file it extends",
+                format!("add `{}` to the tier file or to its base layer", key.rsplit('.').next().unwrap_or(key)),
+            ));
+        }
+        value
+    }
+}
+
+pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator) -> Result<Profile, Vec<Issue>> {
+    let mut required = Required { locator, issues: Vec::new() };
+
+    let dau = required.take(layer.dau, "dau");
+    let kafka_layer = layer.kafka.unwrap_or_default();
+    let encryption = kafka_layer.encryption_in_transit.unwrap_or_default();
+    let kafka = (
+        required.take(kafka_layer.version, "kafka.version"),
+        required.take(kafka_layer.brokers, "kafka.brokers"),
+        required.take(kafka_layer.zones, "kafka.zones"),
+        required.take(kafka_layer.broker_type, "kafka.broker_type"),
+        required.take(kafka_layer.ebs_volume_gib, "kafka.ebs_volume_gib"),
+        required.take(encryption.client_broker, "kafka.encryption_in_transit.client_broker"),
+        required.take(encryption.in_cluster, "kafka.encryption_in_transit.in_cluster"),
+        required.take(kafka_layer.enhanced_monitoring, "kafka.enhanced_monitoring"),
+    );
+
+    let defaults = layer.topic_defaults.unwrap_or_default();
+    let default_configs = defaults.configs.unwrap_or_default();
+    let mut topics = Vec::new();
+    for (name, topic) in layer.topics.unwrap_or_default() {
+        let partitions = required.take(topic.partitions, &format!("topics.{name}.partitions"));
+        let replication_factor = required.take(
+            topic.replication_factor.or(defaults.replication_factor),
+            &format!("topics.{name}.replication_factor"),
+        );
+        let mut configs: BTreeMap<String, String> =
+            default_configs.iter().map(|(key, value)| (key.clone(), value.0.clone())).collect();
+        for (key, value) in topic.configs.unwrap_or_default() {
+            configs.insert(key, value.0);
+        }
+        if let (Some(partitions), Some(replication_factor)) = (partitions, replication_factor) {
+            topics.push(TopicSpec { name, partitions, replication_factor, configs });
+        }
+    }
+
+    let mut roles = Vec::new();
+    let declared_roles = layer.roles.unwrap_or_default();
+    for name in RoleName::ALL {
+        let Some(role) = declared_roles.get(&name).cloned() else {
+            required.issues.push(locator.issue(
+                format!("roles.{name}"),
+                "is missing; every tier runs all four roles",
+                format!("add `{name}: {{min: N, max: M}}` under `roles`"),
+            ));
+            continue;
+        };
+        let prefix = format!("roles.{name}");
+        let min = required.take(role.min, &format!("{prefix}.min"));
+        let max = required.take(role.max, &format!("{prefix}.max"));
+        let sizes = role.instance_types.unwrap_or_default();
+        let dev = required.take(sizes.dev, &format!("{prefix}.instance_types.dev"));
+        let production = required.take(sizes.production, &format!("{prefix}.instance_types.production"));
+        if let (Some(min), Some(max), Some(dev), Some(production)) = (min, max, dev, production) {
+            roles.push(RoleSpec {
+                name,
+                min,
+                max,
+                group: role.group,
+                topics: role.topics.unwrap_or_default(),
+                instance_types: InstanceTypes { dev, production },
+            });
+        }
+    }
+
+    let india_excluded_topics = layer.india.and_then(|india| india.excluded_topics).unwrap_or_default();
+
+    let (
+        Some(dau),
+        (
+            Some(version),
+            Some(brokers),
+            Some(zones),
+            Some(broker_type),
+            Some(ebs_volume_gib),
+            Some(client_broker),
+            Some(in_cluster),
+            Some(enhanced_monitoring),
+        ),
+    ) = (dau, kafka)
+    else {
+        return Err(required.issues);
+    };
+    if !required.issues.is_empty() {
+        return Err(required.issues);
+    }
+
+    Ok(Profile {
+        schema_version: PROFILE_JSON_SCHEMA_VERSION,
+        tier: tier.to_string(),
+        dau,
+        description: layer.description,
+        india: false,
+        kafka: KafkaSpec {
+            version,
+            brokers,
+            zones,
+            broker_type,
+            ebs_volume_gib,
+            encryption_in_transit: EncryptionInTransit { client_broker, in_cluster },
+            enhanced_monitoring,
+        },
+        topics,
+        roles,
+        india_excluded_topics,
+        source: source.to_string(),
+    })
+}
+
+/// The India switch: drops the excluded topics from the tier and from the
+/// roles that consume them. Applied after validation, so the full layout is
+/// always checked.
+pub fn apply_india(mut profile: Profile) -> Profile {
+    let excluded = profile.india_excluded_topics.clone();
+    profile.topics.retain(|topic| !excluded.contains(&topic.name));
+    for role in &mut profile.roles {
+        role.topics.retain(|topic| !excluded.contains(topic));
+    }
+    profile.india = true;
+    profile
+}

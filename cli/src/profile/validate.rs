@@ -1,0 +1,303 @@
+//! Cross-field rules. Each rule reports an `Issue` that names the key to
+//! edit and what would fix it; all issues are collected, not just the first.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::error::Issue;
+use super::locate::Locator;
+use super::model::{Profile, RoleName};
+
+/// MSK standard broker types (Express brokers have no EBS and other rules, so
+/// forgectl does not plan them).
+pub const MSK_BROKER_TYPES: &[&str] = &[
+    "kafka.t3.small",
+    "kafka.m5.large",
+    "kafka.m5.xlarge",
+    "kafka.m5.2xlarge",
+    "kafka.m5.4xlarge",
+    "kafka.m5.8xlarge",
+    "kafka.m5.12xlarge",
+    "kafka.m5.16xlarge",
+    "kafka.m5.24xlarge",
+    "kafka.m7g.large",
+    "kafka.m7g.xlarge",
+    "kafka.m7g.2xlarge",
+    "kafka.m7g.4xlarge",
+    "kafka.m7g.8xlarge",
+    "kafka.m7g.12xlarge",
+    "kafka.m7g.16xlarge",
+];
+
+/// MSK places brokers in two or three client subnets, one per AZ.
+const MSK_ZONE_COUNTS: [u32; 2] = [2, 3];
+
+/// MSK's per-broker EBS limits, in GiB.
+const MSK_EBS_RANGE: std::ops::RangeInclusive<u32> = 1..=16_384;
+
+/// Kafka's own limit on topic name length.
+const KAFKA_TOPIC_NAME_MAX: usize = 249;
+
+pub fn validate(profile: &Profile, locator: &Locator) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    check_kafka(profile, locator, &mut issues);
+    check_topics(profile, locator, &mut issues);
+    check_roles(profile, locator, &mut issues);
+    check_consumption(profile, locator, &mut issues);
+    check_india(profile, locator, &mut issues);
+    issues
+}
+
+fn check_kafka(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
+    let kafka = &profile.kafka;
+    if !MSK_ZONE_COUNTS.contains(&kafka.zones) {
+        issues.push(locator.issue(
+            "kafka.zones",
+            format!("{} zones; MSK spreads brokers over 2 or 3 client subnets in distinct AZs", kafka.zones),
+            "set kafka.zones to 2 or 3",
+        ));
+    } else if kafka.brokers == 0 || kafka.brokers % kafka.zones != 0 {
+        let lower = (kafka.brokers / kafka.zones).max(1) * kafka.zones;
+        let upper = (kafka.brokers / kafka.zones + 1) * kafka.zones;
+        let suggestion = if lower == upper || kafka.brokers < kafka.zones {
+            format!("{upper}")
+        } else {
+            format!("{lower} or {upper}")
+        };
+        issues.push(locator.issue(
+            "kafka.brokers",
+            format!(
+                "{} brokers is not a multiple of the {} client subnets (kafka.zones); MSK needs the same number of brokers in every AZ",
+                kafka.brokers, kafka.zones
+            ),
+            format!("set kafka.brokers to {suggestion}"),
+        ));
+    }
+    if !MSK_BROKER_TYPES.contains(&kafka.broker_type.as_str()) {
+        issues.push(locator.issue(
+            "kafka.broker_type",
+            format!("`{}` is not an MSK broker instance type", kafka.broker_type),
+            format!(
+                "use one of {}; kafka.m7g.large and kafka.m5.large have 2 vCPU and 8 GiB",
+                MSK_BROKER_TYPES.join(", ")
+            ),
+        ));
+    }
+    if !MSK_EBS_RANGE.contains(&kafka.ebs_volume_gib) {
+        issues.push(locator.issue(
+            "kafka.ebs_volume_gib",
+            format!("{} GiB is outside MSK's per-broker range of 1 to 16384 GiB", kafka.ebs_volume_gib),
+            "set kafka.ebs_volume_gib between 1 and 16384",
+        ));
+    }
+    if kafka.version.trim().is_empty() {
+        issues.push(locator.issue("kafka.version", "is empty", "set an MSK Kafka version such as \"3.9.x\""));
+    }
+}
+
+fn check_topics(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
+    // Kafka treats `.` and `_` as the same character in metric names, so it
+    // refuses topics whose names differ only there.
+    let mut by_metric_name: HashMap<String, &str> = HashMap::new();
+    for topic in &profile.topics {
+        let key = format!("topics.{}", topic.name);
+        if let Some(problem) = topic_name_problem(&topic.name) {
+            issues.push(locator.issue(
+                key.clone(),
+                format!("`{}` is not a legal Kafka topic name: {problem}", topic.name),
+                "use up to 249 characters from a-z, A-Z, 0-9, `.`, `_` and `-`",
+            ));
+        }
+        if let Some(other) = by_metric_name.insert(topic.name.replace('.', "_"), &topic.name) {
+            issues.push(locator.issue(
+                key.clone(),
+                format!("`{}` collides with `{other}`: Kafka treats `.` and `_` alike in topic names", topic.name),
+                "rename one of the two topics",
+            ));
+        }
+        if topic.partitions == 0 {
+            issues.push(locator.issue(
+                format!("{key}.partitions"),
+                "a topic needs at least one partition",
+                "set partitions to 1 or more",
+            ));
+        }
+        if topic.replication_factor == 0 {
+            issues.push(locator.issue(
+                format!("{key}.replication_factor"),
+                "a replication factor of 0 is not possible",
+                "set replication_factor to 3 (or at least 1)",
+            ));
+        } else if u32::from(topic.replication_factor) > profile.kafka.brokers {
+            issues.push(locator.issue(
+                format!("{key}.replication_factor"),
+                format!(
+                    "replication factor {} is larger than the {} brokers in kafka.brokers",
+                    topic.replication_factor, profile.kafka.brokers
+                ),
+                format!(
+                    "lower replication_factor to {} or raise kafka.brokers",
+                    profile.kafka.brokers
+                ),
+            ));
+        }
+        for config_key in topic.configs.keys() {
+            if config_key.trim().is_empty() {
+                issues.push(locator.issue(
+                    format!("{key}.configs"),
+                    "has an empty config key",
+                    "remove the empty key",
+                ));
+            }
+        }
+    }
+}
+
+pub fn topic_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("it is empty");
+    }
+    if name == "." || name == ".." {
+        return Some("`.` and `..` are reserved");
+    }
+    if name.len() > KAFKA_TOPIC_NAME_MAX {
+        return Some("it is longer than 249 characters");
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        return Some("it has characters other than a-z, A-Z, 0-9, `.`, `_` and `-`");
+    }
+    None
+}
+
+fn check_roles(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
+    let mut groups: BTreeMap<&str, RoleName> = BTreeMap::new();
+    for role in &profile.roles {
+        let key = format!("roles.{}", role.name);
+        if role.min > role.max {
+            issues.push(locator.issue(
+                format!("{key}.min"),
+                format!("min {} is greater than max {}", role.min, role.max),
+                format!("set {key}.min to at most {}", role.max),
+            ));
+        }
+        if role.max == 0 {
+            issues.push(locator.issue(
+                format!("{key}.max"),
+                "max is 0, so the role could never run",
+                "set max to 1 or more",
+            ));
+        }
+        match (role.name.is_consumer(), &role.group) {
+            (true, None) => issues.push(locator.issue(
+                format!("{key}.group"),
+                "a consumer role needs a Kafka consumer group",
+                format!("set {key}.group, e.g. `{}-group`", role.name),
+            )),
+            (false, Some(_)) => issues.push(locator.issue(
+                format!("{key}.group"),
+                "the producer does not consume, so it has no consumer group",
+                "remove the group from the producer",
+            )),
+            _ => {}
+        }
+        if !role.name.is_consumer() && !role.topics.is_empty() {
+            issues.push(locator.issue(
+                format!("{key}.topics"),
+                "the producer publishes to every topic; it lists none",
+                "remove topics from the producer",
+            ));
+        }
+        if role.name.is_consumer() && role.topics.is_empty() {
+            issues.push(locator.issue(
+                format!("{key}.topics"),
+                "a consumer role must consume at least one topic",
+                "list the topics this group reads",
+            ));
+        }
+        if let Some(group) = &role.group {
+            if let Some(other) = groups.insert(group.as_str(), role.name) {
+                issues.push(locator.issue(
+                    format!("{key}.group"),
+                    format!("group `{group}` is also used by {other}"),
+                    "give every consumer role its own group",
+                ));
+            }
+        }
+    }
+}
+
+fn check_consumption(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
+    for role in profile.roles.iter().filter(|role| role.name.is_consumer()) {
+        for (index, topic_name) in role.topics.iter().enumerate() {
+            let key = format!("roles.{}.topics.{index}", role.name);
+            match profile.topic(topic_name) {
+                None => issues.push(locator.issue(
+                    key,
+                    format!("{} consumes `{topic_name}`, which is not declared under topics", role.name),
+                    format!("declare `{topic_name}` under topics, or remove it from the role"),
+                )),
+                Some(topic) if topic.partitions < role.max => issues.push(locator.issue(
+                    format!("topics.{topic_name}.partitions"),
+                    format!(
+                        "{} partitions is fewer than the {} nodes {} may run (roles.{}.max); the extra consumers would sit idle",
+                        topic.partitions, role.max, role.name, role.name
+                    ),
+                    format!(
+                        "raise topics.{topic_name}.partitions to at least {}, or lower roles.{}.max",
+                        role.max, role.name
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    for topic in &profile.topics {
+        let consumers: Vec<&str> = profile
+            .roles
+            .iter()
+            .filter(|role| role.topics.contains(&topic.name))
+            .map(|role| role.name.as_str())
+            .collect();
+        match consumers.as_slice() {
+            [_] => {}
+            [] => issues.push(locator.issue(
+                format!("topics.{}", topic.name),
+                "no consumer role reads this topic, so its records would never reach a database",
+                "add the topic to one consumer role's topics, or remove it",
+            )),
+            many => issues.push(locator.issue(
+                format!("topics.{}", topic.name),
+                format!("is consumed by {} roles ({}); each topic belongs to exactly one group", many.len(), many.join(", ")),
+                "keep the topic in one role's topics",
+            )),
+        }
+    }
+}
+
+fn check_india(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
+    for (index, name) in profile.india_excluded_topics.iter().enumerate() {
+        if profile.topic(name).is_none() {
+            issues.push(locator.issue(
+                format!("india.excluded_topics.{index}"),
+                format!("`{name}` is not a declared topic"),
+                "list only topics declared under topics",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_follow_kafka_rules() {
+        assert_eq!(topic_name_problem("sms_batched"), None);
+        assert_eq!(topic_name_problem("a.b-c_D9"), None);
+        assert!(topic_name_problem("").is_some());
+        assert!(topic_name_problem("..").is_some());
+        assert!(topic_name_problem("has space").is_some());
+        assert!(topic_name_problem("ünïcode").is_some());
+        assert!(topic_name_problem(&"x".repeat(250)).is_some());
+        assert_eq!(topic_name_problem(&"x".repeat(249)), None);
+    }
+}
