@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
+use crate::config::EnvironmentOverrides;
 use crate::console::OutputFormat;
 
 #[derive(Debug, Parser)]
@@ -36,6 +37,34 @@ pub struct GlobalArgs {
     /// Apply the India switch: leave out the topics India deployments do not need.
     #[arg(long, global = true)]
     pub india: bool,
+
+    /// Environment from the config file (default: its default_environment).
+    #[arg(long = "env", global = true, env = "FORGECTL_ENV", value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Config file with the environments. Default: ./forgectl.yaml
+    #[arg(long, global = true, env = "FORGECTL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// AWS region, overriding the environment's and the SDK chain's.
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Named AWS profile for credentials.
+    #[arg(long = "profile", global = true, value_name = "AWS_PROFILE")]
+    pub aws_profile: Option<String>,
+}
+
+impl GlobalArgs {
+    pub fn environment_overrides(&self) -> EnvironmentOverrides {
+        EnvironmentOverrides {
+            config: self.config.clone(),
+            env: self.env.clone(),
+            region: self.region.clone(),
+            aws_profile: self.aws_profile.clone(),
+            india: self.india,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,8 +2,10 @@
 //! producer and consumer services of the mobile-data sync pipeline, sized by
 //! DAU-tier profiles.
 
+pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod console;
 pub mod error;
 pub mod exit;

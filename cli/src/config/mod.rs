@@ -1,0 +1,324 @@
+//! Environments: named deployment targets from `forgectl.yaml`, with
+//! command-line overrides. An environment says where (provider, region,
+//! network) and how (auth, India switch, default tier); the tier profile
+//! says how big.
+
+mod error;
+mod schema;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use error::ConfigError;
+pub use schema::{ClientAuth, Provider, SecurityProtocol};
+use schema::{ConfigFile, EnvironmentSpec};
+
+pub const DEFAULT_CONFIG_FILE: &str = "forgectl.yaml";
+
+/// Name of the environment used when there is no config file at all.
+pub const IMPLICIT_ENVIRONMENT: &str = "default";
+
+/// What the command line can override.
+#[derive(Debug, Clone, Default)]
+pub struct EnvironmentOverrides {
+    pub config: Option<PathBuf>,
+    pub env: Option<String>,
+    pub region: Option<String>,
+    pub aws_profile: Option<String>,
+    pub india: bool,
+}
+
+/// One resolved environment, ready for operations.
+#[derive(Debug, Clone, Serialize)]
+pub struct Environment {
+    pub name: String,
+    pub provider: Provider,
+    pub region: Option<String>,
+    #[serde(skip)]
+    pub aws_profile: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnets: Vec<String>,
+    pub name_prefix: String,
+    pub tags: BTreeMap<String, String>,
+    pub client_auth: ClientAuth,
+    pub allow_plaintext: bool,
+    pub india: bool,
+    pub tier: Option<String>,
+    pub kms_key_arn: Option<String>,
+    pub kafka: Option<KafkaEndpoint>,
+    pub postgres: Option<PostgresEndpoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KafkaEndpoint {
+    pub bootstrap_servers: String,
+    pub security_protocol: SecurityProtocol,
+    pub ssl_ca_location: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PostgresEndpoint {
+    pub host: String,
+    pub port: String,
+    pub username: String,
+    /// The variable holding the password, never the password.
+    pub password_env: String,
+    pub database: String,
+    pub sync_database: String,
+}
+
+impl Environment {
+    /// The tier to act on: the command's `--tier`, else the environment's.
+    pub fn tier_or(&self, explicit: Option<&str>) -> Result<String, ConfigError> {
+        explicit
+            .map(str::to_string)
+            .or_else(|| self.tier.clone())
+            .ok_or_else(|| ConfigError::Invalid {
+                env: self.name.clone(),
+                key: "tier".into(),
+                message: "no tier given and the environment sets none".into(),
+                hint: "pass --tier (e.g. --tier 50k) or set `tier:` in the environment".into(),
+            })
+    }
+}
+
+/// Loads the config file (if any) and selects the environment.
+pub fn select_environment(overrides: &EnvironmentOverrides) -> Result<Environment, ConfigError> {
+    let path = overrides.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+    let file = match (path.is_file(), &overrides.config) {
+        (true, _) => Some(read_config(&path)?),
+        (false, Some(_)) => return Err(ConfigError::MissingFile { path }),
+        (false, None) => None,
+    };
+    let (name, spec) = match file {
+        Some(file) => pick(&path, file, overrides.env.as_deref())?,
+        None => match &overrides.env {
+            Some(name) => return Err(ConfigError::NoConfigFile { name: name.clone() }),
+            None => (IMPLICIT_ENVIRONMENT.to_string(), implicit_spec()),
+        },
+    };
+    resolve(name, spec, overrides, &|name| std::env::var(name).ok())
+}
+
+fn read_config(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    serde_yaml::from_str(&text).map_err(|err| {
+        let (line, column) = err.location().map(|loc| (loc.line(), loc.column())).unwrap_or((1, 1));
+        let full = err.to_string();
+        let message = match full.find(" at line ") {
+            Some(cut) => full[..cut].to_string(),
+            None => full,
+        };
+        ConfigError::Parse { path: path.to_path_buf(), line, column, message }
+    })
+}
+
+fn pick(path: &Path, mut file: ConfigFile, wanted: Option<&str>) -> Result<(String, EnvironmentSpec), ConfigError> {
+    let name = match (wanted, &file.default_environment) {
+        (Some(name), _) => name.to_string(),
+        (None, Some(default)) => default.clone(),
+        (None, None) if file.environments.len() == 1 => {
+            file.environments.keys().next().cloned().unwrap_or_default()
+        }
+        (None, None) => return Err(ConfigError::AmbiguousEnvironment { path: path.to_path_buf() }),
+    };
+    match file.environments.shift_remove(&name) {
+        Some(spec) => Ok((name, spec)),
+        None => Err(ConfigError::UnknownEnvironment {
+            name,
+            path: path.to_path_buf(),
+            available: file.environments.keys().cloned().collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
+
+fn implicit_spec() -> EnvironmentSpec {
+    EnvironmentSpec {
+        provider: Provider::Aws,
+        region: None,
+        aws_profile: None,
+        vpc_id: None,
+        subnets: Vec::new(),
+        name_prefix: None,
+        tags: BTreeMap::new(),
+        client_auth: ClientAuth::default(),
+        allow_plaintext: false,
+        india: false,
+        tier: None,
+        kms_key_arn: None,
+        kafka: None,
+        postgres: None,
+    }
+}
+
+fn resolve(
+    name: String,
+    spec: EnvironmentSpec,
+    overrides: &EnvironmentOverrides,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Environment, ConfigError> {
+    let invalid = |key: &str, message: String, hint: &str| ConfigError::Invalid {
+        env: name.clone(),
+        key: key.to_string(),
+        message,
+        hint: hint.to_string(),
+    };
+
+    if !spec.subnets.is_empty() && spec.subnets.len() < 2 {
+        return Err(invalid(
+            "subnets",
+            format!("{} client subnet given; MSK needs subnets in at least 2 AZs", spec.subnets.len()),
+            "list two or three subnets in distinct AZs, or omit subnets to use the default VPC",
+        ));
+    }
+    if let Some(bad) = spec.subnets.iter().find(|subnet| !subnet.starts_with("subnet-")) {
+        return Err(invalid("subnets", format!("`{bad}` is not a subnet ID"), "subnet IDs look like subnet-0abc1234"));
+    }
+    let mut unique = spec.subnets.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != spec.subnets.len() {
+        return Err(invalid("subnets", "a subnet is listed twice".into(), "list each subnet once"));
+    }
+    if let Some(vpc) = spec.vpc_id.as_deref().filter(|vpc| !vpc.starts_with("vpc-")) {
+        return Err(invalid("vpc_id", format!("`{vpc}` is not a VPC ID"), "VPC IDs look like vpc-0abc1234"));
+    }
+    if let Some(key) = spec.kms_key_arn.as_deref().filter(|arn| !arn.starts_with("arn:")) {
+        return Err(invalid("kms_key_arn", format!("`{key}` is not an ARN"), "give the full key ARN, arn:aws:kms:…"));
+    }
+    let name_prefix = spec.name_prefix.clone().unwrap_or_else(|| format!("forgectl-{name}"));
+    if name_prefix.is_empty()
+        || name_prefix.len() > 40
+        || !name_prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(invalid(
+            "name_prefix",
+            format!("`{name_prefix}` must be 1-40 letters, digits or hyphens"),
+            "MSK cluster names allow letters, digits and hyphens only",
+        ));
+    }
+
+    let expand = |key: &str, value: &str| interpolate(value, lookup).map_err(|variable| ConfigError::MissingVariable {
+        env: name.clone(),
+        key: key.to_string(),
+        variable,
+    });
+    let kafka = match &spec.kafka {
+        Some(kafka) => Some(KafkaEndpoint {
+            bootstrap_servers: expand("kafka.bootstrap_servers", &kafka.bootstrap_servers)?,
+            security_protocol: kafka.security_protocol,
+            ssl_ca_location: kafka
+                .ssl_ca_location
+                .as_deref()
+                .map(|value| expand("kafka.ssl_ca_location", value))
+                .transpose()?,
+        }),
+        None => None,
+    };
+    let postgres = match &spec.postgres {
+        Some(pg) => Some(PostgresEndpoint {
+            host: expand("postgres.host", &pg.host)?,
+            port: expand("postgres.port", &pg.port)?,
+            username: expand("postgres.username", &pg.username)?,
+            password_env: pg.password_env.clone(),
+            database: expand("postgres.database", &pg.database)?,
+            sync_database: expand("postgres.sync_database", &pg.sync_database)?,
+        }),
+        None => None,
+    };
+    if spec.provider == Provider::Local && kafka.is_none() {
+        return Err(invalid(
+            "kafka",
+            "the local provider needs a Kafka bootstrap address".into(),
+            "add `kafka: {bootstrap_servers: \"${KAFKA_BOOTSTRAP_SERVERS}\"}`",
+        ));
+    }
+
+    Ok(Environment {
+        provider: spec.provider,
+        region: overrides.region.clone().or(spec.region),
+        aws_profile: overrides.aws_profile.clone().or(spec.aws_profile),
+        vpc_id: spec.vpc_id,
+        subnets: spec.subnets,
+        name_prefix,
+        tags: spec.tags,
+        client_auth: spec.client_auth,
+        allow_plaintext: spec.allow_plaintext,
+        india: overrides.india || spec.india,
+        tier: spec.tier,
+        kms_key_arn: spec.kms_key_arn,
+        kafka,
+        postgres,
+        name,
+    })
+}
+
+/// Expands `${VAR}`; returns the first unset variable's name as the error.
+fn interpolate(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let variable = &after[..end];
+        out.push_str(&lookup(variable).ok_or_else(|| variable.to_string())?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(yaml: &str) -> EnvironmentSpec {
+        serde_yaml::from_str(yaml).unwrap_or_else(|err| panic!("test yaml: {err}"))
+    }
+
+    fn no_vars(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn one_subnet_is_refused() {
+        let err = resolve("e".into(), spec("provider: aws\nsubnets: [subnet-1]"), &Default::default(), &no_vars);
+        assert!(matches!(err, Err(ConfigError::Invalid { ref key, .. }) if key == "subnets"));
+    }
+
+    #[test]
+    fn unknown_auth_mode_is_a_parse_error() {
+        let err = serde_yaml::from_str::<EnvironmentSpec>("provider: aws\nclient_auth: kerberos");
+        assert!(err.is_err_and(|e| e.to_string().contains("unknown variant `kerberos`")));
+    }
+
+    #[test]
+    fn flags_override_file_values() {
+        let overrides = EnvironmentOverrides { region: Some("eu-west-1".into()), india: true, ..Default::default() };
+        let env = resolve("e".into(), spec("provider: aws\nregion: us-east-1"), &overrides, &no_vars)
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(env.region.as_deref(), Some("eu-west-1"));
+        assert!(env.india);
+        assert_eq!(env.name_prefix, "forgectl-e");
+    }
+
+    #[test]
+    fn variables_expand_and_missing_ones_are_named() {
+        let lookup = |name: &str| (name == "BOOT").then(|| "127.0.0.1:9092".to_string());
+        assert_eq!(interpolate("${BOOT},x", &lookup), Ok("127.0.0.1:9092,x".to_string()));
+        assert_eq!(interpolate("${NOPE}", &lookup), Err("NOPE".to_string()));
+        let env = resolve(
+            "l".into(),
+            spec("provider: local\nkafka: {bootstrap_servers: \"${NOPE}\"}"),
+            &Default::default(),
+            &lookup,
+        );
+        assert!(matches!(env, Err(ConfigError::MissingVariable { ref variable, .. }) if variable == "NOPE"));
+    }
+}

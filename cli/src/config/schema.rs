@@ -1,0 +1,121 @@
+//! The on-disk shape of `forgectl.yaml`: named environments.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The environment used when `--env` is not given.
+    pub default_environment: Option<String>,
+    pub environments: IndexMap<String, EnvironmentSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    pub provider: Provider,
+    pub region: Option<String>,
+    /// Named AWS profile from ~/.aws/config; the standard chain otherwise.
+    pub aws_profile: Option<String>,
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub subnets: Vec<String>,
+    /// Prefix of every resource name; defaults to `forgectl-<env>`.
+    pub name_prefix: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    /// Also open the plaintext listener (9092). Off by default: MSK's and
+    /// the runbook's default is TLS between clients and brokers.
+    #[serde(default)]
+    pub allow_plaintext: bool,
+    #[serde(default)]
+    pub india: bool,
+    /// Default tier for commands that take `--tier`.
+    pub tier: Option<String>,
+    /// Customer-managed KMS key for encryption at rest; AWS-managed otherwise.
+    pub kms_key_arn: Option<String>,
+    /// A Kafka cluster reached directly (the `local` provider, self-managed
+    /// Kafka). Values may use `${VAR}` to read the environment.
+    pub kafka: Option<KafkaEndpointSpec>,
+    /// PostgreSQL for the services (the `local` provider).
+    pub postgres: Option<PostgresSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaEndpointSpec {
+    pub bootstrap_servers: String,
+    #[serde(default)]
+    pub security_protocol: SecurityProtocol,
+    pub ssl_ca_location: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSpec {
+    pub host: String,
+    pub port: String,
+    pub username: String,
+    /// Name of the environment variable that holds the password; the
+    /// password itself never sits in this file.
+    pub password_env: String,
+    pub database: String,
+    pub sync_database: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Aws,
+    Local,
+}
+
+/// How clients authenticate to the brokers; decides the broker port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientAuth {
+    /// TLS encryption, no client identity (the runbook's setup). Port 9094.
+    #[default]
+    Unauthenticated,
+    /// Mutual TLS with certificates from AWS Private CA. Port 9094.
+    Mtls,
+    /// SASL/SCRAM with credentials in Secrets Manager. Port 9096.
+    SaslScram,
+    /// IAM access control. Port 9098.
+    Iam,
+}
+
+impl ClientAuth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuth::Unauthenticated => "unauthenticated",
+            ClientAuth::Mtls => "mtls",
+            ClientAuth::SaslScram => "sasl-scram",
+            ClientAuth::Iam => "iam",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SecurityProtocol {
+    #[default]
+    Plaintext,
+    Ssl,
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "PLAINTEXT",
+            SecurityProtocol::Ssl => "SSL",
+            SecurityProtocol::SaslSsl => "SASL_SSL",
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Kafka client settings from the environment, shared by both services so
+//! TLS and SASL work the same way in each.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rdkafka::ClientConfig;
+
+use crate::env::{self, ConfigError, EnvSource};
+use crate::secret::Secret;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityProtocol {
+    Plaintext,
+    Ssl,
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    fn as_librdkafka(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "plaintext",
+            SecurityProtocol::Ssl => "ssl",
+            SecurityProtocol::SaslSsl => "sasl_ssl",
+        }
+    }
+}
+
+impl FromStr for SecurityProtocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "PLAINTEXT" => Ok(Self::Plaintext),
+            "SSL" | "TLS" => Ok(Self::Ssl),
+            "SASL_SSL" => Ok(Self::SaslSsl),
+            _ => Err("expected PLAINTEXT, SSL or SASL_SSL".into()),
+        }
+    }
+}
+
+impl fmt::Display for SecurityProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_librdkafka())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SaslSettings {
+    pub mechanism: String,
+    pub username: String,
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    pub brokers: String,
+    pub security_protocol: SecurityProtocol,
+    pub ssl_ca_location: Option<String>,
+    /// Off only for test clusters whose certificates name no host.
+    pub ssl_verify_hostname: bool,
+    pub sasl: Option<SaslSettings>,
+}
+
+impl KafkaSettings {
+    pub fn plaintext(brokers: impl Into<String>) -> Self {
+        Self {
+            brokers: brokers.into(),
+            security_protocol: SecurityProtocol::Plaintext,
+            ssl_ca_location: None,
+            ssl_verify_hostname: true,
+            sasl: None,
+        }
+    }
+
+    pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
+        let brokers = env::required(env, "DI_KAFKA_BROKER_ENDPOINT")?;
+        let security_protocol = env::parse_or(
+            env,
+            "DI_KAFKA_SECURITY_PROTOCOL",
+            SecurityProtocol::Plaintext,
+        )?;
+        let ssl_ca_location = env::optional(env, "DI_KAFKA_SSL_CA_LOCATION");
+        let ssl_verify_hostname = env::bool_or(env, "DI_KAFKA_SSL_VERIFY_HOSTNAME", true)?;
+        let username = env::optional(env, "DI_KAFKA_SASL_USERNAME");
+        let password = env::secret(env, "DI_KAFKA_SASL_PASSWORD");
+        let mechanism = env::optional(env, "DI_KAFKA_SASL_MECHANISM")
+            .unwrap_or_else(|| "SCRAM-SHA-512".to_string());
+
+        if security_protocol == SecurityProtocol::Plaintext && ssl_ca_location.is_some() {
+            return Err(ConfigError::Conflict(
+                "DI_KAFKA_SSL_CA_LOCATION is set but DI_KAFKA_SECURITY_PROTOCOL is PLAINTEXT; \
+                 set the protocol to SSL or SASL_SSL, or delete DI_KAFKA_SSL_CA_LOCATION"
+                    .into(),
+            ));
+        }
+        let sasl = match (security_protocol, username, password) {
+            (SecurityProtocol::SaslSsl, Some(username), Some(password)) => {
+                if !matches!(
+                    mechanism.as_str(),
+                    "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512"
+                ) {
+                    return Err(ConfigError::Invalid {
+                        var: "DI_KAFKA_SASL_MECHANISM",
+                        value: mechanism,
+                        reason: "expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512".into(),
+                    });
+                }
+                Some(SaslSettings {
+                    mechanism,
+                    username,
+                    password,
+                })
+            }
+            (SecurityProtocol::SaslSsl, _, _) => {
+                return Err(ConfigError::Conflict(
+                    "DI_KAFKA_SECURITY_PROTOCOL is SASL_SSL: set both DI_KAFKA_SASL_USERNAME \
+                     and DI_KAFKA_SASL_PASSWORD"
+                        .into(),
+                ))
+            }
+            (_, None, None) => None,
+            (_, _, _) => {
+                return Err(ConfigError::Conflict(
+                    "DI_KAFKA_SASL_USERNAME/DI_KAFKA_SASL_PASSWORD are set but \
+                     DI_KAFKA_SECURITY_PROTOCOL is not SASL_SSL; set it to SASL_SSL or delete them"
+                        .into(),
+                ))
+            }
+        };
+        Ok(Self {
+            brokers,
+            security_protocol,
+            ssl_ca_location,
+            ssl_verify_hostname,
+            sasl,
+        })
+    }
+
+    /// Writes connection and security settings into an rdkafka config; the
+    /// caller adds the producer- or consumer-specific ones.
+    pub fn apply(&self, cfg: &mut ClientConfig) {
+        cfg.set("bootstrap.servers", &self.brokers)
+            .set("security.protocol", self.security_protocol.as_librdkafka())
+            .set("client.dns.lookup", "use_all_dns_ips");
+        if self.security_protocol != SecurityProtocol::Plaintext {
+            if let Some(ca) = &self.ssl_ca_location {
+                cfg.set("ssl.ca.location", ca);
+            }
+            cfg.set(
+                "ssl.endpoint.identification.algorithm",
+                if self.ssl_verify_hostname { "https" } else { "none" },
+            );
+        }
+        if let Some(sasl) = &self.sasl {
+            cfg.set("sasl.mechanisms", &sasl.mechanism)
+                .set("sasl.username", &sasl.username)
+                .set("sasl.password", sasl.password.expose());
+        }
+    }
+
+    pub fn client_config(&self) -> ClientConfig {
+        let mut cfg = ClientConfig::new();
+        self.apply(&mut cfg);
+        cfg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn plaintext_default() {
+        let s = KafkaSettings::from_env(&env(&[("DI_KAFKA_BROKER_ENDPOINT", "a:1,b:2")])).unwrap();
+        assert_eq!(s.security_protocol, SecurityProtocol::Plaintext);
+        let cfg = s.client_config();
+        assert_eq!(cfg.get("bootstrap.servers"), Some("a:1,b:2"));
+        assert_eq!(cfg.get("ssl.ca.location"), None);
+    }
+
+    #[test]
+    fn missing_brokers_is_named() {
+        let e = KafkaSettings::from_env(&env(&[])).unwrap_err();
+        assert!(e.to_string().contains("DI_KAFKA_BROKER_ENDPOINT"));
+    }
+
+    #[test]
+    fn tls_and_sasl() {
+        let s = KafkaSettings::from_env(&env(&[
+            ("DI_KAFKA_BROKER_ENDPOINT", "a:1"),
+            ("DI_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
+            ("DI_KAFKA_SSL_CA_LOCATION", "/ca.pem"),
+            ("DI_KAFKA_SASL_USERNAME", "u"),
+            ("DI_KAFKA_SASL_PASSWORD", "p4ss"),
+        ]))
+        .unwrap();
+        assert!(!format!("{s:?}").contains("p4ss"));
+        let cfg = s.client_config();
+        assert_eq!(cfg.get("security.protocol"), Some("sasl_ssl"));
+        assert_eq!(cfg.get("ssl.ca.location"), Some("/ca.pem"));
+        assert_eq!(cfg.get("sasl.mechanisms"), Some("SCRAM-SHA-512"));
+    }
+
+    #[test]
+    fn conflicts_say_what_to_delete() {
+        let e = KafkaSettings::from_env(&env(&[
+            ("DI_KAFKA_BROKER_ENDPOINT", "a:1"),
+            ("DI_KAFKA_SSL_CA_LOCATION", "/ca.pem"),
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("delete DI_KAFKA_SSL_CA_LOCATION"));
+        let e = KafkaSettings::from_env(&env(&[
+            ("DI_KAFKA_BROKER_ENDPOINT", "a:1"),
+            ("DI_KAFKA_SASL_USERNAME", "u"),
+            ("DI_KAFKA_SASL_PASSWORD", "p"),
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("SASL_SSL"));
+        assert!(!e.to_string().contains("\"p\""));
+        let e = KafkaSettings::from_env(&env(&[
+            ("DI_KAFKA_BROKER_ENDPOINT", "a:1"),
+            ("DI_KAFKA_SECURITY_PROTOCOL", "bogus"),
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("DI_KAFKA_SECURITY_PROTOCOL"));
+    }
+}

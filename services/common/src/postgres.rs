@@ -1,0 +1,151 @@
+//! PostgreSQL settings from the seeds' `DI_POSTGRES_*` variables.
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use tokio_postgres::NoTls;
+
+use crate::env::{self, ConfigError, EnvSource};
+use crate::secret::Secret;
+
+#[derive(Debug, Clone)]
+pub struct PgSettings {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Secret,
+    /// `DI_POSTGRES_DATABASE`: the producer's API-insights database.
+    pub database: String,
+    /// `DI_POSTGRES_SYNC_DATABASE`: where the consumer writes records.
+    pub sync_database: String,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    #[error("building the PostgreSQL pool for database {database} on {host}:{port}: {source}")]
+    Build {
+        database: String,
+        host: String,
+        port: u16,
+        source: deadpool_postgres::BuildError,
+    },
+}
+
+impl PgSettings {
+    pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
+        Ok(Self {
+            host: env::required(env, "DI_POSTGRES_HOST")?,
+            port: env::parse_or(env, "DI_POSTGRES_PORT", 5432u16)?,
+            user: env::required(env, "DI_POSTGRES_USERNAME")?,
+            password: env::secret(env, "DI_POSTGRES_PASSWORD").unwrap_or_default(),
+            database: env::optional(env, "DI_POSTGRES_DATABASE")
+                .unwrap_or_else(|| "api_insights_db".into()),
+            sync_database: env::optional(env, "DI_POSTGRES_SYNC_DATABASE")
+                .unwrap_or_else(|| "sync_db".into()),
+            connect_timeout: Duration::from_millis(env::parse_or(
+                env,
+                "DI_POSTGRES_CONNECT_TIMEOUT_MS",
+                3000u64,
+            )?),
+        })
+    }
+
+    pub fn pg_config(&self, database: &str) -> tokio_postgres::Config {
+        let mut cfg = tokio_postgres::Config::new();
+        cfg.host(&self.host)
+            .port(self.port)
+            .user(&self.user)
+            .dbname(database)
+            .connect_timeout(self.connect_timeout)
+            .keepalives(true)
+            .application_name("forgectl-service");
+        if !self.password.is_empty() {
+            cfg.password(self.password.expose());
+        }
+        cfg
+    }
+
+    /// A pool whose every wait is bounded, so an outage turns into errors the
+    /// callers can count instead of requests that hang.
+    pub fn pool(&self, database: &str, max_size: usize) -> Result<Pool, PoolError> {
+        let manager = Manager::from_config(
+            self.pg_config(database),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        Pool::builder(manager)
+            .max_size(max_size)
+            .timeouts(Timeouts {
+                wait: Some(self.connect_timeout),
+                create: Some(self.connect_timeout),
+                recycle: Some(self.connect_timeout),
+            })
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|source| PoolError::Build {
+                database: database.to_string(),
+                host: self.host.clone(),
+                port: self.port,
+                source,
+            })
+    }
+}
+
+/// True when the error means the server could not be reached or went away,
+/// as opposed to the server rejecting what we sent.
+pub fn is_connection_error(err: &tokio_postgres::Error) -> bool {
+    if err.is_closed() {
+        return true;
+    }
+    match err.code() {
+        // Class 08 (connection exception), 57P01..03 (admin shutdown, crash
+        // shutdown, cannot connect now), 53 (insufficient resources).
+        Some(code) => {
+            let c = code.code();
+            c.starts_with("08") || c.starts_with("57P") || c.starts_with("53")
+        }
+        // No SQLSTATE: the failure happened below the protocol (I/O, timeout).
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn reads_seed_variables_and_hides_password() {
+        let env: HashMap<String, String> = [
+            ("DI_POSTGRES_HOST", "db"),
+            ("DI_POSTGRES_PORT", "6543"),
+            ("DI_POSTGRES_USERNAME", "mobileforge_user"),
+            ("DI_POSTGRES_PASSWORD", "s3cret"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let s = PgSettings::from_env(&env).unwrap();
+        assert_eq!(s.port, 6543);
+        assert_eq!(s.database, "api_insights_db");
+        assert_eq!(s.sync_database, "sync_db");
+        assert!(!format!("{s:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_port_names_variable() {
+        let env: HashMap<String, String> = [
+            ("DI_POSTGRES_HOST", "db"),
+            ("DI_POSTGRES_PORT", "x"),
+            ("DI_POSTGRES_USERNAME", "u"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let e = PgSettings::from_env(&env).unwrap_err();
+        assert!(e.to_string().contains("DI_POSTGRES_PORT"));
+    }
+}

@@ -1,0 +1,236 @@
+//! Helpers for the services' integration tests and benchmarks: endpoints from
+//! the environment (or `dev/stack env`), unique resource names, and topic and
+//! table set-up/tear-down. Tests that use it fail loudly when the stack is
+//! missing; they never pass by skipping.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use tokio_postgres::NoTls;
+
+use crate::kafka::{KafkaSettings, SecurityProtocol};
+use crate::postgres::PgSettings;
+use crate::secret::Secret;
+
+const STACK_HINT: &str = "the local stack is not available: run `dev/stack up` then \
+     `eval \"$(dev/stack env)\"` (see dev/README) before running these tests";
+
+/// Endpoints of the local stack.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub vars: HashMap<String, String>,
+    pub brokers: String,
+    pub tls_brokers: Option<String>,
+    pub tls_ca: Option<String>,
+    pub pg: PgSettings,
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from("."))
+}
+
+/// Variables printed by `dev/stack env` as `export K=V` lines.
+fn stack_env_from_script() -> HashMap<String, String> {
+    let script = repo_root().join("dev/stack");
+    let Ok(out) = std::process::Command::new(&script).arg("env").output() else {
+        return HashMap::new();
+    };
+    if !out.status.success() {
+        return HashMap::new();
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("export "))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            (
+                k.trim().to_string(),
+                v.trim().trim_matches('"').trim_matches('\'').to_string(),
+            )
+        })
+        .collect()
+}
+
+impl Stack {
+    /// Reads the stack's endpoints and checks that Kafka answers; panics with
+    /// instructions otherwise.
+    pub fn get() -> Stack {
+        const KEYS: &[&str] = &[
+            "DI_KAFKA_BROKER_ENDPOINT",
+            "KAFKA_BOOTSTRAP_SERVERS",
+            "KAFKA_TLS_BOOTSTRAP_SERVERS",
+            "KAFKA_TLS_CA_LOCATION",
+            "DI_POSTGRES_HOST",
+            "DI_POSTGRES_PORT",
+            "DI_POSTGRES_USERNAME",
+            "DI_POSTGRES_PASSWORD",
+            "DI_POSTGRES_DATABASE",
+            "DI_POSTGRES_SYNC_DATABASE",
+        ];
+        let mut vars: HashMap<String, String> = KEYS
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+            .collect();
+        if !vars.contains_key("DI_KAFKA_BROKER_ENDPOINT") {
+            vars.extend(stack_env_from_script());
+        }
+        let brokers = vars
+            .get("DI_KAFKA_BROKER_ENDPOINT")
+            .or_else(|| vars.get("KAFKA_BOOTSTRAP_SERVERS"))
+            .cloned()
+            .unwrap_or_else(|| panic!("DI_KAFKA_BROKER_ENDPOINT is not set: {STACK_HINT}"));
+        let pg = PgSettings::from_env(&vars)
+            .unwrap_or_else(|e| panic!("PostgreSQL settings: {e}: {STACK_HINT}"));
+        let stack = Stack {
+            tls_brokers: vars.get("KAFKA_TLS_BOOTSTRAP_SERVERS").cloned(),
+            tls_ca: vars.get("KAFKA_TLS_CA_LOCATION").cloned(),
+            brokers,
+            pg,
+            vars,
+        };
+        let consumer: BaseConsumer = stack
+            .kafka()
+            .client_config()
+            .create()
+            .unwrap_or_else(|e| panic!("creating a Kafka client: {e}: {STACK_HINT}"));
+        if let Err(e) = consumer.fetch_metadata(None, Duration::from_secs(10)) {
+            panic!("Kafka at {} does not answer: {e}: {STACK_HINT}", stack.brokers);
+        }
+        stack
+    }
+
+    pub fn kafka(&self) -> KafkaSettings {
+        KafkaSettings::plaintext(&self.brokers)
+    }
+
+    pub fn kafka_tls(&self) -> KafkaSettings {
+        let brokers = self
+            .tls_brokers
+            .clone()
+            .unwrap_or_else(|| panic!("KAFKA_TLS_BOOTSTRAP_SERVERS is not set: {STACK_HINT}"));
+        KafkaSettings {
+            brokers,
+            security_protocol: SecurityProtocol::Ssl,
+            ssl_ca_location: self.tls_ca.clone(),
+            ssl_verify_hostname: false,
+            sasl: None,
+        }
+    }
+
+    pub fn pg_password(&self) -> Secret {
+        self.pg.password.clone()
+    }
+
+    pub async fn pg_client(&self, database: &str) -> tokio_postgres::Client {
+        let (client, conn) = self
+            .pg
+            .pg_config(database)
+            .connect(NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to PostgreSQL {database}: {e}: {STACK_HINT}"));
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+}
+
+/// A name no other test run uses: tests share one Kafka and one database.
+pub fn unique(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}{}", &id[..10])
+}
+
+fn admin(settings: &KafkaSettings) -> AdminClient<DefaultClientContext> {
+    settings
+        .client_config()
+        .create()
+        .unwrap_or_else(|e| panic!("creating a Kafka admin client: {e}"))
+}
+
+/// Creates topics with replication factor 3 (as MSK would) and waits until
+/// their metadata is visible.
+pub async fn create_topics(settings: &KafkaSettings, names: &[String], partitions: i32) {
+    let admin = admin(settings);
+    let topics: Vec<NewTopic> = names
+        .iter()
+        .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(3)))
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = admin
+        .create_topics(&topics, &opts)
+        .await
+        .unwrap_or_else(|e| panic!("creating topics {names:?}: {e}"));
+    for r in results {
+        if let Err((name, code)) = r {
+            if code != rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists {
+                panic!("creating topic {name}: {code}");
+            }
+        }
+    }
+    // Leaders are elected asynchronously; produce before that fails.
+    let consumer: BaseConsumer = settings
+        .client_config()
+        .create()
+        .unwrap_or_else(|e| panic!("creating a Kafka client: {e}"));
+    for name in names {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let ok = consumer
+                .fetch_metadata(Some(name), Duration::from_secs(5))
+                .map(|m| {
+                    m.topics().iter().any(|t| {
+                        t.error().is_none()
+                            && t.partitions().len() == partitions as usize
+                            && t.partitions().iter().all(|p| p.leader() >= 0)
+                    })
+                })
+                .unwrap_or(false);
+            if ok {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "topic {name} never became ready");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+pub async fn delete_topics(settings: &KafkaSettings, names: &[String]) {
+    let admin = admin(settings);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let _ = admin.delete_topics(&refs, &opts).await;
+}
+
+/// Polls `f` until it returns true or `timeout` passes.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if f().await {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A free loopback port for a service under test.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
+}
