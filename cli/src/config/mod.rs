@@ -53,7 +53,7 @@ pub struct Environment {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct KafkaEndpoint {
-    pub bootstrap_servers: String,
+    pub bootstrap_servers: Option<String>,
     pub security_protocol: SecurityProtocol,
     pub ssl_ca_location: Option<String>,
 }
@@ -207,7 +207,11 @@ fn resolve(
     });
     let kafka = match &spec.kafka {
         Some(kafka) => Some(KafkaEndpoint {
-            bootstrap_servers: expand("kafka.bootstrap_servers", &kafka.bootstrap_servers)?,
+            bootstrap_servers: kafka
+                .bootstrap_servers
+                .as_deref()
+                .map(|value| expand("kafka.bootstrap_servers", value))
+                .transpose()?,
             security_protocol: kafka.security_protocol,
             ssl_ca_location: kafka
                 .ssl_ca_location
@@ -228,7 +232,7 @@ fn resolve(
         }),
         None => None,
     };
-    if spec.provider == Provider::Local && kafka.is_none() {
+    if spec.provider == Provider::Local && kafka.as_ref().and_then(|k| k.bootstrap_servers.as_ref()).is_none() {
         return Err(invalid(
             "kafka",
             "the local provider needs a Kafka bootstrap address".into(),

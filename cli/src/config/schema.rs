@@ -49,9 +49,12 @@ pub struct EnvironmentSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaEndpointSpec {
-    pub bootstrap_servers: String,
+    /// Required for the local provider; on AWS the brokers come from MSK.
+    pub bootstrap_servers: Option<String>,
     #[serde(default)]
     pub security_protocol: SecurityProtocol,
+    /// CA bundle for brokers whose certificates a private CA signed; the
+    /// system trust store otherwise (MSK's certificates are public).
     pub ssl_ca_location: Option<String>,
 }
 
