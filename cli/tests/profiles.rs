@@ -94,6 +94,25 @@ fn india_switch_drops_contacts_and_call_logs() {
         .and_then(|roles| roles.iter().find(|r| r["name"] == "common-consumer"))
         .unwrap_or_else(|| panic!("common-consumer"));
     assert_eq!(common["topics"], serde_json::json!(["apps_and_device_batched"]));
+    assert_eq!(profile["dead_letter"]["suffix"], ".dlq");
+}
+
+#[test]
+fn dead_letter_topics_follow_the_india_switch() {
+    use forgectl::profile::{load_tier, ProfileSource, ResolveOptions};
+    let names = |india: bool| -> Vec<String> {
+        load_tier(&ProfileSource::Builtin, "50k", ResolveOptions { india })
+            .unwrap_or_else(|err| panic!("{err}"))
+            .dead_letter_topics()
+            .into_iter()
+            .map(|topic| topic.name)
+            .collect()
+    };
+    assert_eq!(
+        names(false),
+        ["sms_batched.dlq", "events_log.dlq", "apps_and_device_batched.dlq", "contacts_batched.dlq", "call_logs_batched.dlq"]
+    );
+    assert_eq!(names(true), ["sms_batched.dlq", "events_log.dlq", "apps_and_device_batched.dlq"]);
 }
 
 #[test]

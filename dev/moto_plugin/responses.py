@@ -27,6 +27,11 @@ class ForgeKafkaResponse(KafkaResponse):
     def kafka_backend(self) -> ForgeKafkaBackend:  # type: ignore[override]
         return kafka_backends[self.current_account][self.region]
 
+    def setup_class(self, *args: Any, **kwargs: Any) -> None:
+        super().setup_class(*args, **kwargs)
+        # moto defaults to text/html for string bodies; MSK answers JSON.
+        self.response_headers["Content-Type"] = "application/json"
+
     # -- helpers -----------------------------------------------------------
 
     def _body(self) -> Json:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import binascii
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +47,8 @@ from .exceptions import (
 
 # Seconds to wait for the local Kafka to answer one admin request.
 ADMIN_TIMEOUT = 30.0
+# How long reads keep insisting on seeing our own recent writes.
+EXPECT_SECONDS = 10.0
 
 
 def decode_configs(encoded: str | None) -> dict[str, str]:
@@ -92,7 +96,7 @@ def _map_kafka_error(err: KafkaError | None, topic: str) -> MskError:
         KafkaError.INVALID_REPLICATION_FACTOR,
         KafkaError.INVALID_REPLICA_ASSIGNMENT,
         KafkaError.INVALID_CONFIG,
-        KafkaError.INVALID_TOPIC_EXCEPTION,
+        KafkaError.TOPIC_EXCEPTION,
         KafkaError.POLICY_VIOLATION,
         KafkaError.INVALID_REQUEST,
     ):
@@ -125,6 +129,10 @@ class KafkaTopicAdmin:
     def __init__(self) -> None:
         self._client: AdminClient | None = None
         self._lock = threading.Lock()
+        # Read-your-writes: after a write, reads re-poll (bounded) until the
+        # broker that answers agrees with it.  name -> (predicate, deadline).
+        self._expect: dict[str, tuple[Callable[[Any], bool], float]] = {}
+        self._expect_configs: dict[str, tuple[dict[str, str], float]] = {}
 
     @property
     def client(self) -> AdminClient:
@@ -172,8 +180,39 @@ class KafkaTopicAdmin:
             partitions=partitions,
         )
 
+    def _expectation(self, name: str) -> Callable[[Any], bool] | None:
+        with self._lock:
+            entry = self._expect.get(name)
+            if entry is None:
+                return None
+            if time.monotonic() > entry[1]:
+                del self._expect[name]
+                return None
+            return entry[0]
+
+    def _expect_meta(self, name: str, predicate: Callable[[Any], bool]) -> None:
+        with self._lock:
+            self._expect[name] = (predicate, time.monotonic() + EXPECT_SECONDS)
+
+    def _consistent(self, fetch: Callable[[], Any], names: "list[str] | None") -> Any:
+        """Re-fetch metadata until it agrees with our recent writes (bounded).
+
+        A full listing waits less: a topic changed behind the emulator's back
+        (e.g. deleted with a plain Kafka client) must not stall every list.
+        """
+        deadline = time.monotonic() + (EXPECT_SECONDS if names is not None else 2.0)
+        while True:
+            md = fetch()
+            pending = [
+                n for n in (names if names is not None else list(self._expect))
+                if (pred := self._expectation(n)) is not None and not pred(md.topics.get(n))
+            ]
+            if not pending or time.monotonic() > deadline:
+                return md
+            time.sleep(0.1)
+
     def describe(self, name: str) -> TopicDetails:
-        md = self._metadata(name)
+        md = self._consistent(lambda: self._metadata(name), [name])
         meta = md.topics.get(name)
         if meta is None or (meta.error is not None and meta.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART):
             raise NotFoundException(f"Topic {name} does not exist.", invalid_parameter="topicName")
@@ -182,7 +221,7 @@ class KafkaTopicAdmin:
         return self._details(name, meta)
 
     def list(self) -> list[TopicDetails]:
-        md = self._metadata()
+        md = self._consistent(lambda: self._metadata(), None)
         out = []
         for name, meta in md.topics.items():
             # Kafka-internal topics (__consumer_offsets, __transaction_state, ...)
@@ -192,8 +231,7 @@ class KafkaTopicAdmin:
             out.append(self._details(name, meta))
         return sorted(out, key=lambda t: t.name)
 
-    def topic_overrides(self, name: str) -> dict[str, str]:
-        """Topic-level overrides (source DYNAMIC_TOPIC_CONFIG) of one topic."""
+    def _fetch_overrides(self, name: str) -> dict[str, str]:
         resource = ConfigResource(ResourceType.TOPIC, name)
         try:
             futures = self.client.describe_configs([resource], request_timeout=ADMIN_TIMEOUT)
@@ -206,10 +244,49 @@ class KafkaTopicAdmin:
             if entry.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value and entry.value is not None
         }
 
+    def topic_overrides(self, name: str) -> dict[str, str]:
+        """Topic-level overrides (source DYNAMIC_TOPIC_CONFIG) of one topic."""
+        with self._lock:
+            expected, until = self._expect_configs.get(name, ({}, 0.0))
+        until = max(until, time.monotonic() + EXPECT_SECONDS if self._expectation(name) else 0.0)
+        while True:
+            try:
+                current = self._fetch_overrides(name)
+            except NotFoundException:
+                # The answering broker may not know a topic we just created.
+                if time.monotonic() > until:
+                    raise
+                time.sleep(0.1)
+                continue
+            if time.monotonic() > until or all(current.get(k) == v for k, v in expected.items()):
+                return current
+            time.sleep(0.1)
+
     # -- writes ------------------------------------------------------------
+    #
+    # Kafka acknowledges an admin request once the controller committed it;
+    # brokers learn about it a moment later.  Each write waits until the
+    # change is visible in metadata, so a Describe right after a write is
+    # consistent (AWS's own ~1 minute staleness is modelled separately, see
+    # settings.topic_status_lag_seconds).
+
+    def _wait_visible(self, name: str, predicate: Callable[[Any], bool], what: str) -> None:
+        self._expect_meta(name, predicate)
+        deadline = time.monotonic() + ADMIN_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                md = self.client.list_topics(topic=name, timeout=5)
+                if predicate(md.topics.get(name)):
+                    return
+            except KafkaException:
+                pass
+            time.sleep(0.1)
+        raise KafkaTimeoutException(f"Topic {name}: {what} not visible in cluster metadata after {ADMIN_TIMEOUT:.0f}s")
 
     def create(self, name: str, partitions: int, replication_factor: int, configs: dict[str, str]) -> None:
         new = NewTopic(name, num_partitions=partitions, replication_factor=replication_factor, config=configs)
+        with self._lock:
+            self._expect_configs[name] = (dict(configs), time.monotonic() + EXPECT_SECONDS)
         try:
             futures = self.client.create_topics(
                 [new], operation_timeout=ADMIN_TIMEOUT, request_timeout=ADMIN_TIMEOUT
@@ -217,6 +294,9 @@ class KafkaTopicAdmin:
             futures[name].result()
         except KafkaException as exc:
             _raise_from(exc, name)
+        self._wait_visible(
+            name, lambda m: m is not None and m.error is None and len(m.partitions) == partitions, "creation"
+        )
 
     def set_partition_count(self, name: str, total: int) -> None:
         try:
@@ -226,6 +306,9 @@ class KafkaTopicAdmin:
             futures[name].result()
         except KafkaException as exc:
             _raise_from(exc, name)
+        self._wait_visible(
+            name, lambda m: m is not None and m.error is None and len(m.partitions) == total, "new partitions"
+        )
 
     def set_configs(self, name: str, configs: dict[str, str]) -> None:
         entries = [
@@ -237,8 +320,21 @@ class KafkaTopicAdmin:
             next(iter(futures.values())).result()
         except KafkaException as exc:
             _raise_from(exc, name)
+        with self._lock:
+            merged = dict(self._expect_configs.get(name, ({}, 0.0))[0])
+            merged.update(configs)
+            self._expect_configs[name] = (merged, time.monotonic() + EXPECT_SECONDS)
+        deadline = time.monotonic() + ADMIN_TIMEOUT
+        while time.monotonic() < deadline:
+            current = self._fetch_overrides(name)
+            if all(current.get(k) == v for k, v in configs.items()):
+                return
+            time.sleep(0.1)
+        raise KafkaTimeoutException(f"Topic {name}: new configs not visible after {ADMIN_TIMEOUT:.0f}s")
 
     def delete(self, name: str) -> None:
+        with self._lock:
+            self._expect_configs.pop(name, None)
         try:
             futures = self.client.delete_topics(
                 [name], operation_timeout=ADMIN_TIMEOUT, request_timeout=ADMIN_TIMEOUT
@@ -246,6 +342,11 @@ class KafkaTopicAdmin:
             futures[name].result()
         except KafkaException as exc:
             _raise_from(exc, name)
+        self._wait_visible(
+            name,
+            lambda m: m is None or (m.error is not None and m.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART),
+            "deletion",
+        )
 
 
 admin = KafkaTopicAdmin()

@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use super::schema::{
-    EncryptionLayer, IndiaLayer, InstanceTypesLayer, KafkaLayer, ProfileLayer, RoleLayer, TopicDefaultsLayer,
+    DeadLetterLayer, EncryptionLayer, IndiaLayer, InstanceTypesLayer, KafkaLayer, ProfileLayer, RoleLayer, TopicDefaultsLayer,
     TopicLayer,
 };
 
@@ -75,6 +75,7 @@ impl Overlay for ProfileLayer {
             topics: self.topics.overlay(upper.topics),
             roles: self.roles.overlay(upper.roles),
             india: self.india.overlay(upper.india),
+            dead_letter: self.dead_letter.overlay(upper.dead_letter),
         }
     }
 }
@@ -138,6 +139,16 @@ impl Overlay for InstanceTypesLayer {
         InstanceTypesLayer {
             dev: self.dev.overlay(upper.dev),
             production: self.production.overlay(upper.production),
+        }
+    }
+}
+
+impl Overlay for DeadLetterLayer {
+    fn overlay(self, upper: Self) -> Self {
+        DeadLetterLayer {
+            suffix: self.suffix.overlay(upper.suffix),
+            partitions: self.partitions.overlay(upper.partitions),
+            configs: self.configs.overlay(upper.configs),
         }
     }
 }

@@ -14,7 +14,7 @@ mod validate;
 pub use error::{Issue, ProfileError};
 pub use load::{load_all, load_file, load_tier, ResolveOptions};
 pub use model::{
-    ClientBroker, EncryptionInTransit, EnhancedMonitoring, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec,
+    ClientBroker, DeadLetterSpec, EncryptionInTransit, EnhancedMonitoring, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec,
     TopicSpec, PROFILE_JSON_SCHEMA_VERSION,
 };
 pub use source::{ProfileFile, ProfileSource, DEFAULT_PROFILES_DIR};

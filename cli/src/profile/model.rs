@@ -26,6 +26,9 @@ pub struct Profile {
     /// Topics the India switch removes; kept so tools can report them as
     /// unmanaged rather than unknown.
     pub india_excluded_topics: Vec<String>,
+    /// How the consumers' dead-letter topics are laid out; `None` when the
+    /// profile declares none.
+    pub dead_letter: Option<DeadLetterSpec>,
     /// The file this tier was loaded from (a `builtin:` path when embedded).
     pub source: String,
 }
@@ -37,6 +40,29 @@ impl Profile {
 
     pub fn role(&self, name: RoleName) -> Option<&RoleSpec> {
         self.roles.iter().find(|role| role.name == name)
+    }
+
+    /// One dead-letter topic per topic of the tier (after the India switch).
+    pub fn dead_letter_topics(&self) -> Vec<TopicSpec> {
+        let Some(dead_letter) = &self.dead_letter else {
+            return Vec::new();
+        };
+        self.topics
+            .iter()
+            .map(|topic| TopicSpec {
+                name: format!("{}{}", topic.name, dead_letter.suffix),
+                partitions: dead_letter.partitions,
+                replication_factor: topic.replication_factor,
+                configs: dead_letter.configs.clone(),
+            })
+            .collect()
+    }
+
+    /// Every topic forgectl manages: the tier's and their dead-letter topics.
+    pub fn managed_topics(&self) -> Vec<TopicSpec> {
+        let mut topics = self.topics.clone();
+        topics.extend(self.dead_letter_topics());
+        topics
     }
 
     /// The consumer group that reads `topic`, if any.
@@ -68,6 +94,16 @@ pub struct TopicSpec {
     pub partitions: u32,
     pub replication_factor: u16,
     /// Only the keys the profile declares; broker defaults are not listed.
+    pub configs: BTreeMap<String, String>,
+}
+
+/// The consumers write what they cannot decode or store to `<topic><suffix>`.
+pub const DEFAULT_DEAD_LETTER_SUFFIX: &str = ".dlq";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadLetterSpec {
+    pub suffix: String,
+    pub partitions: u32,
     pub configs: BTreeMap<String, String>,
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::error::Issue;
 use super::locate::Locator;
 use super::model::{
-    EncryptionInTransit, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec, TopicSpec,
+    DeadLetterSpec, EncryptionInTransit, DEFAULT_DEAD_LETTER_SUFFIX, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec, TopicSpec,
     PROFILE_JSON_SCHEMA_VERSION,
 };
 use super::schema::ProfileLayer;
@@ -95,6 +95,11 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
     }
 
     let india_excluded_topics = layer.india.and_then(|india| india.excluded_topics).unwrap_or_default();
+    let dead_letter = layer.dead_letter.map(|dlq| DeadLetterSpec {
+        suffix: dlq.suffix.unwrap_or_else(|| DEFAULT_DEAD_LETTER_SUFFIX.to_string()),
+        partitions: dlq.partitions.unwrap_or(1),
+        configs: dlq.configs.unwrap_or_default().into_iter().map(|(key, value)| (key, value.0)).collect(),
+    });
 
     let (
         Some(dau),
@@ -131,6 +136,7 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
             encryption_in_transit: EncryptionInTransit { client_broker, in_cluster },
             enhanced_monitoring,
         },
+        dead_letter,
         topics,
         roles,
         india_excluded_topics,
@@ -138,12 +144,14 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
     })
 }
 
+
 /// The India switch: drops the excluded topics from the tier and from the
 /// roles that consume them. Applied after validation, so the full layout is
 /// always checked.
 pub fn apply_india(mut profile: Profile) -> Profile {
     let excluded = profile.india_excluded_topics.clone();
     profile.topics.retain(|topic| !excluded.contains(&topic.name));
+
     for role in &mut profile.roles {
         role.topics.retain(|topic| !excluded.contains(topic));
     }

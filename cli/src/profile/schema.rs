@@ -19,6 +19,15 @@ pub struct ProfileLayer {
     pub topics: Option<IndexMap<String, TopicLayer>>,
     pub roles: Option<IndexMap<RoleName, RoleLayer>>,
     pub india: Option<IndiaLayer>,
+    pub dead_letter: Option<DeadLetterLayer>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetterLayer {
+    pub suffix: Option<String>,
+    pub partitions: Option<u32>,
+    pub configs: Option<IndexMap<String, ConfigValue>>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

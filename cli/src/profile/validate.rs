@@ -44,6 +44,7 @@ pub fn validate(profile: &Profile, locator: &Locator) -> Vec<Issue> {
     check_roles(profile, locator, &mut issues);
     check_consumption(profile, locator, &mut issues);
     check_india(profile, locator, &mut issues);
+    check_dead_letter(profile, locator, &mut issues);
     issues
 }
 
@@ -55,7 +56,7 @@ fn check_kafka(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
             format!("{} zones; MSK spreads brokers over 2 or 3 client subnets in distinct AZs", kafka.zones),
             "set kafka.zones to 2 or 3",
         ));
-    } else if kafka.brokers == 0 || kafka.brokers % kafka.zones != 0 {
+    } else if kafka.brokers == 0 || !kafka.brokers.is_multiple_of(kafka.zones) {
         let lower = (kafka.brokers / kafka.zones).max(1) * kafka.zones;
         let upper = (kafka.brokers / kafka.zones + 1) * kafka.zones;
         let suggestion = if lower == upper || kafka.brokers < kafka.zones {
@@ -269,6 +270,42 @@ fn check_consumption(profile: &Profile, locator: &Locator, issues: &mut Vec<Issu
                 format!("is consumed by {} roles ({}); each topic belongs to exactly one group", many.len(), many.join(", ")),
                 "keep the topic in one role's topics",
             )),
+        }
+    }
+}
+
+fn check_dead_letter(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
+    let Some(dead_letter) = &profile.dead_letter else {
+        return;
+    };
+    if dead_letter.suffix.is_empty() {
+        issues.push(locator.issue(
+            "dead_letter.suffix",
+            "is empty, so a dead-letter topic would be the topic itself",
+            "use a suffix such as `.dlq`",
+        ));
+        return;
+    }
+    if dead_letter.partitions == 0 {
+        issues.push(locator.issue(
+            "dead_letter.partitions",
+            "a dead-letter topic needs at least one partition",
+            "set dead_letter.partitions to 1",
+        ));
+    }
+    for topic in profile.dead_letter_topics() {
+        if let Some(problem) = topic_name_problem(&topic.name) {
+            issues.push(locator.issue(
+                "dead_letter.suffix",
+                format!("makes `{}`, which is not a legal Kafka topic name: {problem}", topic.name),
+                "use a suffix of a-z, A-Z, 0-9, `.`, `_` and `-` that keeps names within 249 characters",
+            ));
+        } else if profile.topic(&topic.name).is_some() {
+            issues.push(locator.issue(
+                "dead_letter.suffix",
+                format!("makes `{}`, which is also a declared topic", topic.name),
+                "pick a suffix that no declared topic ends with",
+            ));
         }
     }
 }

@@ -72,6 +72,15 @@ pub fn print_show(console: &Console, profile: &Profile) {
         ]);
     }
     console.out(topics);
+    if let Some(dead_letter) = &profile.dead_letter {
+        let configs: Vec<String> = dead_letter.configs.iter().map(|(key, value)| format!("{key}={value}")).collect();
+        console.out(format!(
+            "Dead-letter topics: <topic>{} for each topic, {} partition(s), {}",
+            dead_letter.suffix,
+            dead_letter.partitions,
+            configs.join(", ")
+        ));
+    }
     if profile.india && !profile.india_excluded_topics.is_empty() {
         console.out(format!("Left out by the India switch: {}", profile.india_excluded_topics.join(", ")));
     }

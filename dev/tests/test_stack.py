@@ -1,0 +1,104 @@
+"""The stack's own contract: env, status, PostgreSQL, moto."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import boto3
+from conftest import DEV, stack_cmd
+
+
+def test_env_contract(stack: dict[str, str]) -> None:
+    plaintext = "127.0.0.1:29092,127.0.0.1:29093,127.0.0.1:29094"
+    assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:25000"
+    assert os.environ["AWS_REGION"] == os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert os.environ["AWS_ACCESS_KEY_ID"] == os.environ["AWS_SECRET_ACCESS_KEY"] == "testing"
+    assert os.environ["KAFKA_BOOTSTRAP_SERVERS"] == os.environ["DI_KAFKA_BROKER_ENDPOINT"] == plaintext
+    assert os.environ["KAFKA_TLS_BOOTSTRAP_SERVERS"] == "127.0.0.1:29192,127.0.0.1:29193,127.0.0.1:29194"
+    ca = Path(os.environ["KAFKA_TLS_CA_LOCATION"])
+    assert ca.is_absolute() and ca.is_file() and ca == DEV / ".run" / "tls" / "ca.pem"
+    assert os.environ["DI_POSTGRES_HOST"] == "127.0.0.1"
+    assert os.environ["DI_POSTGRES_PORT"] == "25432"
+    assert os.environ["DI_POSTGRES_USERNAME"] == "mobileforge_user"
+    assert os.environ["DI_POSTGRES_DATABASE"] == "api_insights_db"
+    assert os.environ["DI_POSTGRES_SYNC_DATABASE"] == "sync_db"
+    assert os.environ["FORGECTL_STACK"] == "up"
+
+
+def test_env_output_is_shell_quoted_and_matches_password_file() -> None:
+    res = stack_cmd("env")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert all(line.startswith("export ") for line in lines)
+    # Evaluating it in a clean shell reproduces the values.
+    shell = subprocess.run(
+        ["bash", "-c", f'eval "$({DEV / "stack"} env)" && printf %s "$DI_POSTGRES_PASSWORD"'],
+        text=True, capture_output=True, env={"PATH": os.environ["PATH"]}, cwd="/",
+    )
+    assert shell.returncode == 0, shell.stderr
+    pw_file = DEV / ".run" / "pg" / ".password"
+    assert shell.stdout == pw_file.read_text().strip() == os.environ["DI_POSTGRES_PASSWORD"]
+    assert oct(pw_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_status_reports_all_up() -> None:
+    res = stack_cmd("status")
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = {line.split()[0]: line for line in res.stdout.splitlines()[1:]}
+    assert set(rows) == {"kafka", "postgres", "moto"}
+    assert all(line.rstrip().endswith("up") for line in rows.values())
+
+
+def test_up_is_idempotent_when_healthy() -> None:
+    res = stack_cmd("up")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "already up" in res.stdout
+
+
+def _psql(db: str, sql: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PGPASSWORD=os.environ["DI_POSTGRES_PASSWORD"], PGCONNECT_TIMEOUT="5")
+    return subprocess.run(
+        ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", os.environ["DI_POSTGRES_HOST"],
+         "-p", os.environ["DI_POSTGRES_PORT"], "-U", os.environ["DI_POSTGRES_USERNAME"], "-d", db, "-c", sql],
+        text=True, capture_output=True, env=env,
+    )
+
+
+def test_postgres_role_owns_both_databases() -> None:
+    for db in (os.environ["DI_POSTGRES_DATABASE"], os.environ["DI_POSTGRES_SYNC_DATABASE"]):
+        res = _psql(db, "select current_user, pg_catalog.pg_get_userbyid(datdba) from pg_database "
+                        "where datname = current_database()")
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip() == "mobileforge_user|mobileforge_user"
+        res = _psql(db, "create temp table t(x int); insert into t values (1); select sum(x) from t")
+        assert res.returncode == 0 and res.stdout.strip().endswith("1"), res.stderr
+
+
+def test_postgres_rejects_wrong_password() -> None:
+    env = dict(os.environ, PGPASSWORD="wrong", PGCONNECT_TIMEOUT="5")
+    res = subprocess.run(
+        ["psql", "-X", "-h", "127.0.0.1", "-p", "25432", "-U", "mobileforge_user", "-d", "api_insights_db", "-c", "select 1"],
+        text=True, capture_output=True, env=env,
+    )
+    assert res.returncode != 0
+    assert "password authentication failed" in res.stderr
+
+
+def test_moto_serves_the_other_services_forgectl_needs(endpoint: str) -> None:
+    ec2 = boto3.client("ec2", endpoint_url=endpoint)
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    assert len(vpcs) == 1
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}])["Subnets"]
+    assert len({s["AvailabilityZone"] for s in subnets}) >= 3
+    ssm = boto3.client("ssm", endpoint_url=endpoint)
+    name = f"/forgectl-dev-test/{os.getpid()}/secret"
+    ssm.put_parameter(Name=name, Value="s3cret", Type="SecureString", Overwrite=True)
+    try:
+        assert ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == "s3cret"
+    finally:
+        ssm.delete_parameter(Name=name)
+    iam = boto3.client("iam", endpoint_url=endpoint)
+    policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")["Policy"]
+    assert policy["PolicyName"] == "AmazonSSMManagedInstanceCore"
