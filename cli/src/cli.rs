@@ -13,8 +13,7 @@ use crate::console::OutputFormat;
 #[command(
     name = "forgectl",
     version,
-    about = "Provision and roll out the mobile-data sync pipeline from DAU-tier profiles",
-    propagate_version = true
+    about = "Provision and roll out the mobile-data sync pipeline from DAU-tier profiles"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -71,4 +70,33 @@ impl GlobalArgs {
 pub enum Command {
     /// List, show and validate DAU-tier profiles.
     Profiles(commands::profiles::ProfilesArgs),
+    /// Render a role's .env, a docker-compose file or Kubernetes manifests.
+    Render(commands::render::RenderArgs),
+    /// Roll out the producer and consumers by the tier's ladder.
+    Deploy(commands::deploy::DeployArgs),
+    /// The local provider's load balancer (started by deploy).
+    #[command(hide = true)]
+    LocalBalancer(commands::local_balancer::LocalBalancerArgs),
+    /// Plan, sync and check the tier's Kafka topics; describe them and show consumer lag.
+    Topics(commands::topics::TopicsArgs),
+    /// Show what provision would create or change in AWS, resource by resource.
+    Plan(commands::plan::PlanArgs),
+    /// Create or update the MSK cluster and its security groups for a tier, then sync topics.
+    Provision(commands::provision::ProvisionArgs),
+    /// The cluster, bootstrap brokers, security groups, topics and drift from the tier.
+    Status(commands::status::StatusArgs),
+    /// Delete the environment's cluster, configuration and security groups.
+    Destroy(commands::destroy::DestroyArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Catches clashing flags (e.g. a subcommand's `--version`) at test time
+    /// instead of as a panic in a user's hands.
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -1,10 +1,13 @@
 //! The error every command returns. Each module keeps its own typed error;
 //! this enum only gathers them and decides the exit code and hint.
 
+use crate::cluster::ControlPlaneError;
 use crate::config::ConfigError;
 use crate::console::ConsoleError;
 use crate::exit::Exit;
 use crate::profile::ProfileError;
+use crate::render::RenderError;
+use crate::topics::TopicsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -16,6 +19,28 @@ pub enum CliError {
 
     #[error(transparent)]
     Console(#[from] ConsoleError),
+
+    #[error(transparent)]
+    Render(#[from] RenderError),
+
+    #[error(transparent)]
+    Topics(#[from] TopicsError),
+
+    #[error(transparent)]
+    ControlPlane(#[from] ControlPlaneError),
+
+    #[error(transparent)]
+    Local(#[from] crate::local::LocalError),
+
+    #[error("{what} is not supported yet")]
+    Unsupported { what: String, hint: String },
+
+    #[error("cannot write {}: {source}", path.display())]
+    WriteFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl CliError {
@@ -24,6 +49,13 @@ impl CliError {
             CliError::Profile(_) | CliError::Config(_) => Exit::Usage,
             CliError::Console(ConsoleError::ConfirmationRequired { .. }) => Exit::Usage,
             CliError::Console(_) => Exit::Failure,
+            CliError::Render(RenderError::Template { .. }) => Exit::Failure,
+            CliError::Render(_) => Exit::Usage,
+            CliError::Topics(err) => err.exit(),
+            CliError::ControlPlane(err) => err.exit(),
+            CliError::WriteFile { .. } => Exit::Failure,
+            CliError::Local(err) => err.exit(),
+            CliError::Unsupported { .. } => Exit::Usage,
         }
     }
 
@@ -32,6 +64,12 @@ impl CliError {
             CliError::Profile(err) => err.hint(),
             CliError::Config(err) => err.hint(),
             CliError::Console(err) => err.hint(),
+            CliError::Render(err) => err.hint(),
+            CliError::Topics(err) => err.hint(),
+            CliError::ControlPlane(err) => err.hint(),
+            CliError::Local(err) => err.hint(),
+            CliError::Unsupported { hint, .. } => Some(hint.clone()),
+            CliError::WriteFile { .. } => Some("check that the directory exists and is writable".into()),
         }
     }
 }

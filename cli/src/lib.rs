@@ -4,11 +4,16 @@
 
 pub mod aws;
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod console;
 pub mod error;
 pub mod exit;
+pub mod kafka;
+pub mod local;
 pub mod ops;
 pub mod profile;
+pub mod render;
+pub mod topics;
 pub mod views;

@@ -1,8 +1,18 @@
 //! AWS access. One function builds the SDK configuration; each service gets
 //! a thin adapter elsewhere that returns forgectl's own types.
 
+pub mod calls;
+pub mod ec2;
+pub mod error;
+pub mod msk;
+pub mod msk_config;
+pub mod msk_update;
+
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+pub use calls::CallLog;
+pub use error::{AwsError, AwsErrorKind};
 
 use crate::config::Environment;
 
@@ -25,4 +35,27 @@ pub async fn sdk_config(environment: &Environment) -> SdkConfig {
         loader = loader.region(Region::new(region.clone()));
     }
     loader.load().await
+}
+
+/// The service clients of one command run, built from [`sdk_config`], with
+/// the call log attached to each.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    pub kafka: aws_sdk_kafka::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub calls: CallLog,
+}
+
+impl AwsClients {
+    pub async fn connect(environment: &Environment) -> Self {
+        let shared = sdk_config(environment).await;
+        let calls = CallLog::from_env();
+        let kafka = aws_sdk_kafka::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let ec2 = aws_sdk_ec2::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        AwsClients {
+            kafka: aws_sdk_kafka::Client::from_conf(kafka),
+            ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            calls,
+        }
+    }
 }

@@ -1,7 +1,16 @@
 //! Thin subcommands: each turns its arguments into an options struct and
 //! calls an operation in `ops`. Nothing here talks to AWS or Kafka.
 
+pub mod deploy;
+pub mod destroy;
+pub mod local_balancer;
+mod local_provider;
+pub mod plan;
 pub mod profiles;
+pub mod provision;
+pub mod render;
+pub mod status;
+pub mod topics;
 
 use crate::cli::{Cli, Command};
 use crate::console::Console;
@@ -11,5 +20,13 @@ use crate::exit::Exit;
 pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
     match cli.command {
         Command::Profiles(args) => profiles::run(args, &cli.global, console),
+        Command::Render(args) => render::run(args, &cli.global, console),
+        Command::Deploy(args) => deploy::run(args, &cli.global, console).await,
+        Command::LocalBalancer(args) => local_balancer::run(args).await,
+        Command::Topics(args) => topics::run(args, &cli.global, console).await,
+        Command::Plan(args) => plan::run(args, &cli.global, console).await,
+        Command::Provision(args) => provision::run(args, &cli.global, console).await,
+        Command::Status(args) => status::run(args, &cli.global, console).await,
+        Command::Destroy(args) => destroy::run(args, &cli.global, console).await,
     }
 }

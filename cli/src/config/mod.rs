@@ -49,7 +49,11 @@ pub struct Environment {
     pub kms_key_arn: Option<String>,
     pub kafka: Option<KafkaEndpoint>,
     pub postgres: Option<PostgresEndpoint>,
+    pub producer_port: u16,
 }
+
+/// The runbooks' producer port.
+pub const DEFAULT_PRODUCER_PORT: u16 = 8000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct KafkaEndpoint {
@@ -140,7 +144,7 @@ fn implicit_spec() -> EnvironmentSpec {
         region: None,
         aws_profile: None,
         vpc_id: None,
-        subnets: Vec::new(),
+        subnets: None,
         name_prefix: None,
         tags: BTreeMap::new(),
         client_auth: ClientAuth::default(),
@@ -150,6 +154,7 @@ fn implicit_spec() -> EnvironmentSpec {
         kms_key_arn: None,
         kafka: None,
         postgres: None,
+        producer_port: None,
     }
 }
 
@@ -166,20 +171,28 @@ fn resolve(
         hint: hint.to_string(),
     };
 
-    if !spec.subnets.is_empty() && spec.subnets.len() < 2 {
+    if spec.subnets.as_ref().is_some_and(Vec::is_empty) {
         return Err(invalid(
             "subnets",
-            format!("{} client subnet given; MSK needs subnets in at least 2 AZs", spec.subnets.len()),
+            "is an empty list: no client subnets".into(),
+            "omit `subnets` to use the default VPC (one subnet per AZ), or list one subnet per AZ",
+        ));
+    }
+    let subnets = spec.subnets.clone().unwrap_or_default();
+    if !subnets.is_empty() && subnets.len() < 2 {
+        return Err(invalid(
+            "subnets",
+            format!("{} client subnet given; MSK needs subnets in at least 2 AZs", subnets.len()),
             "list two or three subnets in distinct AZs, or omit subnets to use the default VPC",
         ));
     }
-    if let Some(bad) = spec.subnets.iter().find(|subnet| !subnet.starts_with("subnet-")) {
+    if let Some(bad) = subnets.iter().find(|subnet| !subnet.starts_with("subnet-")) {
         return Err(invalid("subnets", format!("`{bad}` is not a subnet ID"), "subnet IDs look like subnet-0abc1234"));
     }
-    let mut unique = spec.subnets.clone();
+    let mut unique = subnets.clone();
     unique.sort();
     unique.dedup();
-    if unique.len() != spec.subnets.len() {
+    if unique.len() != subnets.len() {
         return Err(invalid("subnets", "a subnet is listed twice".into(), "list each subnet once"));
     }
     if let Some(vpc) = spec.vpc_id.as_deref().filter(|vpc| !vpc.starts_with("vpc-")) {
@@ -245,7 +258,7 @@ fn resolve(
         region: overrides.region.clone().or(spec.region),
         aws_profile: overrides.aws_profile.clone().or(spec.aws_profile),
         vpc_id: spec.vpc_id,
-        subnets: spec.subnets,
+        subnets,
         name_prefix,
         tags: spec.tags,
         client_auth: spec.client_auth,
@@ -255,6 +268,7 @@ fn resolve(
         kms_key_arn: spec.kms_key_arn,
         kafka,
         postgres,
+        producer_port: spec.producer_port.unwrap_or(DEFAULT_PRODUCER_PORT),
         name,
     })
 }
@@ -294,6 +308,12 @@ mod tests {
     fn one_subnet_is_refused() {
         let err = resolve("e".into(), spec("provider: aws\nsubnets: [subnet-1]"), &Default::default(), &no_vars);
         assert!(matches!(err, Err(ConfigError::Invalid { ref key, .. }) if key == "subnets"));
+    }
+
+    #[test]
+    fn empty_subnet_list_is_refused() {
+        let err = resolve("e".into(), spec("provider: aws\nsubnets: []"), &Default::default(), &no_vars);
+        assert!(matches!(err, Err(ConfigError::Invalid { ref key, ref message, .. }) if key == "subnets" && message.contains("empty")));
     }
 
     #[test]

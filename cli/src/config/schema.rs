@@ -21,8 +21,9 @@ pub struct EnvironmentSpec {
     /// Named AWS profile from ~/.aws/config; the standard chain otherwise.
     pub aws_profile: Option<String>,
     pub vpc_id: Option<String>,
-    #[serde(default)]
-    pub subnets: Vec<String>,
+    /// Omitted: the default VPC's subnets. An empty list is an error, not a
+    /// silent fallback to the default VPC.
+    pub subnets: Option<Vec<String>>,
     /// Prefix of every resource name; defaults to `forgectl-<env>`.
     pub name_prefix: Option<String>,
     #[serde(default)]
@@ -44,6 +45,8 @@ pub struct EnvironmentSpec {
     pub kafka: Option<KafkaEndpointSpec>,
     /// PostgreSQL for the services (the `local` provider).
     pub postgres: Option<PostgresSpec>,
+    /// The local provider's load balancer port in front of the producers.
+    pub producer_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,4 +1,19 @@
 //! Operations: the work behind each subcommand. They take options structs
 //! and return data; they never see the argument parser.
 
+mod apply;
+pub mod deploy_local;
+pub mod deploy_plan;
+pub mod destroy;
+pub mod local_runtime;
+pub mod plan;
 pub mod profiles;
+pub mod provision_local;
+pub mod provision;
+pub mod render;
+pub mod status;
+pub mod status_local;
+pub mod topics;
+pub mod topics_inspect;
+mod topics_target;
+pub mod wait;

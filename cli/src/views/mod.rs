@@ -1,4 +1,8 @@
 //! Human renderings (tables, text) of operation results. The JSON form is
 //! the results' own serde representation.
 
+pub mod cluster;
+pub mod deploy;
+pub mod local;
 pub mod profiles;
+pub mod topics;

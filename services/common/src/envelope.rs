@@ -145,7 +145,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_envelopes() {
-        assert!(matches!(Envelope::decode(b"not json"), Err(EnvelopeError::Decode(_))));
+        assert!(matches!(
+            Envelope::decode(b"not json"),
+            Err(EnvelopeError::Decode(_))
+        ));
         let base = |batch: &str, recs: &str, ts: i64| {
             format!(
                 r#"{{"v":1,"batch_id":"{batch}","device_id":"d","kind":"sms","received_at_ms":{ts},"records":{recs}}}"#

@@ -148,7 +148,11 @@ impl KafkaSettings {
             }
             cfg.set(
                 "ssl.endpoint.identification.algorithm",
-                if self.ssl_verify_hostname { "https" } else { "none" },
+                if self.ssl_verify_hostname {
+                    "https"
+                } else {
+                    "none"
+                },
             );
         }
         if let Some(sasl) = &self.sasl {
@@ -171,7 +175,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod kinds;
 pub mod postgres;
 pub mod secret;
 pub mod shutdown;
+pub mod tables;
 pub mod telemetry;
 
 #[cfg(feature = "testkit")]

@@ -1,1 +1,13 @@
+//! forgectl's producer API: HTTP uploads in, one acknowledged Kafka message
+//! per upload out. See `openapi.yaml` for the contract.
 
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod insights;
+pub mod kafka;
+pub mod routes;
+pub mod validate;
+
+pub use app::{Server, ServerError};
+pub use config::ProducerConfig;

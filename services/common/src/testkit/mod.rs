@@ -16,6 +16,9 @@ use crate::kafka::{KafkaSettings, SecurityProtocol};
 use crate::postgres::PgSettings;
 use crate::secret::Secret;
 
+mod throwaway;
+pub use throwaway::{tempdir, ThrowawayKafka, ThrowawayPg};
+
 const STACK_HINT: &str = "the local stack is not available: run `dev/stack up` then \
      `eval \"$(dev/stack env)\"` (see dev/README) before running these tests";
 
@@ -59,6 +62,18 @@ fn stack_env_from_script() -> HashMap<String, String> {
 }
 
 impl Stack {
+    /// A stack made of servers the caller started (benchmarks on their own
+    /// Kafka and PostgreSQL, away from the shared dev stack).
+    pub fn custom(brokers: String, pg: PgSettings) -> Stack {
+        Stack {
+            vars: HashMap::new(),
+            brokers,
+            tls_brokers: None,
+            tls_ca: None,
+            pg,
+        }
+    }
+
     /// Reads the stack's endpoints and checks that Kafka answers; panics with
     /// instructions otherwise.
     pub fn get() -> Stack {
@@ -101,7 +116,10 @@ impl Stack {
             .create()
             .unwrap_or_else(|e| panic!("creating a Kafka client: {e}: {STACK_HINT}"));
         if let Err(e) = consumer.fetch_metadata(None, Duration::from_secs(10)) {
-            panic!("Kafka at {} does not answer: {e}: {STACK_HINT}", stack.brokers);
+            panic!(
+                "Kafka at {} does not answer: {e}: {STACK_HINT}",
+                stack.brokers
+            );
         }
         stack
     }
@@ -119,7 +137,7 @@ impl Stack {
             brokers,
             security_protocol: SecurityProtocol::Ssl,
             ssl_ca_location: self.tls_ca.clone(),
-            ssl_verify_hostname: false,
+            ssl_verify_hostname: true,
             sasl: None,
         }
     }
@@ -196,7 +214,10 @@ pub async fn create_topics(settings: &KafkaSettings, names: &[String], partition
             if ok {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "topic {name} never became ready");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "topic {name} never became ready"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -233,4 +254,88 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
+}
+
+impl Stack {
+    /// The service variables a deployment would set, pointing at the stack.
+    pub fn service_env(&self) -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        m.insert("DI_KAFKA_BROKER_ENDPOINT".into(), self.brokers.clone());
+        m.insert("DI_POSTGRES_HOST".into(), self.pg.host.clone());
+        m.insert("DI_POSTGRES_PORT".into(), self.pg.port.to_string());
+        m.insert("DI_POSTGRES_USERNAME".into(), self.pg.user.clone());
+        m.insert(
+            "DI_POSTGRES_PASSWORD".into(),
+            self.pg.password.expose().to_string(),
+        );
+        m.insert("DI_POSTGRES_DATABASE".into(), self.pg.database.clone());
+        m.insert(
+            "DI_POSTGRES_SYNC_DATABASE".into(),
+            self.pg.sync_database.clone(),
+        );
+        m
+    }
+
+    /// Same as [`Stack::service_env`] but over the TLS listener.
+    pub fn service_env_tls(&self) -> HashMap<String, String> {
+        let tls = self.kafka_tls();
+        let mut m = self.service_env();
+        m.insert("DI_KAFKA_BROKER_ENDPOINT".into(), tls.brokers);
+        m.insert("DI_KAFKA_SECURITY_PROTOCOL".into(), "SSL".into());
+        if let Some(ca) = tls.ssl_ca_location {
+            m.insert("DI_KAFKA_SSL_CA_LOCATION".into(), ca);
+        }
+        m
+    }
+}
+
+/// The five upload topics under `prefix`, and their dead-letter topics.
+pub fn prefixed_topics(prefix: &str) -> (Vec<String>, Vec<String>) {
+    let topics: Vec<String> = crate::Kind::ALL
+        .iter()
+        .map(|k| format!("{prefix}{}", k.topic()))
+        .collect();
+    let dlqs = topics.iter().map(|t| crate::kinds::dlq_topic(t)).collect();
+    (topics, dlqs)
+}
+
+/// An upload body with `n` records of roughly `size` bytes each.
+pub fn upload_body(device: &str, batch: &str, n: usize, size: usize) -> serde_json::Value {
+    let pad = "x".repeat(size.saturating_sub(40));
+    let records: Vec<serde_json::Value> = (0..n)
+        .map(|i| serde_json::json!({ "i": i, "ts": 1_700_000_000_000u64 + i as u64, "body": pad }))
+        .collect();
+    serde_json::json!({ "device_id": device, "batch_id": batch, "records": records })
+}
+
+/// A child process that is killed when the test ends, even by a panic, so a
+/// failed test leaves no service running.
+pub struct ChildGuard(pub std::process::Child);
+
+impl ChildGuard {
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl std::ops::Deref for ChildGuard {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ChildGuard {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }

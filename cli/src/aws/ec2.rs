@@ -1,0 +1,296 @@
+//! EC2: the network the brokers go in and the two security groups. A thin
+//! adapter over aws-sdk-ec2 returning forgectl's own types.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{Filter, IpPermission, ResourceType, Tag, TagSpecification, UserIdGroupPair};
+use aws_sdk_ec2::Client;
+use serde::Serialize;
+
+use super::error::AwsError;
+use crate::cluster::names::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub availability_zone: String,
+    pub default_for_az: bool,
+}
+
+/// A security group and its inbound rules as AWS reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub vpc_id: String,
+    pub tags: BTreeMap<String, String>,
+    pub ingress: Vec<IngressRule>,
+}
+
+/// One inbound rule, one source per rule (AWS groups several per IpPermission).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct IngressRule {
+    /// `tcp`, `udp`, `icmp` or `-1` (everything).
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub source: RuleSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+pub enum RuleSource {
+    Group(String),
+    Cidr(String),
+    Ipv6Cidr(String),
+    PrefixList(String),
+}
+
+impl std::fmt::Display for IngressRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ports = match (self.from_port, self.to_port) {
+            _ if self.protocol == "-1" => "all".to_string(),
+            (Some(from), Some(to)) if from == to => from.to_string(),
+            (Some(from), Some(to)) => format!("{from}-{to}"),
+            _ => "all".to_string(),
+        };
+        let source = match &self.source {
+            RuleSource::Group(id) | RuleSource::Cidr(id) | RuleSource::Ipv6Cidr(id) | RuleSource::PrefixList(id) => id,
+        };
+        write!(f, "{}/{ports} from {source}", self.protocol)
+    }
+}
+
+fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
+}
+
+fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter().filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string()))).collect()
+}
+
+fn filter(name: &str, values: &[&str]) -> Filter {
+    Filter::builder().name(name).set_values(Some(values.iter().map(|v| v.to_string()).collect())).build()
+}
+
+/// DescribeSubnets for the configured subnets. A filter rather than
+/// `SubnetIds`: a missing subnet is then simply absent from the answer and
+/// the caller names it, instead of an error whose text varies.
+pub async fn describe_subnets(client: &Client, ids: &[String]) -> Result<Vec<Subnet>, AwsError> {
+    let ids_ref: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let output = client
+        .describe_subnets()
+        .filters(filter("subnet-id", &ids_ref))
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("ec2:DescribeSubnets", format!("subnets {}", ids.join(", ")), err))?;
+    Ok(output.subnets().iter().filter_map(convert_subnet).collect())
+}
+
+/// The default VPC's subnets, one per AZ (`default-for-az`), in one call.
+pub async fn default_subnets(client: &Client) -> Result<Vec<Subnet>, AwsError> {
+    let output = client
+        .describe_subnets()
+        .filters(filter("default-for-az", &["true"]))
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("ec2:DescribeSubnets", "the default VPC's subnets", err))?;
+    Ok(output.subnets().iter().filter_map(convert_subnet).collect())
+}
+
+fn convert_subnet(subnet: &aws_sdk_ec2::types::Subnet) -> Option<Subnet> {
+    Some(Subnet {
+        id: subnet.subnet_id()?.to_string(),
+        vpc_id: subnet.vpc_id()?.to_string(),
+        availability_zone: subnet.availability_zone()?.to_string(),
+        default_for_az: subnet.default_for_az().unwrap_or(false),
+    })
+}
+
+/// Both of the environment's security groups in one call, found by tags.
+pub async fn find_security_groups(client: &Client, env: &str) -> Result<Vec<SecurityGroup>, AwsError> {
+    let resource = format!("security groups tagged {TAG_ENV}={env}");
+    let mut groups = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let page = client
+            .describe_security_groups()
+            .filters(filter(&format!("tag:{TAG_ENV}"), &[env]))
+            .filters(filter(&format!("tag:{TAG_MANAGED_BY}"), &[MANAGED_BY]))
+            .set_next_token(next_token.take())
+            .send()
+            .await
+            .map_err(|err| AwsError::from_sdk("ec2:DescribeSecurityGroups", resource.clone(), err))?;
+        groups.extend(page.security_groups().iter().filter_map(convert_group));
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+            _ => return Ok(groups),
+        }
+    }
+}
+
+fn convert_group(group: &aws_sdk_ec2::types::SecurityGroup) -> Option<SecurityGroup> {
+    let mut ingress = Vec::new();
+    for permission in group.ip_permissions() {
+        let protocol = permission.ip_protocol().unwrap_or("-1").to_string();
+        let rule = |source| IngressRule {
+            protocol: protocol.clone(),
+            from_port: permission.from_port(),
+            to_port: permission.to_port(),
+            source,
+        };
+        ingress.extend(
+            permission
+                .user_id_group_pairs()
+                .iter()
+                .filter_map(|pair| pair.group_id())
+                .map(|id| rule(RuleSource::Group(id.into()))),
+        );
+        ingress.extend(
+            permission
+                .ip_ranges()
+                .iter()
+                .filter_map(|range| range.cidr_ip())
+                .map(|cidr| rule(RuleSource::Cidr(cidr.into()))),
+        );
+        ingress.extend(
+            permission
+                .ipv6_ranges()
+                .iter()
+                .filter_map(|range| range.cidr_ipv6())
+                .map(|cidr| rule(RuleSource::Ipv6Cidr(cidr.into()))),
+        );
+        ingress.extend(
+            permission
+                .prefix_list_ids()
+                .iter()
+                .filter_map(|list| list.prefix_list_id())
+                .map(|id| rule(RuleSource::PrefixList(id.into()))),
+        );
+    }
+    ingress.sort();
+    Some(SecurityGroup {
+        id: group.group_id()?.to_string(),
+        name: group.group_name().unwrap_or_default().to_string(),
+        vpc_id: group.vpc_id().unwrap_or_default().to_string(),
+        tags: tag_map(group.tags()),
+        ingress,
+    })
+}
+
+/// CreateSecurityGroup with its tags in the same call, so that a group
+/// never exists untagged (and so unfindable) if the run stops right after.
+pub async fn create_security_group(
+    client: &Client,
+    name: &str,
+    description: &str,
+    vpc_id: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<String, AwsError> {
+    let action = "ec2:CreateSecurityGroup";
+    let output = client
+        .create_security_group()
+        .group_name(name)
+        .description(description)
+        .vpc_id(vpc_id)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::SecurityGroup)
+                .set_tags(Some(ec2_tags(tags)))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk(action, format!("security group {name} in {vpc_id}"), err))?;
+    output
+        .group_id()
+        .map(str::to_string)
+        .ok_or_else(|| AwsError::malformed(action, format!("security group {name}"), "GroupId"))
+}
+
+fn tcp_from_group(port: i32, source_group: &str, description: &str) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .user_id_group_pairs(UserIdGroupPair::builder().group_id(source_group).description(description).build())
+        .build()
+}
+
+/// Opens each port over TCP to members of `source_group` only.
+pub async fn authorize_ingress(
+    client: &Client,
+    group: (&str, &str),
+    ports: &[u16],
+    source_group: &str,
+) -> Result<(), AwsError> {
+    let (group_id, group_name) = group;
+    let permissions =
+        ports.iter().map(|port| tcp_from_group(i32::from(*port), source_group, "Kafka clients (forgectl)")).collect();
+    client
+        .authorize_security_group_ingress()
+        .group_id(group_id)
+        .set_ip_permissions(Some(permissions))
+        .send()
+        .await
+        .map_err(|err| {
+            AwsError::from_sdk("ec2:AuthorizeSecurityGroupIngress", format!("security group {group_name}"), err)
+        })?;
+    Ok(())
+}
+
+pub async fn revoke_ingress(client: &Client, group: (&str, &str), rules: &[IngressRule]) -> Result<(), AwsError> {
+    let (group_id, group_name) = group;
+    let permissions = rules
+        .iter()
+        .map(|rule| {
+            let builder = IpPermission::builder()
+                .ip_protocol(&rule.protocol)
+                .set_from_port(rule.from_port)
+                .set_to_port(rule.to_port);
+            match &rule.source {
+                RuleSource::Group(id) => builder.user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build()),
+                RuleSource::Cidr(cidr) => {
+                    builder.ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip(cidr).build())
+                }
+                RuleSource::Ipv6Cidr(cidr) => {
+                    builder.ipv6_ranges(aws_sdk_ec2::types::Ipv6Range::builder().cidr_ipv6(cidr).build())
+                }
+                RuleSource::PrefixList(id) => {
+                    builder.prefix_list_ids(aws_sdk_ec2::types::PrefixListId::builder().prefix_list_id(id).build())
+                }
+            }
+            .build()
+        })
+        .collect();
+    client
+        .revoke_security_group_ingress()
+        .group_id(group_id)
+        .set_ip_permissions(Some(permissions))
+        .send()
+        .await
+        .map_err(|err| {
+            AwsError::from_sdk("ec2:RevokeSecurityGroupIngress", format!("security group {group_name}"), err)
+        })?;
+    Ok(())
+}
+
+/// CreateTags: sets these tags, leaves others (cost allocation…) alone.
+pub async fn tag(client: &Client, resource_id: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    client
+        .create_tags()
+        .resources(resource_id)
+        .set_tags(Some(ec2_tags(tags)))
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("ec2:CreateTags", resource_id.to_string(), err))?;
+    Ok(())
+}
+
+pub async fn delete_security_group(client: &Client, group: &SecurityGroup) -> Result<(), AwsError> {
+    client.delete_security_group().group_id(&group.id).send().await.map_err(|err| {
+        AwsError::from_sdk("ec2:DeleteSecurityGroup", format!("security group {} ({})", group.name, group.id), err)
+    })?;
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! One error type for every AWS call: the IAM action that failed, the
+//! resource it was about, what AWS said, and a hint a human can act on.
+
+use std::fmt;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// What went wrong, in the terms forgectl reacts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    /// The caller's identity lacks the IAM permission.
+    AccessDenied,
+    /// No credentials could be found or they were rejected.
+    Credentials,
+    /// The resource does not exist (deleted meanwhile, wrong ID).
+    NotFound,
+    /// A resource with that name exists, or its state forbids the call.
+    Conflict,
+    /// Another resource still depends on it (EC2 DependencyViolation).
+    DependencyViolation,
+    /// AWS rejected a parameter.
+    InvalidInput,
+    /// Rate limited even after the SDK's retries.
+    Throttled,
+    /// AWS was not reached: DNS, TCP, TLS, timeouts.
+    Unreachable,
+    /// Anything else AWS answered with.
+    Service,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub struct AwsError {
+    /// The IAM action, e.g. `kafka:CreateClusterV2`: also what a policy needs.
+    pub action: String,
+    /// What the call was about, e.g. `cluster forgectl-prod`.
+    pub resource: String,
+    pub kind: AwsErrorKind,
+    /// AWS's error code, e.g. `UnauthorizedOperation`.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} on {} failed: ", self.action, self.resource)?;
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl AwsError {
+    /// Wraps an SDK error. `action` is the IAM action (`service:Operation`).
+    pub fn from_sdk<E, R>(action: &str, resource: impl Into<String>, error: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        let code = error.code().map(str::to_string);
+        let unreachable = matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
+        let message = match error.message() {
+            Some(message) => message.to_string(),
+            None => DisplayErrorContext(&error).to_string(),
+        };
+        let kind = if unreachable { AwsErrorKind::Unreachable } else { classify(code.as_deref(), &message) };
+        AwsError { action: action.to_string(), resource: resource.into(), kind, code, message }
+    }
+
+    /// An answer AWS gave that forgectl cannot use (a field it must send is missing).
+    pub fn malformed(action: &str, resource: impl Into<String>, what: &str) -> Self {
+        AwsError {
+            action: action.to_string(),
+            resource: resource.into(),
+            kind: AwsErrorKind::Service,
+            code: None,
+            message: format!("the response has no {what}"),
+        }
+    }
+
+    pub fn is(&self, kind: AwsErrorKind) -> bool {
+        self.kind == kind
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self.kind {
+            AwsErrorKind::AccessDenied => Some(format!(
+                "the AWS identity in use lacks the IAM permission `{}`; add it to its policy \
+                 (`aws sts get-caller-identity` shows which identity that is)",
+                self.action
+            )),
+            AwsErrorKind::Credentials => Some(
+                "no usable AWS credentials: set AWS_PROFILE or pass --profile, run `aws sso login`, \
+                 or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+                    .into(),
+            ),
+            AwsErrorKind::Unreachable => Some(
+                "AWS could not be reached: check the network and the region; \
+                 if AWS_ENDPOINT_URL is set (the local stack), run `dev/stack up`"
+                    .into(),
+            ),
+            AwsErrorKind::Throttled => Some("AWS is rate limiting this account; wait a minute and re-run".into()),
+            AwsErrorKind::DependencyViolation => {
+                Some("something else still uses it; remove that first, then re-run".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+fn classify(code: Option<&str>, message: &str) -> AwsErrorKind {
+    let Some(code) = code else {
+        return if message.contains("credentials") { AwsErrorKind::Credentials } else { AwsErrorKind::Service };
+    };
+    match code {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "ForbiddenException" => {
+            AwsErrorKind::AccessDenied
+        }
+        "AuthFailure"
+        | "UnauthorizedException"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "SignatureDoesNotMatch" => AwsErrorKind::Credentials,
+        "NotFoundException" | "ResourceNotFoundException" => AwsErrorKind::NotFound,
+        code if code.ends_with(".NotFound") => AwsErrorKind::NotFound,
+        "ConflictException" | "InvalidGroup.Duplicate" | "IncorrectState" => AwsErrorKind::Conflict,
+        "DependencyViolation" => AwsErrorKind::DependencyViolation,
+        "TooManyRequestsException" | "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => {
+            AwsErrorKind::Throttled
+        }
+        "BadRequestException"
+        | "InvalidParameterValue"
+        | "InvalidParameter"
+        | "InvalidParameterCombination"
+        | "MissingParameter"
+        | "ValidationException" => AwsErrorKind::InvalidInput,
+        code if code.starts_with("Invalid") => AwsErrorKind::InvalidInput,
+        _ => AwsErrorKind::Service,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_kinds() {
+        assert_eq!(classify(Some("UnauthorizedOperation"), ""), AwsErrorKind::AccessDenied);
+        assert_eq!(classify(Some("AccessDeniedException"), ""), AwsErrorKind::AccessDenied);
+        assert_eq!(classify(Some("InvalidSubnetID.NotFound"), ""), AwsErrorKind::NotFound);
+        assert_eq!(classify(Some("InvalidGroup.Duplicate"), ""), AwsErrorKind::Conflict);
+        assert_eq!(classify(Some("DependencyViolation"), ""), AwsErrorKind::DependencyViolation);
+        assert_eq!(classify(Some("BadRequestException"), ""), AwsErrorKind::InvalidInput);
+        assert_eq!(classify(None, "no credentials in the chain"), AwsErrorKind::Credentials);
+    }
+
+    #[test]
+    fn access_denied_names_the_iam_action() {
+        let error = AwsError {
+            action: "kafka:CreateClusterV2".into(),
+            resource: "cluster forgectl-prod".into(),
+            kind: AwsErrorKind::AccessDenied,
+            code: Some("AccessDeniedException".into()),
+            message: "not authorized".into(),
+        };
+        assert!(error.to_string().starts_with("kafka:CreateClusterV2 on cluster forgectl-prod failed"));
+        assert!(error.hint().is_some_and(|hint| hint.contains("`kafka:CreateClusterV2`")));
+    }
+}

@@ -1,0 +1,18 @@
+//! The control plane's model: what an environment should hold (`target`),
+//! how its resources are named and tagged (`names`), what AWS holds
+//! (`actual`), and the pure comparison of the two (`plan`, `compare`).
+
+pub mod actual;
+mod compare;
+pub mod error;
+pub mod names;
+pub mod plan;
+pub mod target;
+
+#[cfg(test)]
+mod tests;
+
+pub use actual::{Actual, Network, NetworkSource};
+pub use error::ControlPlaneError;
+pub use plan::{plan, Action, FieldChange, Plan, ResourceKind, ResourcePlan, Step};
+pub use target::Target;

@@ -1,0 +1,85 @@
+//! `provision`, `status` and `destroy` on an environment with provider
+//! `local`: the same commands, with options for the local operations.
+
+use crate::cli::GlobalArgs;
+use crate::cluster::ControlPlaneError;
+use crate::commands::destroy::DestroyArgs;
+use crate::commands::provision::ProvisionArgs;
+use crate::commands::status::StatusArgs;
+use crate::config::{Environment, Provider};
+use crate::console::Console;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::kafka::KafkaConnection;
+use crate::local::state::StateDir;
+use crate::ops::local_runtime;
+use crate::ops::provision_local::{self, LocalProvisionOptions};
+use crate::ops::render::{kafka_connection, postgres_connection};
+use crate::ops::status_local::{self, LocalStatusOptions};
+use crate::ops::topics::{TargetOptions, TopicsOptions, Via};
+use crate::profile::ProfileSource;
+use crate::topics::Batching;
+use crate::views;
+
+/// The selected environment when it is a local one.
+pub fn local_environment(global: &GlobalArgs) -> Result<Option<Environment>, CliError> {
+    let environment = crate::config::select_environment(&global.environment_overrides())?;
+    Ok((environment.provider == Provider::Local).then_some(environment))
+}
+
+fn topics_options(environment: Environment, global: &GlobalArgs, tier: Option<String>) -> Result<TopicsOptions, CliError> {
+    Ok(TopicsOptions {
+        target: TargetOptions { environment, via: Via::Kafka, bootstrap: None, cluster_arn: None, batching: Batching::Batched },
+        profiles: ProfileSource::resolve(global.profiles_dir.as_deref())?,
+        tier,
+        scope: None,
+    })
+}
+
+fn state_dir(environment: &Environment) -> Result<StateDir, CliError> {
+    let base = std::env::current_dir()
+        .map_err(|source| CliError::WriteFile { path: std::path::PathBuf::from("."), source })?;
+    Ok(StateDir::new(&base, &environment.name))
+}
+
+pub async fn provision(args: ProvisionArgs, environment: Environment, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+    let connection: KafkaConnection = kafka_connection(&environment)?;
+    let options = LocalProvisionOptions {
+        topics: topics_options(environment, global, args.tier)?,
+        connection,
+        dry_run: args.dry_run,
+        assume_yes: args.yes,
+        skip_topics: args.skip_topics,
+    };
+    let report = provision_local::provision(&options, console).await?;
+    console.emit(&report, |console| views::local::print_provision(console, &report))?;
+    Ok(Exit::Success)
+}
+
+pub async fn status(args: StatusArgs, environment: Environment, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+    let options = LocalStatusOptions {
+        state: state_dir(&environment)?,
+        postgres: postgres_connection(&environment, true)?,
+        topics: topics_options(environment, global, args.tier)?,
+    };
+    let report = status_local::status(&options, console).await?;
+    console.emit(&report, |console| views::local::print_status(console, &report))?;
+    Ok(Exit::Success)
+}
+
+pub async fn destroy(args: DestroyArgs, environment: Environment, console: &Console) -> Result<Exit, CliError> {
+    let env = environment.name.clone();
+    if let Some(given) = args.confirm.as_deref().filter(|given| *given != env) {
+        return Err(ControlPlaneError::ConfirmationMismatch { env, given: given.to_string() }.into());
+    }
+    let confirmed = args.yes && args.confirm.as_deref() == Some(env.as_str());
+    if !confirmed {
+        if !console.is_interactive() {
+            return Err(ControlPlaneError::ConfirmationRequired { env }.into());
+        }
+        console.confirm(&format!("Stop every forgectl service process of environment {env}"), false)?;
+    }
+    let teardown = local_runtime::destroy(&state_dir(&environment)?, &env).await?;
+    console.emit(&teardown, |console| views::local::print_teardown(console, &teardown))?;
+    Ok(Exit::Success)
+}

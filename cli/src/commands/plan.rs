@@ -1,0 +1,40 @@
+use clap::Args;
+
+use crate::cli::GlobalArgs;
+use crate::console::Console;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::ops::plan::{self as ops, TargetOptions};
+use crate::profile::ProfileSource;
+use crate::views;
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Tier to plan for (default: the environment's `tier`).
+    #[arg(long)]
+    pub tier: Option<String>,
+    /// Exit 0 when nothing would change, 3 when changes are pending, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+pub fn target_options(global: &GlobalArgs, tier: Option<String>) -> Result<TargetOptions, CliError> {
+    Ok(TargetOptions {
+        overrides: global.environment_overrides(),
+        profiles: ProfileSource::resolve(global.profiles_dir.as_deref())?,
+        tier,
+    })
+}
+
+pub async fn run(args: PlanArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+    let report = ops::plan(&target_options(global, args.tier)?).await?;
+    console.emit(&report, |console| views::cluster::print_plan_report(console, &report))?;
+    Ok(if report.plan.refused {
+        // The tier cannot be reached from here: bad input for this environment.
+        Exit::Usage
+    } else if args.detailed_exitcode && report.plan.pending {
+        Exit::Drift
+    } else {
+        Exit::Success
+    })
+}

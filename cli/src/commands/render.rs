@@ -1,0 +1,104 @@
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::cli::GlobalArgs;
+use crate::config::select_environment;
+use crate::console::Console;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::ops::render::{self as ops, RenderOptions};
+use crate::profile::{load_tier, ProfileSource, ResolveOptions, RoleName};
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(subcommand)]
+    pub command: RenderCommand,
+
+    /// Tier to render (default: the environment's).
+    #[arg(long, global = true)]
+    pub tier: Option<String>,
+
+    /// Image tag of the producer and consumer images.
+    #[arg(long = "version", global = true, value_name = "TAG", default_value = env!("CARGO_PKG_VERSION"))]
+    pub image_version: String,
+
+    /// Registry prefix for the images, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com
+    #[arg(long, global = true, value_name = "REGISTRY")]
+    pub image_registry: Option<String>,
+
+    /// Write to this file instead of stdout.
+    #[arg(long = "out", global = true, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RenderCommand {
+    /// A role's .env file, for `docker run --env-file`.
+    Env {
+        /// producer, sms-consumer, events-consumer or common-consumer.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Print secrets instead of <redacted>.
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// A docker-compose file for dev/UAT: Kafka, PostgreSQL and the services.
+    Compose,
+    /// Kubernetes Deployments, Service, HPA and KEDA ScaledObjects.
+    K8s,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    Producer,
+    SmsConsumer,
+    EventsConsumer,
+    CommonConsumer,
+}
+
+impl From<RoleArg> for RoleName {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Producer => RoleName::Producer,
+            RoleArg::SmsConsumer => RoleName::SmsConsumer,
+            RoleArg::EventsConsumer => RoleName::EventsConsumer,
+            RoleArg::CommonConsumer => RoleName::CommonConsumer,
+        }
+    }
+}
+
+pub fn run(args: RenderArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+    let environment = select_environment(&global.environment_overrides())?;
+    let tier = environment.tier_or(args.tier.as_deref())?;
+    let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
+    let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
+    let show_secrets = matches!(args.command, RenderCommand::Env { show_secrets: true, .. });
+    let options = RenderOptions {
+        profile,
+        environment,
+        version: args.image_version,
+        image_registry: args.image_registry,
+        show_secrets,
+    };
+    let text = match args.command {
+        RenderCommand::Env { role, .. } => {
+            let (env, text) = ops::render_env(&options, role.into())?;
+            if args.out.is_none() && console.format() == crate::console::OutputFormat::Json {
+                console.json(&env)?;
+                return Ok(Exit::Success);
+            }
+            text
+        }
+        RenderCommand::Compose => ops::render_compose(&options)?,
+        RenderCommand::K8s => ops::render_k8s(&options)?,
+    };
+    match args.out {
+        Some(path) => {
+            std::fs::write(&path, text).map_err(|source| CliError::WriteFile { path: path.clone(), source })?;
+            console.info(format!("wrote {}", path.display()));
+        }
+        None => console.out(text.trim_end()),
+    }
+    Ok(Exit::Success)
+}

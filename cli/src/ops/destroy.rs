@@ -1,0 +1,161 @@
+//! `forgectl destroy`: deletes what forgectl created for the environment,
+//! found by its tags and names, in the order AWS allows: the cluster (and
+//! wait until it is gone), its configuration, the broker SG (it references
+//! the client SG), the client SG. Each step checks what is there, so a
+//! second run, or a run after a failed one, just finishes the job.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::plan::discover;
+use super::wait::{self, Deadline, Poll};
+use crate::aws::ec2::{self, SecurityGroup};
+use crate::aws::{msk_config, msk_update, AwsClients, AwsErrorKind};
+use crate::cluster::names::{is_managed, Names};
+use crate::cluster::{ControlPlaneError, ResourceKind};
+use crate::config::{self, ConfigError, EnvironmentOverrides, Provider};
+use crate::console::Console;
+use crate::error::CliError;
+
+/// After an MSK cluster is deleted its network interfaces linger for a few
+/// minutes and keep the broker SG "in use" (DependencyViolation); retry
+/// that long before reporting it.
+const SG_RELEASE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+#[derive(Debug, Clone)]
+pub struct DestroyOptions {
+    pub overrides: EnvironmentOverrides,
+    pub assume_yes: bool,
+    /// `--confirm NAME`: must repeat the environment's name.
+    pub confirm: Option<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DestroyReport {
+    pub env: String,
+    pub deleted: Vec<Deleted>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deleted {
+    pub resource: ResourceKind,
+    pub name: String,
+    pub id: String,
+}
+
+pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<DestroyReport, CliError> {
+    let environment = config::select_environment(&options.overrides)?;
+    if environment.provider != Provider::Aws {
+        return Err(ConfigError::Invalid {
+            env: environment.name.clone(),
+            key: "provider".into(),
+            message: "is `local`; destroy deletes AWS resources".into(),
+            hint: "pick an environment with `provider: aws`".into(),
+        }
+        .into());
+    }
+    let env = environment.name.clone();
+    let confirmed = options.assume_yes && options.confirm.as_deref() == Some(env.as_str());
+    // Checked before any AWS call: a pipeline missing a flag learns it at once.
+    if let Some(given) = options.confirm.as_deref().filter(|given| *given != env) {
+        return Err(ControlPlaneError::ConfirmationMismatch { env, given: given.to_string() }.into());
+    }
+    if !confirmed && !console.is_interactive() {
+        return Err(ControlPlaneError::ConfirmationRequired { env }.into());
+    }
+
+    let clients = AwsClients::connect(&environment).await;
+    let names = Names::for_env(&environment);
+    let found = discover(&clients, &env, &names).await?;
+    let cluster = found.cluster.filter(|cluster| {
+        let ours = is_managed(&cluster.tags, &env);
+        if !ours {
+            console.warn(format!("cluster {} is not tagged as forgectl's for `{env}`; leaving it", cluster.name));
+        }
+        ours
+    });
+    let marker = crate::cluster::names::configuration_marker(&env);
+    let configuration = found.configuration.filter(|c| c.description.contains(&marker));
+    let mut groups = found.groups;
+    // Brokers' group first: its rules reference the clients' group.
+    groups.sort_by_key(|group| group.name != names.broker_sg);
+
+    if cluster.is_none() && configuration.is_none() && groups.is_empty() {
+        return Ok(DestroyReport { env, deleted: Vec::new() });
+    }
+    if !confirmed {
+        let mut listing = Vec::new();
+        listing.extend(cluster.iter().map(|c| format!("cluster {}", c.name)));
+        listing.extend(configuration.iter().map(|c| format!("configuration {}", c.name)));
+        listing.extend(groups.iter().map(|g| format!("security group {} ({})", g.name, g.id)));
+        console.confirm(&format!("Delete {} of environment {env}", listing.join(", ")), false)?;
+    }
+
+    let deadline = Deadline::after(options.timeout);
+    let mut deleted = Vec::new();
+    let work = async {
+        if let Some(cluster) = &cluster {
+            if cluster.state != "DELETING" {
+                msk_update::delete_cluster(&clients.kafka, cluster).await?;
+                console.info(format!("deleting cluster {} ({})", cluster.name, cluster.arn));
+            }
+            wait::until_gone(&clients, console, &cluster.arn, &cluster.name, deadline).await?;
+            deleted.push(Deleted {
+                resource: ResourceKind::Cluster,
+                name: cluster.name.clone(),
+                id: cluster.arn.clone(),
+            });
+        }
+        if let Some(configuration) = configuration.as_ref().filter(|c| c.state != "DELETING") {
+            msk_config::delete_configuration(&clients.kafka, configuration).await?;
+            console.info(format!("deleted configuration {}", configuration.name));
+            deleted.push(Deleted {
+                resource: ResourceKind::Configuration,
+                name: configuration.name.clone(),
+                id: configuration.arn.clone(),
+            });
+        }
+        for group in &groups {
+            delete_group(&clients, console, group, deadline).await?;
+            let resource = if group.name == names.broker_sg {
+                ResourceKind::BrokerSecurityGroup
+            } else {
+                ResourceKind::ClientSecurityGroup
+            };
+            deleted.push(Deleted { resource, name: group.name.clone(), id: group.id.clone() });
+        }
+        Ok::<_, ControlPlaneError>(())
+    };
+    tokio::select! {
+        result = work => result?,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(ControlPlaneError::Interrupted { what: format!("destroying environment {env}") }.into())
+        }
+    }
+    Ok(DestroyReport { env, deleted })
+}
+
+/// Deletes a security group, retrying while AWS still reports it in use
+/// (bounded by [`SG_RELEASE_TIMEOUT`] and the command's deadline).
+async fn delete_group(
+    clients: &AwsClients,
+    console: &Console,
+    group: &SecurityGroup,
+    deadline: Deadline,
+) -> Result<(), ControlPlaneError> {
+    let bound = Deadline::after(SG_RELEASE_TIMEOUT).min(deadline);
+    let label = format!("security group {}: deleting", group.name);
+    wait::poll(console, &label, bound, || async {
+        match ec2::delete_security_group(&clients.ec2, group).await {
+            Ok(()) => Ok(Poll::Done(())),
+            Err(error) if error.is(AwsErrorKind::NotFound) => Ok(Poll::Done(())),
+            Err(error) if error.is(AwsErrorKind::DependencyViolation) => {
+                Ok(Poll::Pending("still in use (network interfaces are released after the cluster)".into()))
+            }
+            Err(error) => Err(error.into()),
+        }
+    })
+    .await
+}

@@ -1,0 +1,105 @@
+//! `forgectl plan`: read what AWS holds for the environment (the describes
+//! run concurrently, one call per resource) and compare it with the tier.
+//! Also the first half of `provision` and `status`.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::aws::ec2::SecurityGroup;
+use crate::aws::msk::MskCluster;
+use crate::aws::msk_config::MskConfiguration;
+use crate::aws::{ec2, msk, msk_config, AwsClients};
+use crate::cluster::actual::{configured_network, default_network, pick_groups};
+use crate::cluster::names::Names;
+use crate::cluster::{self, Actual, ControlPlaneError, Network, Plan, Target};
+use crate::config::{self, Environment, EnvironmentOverrides};
+use crate::error::CliError;
+use crate::profile::{self, Profile, ProfileSource, ResolveOptions};
+
+/// What every control-plane command starts from.
+#[derive(Debug, Clone)]
+pub struct TargetOptions {
+    pub overrides: EnvironmentOverrides,
+    pub profiles: ProfileSource,
+    /// `--tier`; the environment's `tier` when `None`.
+    pub tier: Option<String>,
+}
+
+/// The environment, its tier and the desired state: everything that can be
+/// wrong in the config or the tier is found here, before any AWS call.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub environment: Environment,
+    pub profile: Profile,
+    pub target: Target,
+}
+
+pub fn prepare(options: &TargetOptions) -> Result<Prepared, CliError> {
+    let environment = config::select_environment(&options.overrides)?;
+    let tier = environment.tier_or(options.tier.as_deref())?;
+    let profile = profile::load_tier(&options.profiles, &tier, ResolveOptions { india: environment.india })?;
+    let target = Target::new(&environment, &profile)?;
+    Ok(Prepared { environment, profile, target })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanReport {
+    #[serde(flatten)]
+    pub plan: Plan,
+    /// AWS calls the plan took, and how long it took, for the benchmark.
+    pub aws_calls: usize,
+    pub elapsed_ms: u128,
+}
+
+pub async fn plan(options: &TargetOptions) -> Result<PlanReport, CliError> {
+    let prepared = prepare(options)?;
+    let started = Instant::now();
+    let clients = AwsClients::connect(&prepared.environment).await;
+    let actual = observe(&clients, &prepared.target).await?;
+    let plan = cluster::plan(&prepared.target, &actual);
+    Ok(PlanReport { plan, aws_calls: clients.calls.count(), elapsed_ms: started.elapsed().as_millis() })
+}
+
+/// The environment's resources, found by name and tags; no network.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    pub groups: Vec<SecurityGroup>,
+    pub configuration: Option<MskConfiguration>,
+    pub cluster: Option<MskCluster>,
+}
+
+/// Three independent lookups, run at once.
+pub async fn discover(clients: &AwsClients, env: &str, names: &Names) -> Result<Discovered, ControlPlaneError> {
+    let groups = async { Ok::<_, ControlPlaneError>(ec2::find_security_groups(&clients.ec2, env).await?) };
+    let configuration = async {
+        Ok::<_, ControlPlaneError>(msk_config::find_configuration(&clients.kafka, &names.configuration).await?)
+    };
+    let clusters =
+        async { Ok::<_, ControlPlaneError>(msk::list_clusters_named(&clients.kafka, &names.cluster).await?) };
+    let (groups, configuration, clusters) = futures::try_join!(groups, configuration, clusters)?;
+    Ok(Discovered { groups, configuration, cluster: clusters.into_iter().next() })
+}
+
+/// Reads every resource of the environment. The lookups do not depend on
+/// each other, so they run at once: a plan costs one round trip plus the
+/// configuration's properties.
+pub async fn observe(clients: &AwsClients, target: &Target) -> Result<Actual, ControlPlaneError> {
+    let (network, discovered) =
+        futures::try_join!(resolve_network(clients, target), discover(clients, &target.env, &target.names))?;
+    Ok(assemble(target, network, discovered))
+}
+
+pub fn assemble(target: &Target, network: Network, discovered: Discovered) -> Actual {
+    let (client_sg, broker_sg) = pick_groups(discovered.groups, &target.names, Some(&network.vpc_id));
+    Actual { network, client_sg, broker_sg, configuration: discovered.configuration, cluster: discovered.cluster }
+}
+
+pub async fn resolve_network(clients: &AwsClients, target: &Target) -> Result<Network, ControlPlaneError> {
+    if target.subnets.is_empty() {
+        let found = ec2::default_subnets(&clients.ec2).await?;
+        return default_network(found, target.zones);
+    }
+    let found = ec2::describe_subnets(&clients.ec2, &target.subnets).await?;
+    configured_network(&target.subnets, target.vpc_id.as_deref(), found)
+}

@@ -1,0 +1,165 @@
+//! `forgectl provision`: plan, confirm, apply in dependency order, wait
+//! (bounded, interruptible), print the bootstrap brokers, sync the topics.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::apply::{Applied, Applier};
+use super::plan::{observe, prepare, TargetOptions};
+use super::topics::{self as topics_ops, TopicsOptions, TopicsSyncOptions, Via};
+use super::wait::Deadline;
+use crate::aws::msk::{self, MskCluster};
+use crate::aws::AwsClients;
+use crate::cluster::{self, ControlPlaneError, Plan};
+use crate::console::{Console, OutputFormat};
+use crate::error::CliError;
+use crate::topics::Batching;
+use crate::views;
+
+/// Default bound on waiting: MSK documents cluster creation at up to about
+/// 60 minutes (broker type changes take ~15 minutes per broker pair), plus
+/// headroom so a slow but healthy create is not abandoned.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90 * 60);
+
+#[derive(Debug, Clone)]
+pub struct ProvisionOptions {
+    pub target: TargetOptions,
+    pub assume_yes: bool,
+    pub dry_run: bool,
+    pub timeout: Duration,
+    pub skip_topics: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvisionReport {
+    pub env: String,
+    pub tier: String,
+    pub dry_run: bool,
+    pub plan: Plan,
+    pub applied: Vec<Applied>,
+    pub cluster: MskCluster,
+    pub client_auth: String,
+    /// The bootstrap string for the environment's client auth mode.
+    pub bootstrap_brokers: Option<String>,
+    /// A one-line summary of `topics sync`; `None` with `--skip-topics`.
+    pub topics: Option<String>,
+    pub elapsed_ms: u128,
+}
+
+pub async fn provision(options: &ProvisionOptions, console: &Console) -> Result<Option<ProvisionReport>, CliError> {
+    let prepared = prepare(&options.target)?;
+    let started = Instant::now();
+    let target = &prepared.target;
+    let clients = AwsClients::connect(&prepared.environment).await;
+    let actual = observe(&clients, target).await?;
+    let plan = cluster::plan(target, &actual);
+    if console.format() == OutputFormat::Table {
+        views::cluster::print_plan(console, &plan);
+    }
+    if plan.refused {
+        return Err(ControlPlaneError::Refused { env: target.env.clone(), reasons: plan.refusals() }.into());
+    }
+    if options.dry_run {
+        return match actual.cluster.clone() {
+            Some(cluster) => Ok(Some(report(&prepared, plan, Vec::new(), cluster, None, None, true, started))),
+            None => {
+                if console.format() == OutputFormat::Json {
+                    console.json(&plan)?;
+                }
+                console.info("dry run: nothing was changed");
+                Ok(None)
+            }
+        };
+    }
+    if plan.pending {
+        console.confirm(&format!("Apply this plan to environment {}", target.env), options.assume_yes)?;
+    }
+
+    let applier = Applier { clients: &clients, console, target, deadline: Deadline::after(options.timeout) };
+    // Ctrl-C drops the apply at its next await: whatever AWS has accepted
+    // stays, tagged, and the next run's plan picks it up.
+    let (applied, cluster) = tokio::select! {
+        result = applier.apply(&plan, &actual) => result?,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(ControlPlaneError::Interrupted { what: format!("provisioning environment {}", target.env) }.into())
+        }
+    };
+    let brokers = msk::bootstrap_brokers(&clients.kafka, &cluster.arn).await.map_err(ControlPlaneError::from)?;
+    let bootstrap = brokers.for_auth(target.cluster.client_auth).map(str::to_string);
+
+    let topics = if options.skip_topics {
+        None
+    } else {
+        tokio::select! {
+            result = sync_topics(&prepared.environment, &target.tier, options, &cluster, console) => Some(result?),
+            _ = tokio::signal::ctrl_c() => {
+                return Err(ControlPlaneError::Interrupted { what: "syncing topics".into() }.into())
+            }
+        }
+    };
+    Ok(Some(report(&prepared, plan, applied, cluster, bootstrap, topics, false, started)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    prepared: &super::plan::Prepared,
+    plan: Plan,
+    applied: Vec<Applied>,
+    cluster: MskCluster,
+    bootstrap_brokers: Option<String>,
+    topics: Option<String>,
+    dry_run: bool,
+    started: Instant,
+) -> ProvisionReport {
+    ProvisionReport {
+        env: prepared.target.env.clone(),
+        tier: prepared.target.tier.clone(),
+        dry_run,
+        plan,
+        applied,
+        cluster,
+        client_auth: prepared.target.cluster.client_auth.as_str().to_string(),
+        bootstrap_brokers,
+        topics,
+        elapsed_ms: started.elapsed().as_millis(),
+    }
+}
+
+/// `topics sync` for the tier, against the cluster just provisioned.
+async fn sync_topics(
+    environment: &crate::config::Environment,
+    tier: &str,
+    options: &ProvisionOptions,
+    cluster: &MskCluster,
+    console: &Console,
+) -> Result<String, CliError> {
+    let sync = TopicsSyncOptions {
+        topics: TopicsOptions {
+            target: topics_ops::TargetOptions {
+                environment: environment.clone(),
+                via: Via::Auto,
+                bootstrap: None,
+                cluster_arn: Some(cluster.arn.clone()),
+                batching: Batching::default(),
+            },
+            profiles: options.target.profiles.clone(),
+            tier: Some(tier.to_string()),
+            scope: None,
+        },
+        dry_run: false,
+        // Provision only adds and grows; deleting topics stays an explicit `topics sync --prune`.
+        prune: false,
+        assume_yes: options.assume_yes,
+    };
+    let report = topics_ops::sync(&sync, console).await?;
+    Ok(if report.applied.is_empty() {
+        format!(
+            "{} topics in sync (via {})",
+            report.plan.changes.iter().map(|c| &c.topic).collect::<std::collections::BTreeSet<_>>().len(),
+            report.backend.as_str()
+        )
+    } else {
+        format!("{} change(s) applied via {}", report.applied.len(), report.backend.as_str())
+    })
+}

@@ -1,0 +1,207 @@
+//! `forgectl render …`: deployment files for people who deploy elsewhere.
+
+use serde::Serialize;
+
+use crate::config::{Environment, SecurityProtocol};
+use crate::profile::{Profile, RoleName, TopicSpec};
+use crate::render::{
+    render_template, service_env, EnvVar, PostgresConnection, RenderError, ServiceEnv,
+};
+use crate::kafka::KafkaConnection;
+
+/// The producer's HTTP port, the runbooks' 8000.
+pub const PRODUCER_PORT: u16 = 8000;
+/// The consumer's health and metrics port.
+pub const CONSUMER_METRICS_PORT: u16 = 8001;
+/// The runbooks' scaling rule: add nodes above 50% CPU.
+pub const CPU_TARGET_PERCENT: u32 = 50;
+/// The runbooks' lag rule: scale consumers when lag passes 50 messages.
+pub const CONSUMER_LAG_THRESHOLD: u32 = 50;
+/// apache/kafka image for the compose file: the same line as MSK's 3.9.x.
+const COMPOSE_KAFKA_IMAGE_VERSION: &str = "3.9.1";
+
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    pub profile: Profile,
+    pub environment: Environment,
+    /// Image tag of the services.
+    pub version: String,
+    /// Registry prefix, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
+    pub image_registry: Option<String>,
+    pub show_secrets: bool,
+}
+
+impl RenderOptions {
+    fn image(&self, role: RoleName) -> String {
+        let repository = if role.is_consumer() { "forgectl-consumer" } else { "forgectl-producer" };
+        match &self.image_registry {
+            Some(registry) => format!("{}/{repository}:{}", registry.trim_end_matches('/'), self.version),
+            None => format!("{repository}:{}", self.version),
+        }
+    }
+}
+
+/// Where the environment's Kafka is, as the services should reach it.
+pub fn kafka_connection(environment: &Environment) -> Result<KafkaConnection, RenderError> {
+    let endpoint = environment.kafka.as_ref();
+    let bootstrap = endpoint.and_then(|kafka| kafka.bootstrap_servers.clone()).ok_or_else(|| {
+        RenderError::MissingEndpoint { env: environment.name.clone(), what: "kafka.bootstrap_servers" }
+    })?;
+    Ok(KafkaConnection::from_endpoint(endpoint, bootstrap))
+}
+
+pub fn postgres_connection(environment: &Environment, show_secrets: bool) -> Result<PostgresConnection, RenderError> {
+    let postgres = environment
+        .postgres
+        .as_ref()
+        .ok_or_else(|| RenderError::MissingEndpoint { env: environment.name.clone(), what: "postgres" })?;
+    Ok(PostgresConnection {
+        host: postgres.host.clone(),
+        port: postgres.port.clone(),
+        username: postgres.username.clone(),
+        password: show_secrets.then(|| std::env::var(&postgres.password_env).ok()).flatten(),
+        database: postgres.database.clone(),
+        sync_database: postgres.sync_database.clone(),
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct EnvFileContext<'a> {
+    role: RoleName,
+    environment: &'a str,
+    tier: &'a str,
+    vars: &'a [EnvVar],
+}
+
+/// A role's `.env`, compatible with `docker run --env-file`.
+pub fn render_env(options: &RenderOptions, role: RoleName) -> Result<(ServiceEnv, String), RenderError> {
+    let kafka = kafka_connection(&options.environment)?;
+    let postgres = postgres_connection(&options.environment, options.show_secrets)?;
+    let env = service_env(&options.profile, role, &kafka, &postgres)?;
+    let text = render_template(
+        "role.env",
+        &EnvFileContext {
+            role,
+            environment: &options.environment.name,
+            tier: &options.profile.tier,
+            vars: &env.vars,
+        },
+    )?;
+    Ok((env, text))
+}
+
+#[derive(Debug, Serialize)]
+struct ServiceContext {
+    name: String,
+    image: String,
+    is_producer: bool,
+    replicas: u32,
+    min: u32,
+    max: u32,
+    port: Option<u16>,
+    container_port: u16,
+    group: Option<String>,
+    topics: Vec<String>,
+    vars: Vec<EnvVar>,
+    cpu_request: &'static str,
+    memory_request: &'static str,
+}
+
+fn services(
+    options: &RenderOptions,
+    kafka: &KafkaConnection,
+    postgres: &PostgresConnection,
+) -> Result<Vec<ServiceContext>, RenderError> {
+    options
+        .profile
+        .roles
+        .iter()
+        .map(|role| {
+            let env = service_env(&options.profile, role.name, kafka, postgres)?;
+            Ok(ServiceContext {
+                name: role.name.to_string(),
+                image: options.image(role.name),
+                is_producer: !role.name.is_consumer(),
+                replicas: role.min,
+                min: role.min,
+                max: role.max,
+                port: (!role.name.is_consumer()).then_some(PRODUCER_PORT),
+                container_port: if role.name.is_consumer() { CONSUMER_METRICS_PORT } else { PRODUCER_PORT },
+                group: role.group.clone(),
+                topics: role.topics.clone(),
+                vars: env.vars,
+                // Half of a dev/UAT node (2 vCPU, 2 GiB): the CPU target is a
+                // percentage of the request, so this keeps 50% meaningful.
+                cpu_request: "1",
+                memory_request: "1Gi",
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+struct ComposeContext<'a> {
+    name_prefix: &'a str,
+    environment: &'a str,
+    tier: &'a str,
+    kafka_image_version: &'a str,
+    topics: &'a [TopicSpec],
+    services: Vec<ServiceContext>,
+}
+
+/// A self-contained docker-compose file: Kafka, PostgreSQL and the services.
+pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
+    let kafka = KafkaConnection::plaintext("kafka:9092");
+    // Compose reads these from the shell at `docker compose up`.
+    let postgres = PostgresConnection {
+        host: "postgres".to_string(),
+        port: "5432".to_string(),
+        username: "${DI_POSTGRES_USERNAME:-mobileforge_user}".to_string(),
+        password: Some("${DI_POSTGRES_PASSWORD}".to_string()),
+        database: "api_insights_db".to_string(),
+        sync_database: "sync_db".to_string(),
+    };
+    render_template(
+        "compose.yaml",
+        &ComposeContext {
+            name_prefix: &options.environment.name_prefix,
+            environment: &options.environment.name,
+            tier: &options.profile.tier,
+            kafka_image_version: COMPOSE_KAFKA_IMAGE_VERSION,
+            topics: &options.profile.topics,
+            services: services(options, &kafka, &postgres)?,
+        },
+    )
+}
+
+#[derive(Debug, Serialize)]
+struct K8sContext<'a> {
+    environment: &'a str,
+    tier: &'a str,
+    secret_name: String,
+    bootstrap_servers: &'a str,
+    tls: bool,
+    cpu_target_percent: u32,
+    lag_threshold: u32,
+    services: Vec<ServiceContext>,
+}
+
+/// Deployments, the producer's Service and HPA, and KEDA ScaledObjects.
+pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
+    let kafka = kafka_connection(&options.environment)?;
+    // Kubernetes gets the password from a Secret, never from the manifest.
+    let postgres = PostgresConnection { password: None, ..postgres_connection(&options.environment, false)? };
+    render_template(
+        "k8s.yaml",
+        &K8sContext {
+            environment: &options.environment.name,
+            tier: &options.profile.tier,
+            secret_name: format!("{}-secrets", options.environment.name_prefix),
+            bootstrap_servers: &kafka.bootstrap_servers,
+            tls: kafka.security_protocol != SecurityProtocol::Plaintext,
+            cpu_target_percent: CPU_TARGET_PERCENT,
+            lag_threshold: CONSUMER_LAG_THRESHOLD,
+            services: services(options, &kafka, &postgres)?,
+        },
+    )
+}

@@ -1,0 +1,170 @@
+//! `forgectl status`: the cluster, its bootstrap brokers, the security
+//! groups and their rules, the configuration, a topics summary when the
+//! cluster is reachable, and drift from the tier.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::plan::{assemble, discover, resolve_network, TargetOptions};
+use super::topics::{self as topics_ops, TopicsOptions, Via};
+use crate::aws::ec2::SecurityGroup;
+use crate::aws::msk::{self, BootstrapBrokers, MskCluster};
+use crate::aws::msk_config::MskConfiguration;
+use crate::aws::AwsClients;
+use crate::cluster::names::{is_managed, Names, TAG_TIER};
+use crate::cluster::{self, ControlPlaneError, Plan, Target};
+use crate::config::{self, ConfigError, Provider};
+use crate::console::Console;
+use crate::error::CliError;
+use crate::profile::{self, ResolveOptions};
+use crate::topics::Batching;
+
+/// Cluster states in which brokers answer (GetBootstrapBrokers works).
+const SERVING_STATES: [&str; 3] = ["ACTIVE", "UPDATING", "REBOOTING_BROKER"];
+
+/// How long the topics summary may take: status must stay quick even when
+/// the brokers are out of reach (outside the VPC).
+const TOPICS_SUMMARY_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub env: String,
+    pub region: Option<String>,
+    pub cluster: Option<MskCluster>,
+    pub bootstrap_brokers: Option<BootstrapBrokers>,
+    pub security_groups: Vec<SecurityGroup>,
+    pub configuration: Option<MskConfiguration>,
+    /// One line: topic counts and sync state, or why it is unknown.
+    pub topics: String,
+    /// The plan against the tier (`--tier`, the environment's, or the
+    /// cluster's `forgectl:tier` tag); `None` when no tier is known.
+    pub drift: Option<Plan>,
+    pub drift_note: Option<String>,
+}
+
+impl StatusReport {
+    pub fn has_drift(&self) -> bool {
+        self.drift.as_ref().is_some_and(|plan| plan.pending || plan.refused)
+    }
+}
+
+pub async fn status(options: &TargetOptions, console: &Console) -> Result<StatusReport, CliError> {
+    let environment = config::select_environment(&options.overrides)?;
+    if environment.provider != Provider::Aws {
+        return Err(ConfigError::Invalid {
+            env: environment.name.clone(),
+            key: "provider".into(),
+            message: "is `local`; status reports on AWS resources".into(),
+            hint: "pick an environment with `provider: aws`".into(),
+        }
+        .into());
+    }
+    let target_for = |tier: &str| -> Result<Target, CliError> {
+        let profile = profile::load_tier(&options.profiles, tier, ResolveOptions { india: environment.india })?;
+        Ok(Target::new(&environment, &profile)?)
+    };
+    // A tier known up front is checked before any AWS call, and its network
+    // is read alongside the other lookups.
+    let early = match options.tier.clone().or_else(|| environment.tier.clone()) {
+        Some(tier) => Some(target_for(&tier)?),
+        None => None,
+    };
+    let clients = AwsClients::connect(&environment).await;
+    let names = Names::for_env(&environment);
+    let network = async {
+        match &early {
+            Some(target) => Ok(Some(resolve_network(&clients, target).await?)),
+            None => Ok::<_, ControlPlaneError>(None),
+        }
+    };
+    let (found, network) = futures::try_join!(discover(&clients, &environment.name, &names), network)?;
+    let cluster = found.cluster.clone().filter(|c| is_managed(&c.tags, &environment.name));
+
+    let bootstrap_brokers = match cluster.as_ref().filter(|c| SERVING_STATES.contains(&c.state.as_str())) {
+        Some(cluster) => {
+            Some(msk::bootstrap_brokers(&clients.kafka, &cluster.arn).await.map_err(ControlPlaneError::from)?)
+        }
+        None => None,
+    };
+
+    // Without one, the tier the cluster was provisioned with (its tag).
+    let (target, network) = match (early, network) {
+        (Some(target), Some(network)) => (Some(target), Some(network)),
+        _ => match cluster.as_ref().and_then(|c| c.tags.get(TAG_TIER).cloned()) {
+            Some(tier) => {
+                let target = target_for(&tier)?;
+                let network = resolve_network(&clients, &target).await?;
+                (Some(target), Some(network))
+            }
+            None => (None, None),
+        },
+    };
+    let tier = target.as_ref().map(|t| t.tier.clone());
+    let (drift, drift_note) = match (target, network) {
+        (Some(target), Some(network)) => {
+            let actual = assemble(&target, network, found.clone());
+            (Some(cluster::plan(&target, &actual)), None)
+        }
+        _ => (None, Some("no tier: pass --tier or set `tier:` in the environment".to_string())),
+    };
+
+    let topics = match (&cluster, &tier) {
+        (None, _) => "no cluster".into(),
+        (Some(cluster), _) if !SERVING_STATES.contains(&cluster.state.as_str()) => {
+            format!("not reachable: cluster is {}", cluster.state)
+        }
+        (Some(_), None) => "not checked: no tier".into(),
+        (Some(cluster), Some(tier)) => topics_summary(&environment, tier, cluster, options, console).await,
+    };
+
+    Ok(StatusReport {
+        env: environment.name.clone(),
+        region: environment.region.clone(),
+        cluster,
+        bootstrap_brokers,
+        security_groups: found.groups,
+        configuration: found.configuration,
+        topics,
+        drift,
+        drift_note,
+    })
+}
+
+/// Status is a report: an unreachable cluster is a line in it, not an error.
+async fn topics_summary(
+    environment: &config::Environment,
+    tier: &str,
+    cluster: &MskCluster,
+    options: &TargetOptions,
+    console: &Console,
+) -> String {
+    let topics = TopicsOptions {
+        target: topics_ops::TargetOptions {
+            environment: environment.clone(),
+            via: Via::Auto,
+            bootstrap: None,
+            cluster_arn: Some(cluster.arn.clone()),
+            batching: Batching::default(),
+        },
+        profiles: options.profiles.clone(),
+        tier: Some(tier.to_string()),
+        scope: None,
+    };
+    match tokio::time::timeout(TOPICS_SUMMARY_TIMEOUT, topics_ops::plan(&topics, console)).await {
+        Ok(Ok(report)) => {
+            let declared = report
+                .plan
+                .changes
+                .iter()
+                .filter(|c| c.action.label() != "unmanaged")
+                .map(|c| c.topic.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            let state = if report.in_sync { "in sync" } else { "drift (see `forgectl topics plan`)" };
+            format!("{declared} topics of tier {tier}: {state}")
+        }
+        Ok(Err(error)) => format!("not reachable: {error}"),
+        Err(_) => format!("not reachable within {}s", TOPICS_SUMMARY_TIMEOUT.as_secs()),
+    }
+}

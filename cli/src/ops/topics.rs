@@ -1,0 +1,226 @@
+//! `topics plan`, `sync` and `check`: read the cluster, plan against the
+//! tier's topics, and apply. `sync` is also the library entry point that
+//! `provision` calls at its end.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::topics_target::{connect, Target};
+pub use super::topics_target::{TargetOptions, Via};
+use crate::console::Console;
+use crate::profile::{self, Profile, ProfileSource, ResolveOptions, TopicSpec};
+use crate::topics::{self, BackendKind, Change, Plan, PlanOptions, RequestCounts, TopicBackend, TopicsError};
+
+/// What to plan: the cluster, the tier and which topics count.
+#[derive(Debug, Clone)]
+pub struct TopicsOptions {
+    pub target: TargetOptions,
+    pub profiles: ProfileSource,
+    /// `--tier`; the environment's tier when `None`.
+    pub tier: Option<String>,
+    /// Only topics starting with this are listed, compared or pruned.
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TopicsSyncOptions {
+    pub topics: TopicsOptions,
+    pub dry_run: bool,
+    pub prune: bool,
+    /// `--yes`: delete without asking (pruning is the only destructive step).
+    pub assume_yes: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanReport {
+    pub tier: String,
+    pub india: bool,
+    pub backend: BackendKind,
+    /// Bootstrap servers or the MSK cluster ARN.
+    pub target: String,
+    pub plan: Plan,
+    pub in_sync: bool,
+    pub requests: RequestCounts,
+    pub elapsed_ms: u128,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub tier: String,
+    pub india: bool,
+    pub backend: BackendKind,
+    pub target: String,
+    pub dry_run: bool,
+    /// The plan as read before applying.
+    pub plan: Plan,
+    /// The rows that were applied (all changes of the plan, or none on a dry run).
+    pub applied: Vec<Change>,
+    pub requests: RequestCounts,
+    pub elapsed_ms: u128,
+}
+
+/// The tier's profile with the environment's India switch.
+pub fn desired(options: &TopicsOptions) -> Result<Profile, TopicsError> {
+    let env = &options.target.environment;
+    let tier = env.tier_or(options.tier.as_deref())?;
+    Ok(profile::load_tier(&options.profiles, &tier, ResolveOptions { india: env.india })?)
+}
+
+fn plan_options(options: &TopicsOptions, profile: &Profile, prune: bool) -> PlanOptions {
+    // The dead-letter topics of excluded topics are excluded with them.
+    let suffix = profile.dead_letter.as_ref().map(|d| d.suffix.clone());
+    let mut india_excluded = profile.india_excluded_topics.clone();
+    if let Some(suffix) = suffix {
+        india_excluded.extend(profile.india_excluded_topics.iter().map(|t| format!("{t}{suffix}")));
+    }
+    PlanOptions { prune, scope: options.scope.clone(), india_excluded }
+}
+
+/// Everything forgectl manages for the tier: its topics and their
+/// dead-letter topics.
+fn desired_topics(profile: &Profile) -> Vec<TopicSpec> {
+    profile.managed_topics()
+}
+
+async fn read_plan<B: TopicBackend>(backend: &B, profile: &Profile, options: PlanOptions) -> Result<Plan, TopicsError> {
+    let desired = desired_topics(profile);
+    let names: Vec<String> = desired.iter().map(|t| t.name.clone()).collect();
+    let state = backend.read_state(&names).await?;
+    Ok(topics::plan(&desired, &state, &options))
+}
+
+/// Reads the cluster and plans; changes nothing.
+pub async fn plan(options: &TopicsOptions, console: &Console) -> Result<PlanReport, TopicsError> {
+    plan_with_prune(options, false, console).await
+}
+
+/// `plan`, with unmanaged topics shown as deletions when `prune` is set.
+pub async fn plan_with_prune(
+    options: &TopicsOptions,
+    prune: bool,
+    console: &Console,
+) -> Result<PlanReport, TopicsError> {
+    let started = Instant::now();
+    let profile = desired(options)?;
+    let target = connect(&options.target, console).await?;
+    let where_ = target.describe();
+    let plan_options = plan_options(options, &profile, prune);
+    let (plan, backend, requests) = match &target {
+        Target::Kafka { backend, .. } => {
+            (read_plan(backend, &profile, plan_options).await?, backend.kind(), backend.requests())
+        }
+        Target::Msk { backend, .. } => {
+            (read_plan(backend, &profile, plan_options).await?, backend.kind(), backend.requests())
+        }
+    };
+    Ok(PlanReport {
+        tier: profile.tier,
+        india: profile.india,
+        backend,
+        target: where_,
+        in_sync: !plan.has_drift(),
+        plan,
+        requests,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
+}
+
+/// Plans and applies. Refusals stop it before any change (exit 2); pruning
+/// asks first. Returns what was applied.
+pub async fn sync(options: &TopicsSyncOptions, console: &Console) -> Result<SyncReport, TopicsError> {
+    let started = Instant::now();
+    let profile = desired(&options.topics)?;
+    let target = connect(&options.topics.target, console).await?;
+    let where_ = target.describe();
+    let (backend, plan, applied, requests) = match &target {
+        Target::Kafka { backend, .. } => {
+            let (plan, applied) = sync_with(backend, &profile, options, console).await?;
+            (backend.kind(), plan, applied, backend.requests())
+        }
+        Target::Msk { backend, .. } => {
+            let (plan, applied) = sync_with(backend, &profile, options, console).await?;
+            (backend.kind(), plan, applied, backend.requests())
+        }
+    };
+    Ok(SyncReport {
+        tier: profile.tier,
+        india: profile.india,
+        backend,
+        target: where_,
+        dry_run: options.dry_run,
+        plan,
+        applied,
+        requests,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
+}
+
+/// The sync itself, against any backend: creates (one request), partition
+/// increases, config sets, then deletions.
+pub async fn sync_with<B: TopicBackend>(
+    backend: &B,
+    profile: &Profile,
+    options: &TopicsSyncOptions,
+    console: &Console,
+) -> Result<(Plan, Vec<Change>), TopicsError> {
+    let plan = read_plan(backend, profile, plan_options(&options.topics, profile, options.prune)).await?;
+    refuse_if_needed(&plan, console)?;
+    let applied: Vec<Change> = plan.changes.iter().filter(|c| c.action.is_change()).cloned().collect();
+    if options.dry_run || applied.is_empty() {
+        return Ok((plan, if options.dry_run { Vec::new() } else { applied }));
+    }
+    let deletions = plan.deletions();
+    if !deletions.is_empty() {
+        // Asked before anything changes, so declining leaves the cluster as it was.
+        console.confirm(
+            &format!("Delete {} unmanaged topic(s): {}", deletions.len(), deletions.join(", ")),
+            options.assume_yes,
+        )?;
+    }
+    for warning in &plan.warnings {
+        console.warn(warning);
+    }
+    let creates: Vec<_> = plan.creates(&desired_topics(profile)).into_iter().cloned().collect();
+    if !creates.is_empty() {
+        console.info(format!("creating {} topic(s) via {}", creates.len(), backend.kind().as_str()));
+        backend.create_topics(&creates).await?;
+    }
+    let increases = plan.partition_increases();
+    if !increases.is_empty() {
+        console.info(format!("raising partitions on {} topic(s)", increases.len()));
+        backend.increase_partitions(&increases).await?;
+    }
+    let configs = plan.config_changes();
+    if !configs.is_empty() {
+        console.info(format!("setting configs on {} topic(s)", configs.len()));
+        backend.set_configs(&configs).await?;
+    }
+    if !deletions.is_empty() {
+        console.info(format!("deleting {} unmanaged topic(s)", deletions.len()));
+        backend.delete_topics(&deletions).await?;
+    }
+    Ok((plan, applied))
+}
+
+/// Refused changes end the run before anything is sent, each one named.
+fn refuse_if_needed(plan: &Plan, console: &Console) -> Result<(), TopicsError> {
+    let refused: Vec<&Change> = plan.refusals().collect();
+    let Some(first) = refused.first() else {
+        return Ok(());
+    };
+    for change in &refused {
+        if let topics::Action::Refused { reason } = &change.action {
+            console.warn(format!("refused: {} {}: {reason}", change.topic, change.field));
+        }
+    }
+    let reason = match &first.action {
+        topics::Action::Refused { reason } => reason.clone(),
+        _ => String::new(),
+    };
+    Err(TopicsError::Refused { count: refused.len(), topic: first.topic.clone(), field: first.field.clone(), reason })
+}
+
+#[cfg(test)]
+#[path = "topics_tests.rs"]
+mod tests;

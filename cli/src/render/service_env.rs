@@ -1,0 +1,86 @@
+//! The environment variables each role's service reads. These are the
+//! runbooks' names (`DI_*`, `ENABLED_TOPICS`, `KAFKA_CONSUMER_GROUP`) so our
+//! services stay drop-in for the images they replace.
+
+use serde::Serialize;
+
+use crate::kafka::KafkaConnection;
+use crate::profile::{Profile, RoleName};
+
+use super::RenderError;
+
+/// What to show instead of a secret.
+pub const REDACTED: &str = "<redacted>";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PostgresConnection {
+    pub host: String,
+    pub port: String,
+    pub username: String,
+    /// `None` when the secret is not to be shown (or not available).
+    pub password: Option<String>,
+    pub database: String,
+    pub sync_database: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceEnv {
+    pub role: RoleName,
+    pub vars: Vec<EnvVar>,
+}
+
+impl ServiceEnv {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.iter().find(|var| var.name == name).map(|var| var.value.as_str())
+    }
+}
+
+/// The variables for `role`. Secrets hold their value only when
+/// `postgres.password` is `Some`; otherwise they read `<redacted>`.
+pub fn service_env(
+    profile: &Profile,
+    role: RoleName,
+    kafka: &KafkaConnection,
+    postgres: &PostgresConnection,
+) -> Result<ServiceEnv, RenderError> {
+    let spec = profile.role(role).ok_or_else(|| RenderError::UnknownRole {
+        role: role.to_string(),
+        tier: profile.tier.clone(),
+    })?;
+    let mut vars = Vec::new();
+    let mut plain = |name: &str, value: &str| {
+        vars.push(EnvVar { name: name.to_string(), value: value.to_string(), secret: false });
+    };
+    plain("DI_KAFKA_BROKER_ENDPOINT", &kafka.bootstrap_servers);
+    plain("DI_KAFKA_SECURITY_PROTOCOL", kafka.security_protocol.as_str());
+    if let Some(ca) = &kafka.ssl_ca_location {
+        plain("DI_KAFKA_SSL_CA_LOCATION", ca);
+    }
+    plain("DI_POSTGRES_HOST", &postgres.host);
+    plain("DI_POSTGRES_PORT", &postgres.port);
+    plain("DI_POSTGRES_USERNAME", &postgres.username);
+    plain("DI_POSTGRES_DATABASE", &postgres.database);
+    plain("DI_POSTGRES_SYNC_DATABASE", &postgres.sync_database);
+    if role.is_consumer() {
+        plain("ENABLED_TOPICS", &spec.topics.join(","));
+        if let Some(group) = &spec.group {
+            plain("KAFKA_CONSUMER_GROUP", group);
+        }
+    }
+    vars.push(EnvVar {
+        name: "DI_POSTGRES_PASSWORD".to_string(),
+        value: postgres.password.clone().unwrap_or_else(|| REDACTED.to_string()),
+        secret: true,
+    });
+    if let Some(bad) = vars.iter().find(|var| var.value.contains(['\n', '\r'])) {
+        return Err(RenderError::MultilineValue { name: bad.name.clone() });
+    }
+    Ok(ServiceEnv { role, vars })
+}

@@ -1,0 +1,61 @@
+use crate::console::Console;
+use crate::ops::local_runtime::LocalTeardown;
+use crate::ops::provision_local::LocalProvisionReport;
+use crate::ops::status_local::LocalStatusReport;
+
+pub fn print_provision(console: &Console, report: &LocalProvisionReport) {
+    console.out(format!(
+        "Kafka {} ({} brokers, {} needed) is ready for environment {}.",
+        report.bootstrap_servers, report.brokers, report.required_brokers, report.environment
+    ));
+    if let Some(topics) = &report.topics {
+        crate::views::topics::print_sync(console, topics);
+    }
+}
+
+pub fn print_status(console: &Console, report: &LocalStatusReport) {
+    let processes = &report.processes;
+    match &processes.balancer {
+        Some(endpoint) => console.out(format!("Producer endpoint (local load balancer): {endpoint}")),
+        None => console.out("No local load balancer is running."),
+    }
+    if processes.instances.is_empty() {
+        console.out(format!("No service processes run for environment {}.", processes.environment));
+    } else {
+        let mut table = console.table(&["ROLE", "INSTANCE", "VERSION", "PID", "PORT", "READY"]);
+        for instance in &processes.instances {
+            table.add_row(vec![
+                instance.role.clone(),
+                instance.id.clone(),
+                instance.version.clone(),
+                instance.pid.to_string(),
+                instance.port.to_string(),
+                if instance.ready { "yes".to_string() } else { "no".to_string() },
+            ]);
+        }
+        console.out(table);
+    }
+    let mut lag = console.table(&["CONSUMER GROUP", "LAG"]);
+    for group in &report.lag.groups {
+        lag.add_row(vec![group.group.clone(), group.total_lag.to_string()]);
+    }
+    console.out(lag);
+    let mut rows = console.table(&["TOPIC", "TABLE (sync_db)", "ROWS"]);
+    for table in &report.rows {
+        rows.add_row(vec![
+            table.topic.clone(),
+            table.table.clone(),
+            table.rows.map(|rows| rows.to_string()).unwrap_or_else(|| "(no table yet)".to_string()),
+        ]);
+    }
+    console.out(rows);
+}
+
+pub fn print_teardown(console: &Console, teardown: &LocalTeardown) {
+    if teardown.stopped.is_empty() {
+        console.out(format!("Nothing was running for environment {}.", teardown.environment));
+    }
+    for stopped in &teardown.stopped {
+        console.out(format!("stopped {stopped}"));
+    }
+}

@@ -1,0 +1,338 @@
+//! The consume loop's state and steps: take messages into the batch, flush
+//! it (dead letters, then rows + offsets in one transaction, then the Kafka
+//! commit), react to rebalances, and pause/resume around database outages.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+use forgectl_service_common::Envelope;
+
+use crate::batch::{Batch, Item, Payload, Poison, Source};
+use crate::context::{LoopContext, RebalanceEvent};
+use crate::dlq::{DeadLetters, DlqError};
+use crate::sink::{Sink, WriteError};
+
+pub type KafkaConsumer = StreamConsumer<LoopContext>;
+
+const MIN_BACKOFF: Duration = Duration::from_millis(250);
+/// Retry cadence while the database is down; far below max.poll.interval.ms.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlushError {
+    #[error(transparent)]
+    Db(#[from] WriteError),
+    #[error(transparent)]
+    Dlq(#[from] DlqError),
+}
+
+type Tp = (String, i32);
+
+pub struct Worker {
+    pub consumer: KafkaConsumer,
+    pub sink: Sink,
+    pub dlq: DeadLetters,
+    pub batch: Batch,
+    pub max_rows: usize,
+    pub max_wait: Duration,
+    assigned: BTreeSet<Tp>,
+    /// Next offsets known to be durable in PostgreSQL.
+    durable: HashMap<Tp, i64>,
+    sought: HashSet<Tp>,
+    pub paused: bool,
+    pub retry_at: Option<Instant>,
+    backoff: Duration,
+}
+
+impl Worker {
+    pub fn new(
+        consumer: KafkaConsumer,
+        sink: Sink,
+        dlq: DeadLetters,
+        max_rows: usize,
+        max_wait: Duration,
+    ) -> Self {
+        Self {
+            consumer,
+            sink,
+            dlq,
+            batch: Batch::default(),
+            max_rows,
+            max_wait,
+            assigned: BTreeSet::new(),
+            durable: HashMap::new(),
+            sought: HashSet::new(),
+            paused: false,
+            retry_at: None,
+            backoff: MIN_BACKOFF,
+        }
+    }
+
+    /// When the loop must wake up even without a message.
+    pub fn next_wake(&self) -> Option<Instant> {
+        if self.paused {
+            self.retry_at
+        } else {
+            self.batch.oldest.map(|t| t + self.max_wait)
+        }
+    }
+
+    fn tpl(parts: impl IntoIterator<Item = Tp>) -> TopicPartitionList {
+        let mut tpl = TopicPartitionList::new();
+        for (t, p) in parts {
+            tpl.add_partition(&t, p);
+        }
+        tpl
+    }
+
+    /// Acts on what the rebalance callbacks recorded.
+    pub async fn handle_rebalances(&mut self) {
+        for ev in self.consumer.context().take_events() {
+            match ev {
+                RebalanceEvent::Assigned(parts) => {
+                    tracing::info!(partitions = ?parts, "partitions assigned");
+                    self.assigned.extend(parts.iter().cloned());
+                    match self.sink.load_offsets(&parts).await {
+                        Ok(stored) => self.durable.extend(stored),
+                        // Not fatal: rows are idempotent, so starting from the
+                        // Kafka-committed offset (never ahead of PostgreSQL)
+                        // only re-reads what is already stored.
+                        Err(e) => tracing::warn!(error = %e, "could not load stored offsets"),
+                    }
+                    if self.paused {
+                        if let Err(e) = self.consumer.pause(&Self::tpl(parts)) {
+                            tracing::warn!(error = %e, "pausing newly assigned partitions");
+                        }
+                    }
+                }
+                RebalanceEvent::Revoked(parts) => {
+                    tracing::info!(partitions = ?parts, "partitions revoked");
+                    let revoked: HashSet<Tp> = parts.into_iter().collect();
+                    for tp in &revoked {
+                        self.assigned.remove(tp);
+                        self.durable.remove(tp);
+                        self.sought.remove(tp);
+                        metrics::gauge!("consumer_lag", "topic" => tp.0.clone(), "partition" => tp.1.to_string()).set(0.0);
+                    }
+                    self.batch.retain_partitions(&revoked);
+                }
+                RebalanceEvent::Error(e) => tracing::warn!(error = %e, "rebalance error"),
+            }
+        }
+        metrics::gauge!("consumer_assigned_partitions").set(self.assigned.len() as f64);
+    }
+
+    /// Takes one message into the batch, or skips it if PostgreSQL already
+    /// holds it (after a rebalance or restart).
+    pub fn take<M: Message>(&mut self, msg: &M) {
+        let source = Source {
+            topic: msg.topic().to_string(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+        };
+        let tp = (source.topic.clone(), source.partition);
+        if let Some(&durable) = self.durable.get(&tp) {
+            if source.offset < durable {
+                if self.sought.insert(tp.clone()) {
+                    tracing::info!(topic = %tp.0, partition = tp.1, from = source.offset, to = durable, "seeking to stored offset");
+                    if let Err(e) = self.consumer.seek(
+                        &tp.0,
+                        tp.1,
+                        Offset::Offset(durable),
+                        Duration::from_secs(2),
+                    ) {
+                        // Skipping message by message below is still correct.
+                        tracing::warn!(error = %e, "seek failed; skipping instead");
+                    }
+                }
+                metrics::counter!("consumer_messages_skipped_total", "topic" => source.topic.clone()).increment(1);
+                return;
+            }
+        }
+        metrics::counter!("consumer_messages_consumed_total", "topic" => source.topic.clone())
+            .increment(1);
+        let payload = match msg.payload().map(Envelope::decode) {
+            Some(Ok(env)) => Payload::Rows(env),
+            Some(Err(e)) => Payload::Poison(poison(msg, e.to_string())),
+            None => Payload::Poison(poison(msg, "message has no value".into())),
+        };
+        self.batch.push(Item { source, payload });
+    }
+
+    pub fn should_flush(&self) -> bool {
+        !self.batch.is_empty()
+            && (self.batch.rows >= self.max_rows
+                || self.batch.items.len() >= self.max_rows
+                || self
+                    .batch
+                    .oldest
+                    .is_some_and(|t| t.elapsed() >= self.max_wait))
+    }
+
+    /// Dead letters first (acked), then rows and offsets in one transaction,
+    /// then the Kafka commit for lag tools. On any error the batch is kept.
+    pub async fn flush(&mut self) -> Result<(), FlushError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.dlq.send_pending(&mut self.batch.items).await?;
+        let started = Instant::now();
+        match self.sink.write(&self.batch.items).await {
+            Ok(stats) => {
+                self.record_written(stats, started);
+                let offsets = self.batch.next_offsets();
+                self.batch.clear();
+                self.committed(offsets);
+                Ok(())
+            }
+            Err(WriteError::Data { topic, source }) => {
+                tracing::warn!(topic, error = %source, "batch rejected by PostgreSQL; writing message by message");
+                self.isolate().await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes the batch one message per transaction so that only the message
+    /// PostgreSQL rejects is dead-lettered.
+    async fn isolate(&mut self) -> Result<(), FlushError> {
+        let mut done = 0;
+        let result = loop {
+            if done == self.batch.items.len() {
+                break Ok(());
+            }
+            let one = done..done + 1;
+            let started = Instant::now();
+            match self.sink.write(&self.batch.items[one.clone()]).await {
+                Ok(stats) => self.record_written(stats, started),
+                Err(WriteError::Data { source, .. }) => {
+                    let item = &mut self.batch.items[done];
+                    if let Payload::Rows(env) = &item.payload {
+                        item.payload = Payload::Poison(Poison {
+                            key: Some(env.device_id.clone().into_bytes()),
+                            payload: serde_json::to_vec(env).ok(),
+                            headers: vec![("batch-id".into(), env.batch_id.clone().into_bytes())],
+                            error: format!("rejected by PostgreSQL: {source}"),
+                            dlq_sent: false,
+                        });
+                    }
+                    if let Err(e) = self
+                        .dlq
+                        .send_pending(&mut self.batch.items[one.clone()])
+                        .await
+                    {
+                        break Err(e.into());
+                    }
+                    // Now only the offset is written for this message.
+                    if let Err(e) = self.sink.write(&self.batch.items[one.clone()]).await {
+                        break Err(e.into());
+                    }
+                }
+                Err(e) => break Err(e.into()),
+            }
+            done += 1;
+        };
+        let written: Vec<Item> = self.batch.items.drain(..done).collect();
+        let offsets = crate::batch::next_offsets(written.iter());
+        self.committed(offsets);
+        let rest: Vec<Item> = std::mem::take(&mut self.batch.items);
+        self.batch.clear();
+        for item in rest {
+            self.batch.push(item);
+        }
+        result
+    }
+
+    fn record_written(&self, stats: crate::sink::WriteStats, started: Instant) {
+        metrics::histogram!("consumer_batch_write_seconds").record(started.elapsed().as_secs_f64());
+        metrics::counter!("consumer_rows_written_total").increment(stats.inserted);
+        metrics::counter!("consumer_rows_duplicate_total").increment(stats.rows - stats.inserted);
+        metrics::counter!("consumer_batches_written_total").increment(1);
+    }
+
+    /// Records durable offsets and mirrors them to Kafka, asynchronously: a
+    /// failed Kafka commit only means the next owner re-reads (and skips).
+    fn committed(&mut self, offsets: std::collections::BTreeMap<Tp, i64>) {
+        let mut tpl = TopicPartitionList::new();
+        for ((t, p), o) in offsets {
+            if self.assigned.contains(&(t.clone(), p)) {
+                let _ = tpl.add_partition_offset(&t, p, Offset::Offset(o));
+            }
+            let e = self.durable.entry((t, p)).or_insert(o);
+            *e = (*e).max(o);
+        }
+        if tpl.count() > 0 {
+            if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
+                tracing::debug!(error = %e, "kafka offset commit failed");
+            }
+        }
+    }
+
+    pub fn pause(&mut self, why: &str) {
+        if !self.paused {
+            tracing::warn!(
+                reason = why,
+                partitions = self.assigned.len(),
+                "pausing partitions until the write succeeds"
+            );
+            if let Err(e) = self
+                .consumer
+                .pause(&Self::tpl(self.assigned.iter().cloned()))
+            {
+                tracing::warn!(error = %e, "pause failed");
+            }
+            self.paused = true;
+            self.backoff = MIN_BACKOFF;
+            metrics::gauge!("consumer_paused").set(1.0);
+        }
+        self.retry_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    }
+
+    pub fn resume(&mut self) {
+        if self.paused {
+            tracing::info!("write succeeded; resuming partitions");
+            // Resume whatever we own now: the assignment may have changed
+            // while paused.
+            let tpl = match self.consumer.assignment() {
+                Ok(tpl) => tpl,
+                Err(_) => Self::tpl(self.assigned.iter().cloned()),
+            };
+            if let Err(e) = self.consumer.resume(&tpl) {
+                tracing::warn!(error = %e, "resume failed");
+            }
+            self.paused = false;
+            self.retry_at = None;
+            self.backoff = MIN_BACKOFF;
+            metrics::gauge!("consumer_paused").set(0.0);
+        }
+    }
+}
+
+fn poison<M: Message>(msg: &M, error: String) -> Poison {
+    let headers = msg
+        .headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| {
+                    (
+                        h.key.to_string(),
+                        h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    tracing::warn!(topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), error = %error, "poison message; dead-lettering");
+    Poison {
+        key: msg.key().map(<[u8]>::to_vec),
+        payload: msg.payload().map(<[u8]>::to_vec),
+        headers,
+        error,
+        dlq_sent: false,
+    }
+}
