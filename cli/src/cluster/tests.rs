@@ -1,7 +1,6 @@
 //! The planner without AWS: targets from the built-in tiers, actual states
 //! written by hand.
 
-
 use super::actual::{configured_network, default_network, Actual, Network, NetworkSource};
 use super::names::{TAG_ENV, TAG_MANAGED_BY, TAG_TIER};
 use super::plan::{plan, Action, Plan, ResourceKind, Step};
