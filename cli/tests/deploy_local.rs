@@ -134,11 +134,11 @@ async fn upload(client: &reqwest::Client, port: u16, kind: &str, batch: &str) ->
 async fn rows_for(prefix: &str) -> i64 {
     let mut config = tokio_postgres::Config::new();
     config
-        .host(&required("DI_POSTGRES_HOST"))
+        .host(required("DI_POSTGRES_HOST"))
         .port(required("DI_POSTGRES_PORT").parse().unwrap_or(5432))
-        .user(&required("DI_POSTGRES_USERNAME"))
+        .user(required("DI_POSTGRES_USERNAME"))
         .password(required("DI_POSTGRES_PASSWORD"))
-        .dbname(&required("DI_POSTGRES_SYNC_DATABASE"));
+        .dbname(required("DI_POSTGRES_SYNC_DATABASE"));
     let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap_or_else(|err| panic!("{err}"));
     tokio::spawn(connection);
     let row = client

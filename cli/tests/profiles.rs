@@ -21,8 +21,11 @@ fn stdout_json(args: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("JSON from forgectl {args:?}: {err}"))
 }
 
+/// (role, min, max)
+type Rung = (&'static str, u64, u64);
+
 /// The runbooks' scaling ladder (seeds 000 and 001 agree on every role).
-const SEED_LADDER: &[(&str, u64, [(&str, u64, u64); 4])] = &[
+const SEED_LADDER: &[(&str, u64, [Rung; 4])] = &[
     ("25k", 25_000, [("producer", 1, 3), ("sms-consumer", 1, 4), ("events-consumer", 1, 2), ("common-consumer", 1, 2)]),
     ("50k", 50_000, [("producer", 2, 5), ("sms-consumer", 2, 8), ("events-consumer", 1, 5), ("common-consumer", 1, 5)]),
     ("75k", 75_000, [("producer", 3, 7), ("sms-consumer", 3, 12), ("events-consumer", 2, 7), ("common-consumer", 2, 7)]),
