@@ -55,6 +55,8 @@ PLAINTEXT_BOOTSTRAP = ",".join(f"{HOST}:{PLAINTEXT_PORTS[n]}" for n in NODES)
 TLS_BOOTSTRAP = ",".join(f"{HOST}:{TLS_PORTS[n]}" for n in NODES)
 # Fixed per checkout (derived from its path, used only when formatting storage):
 # two checkouts' brokers can then never join each other's quorum.
+# (Passed as `--cluster-id=ID`: URL-safe base64 may start with "-", which
+# the storage tool would otherwise read as a flag.)
 KAFKA_CLUSTER_ID = base64.urlsafe_b64encode(hashlib.sha256(str(ROOT).encode()).digest()[:16]).decode().rstrip("=")
 KAFKA_HEAP = os.environ.get("FORGECTL_KAFKA_HEAP", "-Xms256m -Xmx512m")
 
@@ -363,7 +365,7 @@ def start_kafka() -> list[int]:
     # Format storage (first start only) for all nodes in parallel.
     procs = {
         n: subprocess.Popen(
-            java_cmd("kafka.tools.StorageTool", "format", "-t", KAFKA_CLUSTER_ID, "-c", kafka_marker(n), "--ignore-formatted"),
+            java_cmd("kafka.tools.StorageTool", "format", f"--cluster-id={KAFKA_CLUSTER_ID}", "-c", kafka_marker(n), "--ignore-formatted"),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(ROOT),
         )
         for n in to_format

@@ -16,9 +16,8 @@ use crate::ops::local_runtime;
 use crate::ops::provision_local::{self, LocalProvisionOptions};
 use crate::ops::render::{kafka_connection, postgres_connection};
 use crate::ops::status_local::{self, LocalStatusOptions};
-use crate::ops::topics::{TargetOptions, TopicsOptions, Via};
+use crate::ops::topics::{TopicsOptions, Via};
 use crate::profile::ProfileSource;
-use crate::topics::Batching;
 use crate::views;
 
 /// The selected environment when it is a local one.
@@ -28,12 +27,8 @@ pub fn local_environment(global: &GlobalArgs) -> Result<Option<Environment>, Cli
 }
 
 fn topics_options(environment: Environment, global: &GlobalArgs, tier: Option<String>) -> Result<TopicsOptions, CliError> {
-    Ok(TopicsOptions {
-        target: TargetOptions { environment, via: Via::Kafka, bootstrap: None, cluster_arn: None, batching: Batching::Batched },
-        profiles: ProfileSource::resolve(global.profiles_dir.as_deref())?,
-        tier,
-        scope: None,
-    })
+    let profiles = ProfileSource::resolve(global.profiles_dir.as_deref())?;
+    Ok(TopicsOptions::for_tier(environment, profiles, tier, Via::Kafka, None))
 }
 
 fn state_dir(environment: &Environment) -> Result<StateDir, CliError> {

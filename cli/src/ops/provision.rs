@@ -14,7 +14,6 @@ use crate::aws::AwsClients;
 use crate::cluster::{self, ControlPlaneError, Plan};
 use crate::console::{Console, OutputFormat};
 use crate::error::CliError;
-use crate::topics::Batching;
 use crate::views;
 
 /// Default bound on waiting: MSK documents cluster creation at up to about
@@ -135,18 +134,13 @@ async fn sync_topics(
     console: &Console,
 ) -> Result<String, CliError> {
     let sync = TopicsSyncOptions {
-        topics: TopicsOptions {
-            target: topics_ops::TargetOptions {
-                environment: environment.clone(),
-                via: Via::Auto,
-                bootstrap: None,
-                cluster_arn: Some(cluster.arn.clone()),
-                batching: Batching::default(),
-            },
-            profiles: options.target.profiles.clone(),
-            tier: Some(tier.to_string()),
-            scope: None,
-        },
+        topics: TopicsOptions::for_tier(
+            environment.clone(),
+            options.target.profiles.clone(),
+            Some(tier.to_string()),
+            Via::Auto,
+            Some(cluster.arn.clone()),
+        ),
         dry_run: false,
         // Provision only adds and grows; deleting topics stays an explicit `topics sync --prune`.
         prune: false,

@@ -18,7 +18,6 @@ use crate::config::{self, ConfigError, Provider};
 use crate::console::Console;
 use crate::error::CliError;
 use crate::profile::{self, ResolveOptions};
-use crate::topics::Batching;
 
 /// Cluster states in which brokers answer (GetBootstrapBrokers works).
 const SERVING_STATES: [&str; 3] = ["ACTIVE", "UPDATING", "REBOOTING_BROKER"];
@@ -139,18 +138,13 @@ async fn topics_summary(
     options: &TargetOptions,
     console: &Console,
 ) -> String {
-    let topics = TopicsOptions {
-        target: topics_ops::TargetOptions {
-            environment: environment.clone(),
-            via: Via::Auto,
-            bootstrap: None,
-            cluster_arn: Some(cluster.arn.clone()),
-            batching: Batching::default(),
-        },
-        profiles: options.profiles.clone(),
-        tier: Some(tier.to_string()),
-        scope: None,
-    };
+    let topics = TopicsOptions::for_tier(
+        environment.clone(),
+        options.profiles.clone(),
+        Some(tier.to_string()),
+        Via::Auto,
+        Some(cluster.arn.clone()),
+    );
     match tokio::time::timeout(TOPICS_SUMMARY_TIMEOUT, topics_ops::plan(&topics, console)).await {
         Ok(Ok(report)) => {
             let declared = report

@@ -23,6 +23,25 @@ pub struct TopicsOptions {
     pub scope: Option<String>,
 }
 
+impl TopicsOptions {
+    /// All of a tier's topics on an environment's cluster, with the default
+    /// batching: what provision, status and the local provider read.
+    pub fn for_tier(
+        environment: crate::config::Environment,
+        profiles: ProfileSource,
+        tier: Option<String>,
+        via: Via,
+        cluster_arn: Option<String>,
+    ) -> Self {
+        Self {
+            target: TargetOptions { environment, via, bootstrap: None, cluster_arn, batching: topics::Batching::default() },
+            profiles,
+            tier,
+            scope: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TopicsSyncOptions {
     pub topics: TopicsOptions,
