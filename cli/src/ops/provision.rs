@@ -150,7 +150,14 @@ async fn sync_topics(
     Ok(if report.applied.is_empty() {
         format!(
             "{} topics in sync (via {})",
-            report.plan.changes.iter().map(|c| &c.topic).collect::<std::collections::BTreeSet<_>>().len(),
+            report
+                .plan
+                .changes
+                .iter()
+                .filter(|change| change.action != crate::topics::Action::Unmanaged)
+                .map(|change| &change.topic)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
             report.backend.as_str()
         )
     } else {

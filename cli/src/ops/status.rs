@@ -151,7 +151,7 @@ async fn topics_summary(
                 .plan
                 .changes
                 .iter()
-                .filter(|c| c.action.label() != "unmanaged")
+                .filter(|c| c.action != crate::topics::Action::Unmanaged)
                 .map(|c| c.topic.as_str())
                 .collect::<std::collections::BTreeSet<_>>()
                 .len();
