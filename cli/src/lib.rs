@@ -17,3 +17,4 @@ pub mod profile;
 pub mod render;
 pub mod topics;
 pub mod views;
+pub mod yaml_position;

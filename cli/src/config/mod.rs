@@ -109,12 +109,7 @@ pub fn select_environment(overrides: &EnvironmentOverrides) -> Result<Environmen
 fn read_config(path: &Path) -> Result<ConfigFile, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     serde_yaml::from_str(&text).map_err(|err| {
-        let (line, column) = err.location().map(|loc| (loc.line(), loc.column())).unwrap_or((1, 1));
-        let full = err.to_string();
-        let message = match full.find(" at line ") {
-            Some(cut) => full[..cut].to_string(),
-            None => full,
-        };
+        let (line, column, message) = crate::yaml_position::split(&err);
         ConfigError::Parse { path: path.to_path_buf(), line, column, message }
     })
 }

@@ -119,13 +119,7 @@ fn parse_layer(display: &str, text: &str) -> Result<ProfileLayer, ProfileError> 
         return Ok(ProfileLayer::default());
     }
     serde_yaml::from_str(text).map_err(|err| {
-        let (line, column) = err.location().map(|loc| (loc.line(), loc.column())).unwrap_or((1, 1));
-        let full = err.to_string();
-        // serde_yaml appends the position to its message; we print it up front.
-        let message = match full.find(" at line ") {
-            Some(cut) => full[..cut].to_string(),
-            None => full,
-        };
+        let (line, column, message) = crate::yaml_position::split(&err);
         ProfileError::Parse { path: display.to_string(), line, column, message }
     })
 }
