@@ -191,6 +191,18 @@ pub fn assert_success(output: &Output, args: &[&str]) {
 /// `profiles/` with prefixed topic and group names, plus a tier `mega`
 /// (100k's layout on bigger, larger-disk brokers) for the in-place update tests.
 fn copy_profiles(target: &Path, prefix: &str) {
+    write_prefixed_profiles(target, prefix, &|_, text| text);
+    let hundred = std::fs::read_to_string(target.join("100k.yaml")).unwrap_or_else(|err| panic!("read 100k: {err}"));
+    let mega = hundred
+        .replace("dau: 100000", "dau: 150000")
+        .replace("  brokers: 6", "  brokers: 6\n  ebs_volume_gib: 200\n  broker_type: kafka.m7g.xlarge");
+    std::fs::write(target.join("mega.yaml"), mega).unwrap_or_else(|err| panic!("write mega: {err}"));
+}
+
+/// Copies `profiles/` into `target` with every topic and consumer group
+/// name prefixed (the stack's Kafka is shared), passing each file's text
+/// through `edit` (file name, text) first.
+pub fn write_prefixed_profiles(target: &Path, prefix: &str, edit: &dyn Fn(&str, String) -> String) {
     std::fs::create_dir(target).unwrap_or_else(|err| panic!("mkdir: {err}"));
     let source = repo_root().join("profiles");
     for entry in std::fs::read_dir(&source).unwrap_or_else(|err| panic!("read profiles: {err}")) {
@@ -201,13 +213,7 @@ fn copy_profiles(target: &Path, prefix: &str) {
             text = text.replace(topic, &format!("{prefix}{topic}"));
         }
         text = text.replace("-consumer-group", &format!("-consumer-group-{prefix}"));
-        if name == "100k.yaml" {
-            let mega = text
-                .replace("dau: 100000", "dau: 150000")
-                .replace("  brokers: 6", "  brokers: 6\n  ebs_volume_gib: 200\n  broker_type: kafka.m7g.xlarge");
-            std::fs::write(target.join("mega.yaml"), mega).unwrap_or_else(|err| panic!("write mega: {err}"));
-        }
-        std::fs::write(target.join(&name), text).unwrap_or_else(|err| panic!("write {name}: {err}"));
+        std::fs::write(target.join(&name), edit(&name, text)).unwrap_or_else(|err| panic!("write {name}: {err}"));
     }
 }
 

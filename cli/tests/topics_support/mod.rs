@@ -7,11 +7,17 @@
 
 mod msk;
 
+/// The shared integration-test helpers (profile copies, the repo root).
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)] // not every test file names the topics
+pub use common::TOPICS;
+
 #[allow(unused_imports)] // not every test file talks to MSK
 pub use msk::{aws_endpoint, msk_cluster_arn, MSK_TEST_ENV};
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,10 +30,6 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 use serde_json::Value;
-
-/// The runbooks' five topics, as named in `profiles/`.
-pub const TOPICS: [&str; 5] =
-    ["sms_batched", "events_log", "apps_and_device_batched", "contacts_batched", "call_logs_batched"];
 
 pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -44,10 +46,6 @@ pub fn bootstrap() -> String {
         Ok(value) if !value.is_empty() => value,
         _ => panic!("KAFKA_BOOTSTRAP_SERVERS is not set: run dev/stack up && eval \"$(dev/stack env)\""),
     }
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// A unique prefix per test: process id, a counter and the clock, so reruns
@@ -79,18 +77,7 @@ impl Fixture {
         let prefix = unique_prefix(label);
         let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
         let profiles = dir.path().join("profiles");
-        std::fs::create_dir(&profiles).unwrap_or_else(|err| panic!("mkdir: {err}"));
-        let source = repo_root().join("profiles");
-        for entry in std::fs::read_dir(&source).unwrap_or_else(|err| panic!("read profiles: {err}")) {
-            let path = entry.unwrap_or_else(|err| panic!("{err}")).path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-            let mut text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {name}: {err}"));
-            for topic in TOPICS {
-                text = text.replace(topic, &format!("{prefix}{topic}"));
-            }
-            text = text.replace("-consumer-group", &format!("-consumer-group-{prefix}"));
-            std::fs::write(profiles.join(&name), edit(&name, text)).unwrap_or_else(|err| panic!("write {name}: {err}"));
-        }
+        common::write_prefixed_profiles(&profiles, &prefix, &edit);
         let admin = ClientConfig::new()
             .set("bootstrap.servers", bootstrap())
             .create()
