@@ -9,6 +9,7 @@ use super::wait::{self, Deadline};
 use crate::aws::msk::{MskCluster, Placement};
 use crate::aws::{ec2, msk, msk_config, msk_update, AwsClients};
 use crate::cluster::{Action, Actual, ControlPlaneError, Plan, ResourceKind, ResourcePlan, Step, Target};
+use crate::cluster::target::SecurityGroupSpec;
 use crate::console::Console;
 
 /// What was done to one resource.
@@ -74,6 +75,31 @@ impl Applier<'_> {
         text
     }
 
+    /// The group's ID: the one already found, or a new group (tagged at
+    /// creation) when the plan creates it. Returns whether it was created.
+    async fn ensure_security_group(
+        &self,
+        spec: &SecurityGroupSpec,
+        known: Option<&String>,
+        resource: &ResourcePlan,
+        actual: &Actual,
+        what: &mut Vec<String>,
+    ) -> Result<(String, bool), ControlPlaneError> {
+        if let Some(id) = known.filter(|_| resource.action != Action::Create) {
+            return Ok((id.clone(), false));
+        }
+        let id = ec2::create_security_group(
+            &self.clients.ec2,
+            &spec.name,
+            &spec.description,
+            &actual.network.vpc_id,
+            &spec.tags,
+        )
+        .await?;
+        what.push(self.note(format!("created security group {} ({id})", spec.name)));
+        Ok((id, true))
+    }
+
     async fn client_sg(
         &self,
         resource: &ResourcePlan,
@@ -82,21 +108,7 @@ impl Applier<'_> {
     ) -> Result<Applied, ControlPlaneError> {
         let spec = &self.target.client_sg;
         let mut what = Vec::new();
-        let id = match &known.client_sg {
-            Some(id) if resource.action != Action::Create => id.clone(),
-            _ => {
-                let id = ec2::create_security_group(
-                    &self.clients.ec2,
-                    &spec.name,
-                    &spec.description,
-                    &actual.network.vpc_id,
-                    &spec.tags,
-                )
-                .await?;
-                what.push(self.note(format!("created security group {} ({id})", spec.name)));
-                id
-            }
-        };
+        let (id, _) = self.ensure_security_group(spec, known.client_sg.as_ref(), resource, actual, &mut what).await?;
         known.client_sg = Some(id.clone());
         for step in &resource.steps {
             if let Step::Tags(tags) = step {
@@ -118,23 +130,11 @@ impl Applier<'_> {
             resource: format!("security group {}", self.target.client_sg.name),
         })?;
         let mut what = Vec::new();
-        let mut steps = resource.steps.clone();
-        let id = match &known.broker_sg {
-            Some(id) if resource.action != Action::Create => id.clone(),
-            _ => {
-                let id = ec2::create_security_group(
-                    &self.clients.ec2,
-                    &spec.name,
-                    &spec.description,
-                    &actual.network.vpc_id,
-                    &spec.tags,
-                )
-                .await?;
-                what.push(self.note(format!("created security group {} ({id})", spec.name)));
-                steps = vec![Step::Authorize(self.target.broker_ports.clone())];
-                id
-            }
-        };
+        let (id, created) =
+            self.ensure_security_group(spec, known.broker_sg.as_ref(), resource, actual, &mut what).await?;
+        // A new group has no rules yet: it gets exactly the ports of the mode.
+        let steps =
+            if created { vec![Step::Authorize(self.target.broker_ports.clone())] } else { resource.steps.clone() };
         known.broker_sg = Some(id.clone());
         for step in &steps {
             match step {
