@@ -74,6 +74,8 @@ pub enum Command {
     Render(commands::render::RenderArgs),
     /// Roll out the producer and consumers by the tier's ladder.
     Deploy(commands::deploy::DeployArgs),
+    /// The services' ECR repositories and the registry login for `docker login`.
+    Images(commands::images::ImagesArgs),
     /// The local provider's load balancer (started by deploy).
     #[command(hide = true)]
     LocalBalancer(commands::local_balancer::LocalBalancerArgs),

@@ -32,8 +32,8 @@ pub enum CliError {
     #[error(transparent)]
     Local(#[from] crate::local::LocalError),
 
-    #[error("{what} is not supported yet")]
-    Unsupported { what: String, hint: String },
+    #[error(transparent)]
+    Fleet(#[from] crate::fleet::FleetError),
 
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
@@ -49,13 +49,12 @@ impl CliError {
             CliError::Profile(_) | CliError::Config(_) => Exit::Usage,
             CliError::Console(ConsoleError::ConfirmationRequired { .. }) => Exit::Usage,
             CliError::Console(_) => Exit::Failure,
-            CliError::Render(RenderError::Template { .. }) => Exit::Failure,
-            CliError::Render(_) => Exit::Usage,
+            CliError::Render(err) => err.exit(),
             CliError::Topics(err) => err.exit(),
             CliError::ControlPlane(err) => err.exit(),
             CliError::WriteFile { .. } => Exit::Failure,
             CliError::Local(err) => err.exit(),
-            CliError::Unsupported { .. } => Exit::Usage,
+            CliError::Fleet(err) => err.exit(),
         }
     }
 
@@ -68,8 +67,10 @@ impl CliError {
             CliError::Topics(err) => err.hint(),
             CliError::ControlPlane(err) => err.hint(),
             CliError::Local(err) => err.hint(),
-            CliError::Unsupported { hint, .. } => Some(hint.clone()),
-            CliError::WriteFile { .. } => Some("check that the directory exists and is writable".into()),
+            CliError::Fleet(err) => err.hint(),
+            CliError::WriteFile { .. } => {
+                Some("check that the directory exists and is writable".into())
+            }
         }
     }
 }

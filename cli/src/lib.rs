@@ -10,6 +10,7 @@ pub mod config;
 pub mod console;
 pub mod error;
 pub mod exit;
+pub mod fleet;
 pub mod kafka;
 pub mod local;
 pub mod ops;

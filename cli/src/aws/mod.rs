@@ -1,12 +1,18 @@
 //! AWS access. One function builds the SDK configuration; each service gets
 //! a thin adapter elsewhere that returns forgectl's own types.
 
+pub mod autoscaling;
 pub mod calls;
 pub mod ec2;
+pub mod ecr;
+pub mod elb;
 pub mod error;
+pub mod iam;
+pub mod launch_template;
 pub mod msk;
 pub mod msk_config;
 pub mod msk_update;
+pub mod ssm;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -43,6 +49,11 @@ pub async fn sdk_config(environment: &Environment) -> SdkConfig {
 pub struct AwsClients {
     pub kafka: aws_sdk_kafka::Client,
     pub ec2: aws_sdk_ec2::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub calls: CallLog,
 }
 
@@ -50,11 +61,35 @@ impl AwsClients {
     pub async fn connect(environment: &Environment) -> Self {
         let shared = sdk_config(environment).await;
         let calls = CallLog::from_env();
-        let kafka = aws_sdk_kafka::config::Builder::from(&shared).interceptor(calls.clone()).build();
-        let ec2 = aws_sdk_ec2::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let kafka = aws_sdk_kafka::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
+        let ec2 = aws_sdk_ec2::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
+        let ecr = aws_sdk_ecr::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
+        let autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
+        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
+        let iam = aws_sdk_iam::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
+        let ssm = aws_sdk_ssm::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
         AwsClients {
             kafka: aws_sdk_kafka::Client::from_conf(kafka),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            ecr: aws_sdk_ecr::Client::from_conf(ecr),
+            autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
+            iam: aws_sdk_iam::Client::from_conf(iam),
+            ssm: aws_sdk_ssm::Client::from_conf(ssm),
             calls,
         }
     }

@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::aws::AwsClients;
 use crate::cli::GlobalArgs;
 use crate::commands::render::RoleArg;
 use crate::config::{select_environment, ConfigError, Provider};
@@ -10,6 +11,8 @@ use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::local::release::{is_valid_version, Artifacts};
+use crate::ops::deploy_aws::{self, AwsDeployOptions};
+use crate::ops::deploy_aws_apply;
 use crate::ops::deploy_local::{self as ops, LocalDeployOptions};
 use crate::ops::deploy_plan::has_changes;
 use crate::ops::render::{kafka_connection, postgres_connection};
@@ -42,12 +45,24 @@ pub struct DeployArgs {
     #[arg(long, value_name = "DIR")]
     pub artifacts_dir: Option<PathBuf>,
 
-    /// How long a new instance may take to answer /ready before the rollout stops and rolls back.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub ready_timeout: u64,
+    /// How long a batch of new instances may take to become healthy (local:
+    /// to answer /ready) before the rollout stops and rolls back.
+    /// Default: 60 for local processes, 900 for EC2 instances.
+    #[arg(long, value_name = "SECONDS")]
+    pub ready_timeout: Option<u64>,
 }
 
-pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+/// EC2 instances install Docker and pull the image before they answer.
+const AWS_BATCH_TIMEOUT_SECONDS: u64 = 900;
+const LOCAL_READY_TIMEOUT_SECONDS: u64 = 60;
+/// DescribeInstanceRefreshes is rate limited per account; every few seconds is plenty.
+const AWS_POLL_INTERVAL: Duration = Duration::from_secs(3);
+
+pub async fn run(
+    args: DeployArgs,
+    global: &GlobalArgs,
+    console: &Console,
+) -> Result<Exit, CliError> {
     let environment = select_environment(&global.environment_overrides())?;
     if !is_valid_version(&args.version) {
         return Err(ConfigError::Invalid {
@@ -58,21 +73,46 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
         }
         .into());
     }
-    if environment.provider == Provider::Aws {
-        return Err(CliError::Unsupported {
-            what: "deploy to the aws provider".into(),
-            hint: "the AWS rollout (ECR, Auto Scaling groups, load balancer) is not built yet; use an environment with provider local, or `forgectl render k8s|compose|env` to deploy elsewhere".into(),
-        });
-    }
     let tier = environment.tier_or(args.tier.as_deref())?;
     let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-    let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
+    let profile = load_tier(
+        &source,
+        &tier,
+        ResolveOptions {
+            india: environment.india,
+        },
+    )?;
+    if environment.provider == Provider::Aws {
+        let options = AwsDeployOptions {
+            environment,
+            profile,
+            version: args.version,
+            roles: args.roles.into_iter().map(Into::into).collect(),
+            batch_timeout: Duration::from_secs(
+                args.ready_timeout.unwrap_or(AWS_BATCH_TIMEOUT_SECONDS),
+            ),
+            poll_interval: AWS_POLL_INTERVAL,
+        };
+        return deploy_aws(options, args.dry_run, args.yes, console).await;
+    }
     let postgres = postgres_connection(&environment, true)?;
     if postgres.password.is_none() {
-        let variable = environment.postgres.as_ref().map(|pg| pg.password_env.clone()).unwrap_or_default();
-        return Err(ConfigError::MissingVariable { env: environment.name.clone(), key: "postgres.password_env".into(), variable }.into());
+        let variable = environment
+            .postgres
+            .as_ref()
+            .map(|pg| pg.password_env.clone())
+            .unwrap_or_default();
+        return Err(ConfigError::MissingVariable {
+            env: environment.name.clone(),
+            key: "postgres.password_env".into(),
+            variable,
+        }
+        .into());
     }
-    let base_dir = std::env::current_dir().map_err(|source| CliError::WriteFile { path: PathBuf::from("."), source })?;
+    let base_dir = std::env::current_dir().map_err(|source| CliError::WriteFile {
+        path: PathBuf::from("."),
+        source,
+    })?;
     let options = LocalDeployOptions {
         kafka: kafka_connection(&environment)?,
         postgres,
@@ -81,8 +121,13 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
         profile,
         version: args.version,
         roles: args.roles.into_iter().map(Into::into).collect(),
-        artifacts: args.artifacts_dir.map(Artifacts::Directory).unwrap_or(Artifacts::BuildWorkspace),
-        ready_timeout: Duration::from_secs(args.ready_timeout),
+        artifacts: args
+            .artifacts_dir
+            .map(Artifacts::Directory)
+            .unwrap_or(Artifacts::BuildWorkspace),
+        ready_timeout: Duration::from_secs(
+            args.ready_timeout.unwrap_or(LOCAL_READY_TIMEOUT_SECONDS),
+        ),
         base_dir,
     };
 
@@ -97,8 +142,46 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
     if console.format() == crate::console::OutputFormat::Table {
         views::deploy::print_plan(console, &plans);
     }
-    console.confirm(&format!("Deploy {} to {}", options.version, options.environment.name), args.yes)?;
+    console.confirm(
+        &format!("Deploy {} to {}", options.version, options.environment.name),
+        args.yes,
+    )?;
     let report = ops::apply(&options, plans, console).await?;
-    console.emit(&report, |console| views::deploy::print_report(console, &report))?;
+    console.emit(&report, |console| {
+        views::deploy::print_report(console, &report)
+    })?;
+    Ok(Exit::Success)
+}
+
+async fn deploy_aws(
+    options: AwsDeployOptions,
+    dry_run: bool,
+    yes: bool,
+    console: &Console,
+) -> Result<Exit, CliError> {
+    let clients = AwsClients::connect(&options.environment).await;
+    let fleet = deploy_aws::observe(&clients, &options).await?;
+    let plan = deploy_aws::plan(&fleet, &options)?;
+    if dry_run || !plan.has_changes() {
+        console.emit(&plan, |console| {
+            views::deploy::print_fleet_plan(console, &plan)
+        })?;
+        if !plan.has_changes() {
+            console.info("nothing to change");
+        }
+        return Ok(Exit::Success);
+    }
+    deploy_aws::require_secrets(&fleet, &options.environment.name)?;
+    if console.format() == crate::console::OutputFormat::Table {
+        views::deploy::print_fleet_plan(console, &plan);
+    }
+    console.confirm(
+        &format!("Deploy {} to {}", options.version, options.environment.name),
+        yes,
+    )?;
+    let report = deploy_aws_apply::apply(&clients, &options, &fleet, &plan, console).await?;
+    console.emit(&report, |console| {
+        views::deploy::print_fleet_report(console, &report)
+    })?;
     Ok(Exit::Success)
 }

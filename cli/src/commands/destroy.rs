@@ -23,7 +23,11 @@ pub struct DestroyArgs {
     pub timeout: Duration,
 }
 
-pub async fn run(args: DestroyArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+pub async fn run(
+    args: DestroyArgs,
+    global: &GlobalArgs,
+    console: &Console,
+) -> Result<Exit, CliError> {
     if let Some(environment) = super::local_provider::local_environment(global)? {
         return super::local_provider::destroy(args, environment, console).await;
     }
@@ -34,6 +38,8 @@ pub async fn run(args: DestroyArgs, global: &GlobalArgs, console: &Console) -> R
         timeout: args.timeout,
     };
     let report = ops::destroy(&options, console).await?;
-    console.emit(&report, |console| views::cluster::print_destroy(console, &report))?;
+    console.emit(&report, |console| {
+        views::cluster::print_destroy(console, &report)
+    })?;
     Ok(Exit::Success)
 }

@@ -26,18 +26,35 @@ pub fn local_environment(global: &GlobalArgs) -> Result<Option<Environment>, Cli
     Ok((environment.provider == Provider::Local).then_some(environment))
 }
 
-fn topics_options(environment: Environment, global: &GlobalArgs, tier: Option<String>) -> Result<TopicsOptions, CliError> {
+fn topics_options(
+    environment: Environment,
+    global: &GlobalArgs,
+    tier: Option<String>,
+) -> Result<TopicsOptions, CliError> {
     let profiles = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-    Ok(TopicsOptions::for_tier(environment, profiles, tier, Via::Kafka, None))
+    Ok(TopicsOptions::for_tier(
+        environment,
+        profiles,
+        tier,
+        Via::Kafka,
+        None,
+    ))
 }
 
 fn state_dir(environment: &Environment) -> Result<StateDir, CliError> {
-    let base = std::env::current_dir()
-        .map_err(|source| CliError::WriteFile { path: std::path::PathBuf::from("."), source })?;
+    let base = std::env::current_dir().map_err(|source| CliError::WriteFile {
+        path: std::path::PathBuf::from("."),
+        source,
+    })?;
     Ok(StateDir::new(&base, &environment.name))
 }
 
-pub async fn provision(args: ProvisionArgs, environment: Environment, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+pub async fn provision(
+    args: ProvisionArgs,
+    environment: Environment,
+    global: &GlobalArgs,
+    console: &Console,
+) -> Result<Exit, CliError> {
     let connection: KafkaConnection = kafka_connection(&environment)?;
     let options = LocalProvisionOptions {
         topics: topics_options(environment, global, args.tier)?,
@@ -47,34 +64,56 @@ pub async fn provision(args: ProvisionArgs, environment: Environment, global: &G
         skip_topics: args.skip_topics,
     };
     let report = provision_local::provision(&options, console).await?;
-    console.emit(&report, |console| views::local::print_provision(console, &report))?;
+    console.emit(&report, |console| {
+        views::local::print_provision(console, &report)
+    })?;
     Ok(Exit::Success)
 }
 
-pub async fn status(args: StatusArgs, environment: Environment, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+pub async fn status(
+    args: StatusArgs,
+    environment: Environment,
+    global: &GlobalArgs,
+    console: &Console,
+) -> Result<Exit, CliError> {
     let options = LocalStatusOptions {
         state: state_dir(&environment)?,
         postgres: postgres_connection(&environment, true)?,
         topics: topics_options(environment, global, args.tier)?,
     };
     let report = status_local::status(&options, console).await?;
-    console.emit(&report, |console| views::local::print_status(console, &report))?;
+    console.emit(&report, |console| {
+        views::local::print_status(console, &report)
+    })?;
     Ok(Exit::Success)
 }
 
-pub async fn destroy(args: DestroyArgs, environment: Environment, console: &Console) -> Result<Exit, CliError> {
+pub async fn destroy(
+    args: DestroyArgs,
+    environment: Environment,
+    console: &Console,
+) -> Result<Exit, CliError> {
     let env = environment.name.clone();
     if let Some(given) = args.confirm.as_deref().filter(|given| *given != env) {
-        return Err(ControlPlaneError::ConfirmationMismatch { env, given: given.to_string() }.into());
+        return Err(ControlPlaneError::ConfirmationMismatch {
+            env,
+            given: given.to_string(),
+        }
+        .into());
     }
     let confirmed = args.yes && args.confirm.as_deref() == Some(env.as_str());
     if !confirmed {
         if !console.is_interactive() {
             return Err(ControlPlaneError::ConfirmationRequired { env }.into());
         }
-        console.confirm(&format!("Stop every forgectl service process of environment {env}"), false)?;
+        console.confirm(
+            &format!("Stop every forgectl service process of environment {env}"),
+            false,
+        )?;
     }
     let teardown = local_runtime::destroy(&state_dir(&environment)?, &env).await?;
-    console.emit(&teardown, |console| views::local::print_teardown(console, &teardown))?;
+    console.emit(&teardown, |console| {
+        views::local::print_teardown(console, &teardown)
+    })?;
     Ok(Exit::Success)
 }

@@ -3,6 +3,7 @@
 
 pub mod deploy;
 pub mod destroy;
+pub mod images;
 pub mod local_balancer;
 mod local_provider;
 pub mod plan;
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Profiles(args) => profiles::run(args, &cli.global, console),
         Command::Render(args) => render::run(args, &cli.global, console),
         Command::Deploy(args) => deploy::run(args, &cli.global, console).await,
+        Command::Images(args) => images::run(args, &cli.global, console).await,
         Command::LocalBalancer(args) => local_balancer::run(args).await,
         Command::Topics(args) => topics::run(args, &cli.global, console).await,
         Command::Plan(args) => plan::run(args, &cli.global, console).await,

@@ -42,7 +42,11 @@ pub enum ConfigError {
     },
 
     #[error("environment `{env}`: {key} refers to ${{{variable}}}, which is not set")]
-    MissingVariable { env: String, key: String, variable: String },
+    MissingVariable {
+        env: String,
+        key: String,
+        variable: String,
+    },
 }
 
 impl ConfigError {
@@ -55,7 +59,9 @@ impl ConfigError {
                 Some("remove the key or fix its spelling; the allowed keys are listed above".into())
             }
             ConfigError::Parse { .. } => Some("fix the YAML at the line shown".into()),
-            ConfigError::UnknownEnvironment { .. } => Some("pick one of the environments listed".into()),
+            ConfigError::UnknownEnvironment { .. } => {
+                Some("pick one of the environments listed".into())
+            }
             ConfigError::NoConfigFile { .. } => {
                 Some("run from the directory that holds forgectl.yaml, or pass --config".into())
             }

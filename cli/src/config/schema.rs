@@ -47,6 +47,51 @@ pub struct EnvironmentSpec {
     pub postgres: Option<PostgresSpec>,
     /// The local provider's load balancer port in front of the producers.
     pub producer_port: Option<u16>,
+    /// How the aws provider runs the services (`deploy`).
+    #[serde(default)]
+    pub services: ServicesSpec,
+}
+
+/// The aws provider's fleet settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServicesSpec {
+    /// Which of the role's instance types to use: the runbook's dev/UAT
+    /// size or its production size.
+    #[serde(default)]
+    pub instance_size: InstanceSize,
+    /// Who may reach the producer's load balancer.
+    #[serde(default = "default_load_balancer_cidrs")]
+    pub load_balancer_cidrs: Vec<String>,
+    /// Images each ECR repository keeps; older ones expire.
+    #[serde(default = "default_keep_images")]
+    pub keep_images: u32,
+}
+
+impl Default for ServicesSpec {
+    fn default() -> Self {
+        ServicesSpec {
+            instance_size: InstanceSize::default(),
+            load_balancer_cidrs: default_load_balancer_cidrs(),
+            keep_images: default_keep_images(),
+        }
+    }
+}
+
+fn default_load_balancer_cidrs() -> Vec<String> {
+    vec!["0.0.0.0/0".into()]
+}
+
+fn default_keep_images() -> u32 {
+    30
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceSize {
+    Dev,
+    #[default]
+    Production,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,7 +9,10 @@ use rdkafka::ClientConfig;
 fn change(topic: &str, pairs: &[(&str, &str)]) -> TopicConfigChange {
     TopicConfigChange {
         topic: topic.into(),
-        set: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        set: pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
 }
 
@@ -31,7 +34,10 @@ fn bad_input_never_reaches_librdkafka() {
     ));
     assert!(matches!(
         NativeRequest::build(&[change("t", &[])]),
-        Err(KafkaError::InvalidInput { what: "configs", .. })
+        Err(KafkaError::InvalidInput {
+            what: "configs",
+            ..
+        })
     ));
     assert!(matches!(
         NativeRequest::build(&[change("t", &[("a", "1")]), change("t", &[("b", "2")])]),
@@ -39,7 +45,10 @@ fn bad_input_never_reaches_librdkafka() {
     ));
     assert!(matches!(
         NativeRequest::build(&[change("t", &[("a", "x\0y")])]),
-        Err(KafkaError::InvalidInput { what: "config value", .. })
+        Err(KafkaError::InvalidInput {
+            what: "config value",
+            ..
+        })
     ));
 }
 
@@ -74,6 +83,13 @@ async fn unreachable_cluster_is_a_timeout_error_not_a_hang() {
         Err(err) => err,
         Ok(outcomes) => panic!("expected a timeout, got {outcomes:?}"),
     };
-    assert!(err.to_string().contains("TimedOut") || err.to_string().contains("time"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        err.to_string().contains("TimedOut") || err.to_string().contains("time"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -67,7 +67,11 @@ pub enum LocalError {
     },
 
     #[error("cannot read row counts from PostgreSQL at {host}:{port}: {reason}")]
-    Postgres { host: String, port: String, reason: String },
+    Postgres {
+        host: String,
+        port: String,
+        reason: String,
+    },
 }
 
 impl LocalError {

@@ -2,14 +2,19 @@
 //! and return data; they never see the argument parser.
 
 mod apply;
+pub mod deploy_aws;
+pub mod deploy_aws_apply;
 pub mod deploy_local;
 pub mod deploy_plan;
+pub mod deploy_rollout;
 pub mod destroy;
+pub mod destroy_fleet;
+pub mod images;
 pub mod local_runtime;
 pub mod plan;
 pub mod profiles;
-pub mod provision_local;
 pub mod provision;
+pub mod provision_local;
 pub mod render;
 pub mod status;
 pub mod status_local;

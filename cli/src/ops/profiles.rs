@@ -2,7 +2,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::profile::{self, Issue, Profile, ProfileError, ProfileFile, ProfileSource, ResolveOptions};
+use crate::profile::{
+    self, Issue, Profile, ProfileError, ProfileFile, ProfileSource, ResolveOptions,
+};
 
 #[derive(Debug, Clone)]
 pub struct ProfilesOptions {
@@ -37,19 +39,33 @@ pub struct FileValidation {
 
 /// Validates every tier of the source, or just `files`. Invalid files are
 /// reported, not raised: the report lists them all.
-pub fn validate(options: &ProfilesOptions, files: &[PathBuf]) -> Result<ValidationReport, ProfileError> {
+pub fn validate(
+    options: &ProfilesOptions,
+    files: &[PathBuf],
+) -> Result<ValidationReport, ProfileError> {
     let targets: Vec<(ProfileSource, ProfileFile)> = if files.is_empty() {
         let tiers = options.source.tier_files()?;
         if tiers.is_empty() {
-            return Err(ProfileError::NoTiers { source_description: options.source.describe() });
+            return Err(ProfileError::NoTiers {
+                source_description: options.source.describe(),
+            });
         }
-        tiers.into_iter().map(|file| (options.source.clone(), file)).collect()
+        tiers
+            .into_iter()
+            .map(|file| (options.source.clone(), file))
+            .collect()
     } else {
         files
             .iter()
             .map(|path| {
-                let dir = path.parent().unwrap_or_else(|| Path::new(".")).to_path_buf();
-                (ProfileSource::Directory(dir), ProfileFile { path: path.clone() })
+                let dir = path
+                    .parent()
+                    .unwrap_or_else(|| Path::new("."))
+                    .to_path_buf();
+                (
+                    ProfileSource::Directory(dir),
+                    ProfileFile { path: path.clone() },
+                )
             })
             .collect()
     };
@@ -66,11 +82,20 @@ pub fn validate(options: &ProfilesOptions, files: &[PathBuf]) -> Result<Validati
                     dau: Some(profile.dau),
                     issues: Vec::new(),
                 },
-                Err(err) => FileValidation { file: display.clone(), valid: false, tier: None, dau: None, issues: issues_of(&display, err) },
+                Err(err) => FileValidation {
+                    file: display.clone(),
+                    valid: false,
+                    tier: None,
+                    dau: None,
+                    issues: issues_of(&display, err),
+                },
             }
         })
         .collect();
-    Ok(ValidationReport { valid: results.iter().all(|result| result.valid), files: results })
+    Ok(ValidationReport {
+        valid: results.iter().all(|result| result.valid),
+        files: results,
+    })
 }
 
 /// Every failure as issues, so one report shape covers syntax errors too.
@@ -78,9 +103,26 @@ fn issues_of(display: &str, err: ProfileError) -> Vec<Issue> {
     let hint = err.hint().unwrap_or_default();
     match err {
         ProfileError::Invalid { issues, .. } => issues,
-        ProfileError::Parse { path, line, message, .. } => {
-            vec![Issue { file: path, line: Some(line), key: String::new(), message, hint }]
+        ProfileError::Parse {
+            path,
+            line,
+            message,
+            ..
+        } => {
+            vec![Issue {
+                file: path,
+                line: Some(line),
+                key: String::new(),
+                message,
+                hint,
+            }]
         }
-        other => vec![Issue { file: display.to_string(), line: None, key: String::new(), message: other.to_string(), hint }],
+        other => vec![Issue {
+            file: display.to_string(),
+            line: None,
+            key: String::new(),
+            message: other.to_string(),
+            hint,
+        }],
     }
 }

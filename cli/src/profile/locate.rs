@@ -23,7 +23,9 @@ impl KeyLines {
         if parser.load(&mut collector, false).is_err() {
             return Self::default();
         }
-        Self { lines: collector.lines }
+        Self {
+            lines: collector.lines,
+        }
     }
 
     pub fn line_of(&self, path: &str) -> Option<usize> {
@@ -33,8 +35,12 @@ impl KeyLines {
 
 enum Frame {
     /// Inside a mapping; `pending_key` is the key whose value comes next.
-    Mapping { pending_key: Option<String> },
-    Sequence { next_index: usize },
+    Mapping {
+        pending_key: Option<String>,
+    },
+    Sequence {
+        next_index: usize,
+    },
 }
 
 #[derive(Default)]
@@ -61,7 +67,10 @@ impl Collector {
     }
 
     fn key_expected(&self) -> bool {
-        matches!(self.stack.last(), Some(Frame::Mapping { pending_key: None }))
+        matches!(
+            self.stack.last(),
+            Some(Frame::Mapping { pending_key: None })
+        )
     }
 
     fn full_path(&self, last: &str) -> String {
@@ -75,7 +84,9 @@ impl MarkedEventReceiver for Collector {
     fn on_event(&mut self, event: Event, mark: Marker) {
         match event {
             Event::Scalar(value, ..) if self.key_expected() => {
-                self.lines.entry(self.full_path(&value)).or_insert(mark.line());
+                self.lines
+                    .entry(self.full_path(&value))
+                    .or_insert(mark.line());
                 if let Some(Frame::Mapping { pending_key }) = self.stack.last_mut() {
                     *pending_key = Some(value);
                 }
@@ -172,11 +183,20 @@ impl Locator {
                 None => break,
             }
         }
-        let top = self.layers.first().map(|(file, _)| file.clone()).unwrap_or_default();
+        let top = self
+            .layers
+            .first()
+            .map(|(file, _)| file.clone())
+            .unwrap_or_default();
         (top, None)
     }
 
-    pub fn issue(&self, key: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) -> super::Issue {
+    pub fn issue(
+        &self,
+        key: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> super::Issue {
         let key = key.into();
         let (file, line) = self.locate(&key);
         super::Issue {

@@ -67,7 +67,9 @@ impl Profile {
 
     /// The consumer group that reads `topic`, if any.
     pub fn consumer_of(&self, topic: &str) -> Option<&RoleSpec> {
-        self.roles.iter().find(|role| role.topics.iter().any(|t| t == topic))
+        self.roles
+            .iter()
+            .find(|role| role.topics.iter().any(|t| t == topic))
     }
 }
 

@@ -11,9 +11,22 @@ use serde::Serialize;
 pub use service_env::{service_env, EnvVar, PostgresConnection, ServiceEnv};
 
 const TEMPLATES: &[(&str, &str)] = &[
-    ("role.env", include_str!("../../../templates/render/role.env.j2")),
-    ("compose.yaml", include_str!("../../../templates/render/compose.yaml.j2")),
-    ("k8s.yaml", include_str!("../../../templates/render/k8s.yaml.j2")),
+    (
+        "role.env",
+        include_str!("../../../templates/render/role.env.j2"),
+    ),
+    (
+        "compose.yaml",
+        include_str!("../../../templates/render/compose.yaml.j2"),
+    ),
+    (
+        "k8s.yaml",
+        include_str!("../../../templates/render/k8s.yaml.j2"),
+    ),
+    (
+        "user-data.sh",
+        include_str!("../../../templates/aws/user-data.sh.j2"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +49,14 @@ pub enum RenderError {
 }
 
 impl RenderError {
+    /// A template that fails to render is forgectl's bug; the rest is input.
+    pub fn exit(&self) -> crate::exit::Exit {
+        match self {
+            RenderError::Template { .. } => crate::exit::Exit::Failure,
+            _ => crate::exit::Exit::Usage,
+        }
+    }
+
     pub fn hint(&self) -> Option<String> {
         match self {
             RenderError::MissingEndpoint { what, .. } => Some(format!(
@@ -50,9 +71,18 @@ impl RenderError {
     }
 }
 
+/// One shell word, whatever the text holds: single quotes, with each
+/// embedded quote closed, escaped and reopened.
+fn shell_quote(text: String) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
 /// Renders one of the built-in templates with `context`.
 pub fn render_template<C: Serialize>(name: &str, context: &C) -> Result<String, RenderError> {
-    let wrap = |source| RenderError::Template { template: name.to_string(), source };
+    let wrap = |source| RenderError::Template {
+        template: name.to_string(),
+        source,
+    };
     let mut templates = Templates::new();
     let syntax = SyntaxConfig::builder()
         .trim_blocks(true)
@@ -63,8 +93,14 @@ pub fn render_template<C: Serialize>(name: &str, context: &C) -> Result<String, 
     templates.set_syntax(syntax);
     // A missing variable is a bug in forgectl, not something to print as "".
     templates.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    templates.add_filter("shell_quote", shell_quote);
     for (template_name, source) in TEMPLATES {
-        templates.add_template(template_name, source).map_err(wrap)?;
+        templates
+            .add_template(template_name, source)
+            .map_err(wrap)?;
     }
-    templates.get_template(name).and_then(|template| template.render(minijinja::value::Serde(context))).map_err(wrap)
+    templates
+        .get_template(name)
+        .and_then(|template| template.render(minijinja::value::Serde(context)))
+        .map_err(wrap)
 }

@@ -17,7 +17,12 @@ pub enum TopicsError {
     Aws(#[from] AwsError),
 
     #[error("the plan has {count} refused change(s); nothing was changed. First: {topic} {field}: {reason}")]
-    Refused { count: usize, topic: String, field: String, reason: String },
+    Refused {
+        count: usize,
+        topic: String,
+        field: String,
+        reason: String,
+    },
 
     #[error("timed out after {}s waiting for {what}", waited.as_secs())]
     WaitTimeout { what: String, waited: Duration },
@@ -47,7 +52,9 @@ impl TopicsError {
             | TopicsError::Profile(_)
             | TopicsError::Config(_)
             | TopicsError::Console(ConsoleError::ConfirmationRequired { .. }) => Exit::Usage,
-            TopicsError::Kafka(KafkaError::InvalidInput { .. } | KafkaError::Unsupported { .. }) => Exit::Usage,
+            TopicsError::Kafka(
+                KafkaError::InvalidInput { .. } | KafkaError::Unsupported { .. },
+            ) => Exit::Usage,
             _ => Exit::Failure,
         }
     }

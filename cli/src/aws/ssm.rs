@@ -1,0 +1,136 @@
+//! SSM Parameter Store: the public AMI parameter, and the services' secrets
+//! as SecureString parameters under the environment's own path.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ssm::types::{ParameterType, Tag};
+use aws_sdk_ssm::Client;
+
+use super::error::{absent_if_not_found, AwsError};
+
+/// A secret's value. Debug prints no value, so a stray `{:?}` cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretValue(String);
+
+impl SecretValue {
+    pub fn new(value: String) -> Self {
+        SecretValue(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretValue(<redacted>)")
+    }
+}
+
+/// A plain (public) parameter's value, e.g. the latest AMI ID.
+pub async fn public_parameter(client: &Client, name: &str) -> Result<Option<String>, AwsError> {
+    let result = client
+        .get_parameter()
+        .name(name)
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("ssm:GetParameter", format!("parameter {name}"), err));
+    Ok(absent_if_not_found(result)?.and_then(|output| {
+        output
+            .parameter()
+            .and_then(|p| p.value())
+            .map(str::to_string)
+    }))
+}
+
+/// The decrypted value, to compare before writing: re-putting an equal
+/// value would add a parameter version on every deploy.
+pub async fn secret(client: &Client, name: &str) -> Result<Option<SecretValue>, AwsError> {
+    let result = client
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("ssm:GetParameter", format!("parameter {name}"), err));
+    Ok(absent_if_not_found(result)?.and_then(|output| {
+        output
+            .parameter()
+            .and_then(|p| p.value())
+            .map(|value| SecretValue(value.to_string()))
+    }))
+}
+
+/// Writes a SecureString. A new parameter gets the tags in the same call;
+/// an existing one is overwritten (AWS refuses tags together with Overwrite).
+pub async fn put_secret(
+    client: &Client,
+    name: &str,
+    value: &SecretValue,
+    exists: bool,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let action = "ssm:PutParameter";
+    let resource = format!("parameter {name}");
+    let mut request = client
+        .put_parameter()
+        .name(name)
+        .value(value.expose())
+        .r#type(ParameterType::SecureString)
+        .description("forgectl: a service secret, read by the instances at boot");
+    if exists {
+        request = request.overwrite(true);
+    } else {
+        let tags = tags
+            .iter()
+            .map(|(key, value)| Tag::builder().key(key).value(value).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| AwsError::malformed(action, resource.clone(), &err.to_string()))?;
+        request = request.set_tags(Some(tags));
+    }
+    request
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk(action, resource, err))?;
+    Ok(())
+}
+
+/// Names of the parameters under `path` (values are not read).
+pub async fn names_under(client: &Client, path: &str) -> Result<Vec<String>, AwsError> {
+    let mut names = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let page = client
+            .get_parameters_by_path()
+            .path(path)
+            .recursive(true)
+            .with_decryption(false)
+            .set_next_token(next_token.take())
+            .send()
+            .await
+            .map_err(|err| {
+                AwsError::from_sdk("ssm:GetParametersByPath", format!("path {path}"), err)
+            })?;
+        names.extend(
+            page.parameters()
+                .iter()
+                .filter_map(|p| p.name())
+                .map(str::to_string),
+        );
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+            _ => return Ok(names),
+        }
+    }
+}
+
+pub async fn delete_parameter(client: &Client, name: &str) -> Result<(), AwsError> {
+    let result = client
+        .delete_parameter()
+        .name(name)
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("ssm:DeleteParameter", format!("parameter {name}"), err));
+    absent_if_not_found(result).map(|_| ())
+}

@@ -1,0 +1,72 @@
+use clap::{Args, Subcommand};
+
+use crate::aws::AwsClients;
+use crate::cli::GlobalArgs;
+use crate::config::{select_environment, ConfigError, Provider};
+use crate::console::{Console, OutputFormat};
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::ops::images;
+
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    #[command(subcommand)]
+    pub command: ImagesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Create the producer and consumer ECR repositories (scan on push, lifecycle policy).
+    Init,
+    /// Print the registry password for `docker login --password-stdin` (JSON: registry, username, password).
+    Login,
+}
+
+pub async fn run(
+    args: ImagesArgs,
+    global: &GlobalArgs,
+    console: &Console,
+) -> Result<Exit, CliError> {
+    let environment = select_environment(&global.environment_overrides())?;
+    if environment.provider != Provider::Aws {
+        return Err(ConfigError::Invalid {
+            env: environment.name.clone(),
+            key: "provider".into(),
+            message: "images live in ECR, which only aws environments use".into(),
+            hint: "pick an aws environment with --env".into(),
+        }
+        .into());
+    }
+    let clients = AwsClients::connect(&environment).await;
+    match args.command {
+        ImagesCommand::Init => {
+            let results = images::init(&clients, environment.services.keep_images).await?;
+            console.emit(&results, |console| {
+                let mut table = console.table(&["REPOSITORY", "URI", "CHANGE"]);
+                for repo in &results {
+                    let change = serde_json::to_value(repo.change)
+                        .ok()
+                        .and_then(|value| value.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    table.add_row(vec![repo.name.clone(), repo.uri.clone(), change]);
+                }
+                console.out(table);
+            })?;
+        }
+        ImagesCommand::Login => {
+            let login = images::login(&clients).await?;
+            if console.format() == OutputFormat::Json {
+                console.json(&login)?;
+            } else {
+                // Like `aws ecr get-login-password`: only the password on
+                // stdout, so it can be piped; the rest goes to stderr.
+                console.info(format!(
+                    "pipe this into: docker login --username {} --password-stdin {}",
+                    login.username, login.registry
+                ));
+                console.out(&login.password);
+            }
+        }
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,601 @@
+//! Applies an aws deploy plan: shared resources first (images' repository
+//! settings, IAM, secrets, load balancer), then each role's launch template
+//! and Auto Scaling group, then the rolling updates.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::aws::autoscaling::{self, GroupSpec};
+use crate::aws::ec2::{self, RuleSource};
+use crate::aws::elb::{self, TargetGroup};
+use crate::aws::launch_template::{self, LaunchTemplate};
+use crate::aws::{ecr, iam, ssm, AwsClients, AwsError, AwsErrorKind};
+use crate::cluster::names::{common_tags, TAG_NAME, TAG_TIER};
+use crate::console::Console;
+use crate::fleet::desired::{self, version_description};
+use crate::fleet::plan::{template_changes, Change, FleetPlan, FleetRolePlan, SharedChange};
+use crate::fleet::FleetError;
+use crate::ops::deploy_aws::{
+    group_of, template_for, AwsDeployOptions, Fleet, LISTENER_PORT, READY_PATH,
+};
+use crate::ops::deploy_plan::RoleAction;
+use crate::ops::deploy_rollout::{self, PendingRollout, RolloutOutcome};
+use crate::profile::RoleName;
+
+/// Seconds a new instance gets to boot, pull and start before health
+/// checks count (Docker install and image pull on AL2023).
+const HEALTH_CHECK_GRACE_SECONDS: i32 = 300;
+/// IAM is eventually consistent: a just-created instance profile can be
+/// refused by Auto Scaling for a few seconds.
+const IAM_PROPAGATION_ATTEMPTS: u32 = 10;
+const IAM_PROPAGATION_PAUSE: Duration = Duration::from_secs(6);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleResult {
+    pub role: RoleName,
+    pub action: RoleAction,
+    pub group: String,
+    pub launch_template_version: i64,
+    pub min: u32,
+    pub max: u32,
+    pub desired: u32,
+    pub rollout: Option<RolloutOutcome>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AwsDeployReport {
+    pub environment: String,
+    pub version: String,
+    pub applied: Vec<SharedChange>,
+    pub roles: Vec<RoleResult>,
+    pub load_balancer_dns: Option<String>,
+}
+
+struct Applier<'a> {
+    clients: &'a AwsClients,
+    options: &'a AwsDeployOptions,
+    fleet: &'a Fleet,
+    console: &'a Console,
+    tags: BTreeMap<String, String>,
+}
+
+pub async fn apply(
+    clients: &AwsClients,
+    options: &AwsDeployOptions,
+    fleet: &Fleet,
+    plan: &FleetPlan,
+    console: &Console,
+) -> Result<AwsDeployReport, FleetError> {
+    let mut tags = common_tags(&options.environment, &options.profile.tier);
+    // The tier is a deploy-time choice; a tag would make every tier change a tag change.
+    tags.remove(TAG_TIER);
+    let applier = Applier {
+        clients,
+        options,
+        fleet,
+        console,
+        tags,
+    };
+    let applied: Vec<SharedChange> = plan
+        .shared
+        .iter()
+        .filter(|s| s.change != Change::Keep)
+        .cloned()
+        .collect();
+    applier.repositories(plan).await?;
+    applier.instance_role(plan).await?;
+    applier.secrets().await?;
+    let front = if plan.roles.iter().any(|r| r.role() == RoleName::Producer) {
+        Some(applier.load_balancer().await?)
+    } else {
+        None
+    };
+
+    let mut results = Vec::new();
+    let mut rollouts = Vec::new();
+    for role_plan in &plan.roles {
+        let (result, rollout) = applier.role(role_plan, front.as_ref()).await?;
+        results.push(result);
+        rollouts.extend(rollout);
+    }
+    let outcomes = deploy_rollout::follow(
+        clients,
+        rollouts,
+        options.batch_timeout,
+        options.poll_interval,
+        console,
+    )
+    .await?;
+    for result in &mut results {
+        result.rollout = outcomes.get(&result.role).cloned();
+    }
+    let failed = deploy_rollout::failures(&outcomes, &options.version, &options.environment.name);
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    Ok(AwsDeployReport {
+        environment: options.environment.name.clone(),
+        version: options.version.clone(),
+        applied,
+        roles: results,
+        load_balancer_dns: front.map(|front| front.dns_name),
+    })
+}
+
+fn change_of(plan: &FleetPlan, kind: &str) -> Change {
+    plan.shared
+        .iter()
+        .find(|s| s.kind == kind)
+        .map(|s| s.change)
+        .unwrap_or(Change::Keep)
+}
+
+/// The producer's way in: the load balancer's DNS name and its target group.
+struct Front {
+    dns_name: String,
+    target_group: TargetGroup,
+    producer_sg: String,
+}
+
+impl Applier<'_> {
+    async fn repositories(&self, plan: &FleetPlan) -> Result<(), FleetError> {
+        let keep = self.options.environment.services.keep_images;
+        for repo in &self.fleet.repositories {
+            let planned = plan
+                .shared
+                .iter()
+                .find(|s| s.kind == "ecr repository" && s.name == repo.name);
+            if planned.is_none_or(|s| s.change == Change::Keep) {
+                continue;
+            }
+            if !repo.scan_on_push {
+                ecr::enable_scan_on_push(&self.clients.ecr, &repo.name).await?;
+            }
+            let policy = desired::lifecycle_policy(keep);
+            let current = self
+                .fleet
+                .lifecycle_policies
+                .get(&repo.name)
+                .cloned()
+                .flatten();
+            if !current.is_some_and(|text| desired::same_json(&text, &policy)) {
+                ecr::put_lifecycle_policy(&self.clients.ecr, &repo.name, &policy.to_string())
+                    .await?;
+            }
+            self.console.info(format!(
+                "ecr repository {}: scan on push, keep the newest {keep} images",
+                repo.name
+            ));
+        }
+        Ok(())
+    }
+
+    async fn instance_role(&self, plan: &FleetPlan) -> Result<(), FleetError> {
+        let names = &self.fleet.names;
+        if self.fleet.role.is_none() {
+            iam::create_role(
+                &self.clients.iam,
+                &names.instance_role,
+                &desired::trust_policy(),
+                "forgectl: the services' EC2 instances",
+                &self.tags,
+            )
+            .await?;
+            self.console
+                .info(format!("iam role {}: created", names.instance_role));
+        }
+        if change_of(plan, "iam role policy") != Change::Keep {
+            let policy = desired::instance_policy(&self.fleet.scope, names);
+            iam::put_role_policy(
+                &self.clients.iam,
+                &names.instance_role,
+                &names.role_policy,
+                &policy.to_string(),
+            )
+            .await?;
+            self.console.info(format!(
+                "iam role policy {}: ECR pull, {}*, logs",
+                names.role_policy, names.secrets_path
+            ));
+        }
+        match &self.fleet.instance_profile {
+            None => {
+                iam::create_instance_profile(
+                    &self.clients.iam,
+                    &names.instance_profile,
+                    &self.tags,
+                )
+                .await?;
+                iam::add_role_to_instance_profile(
+                    &self.clients.iam,
+                    &names.instance_profile,
+                    &names.instance_role,
+                )
+                .await?;
+                self.console.info(format!(
+                    "instance profile {}: created",
+                    names.instance_profile
+                ));
+            }
+            Some(profile) if !profile.roles.contains(&names.instance_role) => {
+                iam::add_role_to_instance_profile(
+                    &self.clients.iam,
+                    &names.instance_profile,
+                    &names.instance_role,
+                )
+                .await?;
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    async fn secrets(&self) -> Result<(), FleetError> {
+        for secret in &self.fleet.secrets {
+            let Some(given) = &secret.given else { continue };
+            if secret.stored.as_ref() == Some(given) {
+                continue;
+            }
+            ssm::put_secret(
+                &self.clients.ssm,
+                &secret.parameter,
+                given,
+                secret.stored.is_some(),
+                &self.tags,
+            )
+            .await?;
+            // The name only: the value never reaches a log.
+            self.console.info(format!(
+                "ssm parameter {}: stored as SecureString",
+                secret.parameter
+            ));
+        }
+        Ok(())
+    }
+
+    async fn security_group(
+        &self,
+        name: &str,
+        description: &str,
+    ) -> Result<(String, bool), FleetError> {
+        if let Some(group) = self
+            .fleet
+            .security_groups
+            .iter()
+            .find(|group| group.name == name)
+        {
+            return Ok((group.id.clone(), false));
+        }
+        let mut tags = self.tags.clone();
+        tags.insert(TAG_NAME.into(), name.to_string());
+        let id = ec2::create_security_group(
+            &self.clients.ec2,
+            name,
+            description,
+            &self.fleet.vpc_id,
+            &tags,
+        )
+        .await?;
+        self.console
+            .info(format!("security group {name}: created ({id})"));
+        Ok((id, true))
+    }
+
+    async fn load_balancer(&self) -> Result<Front, FleetError> {
+        let names = &self.fleet.names;
+        let environment = &self.options.environment;
+        let (lb_sg, lb_sg_new) = self
+            .security_group(
+                &names.load_balancer_sg,
+                "forgectl: the producer API's load balancer",
+            )
+            .await?;
+        if lb_sg_new {
+            let sources: Vec<RuleSource> = environment
+                .services
+                .load_balancer_cidrs
+                .iter()
+                .cloned()
+                .map(RuleSource::Cidr)
+                .collect();
+            ec2::authorize_tcp(
+                &self.clients.ec2,
+                (&lb_sg, &names.load_balancer_sg),
+                LISTENER_PORT,
+                &sources,
+                "producer API clients (forgectl)",
+            )
+            .await?;
+        }
+        let (producer_sg, producer_sg_new) = self
+            .security_group(
+                &names.producer_sg,
+                "forgectl: producer instances, reached from the load balancer",
+            )
+            .await?;
+        if producer_sg_new {
+            ec2::authorize_tcp(
+                &self.clients.ec2,
+                (&producer_sg, &names.producer_sg),
+                environment.producer_port,
+                &[RuleSource::Group(lb_sg.clone())],
+                "load balancer to producer (forgectl)",
+            )
+            .await?;
+        }
+        let target_group = match &self.fleet.target_group {
+            Some(group) if group.health_check_path == READY_PATH => group.clone(),
+            Some(group) => {
+                elb::set_health_check_path(&self.clients.elb, group, READY_PATH).await?;
+                TargetGroup {
+                    health_check_path: READY_PATH.into(),
+                    ..group.clone()
+                }
+            }
+            None => {
+                let group = elb::create_target_group(
+                    &self.clients.elb,
+                    &names.target_group,
+                    &self.fleet.vpc_id,
+                    environment.producer_port,
+                    READY_PATH,
+                    &self.tags,
+                )
+                .await?;
+                self.console.info(format!(
+                    "target group {}: created, health check {READY_PATH}",
+                    group.name
+                ));
+                group
+            }
+        };
+        let load_balancer = match &self.fleet.load_balancer {
+            Some(lb) => lb.clone(),
+            None => {
+                let subnets: Vec<String> = self
+                    .fleet
+                    .subnets
+                    .iter()
+                    .map(|subnet| subnet.id.clone())
+                    .collect();
+                let lb = elb::create_load_balancer(
+                    &self.clients.elb,
+                    &names.load_balancer,
+                    &subnets,
+                    &lb_sg,
+                    &self.tags,
+                )
+                .await?;
+                self.console.info(format!(
+                    "load balancer {}: created ({})",
+                    lb.name, lb.dns_name
+                ));
+                lb
+            }
+        };
+        if !self
+            .fleet
+            .listener_ports
+            .contains(&i32::from(LISTENER_PORT))
+        {
+            elb::create_listener(
+                &self.clients.elb,
+                &load_balancer,
+                LISTENER_PORT,
+                &target_group,
+            )
+            .await?;
+        }
+        Ok(Front {
+            dns_name: load_balancer.dns_name,
+            target_group,
+            producer_sg,
+        })
+    }
+
+    /// Launch template, group, scaling policy; returns the refresh to follow, if any.
+    async fn role(
+        &self,
+        plan: &FleetRolePlan,
+        front: Option<&Front>,
+    ) -> Result<(RoleResult, Option<PendingRollout>), FleetError> {
+        let role = plan.role();
+        let names = &self.fleet.names;
+        let summary = &plan.summary;
+        let desired = template_for(
+            self.fleet,
+            self.options,
+            role,
+            front.map(|f| f.producer_sg.as_str()),
+        )?;
+        let description = version_description(&self.options.version);
+        let observed = self.fleet.roles.get(&role).cloned().unwrap_or_default();
+        let (template, number) = match self.fleet.templates.get(&role) {
+            None => {
+                let template = launch_template::create(
+                    &self.clients.ec2,
+                    &names.launch_template(role),
+                    &desired,
+                    &description,
+                    &self.tags,
+                )
+                .await?;
+                (template, 1)
+            }
+            Some(template) => {
+                let current = observed.group_template.as_ref();
+                let unchanged = current.is_some_and(|current| {
+                    template_changes(current, &desired, &self.options.version).is_empty()
+                });
+                let latest = launch_template::versions(
+                    &self.clients.ec2,
+                    &template.id,
+                    &[template.latest_version],
+                )
+                .await?;
+                let reusable = latest
+                    .first()
+                    .filter(|latest| {
+                        template_changes(latest, &desired, &self.options.version).is_empty()
+                    })
+                    .map(|latest| latest.number);
+                match (current, reusable) {
+                    (Some(current), _) if unchanged => (template.clone(), current.number),
+                    // A run that stopped after publishing this version: use it.
+                    (_, Some(number)) => (template.clone(), number),
+                    _ => {
+                        let number = launch_template::create_version(
+                            &self.clients.ec2,
+                            template,
+                            &desired,
+                            &description,
+                        )
+                        .await?;
+                        self.console.info(format!(
+                            "launch template {}: version {number} ({description})",
+                            template.name
+                        ));
+                        (
+                            LaunchTemplate {
+                                latest_version: number,
+                                ..template.clone()
+                            },
+                            number,
+                        )
+                    }
+                }
+            }
+        };
+
+        let group_name = names.group(role);
+        let mut rollout = None;
+        let desired_count;
+        match group_of(self.fleet, role) {
+            None => {
+                desired_count = summary.min;
+                self.create_group(role, &group_name, &template, number, front)
+                    .await?;
+                self.console.info(format!(
+                    "auto scaling group {group_name}: created, {}..{} instances, {desired_count} now",
+                    summary.min, summary.max
+                ));
+            }
+            Some(group) => {
+                desired_count = summary.new_count;
+                if (group.min, group.max, group.desired)
+                    != (summary.min, summary.max, desired_count)
+                {
+                    autoscaling::update_size(
+                        &self.clients.autoscaling,
+                        &group_name,
+                        summary.min,
+                        summary.max,
+                        desired_count,
+                    )
+                    .await?;
+                    self.console.info(format!(
+                        "auto scaling group {group_name}: {}..{} -> {}..{} instances, {desired_count} now",
+                        group.min, group.max, summary.min, summary.max
+                    ));
+                }
+                let current_number = group.template.as_ref().and_then(|t| t.number());
+                if current_number != Some(number) {
+                    let id = autoscaling::start_refresh(
+                        &self.clients.autoscaling,
+                        &group_name,
+                        &template.id,
+                        number,
+                        deploy_rollout::REFRESH_PLAN,
+                    )
+                    .await?;
+                    self.console.info(format!("auto scaling group {group_name}: instance refresh {id} to version {number}"));
+                    rollout = Some(PendingRollout {
+                        role,
+                        group: group_name.clone(),
+                        refresh_id: id,
+                    });
+                }
+            }
+        }
+        if plan.scaling_policy != Change::Keep {
+            autoscaling::put_cpu_target(
+                &self.clients.autoscaling,
+                &group_name,
+                &names.scaling_policy(role),
+                crate::fleet::plan::CPU_TARGET_PERCENT,
+            )
+            .await?;
+        }
+        let result = RoleResult {
+            role,
+            action: summary.action,
+            group: group_name,
+            launch_template_version: number,
+            min: summary.min,
+            max: summary.max,
+            desired: desired_count,
+            rollout: None,
+        };
+        Ok((result, rollout))
+    }
+
+    async fn create_group(
+        &self,
+        role: RoleName,
+        name: &str,
+        template: &LaunchTemplate,
+        number: i64,
+        front: Option<&Front>,
+    ) -> Result<(), FleetError> {
+        let subnets: Vec<String> = self
+            .fleet
+            .subnets
+            .iter()
+            .map(|subnet| subnet.id.clone())
+            .collect();
+        let target_groups: Vec<String> = match (role, front) {
+            (RoleName::Producer, Some(front)) => vec![front.target_group.arn.clone()],
+            _ => Vec::new(),
+        };
+        let spec = self.options.profile.role(role);
+        let mut tags = self.tags.clone();
+        tags.insert(TAG_NAME.into(), name.to_string());
+        let group = GroupSpec {
+            name,
+            template_id: &template.id,
+            template_version: number,
+            min: spec.map(|s| s.min).unwrap_or(0),
+            max: spec.map(|s| s.max).unwrap_or(0),
+            desired: spec.map(|s| s.min).unwrap_or(0),
+            subnet_ids: &subnets,
+            target_group_arns: &target_groups,
+            elb_health_check: !target_groups.is_empty(),
+            health_check_grace_seconds: HEALTH_CHECK_GRACE_SECONDS,
+            tags: &tags,
+        };
+        let mut attempt = 1;
+        loop {
+            match autoscaling::create_group(&self.clients.autoscaling, &group).await {
+                Ok(()) => return Ok(()),
+                Err(error)
+                    if attempt < IAM_PROPAGATION_ATTEMPTS && is_profile_not_ready(&error) =>
+                {
+                    self.console.info(format!("{name}: the new instance profile is not visible to Auto Scaling yet; retrying"));
+                    attempt += 1;
+                    tokio::time::sleep(IAM_PROPAGATION_PAUSE).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+}
+
+fn is_profile_not_ready(error: &AwsError) -> bool {
+    error.is(AwsErrorKind::InvalidInput)
+        && error
+            .message
+            .to_ascii_lowercase()
+            .contains("instance profile")
+}

@@ -1,0 +1,554 @@
+//! `deploy` on the aws provider against the local stack's emulator (moto
+//! plus the forgectl plug-in, which adds instance refresh). Each test has
+//! its own environment; what AWS holds is checked with the SDK directly.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use common::{assert_success, mutating, text, CpEnv};
+use serde_json::Value;
+
+/// The password the tests hand to forgectl; it must end up in Parameter
+/// Store and nowhere else.
+const PASSWORD: &str = "Pg-s3cret-only-in-ssm";
+const PASSWORD_ENV: &str = "FORGECTL_TEST_PG_PASSWORD";
+
+/// `name_prefix` keeps ELB names (at most 32 characters) readable; the
+/// tests' environment names are long to be unique.
+fn settings(prefix: &str) -> String {
+    format!(
+        "    name_prefix: {prefix}\n    postgres:\n      host: db.example.internal\n      port: \"5432\"\n      username: mobileforge_user\n      \
+         password_env: {PASSWORD_ENV}\n      database: api_insights_db\n      sync_database: sync_db\n    \
+         services:\n      instance_size: dev\n      keep_images: 20\n"
+    )
+}
+
+struct Sdk {
+    runtime: tokio::runtime::Runtime,
+    ecr: aws_sdk_ecr::Client,
+    autoscaling: aws_sdk_autoscaling::Client,
+    ec2: aws_sdk_ec2::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    iam: aws_sdk_iam::Client,
+    ssm: aws_sdk_ssm::Client,
+}
+
+impl Sdk {
+    fn new() -> Self {
+        common::aws_endpoint();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|err| panic!("runtime: {err}"));
+        let config =
+            runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        Sdk {
+            ecr: aws_sdk_ecr::Client::new(&config),
+            autoscaling: aws_sdk_autoscaling::Client::new(&config),
+            ec2: aws_sdk_ec2::Client::new(&config),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+            runtime,
+        }
+    }
+
+    /// Stands in for `docker push`: an image manifest under `tag` in both repositories.
+    fn push_images(&self, tag: &str) {
+        for repository in ["forgectl-producer", "forgectl-consumer"] {
+            let digest = format!(
+                "{:0>64}",
+                format!("{:x}", fxhash(&format!("{repository}:{tag}")))
+            );
+            let manifest = serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7, "digest": format!("sha256:{digest}")},
+                "layers": []
+            });
+            self.runtime
+                .block_on(
+                    self.ecr
+                        .put_image()
+                        .repository_name(repository)
+                        .image_tag(tag)
+                        .image_manifest(manifest.to_string())
+                        .send(),
+                )
+                .unwrap_or_else(|err| panic!("put_image {repository}:{tag}: {err:?}"));
+        }
+    }
+
+    fn groups(&self, env: &str) -> BTreeMap<String, aws_sdk_autoscaling::types::AutoScalingGroup> {
+        let filter = aws_sdk_autoscaling::types::Filter::builder()
+            .name("tag:forgectl:env")
+            .values(env)
+            .build();
+        let output = self
+            .runtime
+            .block_on(
+                self.autoscaling
+                    .describe_auto_scaling_groups()
+                    .filters(filter)
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("describe groups: {err:?}"));
+        output
+            .auto_scaling_groups()
+            .iter()
+            .map(|group| {
+                (
+                    group
+                        .auto_scaling_group_name()
+                        .unwrap_or_default()
+                        .to_string(),
+                    group.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn template_version(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> aws_sdk_ec2::types::LaunchTemplateVersion {
+        let output = self
+            .runtime
+            .block_on(
+                self.ec2
+                    .describe_launch_template_versions()
+                    .launch_template_name(name)
+                    .versions(version)
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("describe {name} {version}: {err:?}"));
+        output
+            .launch_template_versions()
+            .first()
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} has no version {version}"))
+    }
+}
+
+/// A stable small hash for fake digests (std's hasher is randomly seeded).
+fn fxhash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// A provisioned environment with the ECR repositories; returns its name prefix.
+fn deployed_env(label: &str) -> (CpEnv, Sdk, String) {
+    let prefix = common::unique("fc");
+    let env = CpEnv::with_settings(label, &settings(&prefix));
+    env.provision("50k");
+    assert_success(&env.run(&["images", "init"]), &["images", "init"]);
+    (env, Sdk::new(), prefix)
+}
+
+fn deploy(env: &CpEnv, version: &str, extra: &[&str]) -> std::process::Output {
+    env.forgectl()
+        .env(PASSWORD_ENV, PASSWORD)
+        .args(["deploy", "--version", version, "--yes"])
+        .args(extra)
+        .output()
+        .unwrap_or_else(|err| panic!("run forgectl: {err}"))
+}
+
+fn group_bounds(sdk: &Sdk, env: &CpEnv, prefix: &str) -> BTreeMap<String, (i32, i32)> {
+    sdk.groups(&env.name)
+        .into_iter()
+        .map(|(name, group)| {
+            let role = name.trim_start_matches(&format!("{prefix}-")).to_string();
+            (
+                role,
+                (
+                    group.min_size().unwrap_or(-1),
+                    group.max_size().unwrap_or(-1),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn ladder(pairs: &[(&str, (i32, i32))]) -> BTreeMap<String, (i32, i32)> {
+    pairs
+        .iter()
+        .map(|(role, bounds)| (role.to_string(), *bounds))
+        .collect()
+}
+
+#[test]
+fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
+    let (env, sdk, prefix) = deployed_env("fleet");
+    let version = common::unique("v1-");
+    sdk.push_images(&version);
+    let _ = env.take_calls();
+    let output = deploy(&env, &version, &[]);
+    assert_success(&output, &["deploy"]);
+    let logs = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert!(
+        !logs.contains(PASSWORD),
+        "the password reached the output:\n{logs}"
+    );
+
+    // Four groups with the 50k ladder's bounds, each at its minimum.
+    assert_eq!(
+        group_bounds(&sdk, &env, &prefix),
+        ladder(&[
+            ("common-consumer", (1, 5)),
+            ("events-consumer", (1, 5)),
+            ("producer", (2, 5)),
+            ("sms-consumer", (2, 8)),
+        ])
+    );
+    let groups = sdk.groups(&env.name);
+    let producer = &groups[&format!("{prefix}-producer")];
+    assert_eq!(producer.instances().len(), 2);
+    assert_eq!(producer.health_check_type(), Some("ELB"));
+
+    // Launch templates: AL2023 AMI from the public parameter, the dev size,
+    // the client SG from provision, the instance profile, IMDSv2.
+    let ami = sdk
+        .runtime
+        .block_on(
+            sdk.ssm
+                .get_parameter()
+                .name("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
+                .send(),
+        )
+        .ok()
+        .and_then(|output| {
+            output
+                .parameter()
+                .and_then(|p| p.value())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| panic!("no AL2023 parameter"));
+    let client_sg = sdk
+        .runtime
+        .block_on(
+            sdk.ec2
+                .describe_security_groups()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("group-name")
+                        .values(format!("{prefix}-clients"))
+                        .build(),
+                )
+                .send(),
+        )
+        .ok()
+        .and_then(|output| {
+            output
+                .security_groups()
+                .first()
+                .and_then(|g| g.group_id())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| panic!("no client SG"));
+    for role in [
+        "producer",
+        "sms-consumer",
+        "events-consumer",
+        "common-consumer",
+    ] {
+        let version_data = sdk.template_version(&format!("{prefix}-{role}"), "1");
+        let data = version_data
+            .launch_template_data()
+            .unwrap_or_else(|| panic!("{role}: no data"));
+        assert_eq!(data.image_id(), Some(ami.as_str()), "{role}");
+        assert_eq!(
+            data.instance_type().map(|t| t.as_str()),
+            Some("t3.small"),
+            "{role}"
+        );
+        assert!(
+            data.security_group_ids().contains(&client_sg),
+            "{role}: {:?}",
+            data.security_group_ids()
+        );
+        assert_eq!(
+            data.iam_instance_profile().and_then(|p| p.name()),
+            Some(format!("{prefix}-instance").as_str())
+        );
+        let user_data = base64::engine::general_purpose::STANDARD
+            .decode(data.user_data().unwrap_or_default())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
+        assert!(
+            !user_data.contains(PASSWORD),
+            "{role}: the password is in the user-data"
+        );
+        assert!(
+            !user_data.contains("DI_POSTGRES_PASSWORD="),
+            "{role}: a secret variable is in the user-data"
+        );
+        assert!(user_data
+            .contains("get-parameters-by-path --region \"$REGION\" --path \"$SECRETS_PATH\""));
+        assert!(
+            user_data.contains(&format!("/forgectl/{}/", env.name)),
+            "{role}: secrets path missing"
+        );
+        assert!(
+            user_data.contains(&format!(":{version}")),
+            "{role}: image tag missing"
+        );
+        assert!(user_data.contains("docker run"), "{role}");
+        if role != "producer" {
+            assert!(
+                user_data.contains("ENABLED_TOPICS="),
+                "{role}: consumer without its topics"
+            );
+            assert!(user_data.contains("KAFKA_CONSUMER_GROUP="), "{role}");
+        }
+    }
+
+    // CPU 50% target tracking on every group.
+    for name in groups.keys() {
+        let policies = sdk
+            .runtime
+            .block_on(
+                sdk.autoscaling
+                    .describe_policies()
+                    .auto_scaling_group_name(name)
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("{err:?}"));
+        let tracking: Vec<_> = policies
+            .scaling_policies()
+            .iter()
+            .filter(|p| p.auto_scaling_group_name() == Some(name.as_str()))
+            .filter_map(|p| p.target_tracking_configuration())
+            .collect();
+        assert_eq!(tracking.len(), 1, "{name}: {tracking:?}");
+        assert_eq!(tracking[0].target_value(), Some(50.0));
+    }
+
+    // The producer's load balancer, target group (/ready) and listener.
+    let target_group = sdk
+        .runtime
+        .block_on(
+            sdk.elb
+                .describe_target_groups()
+                .names(format!("{prefix}-producer"))
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("{err:?}"))
+        .target_groups()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no target group"));
+    assert_eq!(target_group.health_check_path(), Some("/ready"));
+    assert_eq!(target_group.port(), Some(8000));
+    assert_eq!(
+        producer.target_group_arns(),
+        [target_group
+            .target_group_arn()
+            .unwrap_or_default()
+            .to_string()]
+    );
+    let lb = sdk
+        .runtime
+        .block_on(
+            sdk.elb
+                .describe_load_balancers()
+                .names(format!("{prefix}-api"))
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("{err:?}"))
+        .load_balancers()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no load balancer"));
+    let listeners = sdk
+        .runtime
+        .block_on(
+            sdk.elb
+                .describe_listeners()
+                .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    assert_eq!(
+        listeners
+            .listeners()
+            .iter()
+            .filter_map(|l| l.port())
+            .collect::<Vec<_>>(),
+        [80]
+    );
+
+    // ECR: scan on push and a lifecycle rule keeping 20 (the environment's setting).
+    for repository in ["forgectl-producer", "forgectl-consumer"] {
+        let repo = sdk
+            .runtime
+            .block_on(
+                sdk.ecr
+                    .describe_repositories()
+                    .repository_names(repository)
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("{err:?}"));
+        assert!(repo.repositories()[0]
+            .image_scanning_configuration()
+            .is_some_and(|c| c.scan_on_push()));
+        let policy = sdk
+            .runtime
+            .block_on(
+                sdk.ecr
+                    .get_lifecycle_policy()
+                    .repository_name(repository)
+                    .send(),
+            )
+            .unwrap_or_else(|err| panic!("{err:?}"));
+        let policy: Value =
+            serde_json::from_str(policy.lifecycle_policy_text().unwrap_or_default())
+                .unwrap_or_default();
+        assert_eq!(policy["rules"][0]["selection"]["countNumber"], 20);
+    }
+
+    // The secret: a SecureString under the environment's own path.
+    let parameter = sdk
+        .runtime
+        .block_on(
+            sdk.ssm
+                .get_parameter()
+                .name(format!("/forgectl/{}/DI_POSTGRES_PASSWORD", env.name))
+                .with_decryption(true)
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let parameter = parameter
+        .parameter()
+        .unwrap_or_else(|| panic!("no parameter"));
+    assert_eq!(parameter.r#type().map(|t| t.as_str()), Some("SecureString"));
+    assert_eq!(parameter.value(), Some(PASSWORD));
+
+    // IAM: role, profile, and a policy that reads only this environment's path.
+    let profile = sdk
+        .runtime
+        .block_on(
+            sdk.iam
+                .get_instance_profile()
+                .instance_profile_name(format!("{prefix}-instance"))
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let roles: Vec<&str> = profile
+        .instance_profile()
+        .map(|p| p.roles().iter().map(|r| r.role_name()).collect())
+        .unwrap_or_default();
+    assert_eq!(roles, [format!("{prefix}-instance").as_str()]);
+    let policy = sdk
+        .runtime
+        .block_on(
+            sdk.iam
+                .get_role_policy()
+                .role_name(format!("{prefix}-instance"))
+                .policy_name(format!("{prefix}-instance"))
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let document = percent_encoding::percent_decode_str(policy.policy_document())
+        .decode_utf8_lossy()
+        .into_owned();
+    let document: Value =
+        serde_json::from_str(&document).unwrap_or_else(|err| panic!("{err}: {document}"));
+    let statements = document["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ssm = statements
+        .iter()
+        .find(|s| s["Sid"] == "ReadOwnSecrets")
+        .unwrap_or_else(|| panic!("{document}"));
+    for resource in ssm["Resource"].as_array().cloned().unwrap_or_default() {
+        assert!(
+            resource
+                .as_str()
+                .unwrap_or_default()
+                .contains(&format!(":parameter/forgectl/{}", env.name)),
+            "{resource}"
+        );
+    }
+    assert!(statements.iter().all(|s| s["Action"] != "*"), "{document}");
+
+    // A second run changes nothing.
+    let _ = env.take_calls();
+    let output = deploy(&env, &version, &[]);
+    assert_success(&output, &["deploy", "again"]);
+    assert!(
+        text(&output.stderr).contains("nothing to change"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(mutating(&env.take_calls()), Vec::<String>::new());
+
+    // 50k -> 100k: bounds move in place, same groups, same template version.
+    let output = deploy(&env, &version, &["--tier", "100k"]);
+    assert_success(&output, &["deploy", "--tier", "100k"]);
+    assert_eq!(
+        group_bounds(&sdk, &env, &prefix),
+        ladder(&[
+            ("common-consumer", (3, 10)),
+            ("events-consumer", (3, 10)),
+            ("producer", (4, 10)),
+            ("sms-consumer", (4, 16)),
+        ])
+    );
+    let groups = sdk.groups(&env.name);
+    for (name, group) in &groups {
+        assert_eq!(
+            group.launch_template().and_then(|t| t.version()),
+            Some("1"),
+            "{name}"
+        );
+        assert_eq!(group.desired_capacity(), group.min_size(), "{name}");
+    }
+    let calls = mutating(&env.take_calls());
+    assert!(
+        calls.iter().all(|call| call == "UpdateAutoScalingGroup"),
+        "{calls:?}"
+    );
+    assert_eq!(calls.len(), 4, "{calls:?}");
+}
+
+#[test]
+fn a_missing_image_tag_fails_before_anything_changes() {
+    let (env, _sdk, _prefix) = deployed_env("noimage");
+    let _ = env.take_calls();
+    let output = deploy(&env, "v-never-pushed", &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("forgectl-producer:v-never-pushed is not in ECR"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: build and push it first"), "{stderr}");
+    assert_eq!(mutating(&env.take_calls()), Vec::<String>::new());
+}
+
+#[test]
+fn an_aws_deploy_without_the_secret_is_refused_before_any_change() {
+    let (env, sdk, _prefix) = deployed_env("nosecret");
+    let version = common::unique("v1-");
+    sdk.push_images(&version);
+    let _ = env.take_calls();
+    let output = env
+        .forgectl()
+        .env_remove(PASSWORD_ENV)
+        .args(["deploy", "--version", &version, "--yes"])
+        .output();
+    let output = output.unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains(PASSWORD_ENV),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(mutating(&env.take_calls()), Vec::<String>::new());
+}
