@@ -552,3 +552,127 @@ fn an_aws_deploy_without_the_secret_is_refused_before_any_change() {
     );
     assert_eq!(mutating(&env.take_calls()), Vec::<String>::new());
 }
+
+/// Adds (or removes) a marker of the plug-in's fault knob: instances whose
+/// boot script contains a marker never pass health checks
+/// (dev/moto_plugin/README.md). Other markers are left alone: the stack is shared.
+fn unhealthy_marker(sdk: &Sdk, marker: &str, present: bool) {
+    let url = format!(
+        "{}/forgectl-plugin/config",
+        common::aws_endpoint().trim_end_matches('/')
+    );
+    let result = sdk.runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let config: Value = client.get(&url).send().await?.json().await?;
+        let mut markers: Vec<String> = config["unhealthy_user_data_markers"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|m| m.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        markers.retain(|m| m != marker);
+        if present {
+            markers.push(marker.to_string());
+        }
+        let body = serde_json::json!({ "unhealthy_user_data_markers": markers });
+        client
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .map(|response| response.status())
+    });
+    let status = result.unwrap_or_else(|err| panic!("{url}: {err}"));
+    assert!(status.is_success(), "POST {url}: {status}");
+}
+
+/// Template version of the group and of each of its instances.
+fn fleet_versions(sdk: &Sdk, env: &CpEnv) -> BTreeMap<String, (String, Vec<String>)> {
+    sdk.groups(&env.name)
+        .into_iter()
+        .map(|(name, group)| {
+            let version = group
+                .launch_template()
+                .and_then(|t| t.version())
+                .unwrap_or_default()
+                .to_string();
+            let instances = group
+                .instances()
+                .iter()
+                .map(|i| {
+                    i.launch_template()
+                        .and_then(|t| t.version())
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect();
+            (name, (version, instances))
+        })
+        .collect()
+}
+
+#[test]
+fn a_new_version_replaces_instances_and_an_unhealthy_batch_rolls_back() {
+    let (env, sdk, prefix) = deployed_env("roll");
+    let first = common::unique("v1-");
+    let second = common::unique("v2-");
+    let broken = common::unique("vbroken-");
+    for version in [&first, &second, &broken] {
+        sdk.push_images(version);
+    }
+    assert_success(&deploy(&env, &first, &[]), &["deploy", &first]);
+
+    // A new version: a second template version, every instance replaced.
+    let output = deploy(&env, &second, &["--ready-timeout", "60"]);
+    assert_success(&output, &["deploy", &second]);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("instance refresh"), "{stderr}");
+    assert!(
+        stderr.contains("rolling update:"),
+        "no progress lines:\n{stderr}"
+    );
+    for (group, (version, instances)) in fleet_versions(&sdk, &env) {
+        assert_eq!(version, "2", "{group}");
+        assert!(
+            !instances.is_empty() && instances.iter().all(|v| v == "2"),
+            "{group}: {instances:?}"
+        );
+    }
+    let description = sdk
+        .template_version(&format!("{prefix}-producer"), "2")
+        .version_description()
+        .map(str::to_string);
+    assert_eq!(description, Some(format!("forgectl version {second}")));
+
+    // A version whose instances never become healthy: forgectl gives up on
+    // the stalled batch and rolls back to the running version.
+    unhealthy_marker(&sdk, &broken, true);
+    let output = deploy(
+        &env,
+        &broken,
+        &["--ready-timeout", "4", "--role", "producer"],
+    );
+    unhealthy_marker(&sdk, &broken, false);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("rolled back for producer"), "{stderr}");
+    assert!(stderr.contains("rolling back"), "{stderr}");
+    let versions = fleet_versions(&sdk, &env);
+    let (version, instances) = &versions[&format!("{prefix}-producer")];
+    assert_eq!(version, "2");
+    assert!(
+        instances.len() == 2 && instances.iter().all(|v| v == "2"),
+        "{instances:?}"
+    );
+    let third = sdk
+        .template_version(&format!("{prefix}-producer"), "3")
+        .version_description()
+        .map(str::to_string);
+    assert_eq!(
+        third,
+        Some(format!("forgectl version {broken}")),
+        "the broken version was published"
+    );
+}

@@ -6,6 +6,8 @@ Hooking (no fork, no monkey-patching of moto's files):
    looks up (``moto.backends.get_backend("kafka")`` reads
    ``moto.kafka.kafka_backends``) with one built from ``ForgeKafkaBackend``.
    That backend serves this package's ``urls.py``/``responses.py``.
+   Likewise ``autoscaling_backends`` with ``ForgeAutoScalingBackend``
+   (``autoscaling/``), which serves ``autoscaling/responses.py``.
 2. ``build_app()`` wraps moto's ``DomainDispatcherApplication`` in
    ``PluginMiddleware`` (request log + ``/forgectl-plugin/*``).
 3. ``main()`` runs it on werkzeug, threaded, like ``moto_server`` does.
@@ -29,6 +31,19 @@ def install() -> None:
     moto.kafka.kafka_backends = models.kafka_backends  # type: ignore[attr-defined]
     moto.kafka.models.kafka_backends = models.kafka_backends  # type: ignore[assignment]
     moto.kafka.responses.kafka_backends = models.kafka_backends  # type: ignore[attr-defined]
+
+    import moto.autoscaling
+    import moto.autoscaling.models
+    import moto.autoscaling.responses
+
+    from .autoscaling import autoscaling_backends
+
+    # get_backend("autoscaling") reads the package attribute; EC2's
+    # TerminateInstances imports it from there too (notify_terminate_instances),
+    # and moto's AutoScalingResponse reads the responses module's name.
+    moto.autoscaling.autoscaling_backends = autoscaling_backends  # type: ignore[attr-defined]
+    moto.autoscaling.models.autoscaling_backends = autoscaling_backends  # type: ignore[assignment]
+    moto.autoscaling.responses.autoscaling_backends = autoscaling_backends  # type: ignore[attr-defined]
 
 
 def build_app() -> Any:

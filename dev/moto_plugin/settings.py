@@ -2,14 +2,16 @@
 
 Initial values come from the environment (``dev/stack up`` sets them); tests can
 change the delays at run time through ``POST /forgectl-plugin/config`` so that
-state transitions can be exercised in a second or two.
+state transitions can be exercised in a second or two.  Besides the numeric
+delays there is one list setting, ``unhealthy_user_data_markers`` (the Auto
+Scaling fault knob, see autoscaling/fleet.py); it only exists at run time.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 DEFAULT_PLAINTEXT = "127.0.0.1:29092,127.0.0.1:29093,127.0.0.1:29094"
@@ -44,6 +46,16 @@ class EmulatorSettings:
     # How long DescribeTopic/ListTopics keep reporting CREATING/UPDATING/DELETING
     # after a topic mutation (AWS documents ~1 minute of staleness; 0 = off).
     topic_status_lag_seconds: float
+    # EC2 Auto Scaling instance refresh: how long one batch of replacements
+    # takes (launch + warm-up) before the next batch starts.
+    refresh_batch_seconds: float = 2.0
+    # 0 = off: a refresh whose new instances never become healthy stays
+    # InProgress (AWS documents no fixed limit).  > 0: after that long the
+    # refresh turns Failed (and AutoRollback starts a rollback).
+    refresh_unhealthy_timeout_seconds: float = 0.0
+    # Instances launched from a launch template version whose decoded UserData
+    # contains one of these strings never pass health checks.  Run time only.
+    unhealthy_user_data_markers: list[str] = field(default_factory=list)
 
     @classmethod
     def from_env(cls) -> "EmulatorSettings":
@@ -55,6 +67,8 @@ class EmulatorSettings:
             update_delay_seconds=_float_env("FORGECTL_EMULATOR_UPDATE_DELAY_SECONDS", 3.0),
             delete_delay_seconds=_float_env("FORGECTL_EMULATOR_DELETE_DELAY_SECONDS", 3.0),
             topic_status_lag_seconds=_float_env("FORGECTL_EMULATOR_TOPIC_LAG_SECONDS", 0.0),
+            refresh_batch_seconds=_float_env("FORGECTL_EMULATOR_REFRESH_BATCH_SECONDS", 2.0),
+            refresh_unhealthy_timeout_seconds=_float_env("FORGECTL_EMULATOR_REFRESH_UNHEALTHY_TIMEOUT_SECONDS", 0.0),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -64,16 +78,20 @@ class EmulatorSettings:
 _lock = threading.Lock()
 _settings = EmulatorSettings.from_env()
 
-# Only the timing knobs may be changed at run time; the Kafka addresses are
-# fixed by the stack.
-MUTABLE_FIELDS = frozenset(
+# Only the timing knobs (and the fault markers) may be changed at run time; the
+# Kafka addresses are fixed by the stack.
+NUMERIC_FIELDS = frozenset(
     {
         "create_delay_seconds",
         "update_delay_seconds",
         "delete_delay_seconds",
         "topic_status_lag_seconds",
+        "refresh_batch_seconds",
+        "refresh_unhealthy_timeout_seconds",
     }
 )
+STRING_LIST_FIELDS = frozenset({"unhealthy_user_data_markers"})
+MUTABLE_FIELDS = NUMERIC_FIELDS | STRING_LIST_FIELDS
 
 
 def get() -> EmulatorSettings:
@@ -89,11 +107,14 @@ def update(changes: dict[str, Any]) -> EmulatorSettings:
             raise ValueError(f"unknown setting {key!r}")
         if key not in MUTABLE_FIELDS:
             raise ValueError(f"setting {key!r} cannot be changed at run time")
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        if key in STRING_LIST_FIELDS:
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ValueError(f"setting {key!r} must be a list of non-empty strings")
+        elif not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             raise ValueError(f"setting {key!r} must be a number >= 0")
     with _lock:
         for key, value in changes.items():
-            setattr(_settings, key, float(value))
+            setattr(_settings, key, list(value) if key in STRING_LIST_FIELDS else float(value))
         return EmulatorSettings(**asdict(_settings))
 
 
