@@ -58,14 +58,9 @@ pub struct Console {
 
 impl Console {
     pub fn new(format: OutputFormat) -> Self {
-        let ci = std::env::var("CI")
-            .is_ok_and(|value| !value.is_empty() && value != "false" && value != "0");
+        let ci = std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false" && value != "0");
         let interactive = !ci && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        Self {
-            format,
-            stdout_is_tty: std::io::stdout().is_terminal(),
-            interactive,
-        }
+        Self { format, stdout_is_tty: std::io::stdout().is_terminal(), interactive }
     }
 
     pub fn format(&self) -> OutputFormat {
@@ -77,11 +72,7 @@ impl Console {
     }
 
     /// Prints `value` as JSON, or lets `human` print tables and text.
-    pub fn emit<T: Serialize>(
-        &self,
-        value: &T,
-        human: impl FnOnce(&Console),
-    ) -> Result<(), ConsoleError> {
+    pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce(&Console)) -> Result<(), ConsoleError> {
         match self.format {
             OutputFormat::Json => self.json(value),
             OutputFormat::Table => {
@@ -103,11 +94,7 @@ impl Console {
     pub fn table(&self, header: &[&str]) -> Table {
         let mut table = Table::new();
         table
-            .load_style(if self.stdout_is_tty {
-                presets::UTF8_FULL_CONDENSED
-            } else {
-                presets::ASCII_FULL_CONDENSED
-            })
+            .load_style(if self.stdout_is_tty { presets::UTF8_FULL_CONDENSED } else { presets::ASCII_FULL_CONDENSED })
             .set_content_arrangement(if self.stdout_is_tty {
                 ContentArrangement::Dynamic
             } else {
@@ -155,9 +142,7 @@ impl Console {
             return Ok(());
         }
         if !self.interactive {
-            return Err(ConsoleError::ConfirmationRequired {
-                action: action.to_string(),
-            });
+            return Err(ConsoleError::ConfirmationRequired { action: action.to_string() });
         }
         {
             let mut stderr = std::io::stderr().lock();
@@ -169,9 +154,7 @@ impl Console {
         if answer.trim() == "yes" {
             Ok(())
         } else {
-            Err(ConsoleError::Declined {
-                action: action.to_string(),
-            })
+            Err(ConsoleError::Declined { action: action.to_string() })
         }
     }
 
@@ -179,9 +162,7 @@ impl Console {
     pub fn progress(&self, label: &str) -> Progress {
         let bar = self.interactive.then(|| {
             let bar = ProgressBar::new_spinner();
-            if let Ok(style) =
-                ProgressStyle::with_template("{spinner} {prefix} [{elapsed_precise}] {msg}")
-            {
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix} [{elapsed_precise}] {msg}") {
                 bar.set_style(style);
             }
             bar.set_prefix(label.to_string());
@@ -224,9 +205,7 @@ impl Progress {
             return;
         }
         let changed = message != self.last_message;
-        let due = self
-            .last_plain
-            .is_none_or(|at| at.elapsed() >= PLAIN_PROGRESS_INTERVAL);
+        let due = self.last_plain.is_none_or(|at| at.elapsed() >= PLAIN_PROGRESS_INTERVAL);
         if changed || due {
             self.console.info(format!(
                 "{}: {message} (elapsed {})",
@@ -247,8 +226,7 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        self.console
-            .info(format!("{}: {message} (after {elapsed})", self.label));
+        self.console.info(format!("{}: {message} (after {elapsed})", self.label));
     }
 }
 
@@ -262,11 +240,7 @@ pub fn format_elapsed(elapsed: Duration) -> String {
 }
 
 fn timestamp() -> String {
-    OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|now| now.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    OffsetDateTime::now_utc().replace_nanosecond(0).ok().and_then(|now| now.format(&Rfc3339).ok()).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -68,9 +68,7 @@ impl CliError {
             CliError::ControlPlane(err) => err.hint(),
             CliError::Local(err) => err.hint(),
             CliError::Fleet(err) => err.hint(),
-            CliError::WriteFile { .. } => {
-                Some("check that the directory exists and is writable".into())
-            }
+            CliError::WriteFile { .. } => Some("check that the directory exists and is writable".into()),
         }
     }
 }

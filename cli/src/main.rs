@@ -26,8 +26,6 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, console: &Console) -> anyhow::Result<Exit> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     Ok(runtime.block_on(forgectl::commands::run(cli, console))?)
 }

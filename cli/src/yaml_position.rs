@@ -5,10 +5,7 @@
 /// A YAML error's 1-based line and column, and its message without the
 /// appended position.
 pub fn split(error: &serde_yaml::Error) -> (usize, usize, String) {
-    let (line, column) = error
-        .location()
-        .map(|loc| (loc.line(), loc.column()))
-        .unwrap_or((1, 1));
+    let (line, column) = error.location().map(|loc| (loc.line(), loc.column())).unwrap_or((1, 1));
     let full = error.to_string();
     let message = match full.find(" at line ") {
         Some(cut) => full[..cut].to_string(),
@@ -21,9 +18,7 @@ pub fn split(error: &serde_yaml::Error) -> (usize, usize, String) {
 mod tests {
     #[test]
     fn position_moves_out_of_the_message() {
-        let error = serde_yaml::from_str::<u32>("\n\"text\"")
-            .err()
-            .unwrap_or_else(|| panic!("a string is not a u32"));
+        let error = serde_yaml::from_str::<u32>("\n\"text\"").err().unwrap_or_else(|| panic!("a string is not a u32"));
         let (line, column, message) = super::split(&error);
         assert_eq!((line, column), (2, 1));
         assert!(!message.contains("at line"), "{message}");

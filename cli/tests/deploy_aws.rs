@@ -42,8 +42,7 @@ impl Sdk {
             .enable_all()
             .build()
             .unwrap_or_else(|err| panic!("runtime: {err}"));
-        let config =
-            runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        let config = runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
         Sdk {
             ecr: aws_sdk_ecr::Client::new(&config),
             autoscaling: aws_sdk_autoscaling::Client::new(&config),
@@ -58,10 +57,7 @@ impl Sdk {
     /// Stands in for `docker push`: an image manifest under `tag` in both repositories.
     fn push_images(&self, tag: &str) {
         for repository in ["forgectl-producer", "forgectl-consumer"] {
-            let digest = format!(
-                "{:0>64}",
-                format!("{:x}", fxhash(&format!("{repository}:{tag}")))
-            );
+            let digest = format!("{:0>64}", format!("{:x}", fxhash(&format!("{repository}:{tag}"))));
             let manifest = serde_json::json!({
                 "schemaVersion": 2,
                 "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -82,62 +78,30 @@ impl Sdk {
     }
 
     fn groups(&self, env: &str) -> BTreeMap<String, aws_sdk_autoscaling::types::AutoScalingGroup> {
-        let filter = aws_sdk_autoscaling::types::Filter::builder()
-            .name("tag:forgectl:env")
-            .values(env)
-            .build();
+        let filter = aws_sdk_autoscaling::types::Filter::builder().name("tag:forgectl:env").values(env).build();
         let output = self
             .runtime
-            .block_on(
-                self.autoscaling
-                    .describe_auto_scaling_groups()
-                    .filters(filter)
-                    .send(),
-            )
+            .block_on(self.autoscaling.describe_auto_scaling_groups().filters(filter).send())
             .unwrap_or_else(|err| panic!("describe groups: {err:?}"));
         output
             .auto_scaling_groups()
             .iter()
-            .map(|group| {
-                (
-                    group
-                        .auto_scaling_group_name()
-                        .unwrap_or_default()
-                        .to_string(),
-                    group.clone(),
-                )
-            })
+            .map(|group| (group.auto_scaling_group_name().unwrap_or_default().to_string(), group.clone()))
             .collect()
     }
 
-    fn template_version(
-        &self,
-        name: &str,
-        version: &str,
-    ) -> aws_sdk_ec2::types::LaunchTemplateVersion {
+    fn template_version(&self, name: &str, version: &str) -> aws_sdk_ec2::types::LaunchTemplateVersion {
         let output = self
             .runtime
-            .block_on(
-                self.ec2
-                    .describe_launch_template_versions()
-                    .launch_template_name(name)
-                    .versions(version)
-                    .send(),
-            )
+            .block_on(self.ec2.describe_launch_template_versions().launch_template_name(name).versions(version).send())
             .unwrap_or_else(|err| panic!("describe {name} {version}: {err:?}"));
-        output
-            .launch_template_versions()
-            .first()
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} has no version {version}"))
+        output.launch_template_versions().first().cloned().unwrap_or_else(|| panic!("{name} has no version {version}"))
     }
 }
 
 /// A stable small hash for fake digests (std's hasher is randomly seeded).
 fn fxhash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)
-    })
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3))
 }
 
 /// A provisioned environment with the ECR repositories; returns its name prefix.
@@ -163,22 +127,13 @@ fn group_bounds(sdk: &Sdk, env: &CpEnv, prefix: &str) -> BTreeMap<String, (i32, 
         .into_iter()
         .map(|(name, group)| {
             let role = name.trim_start_matches(&format!("{prefix}-")).to_string();
-            (
-                role,
-                (
-                    group.min_size().unwrap_or(-1),
-                    group.max_size().unwrap_or(-1),
-                ),
-            )
+            (role, (group.min_size().unwrap_or(-1), group.max_size().unwrap_or(-1)))
         })
         .collect()
 }
 
 fn ladder(pairs: &[(&str, (i32, i32))]) -> BTreeMap<String, (i32, i32)> {
-    pairs
-        .iter()
-        .map(|(role, bounds)| (role.to_string(), *bounds))
-        .collect()
+    pairs.iter().map(|(role, bounds)| (role.to_string(), *bounds)).collect()
 }
 
 #[test]
@@ -190,10 +145,7 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
     let output = deploy(&env, &version, &[]);
     assert_success(&output, &["deploy"]);
     let logs = format!("{}{}", text(&output.stdout), text(&output.stderr));
-    assert!(
-        !logs.contains(PASSWORD),
-        "the password reached the output:\n{logs}"
-    );
+    assert!(!logs.contains(PASSWORD), "the password reached the output:\n{logs}");
 
     // Four groups with the 50k ladder's bounds, each at its minimum.
     assert_eq!(
@@ -221,12 +173,7 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
                 .send(),
         )
         .ok()
-        .and_then(|output| {
-            output
-                .parameter()
-                .and_then(|p| p.value())
-                .map(str::to_string)
-        })
+        .and_then(|output| output.parameter().and_then(|p| p.value()).map(str::to_string))
         .unwrap_or_else(|| panic!("no AL2023 parameter"));
     let client_sg = sdk
         .runtime
@@ -242,67 +189,27 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
                 .send(),
         )
         .ok()
-        .and_then(|output| {
-            output
-                .security_groups()
-                .first()
-                .and_then(|g| g.group_id())
-                .map(str::to_string)
-        })
+        .and_then(|output| output.security_groups().first().and_then(|g| g.group_id()).map(str::to_string))
         .unwrap_or_else(|| panic!("no client SG"));
-    for role in [
-        "producer",
-        "sms-consumer",
-        "events-consumer",
-        "common-consumer",
-    ] {
+    for role in ["producer", "sms-consumer", "events-consumer", "common-consumer"] {
         let version_data = sdk.template_version(&format!("{prefix}-{role}"), "1");
-        let data = version_data
-            .launch_template_data()
-            .unwrap_or_else(|| panic!("{role}: no data"));
+        let data = version_data.launch_template_data().unwrap_or_else(|| panic!("{role}: no data"));
         assert_eq!(data.image_id(), Some(ami.as_str()), "{role}");
-        assert_eq!(
-            data.instance_type().map(|t| t.as_str()),
-            Some("t3.small"),
-            "{role}"
-        );
-        assert!(
-            data.security_group_ids().contains(&client_sg),
-            "{role}: {:?}",
-            data.security_group_ids()
-        );
-        assert_eq!(
-            data.iam_instance_profile().and_then(|p| p.name()),
-            Some(format!("{prefix}-instance").as_str())
-        );
+        assert_eq!(data.instance_type().map(|t| t.as_str()), Some("t3.small"), "{role}");
+        assert!(data.security_group_ids().contains(&client_sg), "{role}: {:?}", data.security_group_ids());
+        assert_eq!(data.iam_instance_profile().and_then(|p| p.name()), Some(format!("{prefix}-instance").as_str()));
         let user_data = base64::engine::general_purpose::STANDARD
             .decode(data.user_data().unwrap_or_default())
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .unwrap_or_default();
-        assert!(
-            !user_data.contains(PASSWORD),
-            "{role}: the password is in the user-data"
-        );
-        assert!(
-            !user_data.contains("DI_POSTGRES_PASSWORD="),
-            "{role}: a secret variable is in the user-data"
-        );
-        assert!(user_data
-            .contains("get-parameters-by-path --region \"$REGION\" --path \"$SECRETS_PATH\""));
-        assert!(
-            user_data.contains(&format!("/forgectl/{}/", env.name)),
-            "{role}: secrets path missing"
-        );
-        assert!(
-            user_data.contains(&format!(":{version}")),
-            "{role}: image tag missing"
-        );
+        assert!(!user_data.contains(PASSWORD), "{role}: the password is in the user-data");
+        assert!(!user_data.contains("DI_POSTGRES_PASSWORD="), "{role}: a secret variable is in the user-data");
+        assert!(user_data.contains("get-parameters-by-path --region \"$REGION\" --path \"$SECRETS_PATH\""));
+        assert!(user_data.contains(&format!("/forgectl/{}/", env.name)), "{role}: secrets path missing");
+        assert!(user_data.contains(&format!(":{version}")), "{role}: image tag missing");
         assert!(user_data.contains("docker run"), "{role}");
         if role != "producer" {
-            assert!(
-                user_data.contains("ENABLED_TOPICS="),
-                "{role}: consumer without its topics"
-            );
+            assert!(user_data.contains("ENABLED_TOPICS="), "{role}: consumer without its topics");
             assert!(user_data.contains("KAFKA_CONSUMER_GROUP="), "{role}");
         }
     }
@@ -311,12 +218,7 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
     for name in groups.keys() {
         let policies = sdk
             .runtime
-            .block_on(
-                sdk.autoscaling
-                    .describe_policies()
-                    .auto_scaling_group_name(name)
-                    .send(),
-            )
+            .block_on(sdk.autoscaling.describe_policies().auto_scaling_group_name(name).send())
             .unwrap_or_else(|err| panic!("{err:?}"));
         let tracking: Vec<_> = policies
             .scaling_policies()
@@ -331,12 +233,7 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
     // The producer's load balancer, target group (/ready) and listener.
     let target_group = sdk
         .runtime
-        .block_on(
-            sdk.elb
-                .describe_target_groups()
-                .names(format!("{prefix}-producer"))
-                .send(),
-        )
+        .block_on(sdk.elb.describe_target_groups().names(format!("{prefix}-producer")).send())
         .unwrap_or_else(|err| panic!("{err:?}"))
         .target_groups()
         .first()
@@ -344,21 +241,10 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
         .unwrap_or_else(|| panic!("no target group"));
     assert_eq!(target_group.health_check_path(), Some("/ready"));
     assert_eq!(target_group.port(), Some(8000));
-    assert_eq!(
-        producer.target_group_arns(),
-        [target_group
-            .target_group_arn()
-            .unwrap_or_default()
-            .to_string()]
-    );
+    assert_eq!(producer.target_group_arns(), [target_group.target_group_arn().unwrap_or_default().to_string()]);
     let lb = sdk
         .runtime
-        .block_on(
-            sdk.elb
-                .describe_load_balancers()
-                .names(format!("{prefix}-api"))
-                .send(),
-        )
+        .block_on(sdk.elb.describe_load_balancers().names(format!("{prefix}-api")).send())
         .unwrap_or_else(|err| panic!("{err:?}"))
         .load_balancers()
         .first()
@@ -366,48 +252,23 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
         .unwrap_or_else(|| panic!("no load balancer"));
     let listeners = sdk
         .runtime
-        .block_on(
-            sdk.elb
-                .describe_listeners()
-                .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
-                .send(),
-        )
+        .block_on(sdk.elb.describe_listeners().load_balancer_arn(lb.load_balancer_arn().unwrap_or_default()).send())
         .unwrap_or_else(|err| panic!("{err:?}"));
-    assert_eq!(
-        listeners
-            .listeners()
-            .iter()
-            .filter_map(|l| l.port())
-            .collect::<Vec<_>>(),
-        [80]
-    );
+    assert_eq!(listeners.listeners().iter().filter_map(|l| l.port()).collect::<Vec<_>>(), [80]);
 
     // ECR: scan on push and a lifecycle rule keeping 20 (the environment's setting).
     for repository in ["forgectl-producer", "forgectl-consumer"] {
         let repo = sdk
             .runtime
-            .block_on(
-                sdk.ecr
-                    .describe_repositories()
-                    .repository_names(repository)
-                    .send(),
-            )
+            .block_on(sdk.ecr.describe_repositories().repository_names(repository).send())
             .unwrap_or_else(|err| panic!("{err:?}"));
-        assert!(repo.repositories()[0]
-            .image_scanning_configuration()
-            .is_some_and(|c| c.scan_on_push()));
+        assert!(repo.repositories()[0].image_scanning_configuration().is_some_and(|c| c.scan_on_push()));
         let policy = sdk
             .runtime
-            .block_on(
-                sdk.ecr
-                    .get_lifecycle_policy()
-                    .repository_name(repository)
-                    .send(),
-            )
+            .block_on(sdk.ecr.get_lifecycle_policy().repository_name(repository).send())
             .unwrap_or_else(|err| panic!("{err:?}"));
         let policy: Value =
-            serde_json::from_str(policy.lifecycle_policy_text().unwrap_or_default())
-                .unwrap_or_default();
+            serde_json::from_str(policy.lifecycle_policy_text().unwrap_or_default()).unwrap_or_default();
         assert_eq!(policy["rules"][0]["selection"]["countNumber"], 20);
     }
 
@@ -422,26 +283,17 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
                 .send(),
         )
         .unwrap_or_else(|err| panic!("{err:?}"));
-    let parameter = parameter
-        .parameter()
-        .unwrap_or_else(|| panic!("no parameter"));
+    let parameter = parameter.parameter().unwrap_or_else(|| panic!("no parameter"));
     assert_eq!(parameter.r#type().map(|t| t.as_str()), Some("SecureString"));
     assert_eq!(parameter.value(), Some(PASSWORD));
 
     // IAM: role, profile, and a policy that reads only this environment's path.
     let profile = sdk
         .runtime
-        .block_on(
-            sdk.iam
-                .get_instance_profile()
-                .instance_profile_name(format!("{prefix}-instance"))
-                .send(),
-        )
+        .block_on(sdk.iam.get_instance_profile().instance_profile_name(format!("{prefix}-instance")).send())
         .unwrap_or_else(|err| panic!("{err:?}"));
-    let roles: Vec<&str> = profile
-        .instance_profile()
-        .map(|p| p.roles().iter().map(|r| r.role_name()).collect())
-        .unwrap_or_default();
+    let roles: Vec<&str> =
+        profile.instance_profile().map(|p| p.roles().iter().map(|r| r.role_name()).collect()).unwrap_or_default();
     assert_eq!(roles, [format!("{prefix}-instance").as_str()]);
     let policy = sdk
         .runtime
@@ -453,25 +305,13 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
                 .send(),
         )
         .unwrap_or_else(|err| panic!("{err:?}"));
-    let document = percent_encoding::percent_decode_str(policy.policy_document())
-        .decode_utf8_lossy()
-        .into_owned();
-    let document: Value =
-        serde_json::from_str(&document).unwrap_or_else(|err| panic!("{err}: {document}"));
-    let statements = document["Statement"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let ssm = statements
-        .iter()
-        .find(|s| s["Sid"] == "ReadOwnSecrets")
-        .unwrap_or_else(|| panic!("{document}"));
+    let document = percent_encoding::percent_decode_str(policy.policy_document()).decode_utf8_lossy().into_owned();
+    let document: Value = serde_json::from_str(&document).unwrap_or_else(|err| panic!("{err}: {document}"));
+    let statements = document["Statement"].as_array().cloned().unwrap_or_default();
+    let ssm = statements.iter().find(|s| s["Sid"] == "ReadOwnSecrets").unwrap_or_else(|| panic!("{document}"));
     for resource in ssm["Resource"].as_array().cloned().unwrap_or_default() {
         assert!(
-            resource
-                .as_str()
-                .unwrap_or_default()
-                .contains(&format!(":parameter/forgectl/{}", env.name)),
+            resource.as_str().unwrap_or_default().contains(&format!(":parameter/forgectl/{}", env.name)),
             "{resource}"
         );
     }
@@ -481,11 +321,7 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
     let _ = env.take_calls();
     let output = deploy(&env, &version, &[]);
     assert_success(&output, &["deploy", "again"]);
-    assert!(
-        text(&output.stderr).contains("nothing to change"),
-        "{}",
-        text(&output.stderr)
-    );
+    assert!(text(&output.stderr).contains("nothing to change"), "{}", text(&output.stderr));
     assert_eq!(mutating(&env.take_calls()), Vec::<String>::new());
 
     // 50k -> 100k: bounds move in place, same groups, same template version.
@@ -502,18 +338,11 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
     );
     let groups = sdk.groups(&env.name);
     for (name, group) in &groups {
-        assert_eq!(
-            group.launch_template().and_then(|t| t.version()),
-            Some("1"),
-            "{name}"
-        );
+        assert_eq!(group.launch_template().and_then(|t| t.version()), Some("1"), "{name}");
         assert_eq!(group.desired_capacity(), group.min_size(), "{name}");
     }
     let calls = mutating(&env.take_calls());
-    assert!(
-        calls.iter().all(|call| call == "UpdateAutoScalingGroup"),
-        "{calls:?}"
-    );
+    assert!(calls.iter().all(|call| call == "UpdateAutoScalingGroup"), "{calls:?}");
     assert_eq!(calls.len(), 4, "{calls:?}");
 }
 
@@ -524,10 +353,7 @@ fn a_missing_image_tag_fails_before_anything_changes() {
     let output = deploy(&env, "v-never-pushed", &[]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
-    assert!(
-        stderr.contains("forgectl-producer:v-never-pushed is not in ECR"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("forgectl-producer:v-never-pushed is not in ECR"), "{stderr}");
     assert!(stderr.contains("hint: build and push it first"), "{stderr}");
     assert_eq!(mutating(&env.take_calls()), Vec::<String>::new());
 }
@@ -538,18 +364,10 @@ fn an_aws_deploy_without_the_secret_is_refused_before_any_change() {
     let version = common::unique("v1-");
     sdk.push_images(&version);
     let _ = env.take_calls();
-    let output = env
-        .forgectl()
-        .env_remove(PASSWORD_ENV)
-        .args(["deploy", "--version", &version, "--yes"])
-        .output();
+    let output = env.forgectl().env_remove(PASSWORD_ENV).args(["deploy", "--version", &version, "--yes"]).output();
     let output = output.unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
-    assert!(
-        text(&output.stderr).contains(PASSWORD_ENV),
-        "{}",
-        text(&output.stderr)
-    );
+    assert!(text(&output.stderr).contains(PASSWORD_ENV), "{}", text(&output.stderr));
     assert_eq!(mutating(&env.take_calls()), Vec::<String>::new());
 }
 
@@ -557,32 +375,20 @@ fn an_aws_deploy_without_the_secret_is_refused_before_any_change() {
 /// boot script contains a marker never pass health checks
 /// (dev/moto_plugin/README.md). Other markers are left alone: the stack is shared.
 fn unhealthy_marker(sdk: &Sdk, marker: &str, present: bool) {
-    let url = format!(
-        "{}/forgectl-plugin/config",
-        common::aws_endpoint().trim_end_matches('/')
-    );
+    let url = format!("{}/forgectl-plugin/config", common::aws_endpoint().trim_end_matches('/'));
     let result = sdk.runtime.block_on(async {
         let client = reqwest::Client::new();
         let config: Value = client.get(&url).send().await?.json().await?;
         let mut markers: Vec<String> = config["unhealthy_user_data_markers"]
             .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter_map(|m| m.as_str().map(str::to_string))
-                    .collect()
-            })
+            .map(|list| list.iter().filter_map(|m| m.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
         markers.retain(|m| m != marker);
         if present {
             markers.push(marker.to_string());
         }
         let body = serde_json::json!({ "unhealthy_user_data_markers": markers });
-        client
-            .post(&url)
-            .json(&body)
-            .send()
-            .await
-            .map(|response| response.status())
+        client.post(&url).json(&body).send().await.map(|response| response.status())
     });
     let status = result.unwrap_or_else(|err| panic!("{url}: {err}"));
     assert!(status.is_success(), "POST {url}: {status}");
@@ -593,20 +399,11 @@ fn fleet_versions(sdk: &Sdk, env: &CpEnv) -> BTreeMap<String, (String, Vec<Strin
     sdk.groups(&env.name)
         .into_iter()
         .map(|(name, group)| {
-            let version = group
-                .launch_template()
-                .and_then(|t| t.version())
-                .unwrap_or_default()
-                .to_string();
+            let version = group.launch_template().and_then(|t| t.version()).unwrap_or_default().to_string();
             let instances = group
                 .instances()
                 .iter()
-                .map(|i| {
-                    i.launch_template()
-                        .and_then(|t| t.version())
-                        .unwrap_or_default()
-                        .to_string()
-                })
+                .map(|i| i.launch_template().and_then(|t| t.version()).unwrap_or_default().to_string())
                 .collect();
             (name, (version, instances))
         })
@@ -629,31 +426,19 @@ fn a_new_version_replaces_instances_and_an_unhealthy_batch_rolls_back() {
     assert_success(&output, &["deploy", &second]);
     let stderr = text(&output.stderr);
     assert!(stderr.contains("instance refresh"), "{stderr}");
-    assert!(
-        stderr.contains("rolling update:"),
-        "no progress lines:\n{stderr}"
-    );
+    assert!(stderr.contains("rolling update:"), "no progress lines:\n{stderr}");
     for (group, (version, instances)) in fleet_versions(&sdk, &env) {
         assert_eq!(version, "2", "{group}");
-        assert!(
-            !instances.is_empty() && instances.iter().all(|v| v == "2"),
-            "{group}: {instances:?}"
-        );
+        assert!(!instances.is_empty() && instances.iter().all(|v| v == "2"), "{group}: {instances:?}");
     }
-    let description = sdk
-        .template_version(&format!("{prefix}-producer"), "2")
-        .version_description()
-        .map(str::to_string);
+    let description =
+        sdk.template_version(&format!("{prefix}-producer"), "2").version_description().map(str::to_string);
     assert_eq!(description, Some(format!("forgectl version {second}")));
 
     // A version whose instances never become healthy: forgectl gives up on
     // the stalled batch and rolls back to the running version.
     unhealthy_marker(&sdk, &broken, true);
-    let output = deploy(
-        &env,
-        &broken,
-        &["--ready-timeout", "4", "--role", "producer"],
-    );
+    let output = deploy(&env, &broken, &["--ready-timeout", "4", "--role", "producer"]);
     unhealthy_marker(&sdk, &broken, false);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let stderr = text(&output.stderr);
@@ -662,17 +447,7 @@ fn a_new_version_replaces_instances_and_an_unhealthy_batch_rolls_back() {
     let versions = fleet_versions(&sdk, &env);
     let (version, instances) = &versions[&format!("{prefix}-producer")];
     assert_eq!(version, "2");
-    assert!(
-        instances.len() == 2 && instances.iter().all(|v| v == "2"),
-        "{instances:?}"
-    );
-    let third = sdk
-        .template_version(&format!("{prefix}-producer"), "3")
-        .version_description()
-        .map(str::to_string);
-    assert_eq!(
-        third,
-        Some(format!("forgectl version {broken}")),
-        "the broken version was published"
-    );
+    assert!(instances.len() == 2 && instances.iter().all(|v| v == "2"), "{instances:?}");
+    let third = sdk.template_version(&format!("{prefix}-producer"), "3").version_description().map(str::to_string);
+    assert_eq!(third, Some(format!("forgectl version {broken}")), "the broken version was published");
 }

@@ -27,10 +27,7 @@ fn required(name: &str) -> String {
 
 /// The service binaries `cargo test --workspace` builds next to forgectl.
 fn artifacts_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_BIN_EXE_forgectl"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let dir = Path::new(env!("CARGO_BIN_EXE_forgectl")).parent().map(Path::to_path_buf).unwrap_or_default();
     for binary in ["forgectl-producer", "forgectl-consumer"] {
         assert!(
             dir.join(binary).is_file(),
@@ -60,8 +57,7 @@ impl Env {
         let config = format!(
             "environments:\n  {name}:\n    provider: local\n    tier: 50k\n    producer_port: {port}\n    kafka:\n      bootstrap_servers: \"${{KAFKA_BOOTSTRAP_SERVERS}}\"\n    postgres:\n      host: \"${{DI_POSTGRES_HOST}}\"\n      port: \"${{DI_POSTGRES_PORT}}\"\n      username: \"${{DI_POSTGRES_USERNAME}}\"\n      password_env: DI_POSTGRES_PASSWORD\n      database: \"${{DI_POSTGRES_DATABASE}}\"\n      sync_database: \"${{DI_POSTGRES_SYNC_DATABASE}}\"\n"
         );
-        std::fs::write(dir.path().join("forgectl.yaml"), config)
-            .unwrap_or_else(|err| panic!("{err}"));
+        std::fs::write(dir.path().join("forgectl.yaml"), config).unwrap_or_else(|err| panic!("{err}"));
         Self { dir, name, port }
     }
 
@@ -116,12 +112,7 @@ fn instances(status: &Value) -> Vec<(String, String, bool, i64)> {
         .collect()
 }
 
-async fn upload(
-    client: &reqwest::Client,
-    port: u16,
-    kind: &str,
-    batch: &str,
-) -> Result<(), String> {
+async fn upload(client: &reqwest::Client, port: u16, kind: &str, batch: &str) -> Result<(), String> {
     let body = serde_json::json!({
         "device_id": format!("device-{}", batch.len() % 5),
         "batch_id": batch,
@@ -148,16 +139,10 @@ async fn rows_for(prefix: &str) -> i64 {
         .user(required("DI_POSTGRES_USERNAME"))
         .password(required("DI_POSTGRES_PASSWORD"))
         .dbname(required("DI_POSTGRES_SYNC_DATABASE"));
-    let (client, connection) = config
-        .connect(tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|err| panic!("{err}"));
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap_or_else(|err| panic!("{err}"));
     tokio::spawn(connection);
     let row = client
-        .query_one(
-            "SELECT count(*) FROM events_log WHERE batch_id LIKE $1",
-            &[&format!("{prefix}%")],
-        )
+        .query_one("SELECT count(*) FROM events_log WHERE batch_id LIKE $1", &[&format!("{prefix}%")])
         .await
         .unwrap_or_else(|err| panic!("{err}"));
     row.get(0)
@@ -171,36 +156,13 @@ async fn deploy_roll_back_and_destroy_on_the_local_stack() {
     let run = format!("{}-{}", env.name, std::process::id());
 
     env.ok(&["provision", "--yes"]);
-    env.ok(&[
-        "deploy",
-        "--version",
-        "v1",
-        "--artifacts-dir",
-        &artifacts,
-        "--yes",
-    ]);
+    env.ok(&["deploy", "--version", "v1", "--artifacts-dir", &artifacts, "--yes"]);
     let first = instances(&env.status());
-    assert_eq!(
-        first.len(),
-        6,
-        "50k's minimum: 2 producers, 2 sms, 1 events, 1 common: {first:?}"
-    );
-    assert!(
-        first
-            .iter()
-            .all(|(_, version, ready, _)| version == "v1" && *ready),
-        "{first:?}"
-    );
+    assert_eq!(first.len(), 6, "50k's minimum: 2 producers, 2 sms, 1 events, 1 common: {first:?}");
+    assert!(first.iter().all(|(_, version, ready, _)| version == "v1" && *ready), "{first:?}");
 
     // Re-deploying the same version changes nothing.
-    let again = env.forgectl(&[
-        "deploy",
-        "--version",
-        "v1",
-        "--artifacts-dir",
-        &artifacts,
-        "--yes",
-    ]);
+    let again = env.forgectl(&["deploy", "--version", "v1", "--artifacts-dir", &artifacts, "--yes"]);
     assert!(again.status.success());
     assert_eq!(instances(&env.status()), first);
 
@@ -234,14 +196,7 @@ async fn deploy_roll_back_and_destroy_on_the_local_stack() {
                 .env("CI", "true")
                 .args(["--env", &name, "--profiles-dir"])
                 .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles"))
-                .args([
-                    "deploy",
-                    "--version",
-                    "v2",
-                    "--artifacts-dir",
-                    &artifacts,
-                    "--yes",
-                ])
+                .args(["deploy", "--version", "v2", "--artifacts-dir", &artifacts, "--yes"])
                 .output()
         }
     })
@@ -251,29 +206,13 @@ async fn deploy_roll_back_and_destroy_on_the_local_stack() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
     let failures = load.await.unwrap_or_else(|err| panic!("{err}"));
-    assert!(
-        roll.status.success(),
-        "rolling deploy failed:\n{}",
-        String::from_utf8_lossy(&roll.stderr)
-    );
+    assert!(roll.status.success(), "rolling deploy failed:\n{}", String::from_utf8_lossy(&roll.stderr));
     let uploads = sent.load(Ordering::Relaxed);
-    assert!(
-        uploads > 20,
-        "only {uploads} uploads went through during the rollout"
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {uploads} uploads failed during the rollout: {failures:?}",
-        failures.len()
-    );
+    assert!(uploads > 20, "only {uploads} uploads went through during the rollout");
+    assert!(failures.is_empty(), "{} of {uploads} uploads failed during the rollout: {failures:?}", failures.len());
     let rolled = instances(&env.status());
     assert_eq!(rolled.len(), 6);
-    assert!(
-        rolled
-            .iter()
-            .all(|(_, version, ready, _)| version == "v2" && *ready),
-        "{rolled:?}"
-    );
+    assert!(rolled.iter().all(|(_, version, ready, _)| version == "v2" && *ready), "{rolled:?}");
 
     // Every acknowledged upload reaches PostgreSQL, exactly once (2 records each).
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -285,11 +224,7 @@ async fn deploy_roll_back_and_destroy_on_the_local_stack() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert_eq!(
-        rows,
-        2 * uploads as i64,
-        "rows in sync_db.events_log for {uploads} uploads"
-    );
+    assert_eq!(rows, 2 * uploads as i64, "rows in sync_db.events_log for {uploads} uploads");
 
     // A version whose producer never becomes ready: deploy stops, rolls back, exits 1.
     let broken = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
@@ -297,14 +232,10 @@ async fn deploy_roll_back_and_destroy_on_the_local_stack() {
     std::fs::write(&script, "#!/bin/sh\nexit 3\n").unwrap_or_else(|err| panic!("{err}"));
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
-            .unwrap_or_else(|err| panic!("{err}"));
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap_or_else(|err| panic!("{err}"));
     }
-    std::fs::copy(
-        Path::new(&artifacts).join("forgectl-consumer"),
-        broken.path().join("forgectl-consumer"),
-    )
-    .unwrap_or_else(|err| panic!("{err}"));
+    std::fs::copy(Path::new(&artifacts).join("forgectl-consumer"), broken.path().join("forgectl-consumer"))
+        .unwrap_or_else(|err| panic!("{err}"));
     let bad = env.forgectl(&[
         "deploy",
         "--version",
@@ -317,38 +248,20 @@ async fn deploy_roll_back_and_destroy_on_the_local_stack() {
         "5",
         "--yes",
     ]);
-    assert_eq!(
-        bad.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&bad.stderr)
-    );
+    assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stderr));
     let after = instances(&env.status());
-    let producers: Vec<_> = after
-        .iter()
-        .filter(|(role, ..)| role == "producer")
-        .collect();
+    let producers: Vec<_> = after.iter().filter(|(role, ..)| role == "producer").collect();
     assert_eq!(producers.len(), 2, "{after:?}");
-    assert!(
-        producers
-            .iter()
-            .all(|(_, version, ready, _)| version == "v2" && *ready),
-        "{after:?}"
-    );
+    assert!(producers.iter().all(|(_, version, ready, _)| version == "v2" && *ready), "{after:?}");
     let client = reqwest::Client::new();
-    upload(&client, env.port, "sms", &format!("{run}-after-rollback"))
-        .await
-        .unwrap_or_else(|err| panic!("{err}"));
+    upload(&client, env.port, "sms", &format!("{run}-after-rollback")).await.unwrap_or_else(|err| panic!("{err}"));
 
     // Teardown stops exactly the recorded processes.
     let pids: Vec<i64> = after.iter().map(|(.., pid)| *pid).collect();
     env.ok(&["destroy", "--yes", "--confirm", &env.name]);
     for pid in pids {
         // A process that is gone (or a zombie awaiting its reaper) has no exe link.
-        assert!(
-            std::fs::read_link(format!("/proc/{pid}/exe")).is_err(),
-            "pid {pid} still runs"
-        );
+        assert!(std::fs::read_link(format!("/proc/{pid}/exe")).is_err(), "pid {pid} still runs");
     }
     assert!(instances(&env.status()).is_empty());
 }

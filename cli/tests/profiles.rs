@@ -10,27 +10,15 @@ fn repo_root() -> PathBuf {
 }
 
 fn forgectl() -> Command {
-    let mut command =
-        Command::cargo_bin("forgectl").unwrap_or_else(|err| panic!("forgectl binary: {err}"));
-    command
-        .current_dir(repo_root())
-        .env_remove("FORGECTL_PROFILES_DIR")
-        .env("CI", "true");
+    let mut command = Command::cargo_bin("forgectl").unwrap_or_else(|err| panic!("forgectl binary: {err}"));
+    command.current_dir(repo_root()).env_remove("FORGECTL_PROFILES_DIR").env("CI", "true");
     command
 }
 
 fn stdout_json(args: &[&str]) -> Value {
-    let output = forgectl()
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("run forgectl: {err}"));
-    assert!(
-        output.status.success(),
-        "forgectl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|err| panic!("JSON from forgectl {args:?}: {err}"))
+    let output = forgectl().args(args).output().unwrap_or_else(|err| panic!("run forgectl: {err}"));
+    assert!(output.status.success(), "forgectl {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("JSON from forgectl {args:?}: {err}"))
 }
 
 /// (role, min, max)
@@ -38,72 +26,35 @@ type Rung = (&'static str, u64, u64);
 
 /// The runbooks' scaling ladder (seeds 000 and 001 agree on every role).
 const SEED_LADDER: &[(&str, u64, [Rung; 4])] = &[
-    (
-        "25k",
-        25_000,
-        [
-            ("producer", 1, 3),
-            ("sms-consumer", 1, 4),
-            ("events-consumer", 1, 2),
-            ("common-consumer", 1, 2),
-        ],
-    ),
-    (
-        "50k",
-        50_000,
-        [
-            ("producer", 2, 5),
-            ("sms-consumer", 2, 8),
-            ("events-consumer", 1, 5),
-            ("common-consumer", 1, 5),
-        ],
-    ),
+    ("25k", 25_000, [("producer", 1, 3), ("sms-consumer", 1, 4), ("events-consumer", 1, 2), ("common-consumer", 1, 2)]),
+    ("50k", 50_000, [("producer", 2, 5), ("sms-consumer", 2, 8), ("events-consumer", 1, 5), ("common-consumer", 1, 5)]),
     (
         "75k",
         75_000,
-        [
-            ("producer", 3, 7),
-            ("sms-consumer", 3, 12),
-            ("events-consumer", 2, 7),
-            ("common-consumer", 2, 7),
-        ],
+        [("producer", 3, 7), ("sms-consumer", 3, 12), ("events-consumer", 2, 7), ("common-consumer", 2, 7)],
     ),
     (
         "100k",
         100_000,
-        [
-            ("producer", 4, 10),
-            ("sms-consumer", 4, 16),
-            ("events-consumer", 3, 10),
-            ("common-consumer", 3, 10),
-        ],
+        [("producer", 4, 10), ("sms-consumer", 4, 16), ("events-consumer", 3, 10), ("common-consumer", 3, 10)],
     ),
 ];
 
 #[test]
 fn list_json_reproduces_the_seed_ladder() {
     let profiles = stdout_json(&["profiles", "list", "--output", "json"]);
-    let profiles = profiles
-        .as_array()
-        .unwrap_or_else(|| panic!("list JSON is an array"));
+    let profiles = profiles.as_array().unwrap_or_else(|| panic!("list JSON is an array"));
     let tiers: Vec<&str> = profiles.iter().filter_map(|p| p["tier"].as_str()).collect();
     assert_eq!(tiers, ["25k", "50k", "75k", "100k", "200k"]);
     for (tier, dau, roles) in SEED_LADDER {
-        let profile = profiles
-            .iter()
-            .find(|p| p["tier"] == *tier)
-            .unwrap_or_else(|| panic!("tier {tier} listed"));
+        let profile = profiles.iter().find(|p| p["tier"] == *tier).unwrap_or_else(|| panic!("tier {tier} listed"));
         assert_eq!(profile["dau"], *dau, "{tier} dau");
         for (role, min, max) in roles {
             let spec = profile["roles"]
                 .as_array()
                 .and_then(|list| list.iter().find(|r| r["name"] == *role))
                 .unwrap_or_else(|| panic!("{tier} has role {role}"));
-            assert_eq!(
-                (spec["min"].as_u64(), spec["max"].as_u64()),
-                (Some(*min), Some(*max)),
-                "{tier} {role}"
-            );
+            assert_eq!((spec["min"].as_u64(), spec["max"].as_u64()), (Some(*min), Some(*max)), "{tier} {role}");
         }
     }
 }
@@ -113,50 +64,30 @@ fn every_tier_honours_the_partition_rule_and_the_consumer_split() {
     let profiles = stdout_json(&["profiles", "list", "--output", "json"]);
     let expected_groups = [
         ("sms-consumer", "sms-consumer-group", vec!["sms_batched"]),
-        (
-            "events-consumer",
-            "events-consumer-group",
-            vec!["events_log"],
-        ),
+        ("events-consumer", "events-consumer-group", vec!["events_log"]),
         (
             "common-consumer",
             "common-consumer-group",
-            vec![
-                "apps_and_device_batched",
-                "contacts_batched",
-                "call_logs_batched",
-            ],
+            vec!["apps_and_device_batched", "contacts_batched", "call_logs_batched"],
         ),
     ];
     for profile in profiles.as_array().into_iter().flatten() {
         let tier = profile["tier"].as_str().unwrap_or("?");
-        assert_eq!(
-            profile["kafka"]["brokers"].as_u64().map(|b| b % 3),
-            Some(0),
-            "{tier} brokers multiple of 3 AZs"
-        );
+        assert_eq!(profile["kafka"]["brokers"].as_u64().map(|b| b % 3), Some(0), "{tier} brokers multiple of 3 AZs");
         for (role, group, topics) in &expected_groups {
             let spec = profile["roles"]
                 .as_array()
                 .and_then(|list| list.iter().find(|r| r["name"] == *role))
                 .unwrap_or_else(|| panic!("{tier} {role}"));
             assert_eq!(spec["group"], *group);
-            let listed: Vec<&str> = spec["topics"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let listed: Vec<&str> = spec["topics"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
             assert_eq!(&listed, topics, "{tier} {role} topics");
             for topic in topics {
                 let declared = profile["topics"]
                     .as_array()
                     .and_then(|list| list.iter().find(|t| t["name"] == *topic))
                     .unwrap_or_else(|| panic!("{tier} declares {topic}"));
-                assert!(
-                    declared["partitions"].as_u64() >= spec["max"].as_u64(),
-                    "{tier} {topic} partitions ≥ max"
-                );
+                assert!(declared["partitions"].as_u64() >= spec["max"].as_u64(), "{tier} {topic} partitions ≥ max");
                 assert_eq!(declared["replication_factor"], 3);
                 assert_eq!(declared["configs"]["retention.ms"], "1800000");
             }
@@ -167,25 +98,15 @@ fn every_tier_honours_the_partition_rule_and_the_consumer_split() {
 #[test]
 fn india_switch_drops_contacts_and_call_logs() {
     let profile = stdout_json(&["profiles", "show", "100k", "--india", "--output", "json"]);
-    let topics: Vec<&str> = profile["topics"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
-    assert_eq!(
-        topics,
-        ["sms_batched", "events_log", "apps_and_device_batched"]
-    );
+    let topics: Vec<&str> =
+        profile["topics"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(topics, ["sms_batched", "events_log", "apps_and_device_batched"]);
     assert_eq!(profile["india"], true);
     let common = profile["roles"]
         .as_array()
         .and_then(|roles| roles.iter().find(|r| r["name"] == "common-consumer"))
         .unwrap_or_else(|| panic!("common-consumer"));
-    assert_eq!(
-        common["topics"],
-        serde_json::json!(["apps_and_device_batched"])
-    );
+    assert_eq!(common["topics"], serde_json::json!(["apps_and_device_batched"]));
     assert_eq!(profile["dead_letter"]["suffix"], ".dlq");
 }
 
@@ -210,51 +131,26 @@ fn dead_letter_topics_follow_the_india_switch() {
             "call_logs_batched.dlq"
         ]
     );
-    assert_eq!(
-        names(true),
-        [
-            "sms_batched.dlq",
-            "events_log.dlq",
-            "apps_and_device_batched.dlq"
-        ]
-    );
+    assert_eq!(names(true), ["sms_batched.dlq", "events_log.dlq", "apps_and_device_batched.dlq"]);
 }
 
 #[test]
 fn show_prints_topics_and_roles_as_tables() {
-    let output = forgectl()
-        .args(["profiles", "show", "50k"])
-        .output()
-        .unwrap_or_else(|err| panic!("{err}"));
+    let output = forgectl().args(["profiles", "show", "50k"]).output().unwrap_or_else(|err| panic!("{err}"));
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
-    for needle in [
-        "sms_batched",
-        "retention.ms=1800000",
-        "common-consumer-group",
-        "2-8",
-        "kafka.m7g.large",
-    ] {
+    for needle in ["sms_batched", "retention.ms=1800000", "common-consumer-group", "2-8", "kafka.m7g.large"] {
         assert!(text.contains(needle), "show 50k lacks {needle}:\n{text}");
     }
 }
 
 #[test]
 fn unknown_tier_exits_2_and_lists_the_tiers() {
-    let output = forgectl()
-        .args(["profiles", "show", "60k"])
-        .output()
-        .unwrap_or_else(|err| panic!("{err}"));
+    let output = forgectl().args(["profiles", "show", "60k"]).output().unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        output.stdout.is_empty(),
-        "nothing printed as if it had succeeded"
-    );
+    assert!(output.stdout.is_empty(), "nothing printed as if it had succeeded");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("unknown tier `60k`") && stderr.contains("25k, 50k"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("unknown tier `60k`") && stderr.contains("25k, 50k"), "{stderr}");
 }
 
 #[test]
@@ -265,25 +161,15 @@ fn builtin_profiles_serve_outside_the_repo() {
         .args(["profiles", "show", "25k", "--output", "json"])
         .output()
         .unwrap_or_else(|err| panic!("{err}"));
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let profile: Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}"));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let profile: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(profile["source"], "builtin:profiles/25k.yaml");
 }
 
 #[test]
 fn missing_profiles_dir_exits_2() {
     let output = forgectl()
-        .args([
-            "--profiles-dir",
-            "/nonexistent/profiles",
-            "profiles",
-            "list",
-        ])
+        .args(["--profiles-dir", "/nonexistent/profiles", "profiles", "list"])
         .output()
         .unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(output.status.code(), Some(2));
@@ -308,23 +194,11 @@ fn invalid_profile_corpus_exits_2_with_its_message() {
         .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
         .collect();
     fixtures.sort();
-    assert!(
-        fixtures.len() >= 15,
-        "the corpus has {} fixtures",
-        fixtures.len()
-    );
+    assert!(fixtures.len() >= 15, "the corpus has {} fixtures", fixtures.len());
     for fixture in fixtures {
-        let text = std::fs::read_to_string(&fixture)
-            .unwrap_or_else(|err| panic!("{}: {err}", fixture.display()));
-        let expectations: Vec<&str> = text
-            .lines()
-            .filter_map(|line| line.strip_prefix("# expect: "))
-            .collect();
-        assert!(
-            !expectations.is_empty(),
-            "{} has no # expect: line",
-            fixture.display()
-        );
+        let text = std::fs::read_to_string(&fixture).unwrap_or_else(|err| panic!("{}: {err}", fixture.display()));
+        let expectations: Vec<&str> = text.lines().filter_map(|line| line.strip_prefix("# expect: ")).collect();
+        assert!(!expectations.is_empty(), "{} has no # expect: line", fixture.display());
         let output = forgectl()
             .current_dir(&dir)
             .args(["profiles", "validate"])
@@ -332,24 +206,11 @@ fn invalid_profile_corpus_exits_2_with_its_message() {
             .output()
             .unwrap_or_else(|err| panic!("{err}"));
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{} exit code; stderr:\n{stderr}",
-            fixture.display()
-        );
+        assert_eq!(output.status.code(), Some(2), "{} exit code; stderr:\n{stderr}", fixture.display());
         for expected in expectations {
-            assert!(
-                stderr.contains(expected),
-                "{}: expected `{expected}` in:\n{stderr}",
-                fixture.display()
-            );
+            assert!(stderr.contains(expected), "{}: expected `{expected}` in:\n{stderr}", fixture.display());
         }
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            !stdout.contains("ok "),
-            "{} printed success: {stdout}",
-            fixture.display()
-        );
+        assert!(!stdout.contains("ok "), "{} printed success: {stdout}", fixture.display());
     }
 }

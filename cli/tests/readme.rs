@@ -6,21 +6,18 @@ use std::path::Path;
 use forgectl::profile::{load_all, ProfileSource, ResolveOptions};
 use forgectl::views::profiles::ladder_markdown;
 
-const START: &str =
-    "<!-- profiles-table:start (generated from profiles/; see cli/tests/readme.rs) -->";
+const START: &str = "<!-- profiles-table:start (generated from profiles/; see cli/tests/readme.rs) -->";
 const END: &str = "<!-- profiles-table:end -->";
 
 #[test]
 fn readme_ladder_table_matches_profiles() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let source = ProfileSource::Directory(root.join("profiles"));
-    let profiles =
-        load_all(&source, ResolveOptions::default()).unwrap_or_else(|err| panic!("{err}"));
+    let profiles = load_all(&source, ResolveOptions::default()).unwrap_or_else(|err| panic!("{err}"));
     let table = ladder_markdown(&profiles);
 
     let readme_path = root.join("README.md");
-    let readme =
-        std::fs::read_to_string(&readme_path).unwrap_or_else(|err| panic!("README.md: {err}"));
+    let readme = std::fs::read_to_string(&readme_path).unwrap_or_else(|err| panic!("README.md: {err}"));
     let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
         panic!("README.md lacks the profiles-table markers");
     };
@@ -29,13 +26,8 @@ fn readme_ladder_table_matches_profiles() {
         return;
     }
     if std::env::var_os("FORGECTL_UPDATE_README").is_some() {
-        let updated = format!(
-            "{}{START}\n{table}\n{END}{}",
-            &readme[..start],
-            &readme[end + END.len()..]
-        );
-        std::fs::write(&readme_path, updated)
-            .unwrap_or_else(|err| panic!("write README.md: {err}"));
+        let updated = format!("{}{START}\n{table}\n{END}{}", &readme[..start], &readme[end + END.len()..]);
+        std::fs::write(&readme_path, updated).unwrap_or_else(|err| panic!("write README.md: {err}"));
         return;
     }
     panic!(

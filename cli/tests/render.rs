@@ -8,8 +8,7 @@ use serde_json::Value;
 const PASSWORD: &str = "render-test-password-7f3a";
 
 fn forgectl() -> Command {
-    let mut command =
-        Command::cargo_bin("forgectl").unwrap_or_else(|err| panic!("forgectl binary: {err}"));
+    let mut command = Command::cargo_bin("forgectl").unwrap_or_else(|err| panic!("forgectl binary: {err}"));
     command
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .env("CI", "true")
@@ -24,28 +23,14 @@ fn forgectl() -> Command {
 }
 
 fn run(args: &[&str]) -> String {
-    let output = forgectl()
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("{err}"));
-    assert!(
-        output.status.success(),
-        "forgectl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = forgectl().args(args).output().unwrap_or_else(|err| panic!("{err}"));
+    assert!(output.status.success(), "forgectl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]
 fn env_file_matches_the_runbooks_split_and_redacts_the_password() {
-    let text = run(&[
-        "--env",
-        "local",
-        "render",
-        "env",
-        "--role",
-        "common-consumer",
-    ]);
+    let text = run(&["--env", "local", "render", "env", "--role", "common-consumer"]);
     for line in [
         "ENABLED_TOPICS=apps_and_device_batched,contacts_batched,call_logs_batched",
         "KAFKA_CONSUMER_GROUP=common-consumer-group",
@@ -53,64 +38,27 @@ fn env_file_matches_the_runbooks_split_and_redacts_the_password() {
         "DI_POSTGRES_SYNC_DATABASE=sync_db",
         "DI_POSTGRES_PASSWORD=<redacted>",
     ] {
-        assert!(
-            text.lines().any(|l| l == line),
-            "missing `{line}` in:\n{text}"
-        );
+        assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
     }
     assert!(!text.contains(PASSWORD));
 }
 
 #[test]
 fn env_file_shows_secrets_only_when_asked() {
-    let text = run(&[
-        "--env",
-        "local",
-        "render",
-        "env",
-        "--role",
-        "producer",
-        "--show-secrets",
-    ]);
-    assert!(text
-        .lines()
-        .any(|l| l == format!("DI_POSTGRES_PASSWORD={PASSWORD}")));
-    assert!(
-        !text.contains("ENABLED_TOPICS"),
-        "the producer consumes nothing"
-    );
+    let text = run(&["--env", "local", "render", "env", "--role", "producer", "--show-secrets"]);
+    assert!(text.lines().any(|l| l == format!("DI_POSTGRES_PASSWORD={PASSWORD}")));
+    assert!(!text.contains("ENABLED_TOPICS"), "the producer consumes nothing");
 }
 
 #[test]
 fn india_switch_narrows_the_common_consumer() {
-    let text = run(&[
-        "--env",
-        "local",
-        "--india",
-        "render",
-        "env",
-        "--role",
-        "common-consumer",
-    ]);
-    assert!(
-        text.lines()
-            .any(|l| l == "ENABLED_TOPICS=apps_and_device_batched"),
-        "{text}"
-    );
+    let text = run(&["--env", "local", "--india", "render", "env", "--role", "common-consumer"]);
+    assert!(text.lines().any(|l| l == "ENABLED_TOPICS=apps_and_device_batched"), "{text}");
 }
 
 #[test]
 fn k8s_manifests_carry_the_ladder_and_no_secret() {
-    let text = run(&[
-        "--env",
-        "local",
-        "render",
-        "k8s",
-        "--tier",
-        "100k",
-        "--version",
-        "v1.2.3",
-    ]);
+    let text = run(&["--env", "local", "render", "k8s", "--tier", "100k", "--version", "v1.2.3"]);
     assert!(!text.contains(PASSWORD));
     let documents: Vec<Value> = text
         .split("\n---\n")
@@ -125,20 +73,11 @@ fn k8s_manifests_carry_the_ladder_and_no_secret() {
     };
     let producer_hpa = find("HorizontalPodAutoscaler", "producer");
     assert_eq!(
-        (
-            producer_hpa["spec"]["minReplicas"].as_u64(),
-            producer_hpa["spec"]["maxReplicas"].as_u64()
-        ),
+        (producer_hpa["spec"]["minReplicas"].as_u64(), producer_hpa["spec"]["maxReplicas"].as_u64()),
         (Some(4), Some(10))
     );
     let sms = find("ScaledObject", "sms-consumer");
-    assert_eq!(
-        (
-            sms["spec"]["minReplicaCount"].as_u64(),
-            sms["spec"]["maxReplicaCount"].as_u64()
-        ),
-        (Some(4), Some(16))
-    );
+    assert_eq!((sms["spec"]["minReplicaCount"].as_u64(), sms["spec"]["maxReplicaCount"].as_u64()), (Some(4), Some(16)));
     let lag = sms["spec"]["triggers"]
         .as_array()
         .and_then(|triggers| triggers.iter().find(|t| t["type"] == "kafka"))
@@ -150,52 +89,26 @@ fn k8s_manifests_carry_the_ladder_and_no_secret() {
     assert_eq!(deployment["spec"]["replicas"], 3);
     let container = &deployment["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(container["image"], "forgectl-consumer:v1.2.3");
-    assert_eq!(
-        container["env"][0]["valueFrom"]["secretKeyRef"]["key"],
-        "DI_POSTGRES_PASSWORD"
-    );
+    assert_eq!(container["env"][0]["valueFrom"]["secretKeyRef"]["key"], "DI_POSTGRES_PASSWORD");
 }
 
 #[test]
 fn compose_file_declares_every_topic_and_service() {
     let text = run(&["--env", "local", "render", "compose", "--tier", "50k"]);
     let compose: Value = serde_yaml::from_str(&text).unwrap_or_else(|err| panic!("{err}\n{text}"));
-    for service in [
-        "kafka",
-        "topics",
-        "postgres",
-        "producer",
-        "sms-consumer",
-        "events-consumer",
-        "common-consumer",
-    ] {
-        assert!(
-            compose["services"][service].is_object(),
-            "service {service}"
-        );
+    for service in ["kafka", "topics", "postgres", "producer", "sms-consumer", "events-consumer", "common-consumer"] {
+        assert!(compose["services"][service].is_object(), "service {service}");
     }
     assert_eq!(compose["services"]["sms-consumer"]["deploy"]["replicas"], 2);
-    let topics_script = compose["services"]["topics"]["command"][0]
-        .as_str()
-        .unwrap_or_default();
-    assert!(
-        topics_script.contains("--topic sms_batched --partitions 8"),
-        "{topics_script}"
-    );
+    let topics_script = compose["services"]["topics"]["command"][0].as_str().unwrap_or_default();
+    assert!(topics_script.contains("--topic sms_batched --partitions 8"), "{topics_script}");
     assert!(!text.contains(PASSWORD));
 }
 
 #[test]
 fn unknown_role_is_bad_input() {
     let output = forgectl()
-        .args([
-            "--env",
-            "local",
-            "render",
-            "env",
-            "--role",
-            "batch-consumer",
-        ])
+        .args(["--env", "local", "render", "env", "--role", "batch-consumer"])
         .output()
         .unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(output.status.code(), Some(2));

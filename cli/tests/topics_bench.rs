@@ -28,11 +28,8 @@ const BENCH_ENV: &str = "topicsbench";
 /// read by the common consumer so the profile stays valid.
 fn synthetic_tier(fx: &Fixture, total: usize) {
     let mut topics = String::new();
-    let mut common = vec![
-        fx.topic("apps_and_device_batched"),
-        fx.topic("contacts_batched"),
-        fx.topic("call_logs_batched"),
-    ];
+    let mut common =
+        vec![fx.topic("apps_and_device_batched"), fx.topic("contacts_batched"), fx.topic("call_logs_batched")];
     for base in TOPICS {
         topics.push_str(&format!("  {}: {{partitions: 1}}\n", fx.topic(base)));
     }
@@ -45,28 +42,15 @@ fn synthetic_tier(fx: &Fixture, total: usize) {
         "extends: _base.yaml\ndau: 1000\nkafka:\n  brokers: 3\ntopics:\n{topics}roles:\n  producer: {{min: 1, max: 1}}\n  sms-consumer: {{min: 1, max: 1}}\n  events-consumer: {{min: 1, max: 1}}\n  common-consumer: {{min: 1, max: 1, topics: [{}]}}\n",
         common.join(", ")
     );
-    std::fs::write(fx.profiles_dir().join("bench200.yaml"), yaml)
-        .unwrap_or_else(|err| panic!("{err}"));
+    std::fs::write(fx.profiles_dir().join("bench200.yaml"), yaml).unwrap_or_else(|err| panic!("{err}"));
 }
 
-fn options(
-    fx: &Fixture,
-    tier: &str,
-    via: Via,
-    batching: Batching,
-    cluster_arn: Option<String>,
-) -> TopicsSyncOptions {
+fn options(fx: &Fixture, tier: &str, via: Via, batching: Batching, cluster_arn: Option<String>) -> TopicsSyncOptions {
     let config = fx.dir.path().join("forgectl.yaml");
-    std::fs::write(
-        &config,
-        format!("environments:\n  {BENCH_ENV}:\n    provider: aws\n    region: us-east-1\n"),
-    )
-    .unwrap_or_else(|err| panic!("{err}"));
-    let environment = select_environment(&EnvironmentOverrides {
-        config: Some(config),
-        ..Default::default()
-    })
-    .unwrap_or_else(|err| panic!("{err}"));
+    std::fs::write(&config, format!("environments:\n  {BENCH_ENV}:\n    provider: aws\n    region: us-east-1\n"))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let environment = select_environment(&EnvironmentOverrides { config: Some(config), ..Default::default() })
+        .unwrap_or_else(|err| panic!("{err}"));
     TopicsSyncOptions {
         topics: TopicsOptions {
             target: TargetOptions {
@@ -104,15 +88,8 @@ fn measure(
     let console = Console::new(OutputFormat::Json);
     let run = |options: &TopicsSyncOptions| {
         let started = Instant::now();
-        let report = fx
-            .runtime
-            .block_on(sync(options, &console))
-            .unwrap_or_else(|err| panic!("sync: {err}"));
-        (
-            report.requests.reads,
-            report.requests.writes,
-            started.elapsed().as_millis(),
-        )
+        let report = fx.runtime.block_on(sync(options, &console)).unwrap_or_else(|err| panic!("sync: {err}"));
+        (report.requests.reads, report.requests.writes, started.elapsed().as_millis())
     };
     let options = options(fx, tier, via, batching, arn);
     let fresh = run(&options);
@@ -126,19 +103,13 @@ fn measure(
 fn topics_sync_round_trips_and_wall_time() {
     let arn = msk_cluster_arn();
     let mut rows = Vec::new();
-    for (scenario, tier, total) in [
-        ("50k tier: 5 topics + 5 DLQ", "50k", 10),
-        (
-            "synthetic: 100 topics + 100 DLQ",
-            "bench200",
-            SYNTHETIC_TOPICS,
-        ),
-    ] {
+    for (scenario, tier, total) in
+        [("50k tier: 5 topics + 5 DLQ", "50k", 10), ("synthetic: 100 topics + 100 DLQ", "bench200", SYNTHETIC_TOPICS)]
+    {
         for (backend, via) in [("kafka", Via::Kafka), ("msk", Via::Msk)] {
-            for (mode, batching) in [
-                ("batched (forgectl)", Batching::Batched),
-                ("one request per topic", Batching::PerTopic),
-            ] {
+            for (mode, batching) in
+                [("batched (forgectl)", Batching::Batched), ("one request per topic", Batching::PerTopic)]
+            {
                 let fx = Fixture::new("bench");
                 if total > 10 {
                     synthetic_tier(&fx, total);
@@ -150,13 +121,7 @@ fn topics_sync_round_trips_and_wall_time() {
                     total,
                     "{scenario} {backend} {mode}: all created"
                 );
-                rows.push(Row {
-                    scenario: scenario.to_string(),
-                    backend,
-                    mode,
-                    fresh,
-                    noop,
-                });
+                rows.push(Row { scenario: scenario.to_string(), backend, mode, fresh, noop });
             }
         }
     }
@@ -167,15 +132,7 @@ fn topics_sync_round_trips_and_wall_time() {
     for r in &rows {
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.scenario,
-            r.backend,
-            r.mode,
-            r.fresh.0,
-            r.fresh.1,
-            r.fresh.2,
-            r.noop.0,
-            r.noop.1,
-            r.noop.2
+            r.scenario, r.backend, r.mode, r.fresh.0, r.fresh.1, r.fresh.2, r.noop.0, r.noop.1, r.noop.2
         );
     }
 }

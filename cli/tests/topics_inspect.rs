@@ -29,17 +29,11 @@ fn lag_matches_a_group_that_consumed_part_of_a_topic() {
         for n in 0..10 {
             let payload = format!("m{n}");
             producer
-                .send(
-                    BaseRecord::<(), _>::to(&sms)
-                        .partition(partition)
-                        .payload(&payload),
-                )
+                .send(BaseRecord::<(), _>::to(&sms).partition(partition).payload(&payload))
                 .unwrap_or_else(|(err, _)| panic!("produce: {err}"));
         }
     }
-    producer
-        .flush(Duration::from_secs(30))
-        .unwrap_or_else(|err| panic!("flush: {err}"));
+    producer.flush(Duration::from_secs(30)).unwrap_or_else(|err| panic!("flush: {err}"));
 
     // The group has consumed 4 of 10 in partitions 0-3 and nothing elsewhere.
     let group = fx.group("sms");
@@ -51,27 +45,16 @@ fn lag_matches_a_group_that_consumed_part_of_a_topic() {
         .unwrap_or_else(|err| panic!("consumer: {err}"));
     let mut commits = TopicPartitionList::new();
     for partition in 0..4 {
-        commits
-            .add_partition_offset(&sms, partition, Offset::Offset(4))
-            .unwrap_or_else(|err| panic!("{err}"));
+        commits.add_partition_offset(&sms, partition, Offset::Offset(4)).unwrap_or_else(|err| panic!("{err}"));
     }
-    consumer
-        .commit(&commits, CommitMode::Sync)
-        .unwrap_or_else(|err| panic!("commit: {err}"));
+    consumer.commit(&commits, CommitMode::Sync).unwrap_or_else(|err| panic!("commit: {err}"));
 
     let report = fx.json(&kafka(), &["topics", "lag", "--tier", "50k"], 0);
-    let groups = report["groups"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{report}"));
+    let groups = report["groups"].as_array().unwrap_or_else(|| panic!("{report}"));
     assert_eq!(groups.len(), 3, "the tier's three groups by default");
-    let sms_group = groups
-        .iter()
-        .find(|g| g["group"] == group.as_str())
-        .unwrap_or_else(|| panic!("{report}"));
+    let sms_group = groups.iter().find(|g| g["group"] == group.as_str()).unwrap_or_else(|| panic!("{report}"));
     assert_eq!(sms_group["total_lag"], 4 * 6 + 4 * 10);
-    let partitions = sms_group["topics"][0]["partitions"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{report}"));
+    let partitions = sms_group["topics"][0]["partitions"].as_array().unwrap_or_else(|| panic!("{report}"));
     assert_eq!(partitions.len(), 8);
     assert_eq!(partitions[0]["committed"], 4);
     assert_eq!(partitions[0]["high_watermark"], 10);
@@ -79,11 +62,7 @@ fn lag_matches_a_group_that_consumed_part_of_a_topic() {
     assert_eq!(partitions[7]["committed"], serde_json::Value::Null);
     assert_eq!(partitions[7]["lag"], 10);
 
-    let one = fx.json(
-        &kafka(),
-        &["topics", "lag", "--tier", "50k", "--group", &group],
-        0,
-    );
+    let one = fx.json(&kafka(), &["topics", "lag", "--tier", "50k", "--group", &group], 0);
     assert_eq!(one["groups"].as_array().map(Vec::len), Some(1));
     assert_eq!(one["groups"][0]["total_lag"], 64);
 }
@@ -94,13 +73,7 @@ fn describe_shows_partitions_isr_and_config_sources() {
     fx.json(&kafka(), &["topics", "sync", "--tier", "50k"], 0);
     let sms = fx.topic("sms_batched");
     let missing = fx.topic("missing");
-    let describe = || {
-        fx.json(
-            &kafka(),
-            &["topics", "describe", "--tier", "50k", &sms, &missing],
-            0,
-        )
-    };
+    let describe = || fx.json(&kafka(), &["topics", "describe", "--tier", "50k", &sms, &missing], 0);
     let retention_source = |report: &serde_json::Value| {
         report["topics"][0]["configs"]
             .as_array()
@@ -121,15 +94,8 @@ fn describe_shows_partitions_isr_and_config_sources() {
     let topic = &report["topics"][0];
     assert_eq!(topic["name"], sms.as_str());
     assert_eq!(topic["partitions"].as_array().map(Vec::len), Some(8));
-    assert_eq!(
-        topic["partitions"][0]["isr"].as_array().map(Vec::len),
-        Some(3)
-    );
+    assert_eq!(topic["partitions"][0]["isr"].as_array().map(Vec::len), Some(3));
     assert_eq!(topic["under_replicated"], serde_json::json!([]));
-    assert_eq!(
-        retention_source(&report),
-        Some("DYNAMIC_TOPIC_CONFIG".into()),
-        "{report}"
-    );
+    assert_eq!(retention_source(&report), Some("DYNAMIC_TOPIC_CONFIG".into()), "{report}");
     assert_eq!(report["missing"], serde_json::json!([missing]));
 }

@@ -43,10 +43,7 @@ fn msk_fresh_sync_creates_the_declared_topics_and_a_rerun_only_reads() {
     let fx = setup("mskfresh");
     let report = fx.json(&msk(), &["topics", "sync"], 0);
     assert_eq!(report["backend"], "msk");
-    assert_eq!(
-        report["requests"]["writes"], 10,
-        "one CreateTopic per topic (the API has no batch): {report}"
-    );
+    assert_eq!(report["requests"]["writes"], 10, "one CreateTopic per topic (the API has no batch): {report}");
     let topics = fx.topics_when(|t| t.len() == 10);
     assert_eq!(topics.len(), 10, "five topics and their dead-letter topics");
     for (base, expected) in TOPICS.iter().zip(PARTITIONS_50K) {
@@ -55,9 +52,7 @@ fn msk_fresh_sync_creates_the_declared_topics_and_a_rerun_only_reads() {
         assert!(replicas.iter().all(|rf| *rf == 3));
         let name = fx.topic(base);
         assert_eq!(
-            fx.overrides_when(&name, &[("retention.ms", "1800000")])
-                .get("retention.ms")
-                .map(String::as_str),
+            fx.overrides_when(&name, &[("retention.ms", "1800000")]).get("retention.ms").map(String::as_str),
             Some("1800000")
         );
     }
@@ -71,16 +66,8 @@ fn msk_scale_up_and_refused_decrease() {
     let fx = setup("mskladder");
     fx.json(&msk(), &["topics", "sync"], 0);
     fx.json(&msk(), &["topics", "sync", "--tier", "100k"], 0);
-    let expected: Vec<(String, usize)> = TOPICS
-        .iter()
-        .zip(PARTITIONS_100K)
-        .map(|(b, n)| (fx.topic(b), n))
-        .collect();
-    let topics = fx.topics_when(|t| {
-        expected
-            .iter()
-            .all(|(name, n)| t.get(name).is_some_and(|(c, _)| c == n))
-    });
+    let expected: Vec<(String, usize)> = TOPICS.iter().zip(PARTITIONS_100K).map(|(b, n)| (fx.topic(b), n)).collect();
+    let topics = fx.topics_when(|t| expected.iter().all(|(name, n)| t.get(name).is_some_and(|(c, _)| c == n)));
     for (base, expected) in TOPICS.iter().zip(PARTITIONS_100K) {
         assert_eq!(topics[&fx.topic(base)].0, expected, "{base}");
     }
@@ -93,30 +80,19 @@ fn msk_drift_repair_keeps_other_overrides_and_prune_deletes() {
     let fx = setup("mskdrift");
     fx.json(&msk(), &["topics", "sync"], 0);
     let sms = fx.topic("sms_batched");
-    fx.replace_overrides(
-        &sms,
-        &[("retention.ms", "60000"), ("max.message.bytes", "2000000")],
-    );
+    fx.replace_overrides(&sms, &[("retention.ms", "60000"), ("max.message.bytes", "2000000")]);
     fx.json(&msk(), &["topics", "check"], 3);
     fx.json(&msk(), &["topics", "sync"], 0);
     let overrides = fx.overrides_when(&sms, &[("retention.ms", "1800000")]);
-    assert_eq!(
-        overrides.get("retention.ms").map(String::as_str),
-        Some("1800000")
-    );
-    assert_eq!(
-        overrides.get("max.message.bytes").map(String::as_str),
-        Some("2000000")
-    );
+    assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("1800000"));
+    assert_eq!(overrides.get("max.message.bytes").map(String::as_str), Some("2000000"));
 
     let legacy = fx.topic("legacy");
     fx.create_topic(&legacy, 1);
     fx.json(&msk(), &["topics", "sync"], 0);
     assert!(fx.topics().contains_key(&legacy));
     fx.json(&msk(), &["topics", "sync", "--prune", "--yes"], 0);
-    assert!(!fx
-        .topics_when(|t| !t.contains_key(&legacy))
-        .contains_key(&legacy));
+    assert!(!fx.topics_when(|t| !t.contains_key(&legacy)).contains_key(&legacy));
 }
 
 #[test]
@@ -126,15 +102,8 @@ fn both_backends_produce_the_same_plan() {
     let legacy = fx.topic("legacy");
     fx.create_topic(&legacy, 1);
     let through_msk = fx.json(&msk(), &["topics", "plan", "--tier", "100k"], 0);
-    let through_kafka = fx.json(
-        &["--bootstrap".into(), bootstrap()],
-        &["topics", "plan", "--tier", "100k"],
-        0,
-    );
-    assert_eq!(
-        through_msk["plan"]["changes"],
-        through_kafka["plan"]["changes"]
-    );
+    let through_kafka = fx.json(&["--bootstrap".into(), bootstrap()], &["topics", "plan", "--tier", "100k"], 0);
+    assert_eq!(through_msk["plan"]["changes"], through_kafka["plan"]["changes"]);
     assert_eq!(
         rows(&through_msk, "create").len(),
         4,
@@ -152,10 +121,7 @@ fn an_aws_environment_finds_its_cluster_and_reaches_the_brokers_over_tls() {
     let tls = std::env::var("KAFKA_TLS_BOOTSTRAP_SERVERS").unwrap_or_default();
     assert_eq!(report["target"], tls.as_str(), "{report}");
     let auto = fx.json(&via("auto"), &["topics", "check"], 0);
-    assert_eq!(
-        auto["backend"], "kafka",
-        "auto uses the brokers when they answer"
-    );
+    assert_eq!(auto["backend"], "kafka", "auto uses the brokers when they answer");
     assert_eq!(fx.topics_when(|t| t.len() == 10).len(), 10);
 }
 
@@ -170,20 +136,9 @@ fn msk_describe_shows_partitions_isr_and_configs() {
     assert_eq!(topic["name"], sms.as_str());
     assert_eq!(topic["replication_factor"], 3);
     assert_eq!(topic["partitions"].as_array().map(Vec::len), Some(8));
-    assert_eq!(
-        topic["partitions"][0]["replicas"].as_array().map(Vec::len),
-        Some(3)
-    );
-    let retention = topic["configs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| c["name"] == "retention.ms");
-    assert_eq!(
-        retention.map(|c| c["value"].clone()),
-        Some("1800000".into()),
-        "{report}"
-    );
+    assert_eq!(topic["partitions"][0]["replicas"].as_array().map(Vec::len), Some(3));
+    let retention = topic["configs"].as_array().into_iter().flatten().find(|c| c["name"] == "retention.ms");
+    assert_eq!(retention.map(|c| c["value"].clone()), Some("1800000".into()), "{report}");
     assert_eq!(report["missing"], serde_json::json!([missing]));
     assert_eq!(report["brokers"], 3);
 }

@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_autoscaling::types::{
-    DesiredConfiguration, Filter, LaunchTemplateSpecification, MetricType,
-    PredefinedMetricSpecification, RefreshPreferences, RefreshStrategy, Tag,
-    TargetTrackingConfiguration,
+    DesiredConfiguration, Filter, LaunchTemplateSpecification, MetricType, PredefinedMetricSpecification,
+    RefreshPreferences, RefreshStrategy, Tag, TargetTrackingConfiguration,
 };
 use aws_sdk_autoscaling::Client;
 use serde::Serialize;
@@ -80,10 +79,7 @@ pub struct Refresh {
 
 impl Refresh {
     pub fn is_finished(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "Successful" | "Failed" | "Cancelled" | "RollbackSuccessful" | "RollbackFailed"
-        )
+        matches!(self.status.as_str(), "Successful" | "Failed" | "Cancelled" | "RollbackSuccessful" | "RollbackFailed")
     }
 }
 
@@ -104,10 +100,7 @@ fn template_ref(spec: Option<&LaunchTemplateSpecification>) -> Option<TemplateRe
 }
 
 fn template_spec(template_id: &str, version: i64) -> LaunchTemplateSpecification {
-    LaunchTemplateSpecification::builder()
-        .launch_template_id(template_id)
-        .version(version.to_string())
-        .build()
+    LaunchTemplateSpecification::builder().launch_template_id(template_id).version(version.to_string()).build()
 }
 
 /// The environment's groups, found by tags.
@@ -118,28 +111,12 @@ pub async fn find_groups(client: &Client, env: &str) -> Result<Vec<Group>, AwsEr
     loop {
         let page = client
             .describe_auto_scaling_groups()
-            .filters(
-                Filter::builder()
-                    .name(format!("tag:{TAG_ENV}"))
-                    .values(env)
-                    .build(),
-            )
-            .filters(
-                Filter::builder()
-                    .name(format!("tag:{TAG_MANAGED_BY}"))
-                    .values(MANAGED_BY)
-                    .build(),
-            )
+            .filters(Filter::builder().name(format!("tag:{TAG_ENV}")).values(env).build())
+            .filters(Filter::builder().name(format!("tag:{TAG_MANAGED_BY}")).values(MANAGED_BY).build())
             .set_next_token(next_token.take())
             .send()
             .await
-            .map_err(|err| {
-                AwsError::from_sdk(
-                    "autoscaling:DescribeAutoScalingGroups",
-                    resource.clone(),
-                    err,
-                )
-            })?;
+            .map_err(|err| AwsError::from_sdk("autoscaling:DescribeAutoScalingGroups", resource.clone(), err))?;
         groups.extend(page.auto_scaling_groups().iter().filter_map(convert_group));
         match page.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
@@ -163,10 +140,7 @@ fn convert_group(group: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Option
                     id: instance.instance_id()?.to_string(),
                     template: template_ref(instance.launch_template()),
                     health: instance.health_status().unwrap_or_default().to_string(),
-                    lifecycle: instance
-                        .lifecycle_state()
-                        .map(|state| state.as_str().to_string())
-                        .unwrap_or_default(),
+                    lifecycle: instance.lifecycle_state().map(|state| state.as_str().to_string()).unwrap_or_default(),
                 })
             })
             .collect(),
@@ -174,12 +148,7 @@ fn convert_group(group: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Option
         tags: group
             .tags()
             .iter()
-            .filter_map(|tag| {
-                Some((
-                    tag.key()?.to_string(),
-                    tag.value().unwrap_or_default().to_string(),
-                ))
-            })
+            .filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string())))
             .collect(),
     })
 }
@@ -206,31 +175,19 @@ pub async fn create_group(client: &Client, spec: &GroupSpec<'_>) -> Result<(), A
         .max_size(signed(spec.max))
         .desired_capacity(signed(spec.desired))
         .vpc_zone_identifier(spec.subnet_ids.join(","))
-        .set_target_group_arns(
-            (!spec.target_group_arns.is_empty()).then(|| spec.target_group_arns.to_vec()),
-        )
+        .set_target_group_arns((!spec.target_group_arns.is_empty()).then(|| spec.target_group_arns.to_vec()))
         .health_check_type(if spec.elb_health_check { "ELB" } else { "EC2" })
         .health_check_grace_period(spec.health_check_grace_seconds)
         .set_tags(Some(tags))
         .send()
         .await
         .map_err(|err| {
-            AwsError::from_sdk(
-                "autoscaling:CreateAutoScalingGroup",
-                format!("Auto Scaling group {}", spec.name),
-                err,
-            )
+            AwsError::from_sdk("autoscaling:CreateAutoScalingGroup", format!("Auto Scaling group {}", spec.name), err)
         })?;
     Ok(())
 }
 
-pub async fn update_size(
-    client: &Client,
-    name: &str,
-    min: u32,
-    max: u32,
-    desired: u32,
-) -> Result<(), AwsError> {
+pub async fn update_size(client: &Client, name: &str, min: u32, max: u32, desired: u32) -> Result<(), AwsError> {
     client
         .update_auto_scaling_group()
         .auto_scaling_group_name(name)
@@ -240,61 +197,32 @@ pub async fn update_size(
         .send()
         .await
         .map_err(|err| {
-            AwsError::from_sdk(
-                "autoscaling:UpdateAutoScalingGroup",
-                format!("Auto Scaling group {name}"),
-                err,
-            )
+            AwsError::from_sdk("autoscaling:UpdateAutoScalingGroup", format!("Auto Scaling group {name}"), err)
         })?;
     Ok(())
 }
 
 /// The CPU target of the group's target-tracking policy `policy`, if any.
-pub async fn cpu_target(
-    client: &Client,
-    group: &str,
-    policy: &str,
-) -> Result<Option<f64>, AwsError> {
-    let output = client
-        .describe_policies()
-        .auto_scaling_group_name(group)
-        .policy_names(policy)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "autoscaling:DescribePolicies",
-                format!("Auto Scaling group {group}"),
-                err,
-            )
+pub async fn cpu_target(client: &Client, group: &str, policy: &str) -> Result<Option<f64>, AwsError> {
+    let output =
+        client.describe_policies().auto_scaling_group_name(group).policy_names(policy).send().await.map_err(|err| {
+            AwsError::from_sdk("autoscaling:DescribePolicies", format!("Auto Scaling group {group}"), err)
         })?;
     Ok(output
         .scaling_policies()
         .iter()
         .filter(|found| found.policy_name() == Some(policy))
-        .find_map(|found| {
-            found
-                .target_tracking_configuration()
-                .and_then(|config| config.target_value())
-        }))
+        .find_map(|found| found.target_tracking_configuration().and_then(|config| config.target_value())))
 }
 
 /// PutScalingPolicy: average CPU of the group held at `target` percent.
-pub async fn put_cpu_target(
-    client: &Client,
-    group: &str,
-    policy: &str,
-    target: f64,
-) -> Result<(), AwsError> {
+pub async fn put_cpu_target(client: &Client, group: &str, policy: &str, target: f64) -> Result<(), AwsError> {
     let action = "autoscaling:PutScalingPolicy";
     let resource = format!("scaling policy {policy} of {group}");
-    let metric = PredefinedMetricSpecification::builder()
-        .predefined_metric_type(MetricType::AsgAverageCpuUtilization)
-        .build();
-    let tracking = TargetTrackingConfiguration::builder()
-        .predefined_metric_specification(metric)
-        .target_value(target)
-        .build();
+    let metric =
+        PredefinedMetricSpecification::builder().predefined_metric_type(MetricType::AsgAverageCpuUtilization).build();
+    let tracking =
+        TargetTrackingConfiguration::builder().predefined_metric_specification(metric).target_value(target).build();
     client
         .put_scaling_policy()
         .auto_scaling_group_name(group)
@@ -333,9 +261,7 @@ pub async fn start_refresh(
         .auto_scaling_group_name(group)
         .strategy(RefreshStrategy::Rolling)
         .desired_configuration(
-            DesiredConfiguration::builder()
-                .launch_template(template_spec(template_id, version))
-                .build(),
+            DesiredConfiguration::builder().launch_template(template_spec(template_id, version)).build(),
         )
         .preferences(
             RefreshPreferences::builder()
@@ -354,11 +280,7 @@ pub async fn start_refresh(
         .ok_or_else(|| AwsError::malformed(action, resource, "InstanceRefreshId"))
 }
 
-pub async fn describe_refresh(
-    client: &Client,
-    group: &str,
-    id: &str,
-) -> Result<Option<Refresh>, AwsError> {
+pub async fn describe_refresh(client: &Client, group: &str, id: &str) -> Result<Option<Refresh>, AwsError> {
     let output = client
         .describe_instance_refreshes()
         .auto_scaling_group_name(group)
@@ -366,26 +288,17 @@ pub async fn describe_refresh(
         .send()
         .await
         .map_err(|err| {
-            AwsError::from_sdk(
-                "autoscaling:DescribeInstanceRefreshes",
-                format!("Auto Scaling group {group}"),
-                err,
-            )
+            AwsError::from_sdk("autoscaling:DescribeInstanceRefreshes", format!("Auto Scaling group {group}"), err)
         })?;
-    Ok(output
-        .instance_refreshes()
-        .iter()
-        .find(|refresh| refresh.instance_refresh_id() == Some(id))
-        .map(|refresh| Refresh {
+    Ok(output.instance_refreshes().iter().find(|refresh| refresh.instance_refresh_id() == Some(id)).map(|refresh| {
+        Refresh {
             id: id.to_string(),
-            status: refresh
-                .status()
-                .map(|status| status.as_str().to_string())
-                .unwrap_or_default(),
+            status: refresh.status().map(|status| status.as_str().to_string()).unwrap_or_default(),
             reason: refresh.status_reason().map(str::to_string),
             percentage_complete: count(refresh.percentage_complete()),
             instances_to_update: count(refresh.instances_to_update()),
-        }))
+        }
+    }))
 }
 
 /// RollbackInstanceRefresh: AWS puts back the instances the refresh
@@ -407,18 +320,9 @@ pub async fn rollback_refresh(client: &Client, group: &str) -> Result<String, Aw
 
 /// Deletes the group and terminates its instances.
 pub async fn delete_group(client: &Client, name: &str) -> Result<(), AwsError> {
-    let result = client
-        .delete_auto_scaling_group()
-        .auto_scaling_group_name(name)
-        .force_delete(true)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "autoscaling:DeleteAutoScalingGroup",
-                format!("Auto Scaling group {name}"),
-                err,
-            )
-        });
+    let result =
+        client.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true).send().await.map_err(
+            |err| AwsError::from_sdk("autoscaling:DeleteAutoScalingGroup", format!("Auto Scaling group {name}"), err),
+        );
     absent_if_not_found(result).map(|_| ())
 }

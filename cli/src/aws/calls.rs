@@ -43,40 +43,24 @@ pub struct CallLog {
 
 impl CallLog {
     pub fn from_env() -> Self {
-        let sink = std::env::var_os(CALL_LOG_ENV)
-            .filter(|path| !path.is_empty())
-            .map(PathBuf::from);
-        CallLog {
-            calls: Arc::default(),
-            sink,
-            started: Instant::now(),
-        }
+        let sink = std::env::var_os(CALL_LOG_ENV).filter(|path| !path.is_empty()).map(PathBuf::from);
+        CallLog { calls: Arc::default(), sink, started: Instant::now() }
     }
 
     pub fn snapshot(&self) -> Vec<CallRecord> {
-        self.calls
-            .lock()
-            .map(|calls| calls.clone())
-            .unwrap_or_default()
+        self.calls.lock().map(|calls| calls.clone()).unwrap_or_default()
     }
 
     pub fn count(&self) -> usize {
-        self.calls
-            .lock()
-            .map(|calls| calls.len())
-            .unwrap_or_default()
+        self.calls.lock().map(|calls| calls.len()).unwrap_or_default()
     }
 
     fn record(&self, record: CallRecord) {
         if let Some(path) = &self.sink {
             // An audit aid: failing to write it must not fail the command.
-            if let (Ok(line), Ok(mut file)) = (
-                serde_json::to_string(&record),
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path),
-            ) {
+            if let (Ok(line), Ok(mut file)) =
+                (serde_json::to_string(&record), std::fs::OpenOptions::new().create(true).append(true).open(path))
+            {
                 let _ = writeln!(file, "{line}");
             }
         }
@@ -87,9 +71,7 @@ impl CallLog {
 }
 
 pub fn is_mutating(operation: &str) -> bool {
-    !READ_ONLY_PREFIXES
-        .iter()
-        .any(|prefix| operation.starts_with(prefix))
+    !READ_ONLY_PREFIXES.iter().any(|prefix| operation.starts_with(prefix))
 }
 
 impl Intercept for CallLog {

@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{
-    Filter, IpPermission, ResourceType, Tag, TagSpecification, UserIdGroupPair,
-};
+use aws_sdk_ec2::types::{Filter, IpPermission, ResourceType, Tag, TagSpecification, UserIdGroupPair};
 use aws_sdk_ec2::Client;
 use serde::Serialize;
 
@@ -58,37 +56,22 @@ impl std::fmt::Display for IngressRule {
             _ => "all".to_string(),
         };
         let source = match &self.source {
-            RuleSource::Group(id)
-            | RuleSource::Cidr(id)
-            | RuleSource::Ipv6Cidr(id)
-            | RuleSource::PrefixList(id) => id,
+            RuleSource::Group(id) | RuleSource::Cidr(id) | RuleSource::Ipv6Cidr(id) | RuleSource::PrefixList(id) => id,
         };
         write!(f, "{}/{ports} from {source}", self.protocol)
     }
 }
 
 fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(key, value)| Tag::builder().key(key).value(value).build())
-        .collect()
+    tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
 }
 
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter_map(|tag| {
-            Some((
-                tag.key()?.to_string(),
-                tag.value().unwrap_or_default().to_string(),
-            ))
-        })
-        .collect()
+    tags.iter().filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string()))).collect()
 }
 
 fn filter(name: &str, values: &[&str]) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
-        .build()
+    Filter::builder().name(name).set_values(Some(values.iter().map(|v| v.to_string()).collect())).build()
 }
 
 /// DescribeSubnets for the configured subnets. A filter rather than
@@ -101,13 +84,7 @@ pub async fn describe_subnets(client: &Client, ids: &[String]) -> Result<Vec<Sub
         .filters(filter("subnet-id", &ids_ref))
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "ec2:DescribeSubnets",
-                format!("subnets {}", ids.join(", ")),
-                err,
-            )
-        })?;
+        .map_err(|err| AwsError::from_sdk("ec2:DescribeSubnets", format!("subnets {}", ids.join(", ")), err))?;
     Ok(output.subnets().iter().filter_map(convert_subnet).collect())
 }
 
@@ -118,9 +95,7 @@ pub async fn default_subnets(client: &Client) -> Result<Vec<Subnet>, AwsError> {
         .filters(filter("default-for-az", &["true"]))
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk("ec2:DescribeSubnets", "the default VPC's subnets", err)
-        })?;
+        .map_err(|err| AwsError::from_sdk("ec2:DescribeSubnets", "the default VPC's subnets", err))?;
     Ok(output.subnets().iter().filter_map(convert_subnet).collect())
 }
 
@@ -134,10 +109,7 @@ fn convert_subnet(subnet: &aws_sdk_ec2::types::Subnet) -> Option<Subnet> {
 }
 
 /// Both of the environment's security groups in one call, found by tags.
-pub async fn find_security_groups(
-    client: &Client,
-    env: &str,
-) -> Result<Vec<SecurityGroup>, AwsError> {
+pub async fn find_security_groups(client: &Client, env: &str) -> Result<Vec<SecurityGroup>, AwsError> {
     let resource = format!("security groups tagged {TAG_ENV}={env}");
     let mut groups = Vec::new();
     let mut next_token: Option<String> = None;
@@ -149,9 +121,7 @@ pub async fn find_security_groups(
             .set_next_token(next_token.take())
             .send()
             .await
-            .map_err(|err| {
-                AwsError::from_sdk("ec2:DescribeSecurityGroups", resource.clone(), err)
-            })?;
+            .map_err(|err| AwsError::from_sdk("ec2:DescribeSecurityGroups", resource.clone(), err))?;
         groups.extend(page.security_groups().iter().filter_map(convert_group));
         match page.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
@@ -232,9 +202,7 @@ pub async fn create_security_group(
         )
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk(action, format!("security group {name} in {vpc_id}"), err)
-        })?;
+        .map_err(|err| AwsError::from_sdk(action, format!("security group {name} in {vpc_id}"), err))?;
     output
         .group_id()
         .map(str::to_string)
@@ -246,12 +214,7 @@ fn tcp_from_group(port: i32, source_group: &str, description: &str) -> IpPermiss
         .ip_protocol("tcp")
         .from_port(port)
         .to_port(port)
-        .user_id_group_pairs(
-            UserIdGroupPair::builder()
-                .group_id(source_group)
-                .description(description)
-                .build(),
-        )
+        .user_id_group_pairs(UserIdGroupPair::builder().group_id(source_group).description(description).build())
         .build()
 }
 
@@ -263,10 +226,8 @@ pub async fn authorize_ingress(
     source_group: &str,
 ) -> Result<(), AwsError> {
     let (group_id, group_name) = group;
-    let permissions = ports
-        .iter()
-        .map(|port| tcp_from_group(i32::from(*port), source_group, "Kafka clients (forgectl)"))
-        .collect();
+    let permissions =
+        ports.iter().map(|port| tcp_from_group(i32::from(*port), source_group, "Kafka clients (forgectl)")).collect();
     client
         .authorize_security_group_ingress()
         .group_id(group_id)
@@ -274,11 +235,7 @@ pub async fn authorize_ingress(
         .send()
         .await
         .map_err(|err| {
-            AwsError::from_sdk(
-                "ec2:AuthorizeSecurityGroupIngress",
-                format!("security group {group_name}"),
-                err,
-            )
+            AwsError::from_sdk("ec2:AuthorizeSecurityGroupIngress", format!("security group {group_name}"), err)
         })?;
     Ok(())
 }
@@ -293,35 +250,18 @@ pub async fn authorize_tcp(
     description: &str,
 ) -> Result<(), AwsError> {
     let (group_id, group_name) = group;
-    let mut permission = IpPermission::builder()
-        .ip_protocol("tcp")
-        .from_port(i32::from(port))
-        .to_port(i32::from(port));
+    let mut permission = IpPermission::builder().ip_protocol("tcp").from_port(i32::from(port)).to_port(i32::from(port));
     for source in sources {
         permission = match source {
-            RuleSource::Group(id) => permission.user_id_group_pairs(
-                UserIdGroupPair::builder()
-                    .group_id(id)
-                    .description(description)
-                    .build(),
-            ),
-            RuleSource::Cidr(cidr) => permission.ip_ranges(
-                aws_sdk_ec2::types::IpRange::builder()
-                    .cidr_ip(cidr)
-                    .description(description)
-                    .build(),
-            ),
-            RuleSource::Ipv6Cidr(cidr) => permission.ipv6_ranges(
-                aws_sdk_ec2::types::Ipv6Range::builder()
-                    .cidr_ipv6(cidr)
-                    .description(description)
-                    .build(),
-            ),
+            RuleSource::Group(id) => {
+                permission.user_id_group_pairs(UserIdGroupPair::builder().group_id(id).description(description).build())
+            }
+            RuleSource::Cidr(cidr) => permission
+                .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip(cidr).description(description).build()),
+            RuleSource::Ipv6Cidr(cidr) => permission
+                .ipv6_ranges(aws_sdk_ec2::types::Ipv6Range::builder().cidr_ipv6(cidr).description(description).build()),
             RuleSource::PrefixList(id) => permission.prefix_list_ids(
-                aws_sdk_ec2::types::PrefixListId::builder()
-                    .prefix_list_id(id)
-                    .description(description)
-                    .build(),
+                aws_sdk_ec2::types::PrefixListId::builder().prefix_list_id(id).description(description).build(),
             ),
         };
     }
@@ -332,20 +272,12 @@ pub async fn authorize_tcp(
         .send()
         .await
         .map_err(|err| {
-            AwsError::from_sdk(
-                "ec2:AuthorizeSecurityGroupIngress",
-                format!("security group {group_name}"),
-                err,
-            )
+            AwsError::from_sdk("ec2:AuthorizeSecurityGroupIngress", format!("security group {group_name}"), err)
         })?;
     Ok(())
 }
 
-pub async fn revoke_ingress(
-    client: &Client,
-    group: (&str, &str),
-    rules: &[IngressRule],
-) -> Result<(), AwsError> {
+pub async fn revoke_ingress(client: &Client, group: (&str, &str), rules: &[IngressRule]) -> Result<(), AwsError> {
     let (group_id, group_name) = group;
     let permissions = rules
         .iter()
@@ -355,22 +287,16 @@ pub async fn revoke_ingress(
                 .set_from_port(rule.from_port)
                 .set_to_port(rule.to_port);
             match &rule.source {
-                RuleSource::Group(id) => {
-                    builder.user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build())
-                }
+                RuleSource::Group(id) => builder.user_id_group_pairs(UserIdGroupPair::builder().group_id(id).build()),
                 RuleSource::Cidr(cidr) => {
                     builder.ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip(cidr).build())
                 }
-                RuleSource::Ipv6Cidr(cidr) => builder.ipv6_ranges(
-                    aws_sdk_ec2::types::Ipv6Range::builder()
-                        .cidr_ipv6(cidr)
-                        .build(),
-                ),
-                RuleSource::PrefixList(id) => builder.prefix_list_ids(
-                    aws_sdk_ec2::types::PrefixListId::builder()
-                        .prefix_list_id(id)
-                        .build(),
-                ),
+                RuleSource::Ipv6Cidr(cidr) => {
+                    builder.ipv6_ranges(aws_sdk_ec2::types::Ipv6Range::builder().cidr_ipv6(cidr).build())
+                }
+                RuleSource::PrefixList(id) => {
+                    builder.prefix_list_ids(aws_sdk_ec2::types::PrefixListId::builder().prefix_list_id(id).build())
+                }
             }
             .build()
         })
@@ -382,21 +308,13 @@ pub async fn revoke_ingress(
         .send()
         .await
         .map_err(|err| {
-            AwsError::from_sdk(
-                "ec2:RevokeSecurityGroupIngress",
-                format!("security group {group_name}"),
-                err,
-            )
+            AwsError::from_sdk("ec2:RevokeSecurityGroupIngress", format!("security group {group_name}"), err)
         })?;
     Ok(())
 }
 
 /// CreateTags: sets these tags, leaves others (cost allocation…) alone.
-pub async fn tag(
-    client: &Client,
-    resource_id: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<(), AwsError> {
+pub async fn tag(client: &Client, resource_id: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
     client
         .create_tags()
         .resources(resource_id)
@@ -408,17 +326,8 @@ pub async fn tag(
 }
 
 pub async fn delete_security_group(client: &Client, group: &SecurityGroup) -> Result<(), AwsError> {
-    client
-        .delete_security_group()
-        .group_id(&group.id)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "ec2:DeleteSecurityGroup",
-                format!("security group {} ({})", group.name, group.id),
-                err,
-            )
-        })?;
+    client.delete_security_group().group_id(&group.id).send().await.map_err(|err| {
+        AwsError::from_sdk("ec2:DeleteSecurityGroup", format!("security group {} ({})", group.name, group.id), err)
+    })?;
     Ok(())
 }

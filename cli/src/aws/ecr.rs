@@ -27,10 +27,7 @@ impl Repository {
 
     /// The AWS account that owns the repository, read from its ARN.
     pub fn account_id(&self) -> Option<&str> {
-        self.arn
-            .split(':')
-            .nth(4)
-            .filter(|account| !account.is_empty())
+        self.arn.split(':').nth(4).filter(|account| !account.is_empty())
     }
 }
 
@@ -55,11 +52,7 @@ pub async fn find_repository(client: &Client, name: &str) -> Result<Option<Repos
     let Some(output) = absent_if_not_found(result)? else {
         return Ok(None);
     };
-    Ok(output
-        .repositories()
-        .iter()
-        .find(|repo| repo.repository_name() == Some(name))
-        .and_then(convert))
+    Ok(output.repositories().iter().find(|repo| repo.repository_name() == Some(name)).and_then(convert))
 }
 
 fn convert(repo: &aws_sdk_ecr::types::Repository) -> Option<Repository> {
@@ -67,9 +60,7 @@ fn convert(repo: &aws_sdk_ecr::types::Repository) -> Option<Repository> {
         name: repo.repository_name()?.to_string(),
         arn: repo.repository_arn()?.to_string(),
         uri: repo.repository_uri()?.to_string(),
-        scan_on_push: repo
-            .image_scanning_configuration()
-            .is_some_and(|scan| scan.scan_on_push()),
+        scan_on_push: repo.image_scanning_configuration().is_some_and(|scan| scan.scan_on_push()),
     })
 }
 
@@ -89,39 +80,22 @@ pub async fn create_repository(
     let output = client
         .create_repository()
         .repository_name(name)
-        .image_scanning_configuration(
-            ImageScanningConfiguration::builder()
-                .scan_on_push(true)
-                .build(),
-        )
+        .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(true).build())
         .set_tags(Some(tags))
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    output
-        .repository()
-        .and_then(convert)
-        .ok_or_else(|| AwsError::malformed(action, resource, "repository"))
+    output.repository().and_then(convert).ok_or_else(|| AwsError::malformed(action, resource, "repository"))
 }
 
 pub async fn enable_scan_on_push(client: &Client, name: &str) -> Result<(), AwsError> {
     client
         .put_image_scanning_configuration()
         .repository_name(name)
-        .image_scanning_configuration(
-            ImageScanningConfiguration::builder()
-                .scan_on_push(true)
-                .build(),
-        )
+        .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(true).build())
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "ecr:PutImageScanningConfiguration",
-                format!("repository {name}"),
-                err,
-            )
-        })?;
+        .map_err(|err| AwsError::from_sdk("ecr:PutImageScanningConfiguration", format!("repository {name}"), err))?;
     Ok(())
 }
 
@@ -132,40 +106,30 @@ pub async fn lifecycle_policy(client: &Client, name: &str) -> Result<Option<Stri
         .repository_name(name)
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk("ecr:GetLifecyclePolicy", format!("repository {name}"), err)
-        });
-    Ok(absent_if_not_found(result)?
-        .and_then(|output| output.lifecycle_policy_text().map(str::to_string)))
+        .map_err(|err| AwsError::from_sdk("ecr:GetLifecyclePolicy", format!("repository {name}"), err));
+    Ok(absent_if_not_found(result)?.and_then(|output| output.lifecycle_policy_text().map(str::to_string)))
 }
 
-pub async fn put_lifecycle_policy(
-    client: &Client,
-    name: &str,
-    policy: &str,
-) -> Result<(), AwsError> {
+pub async fn put_lifecycle_policy(client: &Client, name: &str, policy: &str) -> Result<(), AwsError> {
     client
         .put_lifecycle_policy()
         .repository_name(name)
         .lifecycle_policy_text(policy)
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk("ecr:PutLifecyclePolicy", format!("repository {name}"), err)
-        })?;
+        .map_err(|err| AwsError::from_sdk("ecr:PutLifecyclePolicy", format!("repository {name}"), err))?;
     Ok(())
 }
 
 /// Whether `tag` names an image in the repository. A missing repository
 /// counts as a missing image: either way there is nothing to run.
 pub async fn image_exists(client: &Client, name: &str, tag: &str) -> Result<bool, AwsError> {
-    let request = client
-        .describe_images()
-        .repository_name(name)
-        .image_ids(ImageIdentifier::builder().image_tag(tag).build());
-    let result = request.send().await.map_err(|err| {
-        AwsError::from_sdk("ecr:DescribeImages", format!("image {name}:{tag}"), err)
-    });
+    let request =
+        client.describe_images().repository_name(name).image_ids(ImageIdentifier::builder().image_tag(tag).build());
+    let result = request
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("ecr:DescribeImages", format!("image {name}:{tag}"), err));
     Ok(absent_if_not_found(result)?.is_some_and(|output| !output.image_details().is_empty()))
 }
 
@@ -176,9 +140,7 @@ pub async fn delete_repository(client: &Client, name: &str) -> Result<(), AwsErr
         .force(true)
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk("ecr:DeleteRepository", format!("repository {name}"), err)
-        });
+        .map_err(|err| AwsError::from_sdk("ecr:DeleteRepository", format!("repository {name}"), err));
     absent_if_not_found(result).map(|_| ())
 }
 
@@ -190,24 +152,19 @@ pub async fn registry_login(client: &Client) -> Result<RegistryLogin, AwsError> 
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, "the account's registry", err))?;
-    let data = output.authorization_data().first().ok_or_else(|| {
-        AwsError::malformed(action, "the account's registry", "authorizationData")
-    })?;
+    let data = output
+        .authorization_data()
+        .first()
+        .ok_or_else(|| AwsError::malformed(action, "the account's registry", "authorizationData"))?;
     let token = data.authorization_token().unwrap_or_default();
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(token)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| {
-            AwsError::malformed(
-                action,
-                "the account's registry",
-                "decodable authorizationToken",
-            )
-        })?;
-    let (username, password) = decoded.split_once(':').ok_or_else(|| {
-        AwsError::malformed(action, "the account's registry", "user:password token")
-    })?;
+        .ok_or_else(|| AwsError::malformed(action, "the account's registry", "decodable authorizationToken"))?;
+    let (username, password) = decoded
+        .split_once(':')
+        .ok_or_else(|| AwsError::malformed(action, "the account's registry", "user:password token"))?;
     let registry = data.proxy_endpoint().unwrap_or_default();
     Ok(RegistryLogin {
         registry: registry.trim_start_matches("https://").to_string(),

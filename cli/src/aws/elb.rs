@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, Tag,
-    TargetTypeEnum,
+    Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, Tag, TargetTypeEnum,
 };
 use aws_sdk_elasticloadbalancingv2::Client;
 use serde::Serialize;
@@ -35,27 +34,13 @@ pub struct TargetHealth {
 }
 
 fn elb_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(key, value)| Tag::builder().key(key).value(value).build())
-        .collect()
+    tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
 }
 
-pub async fn find_target_group(
-    client: &Client,
-    name: &str,
-) -> Result<Option<TargetGroup>, AwsError> {
-    let result = client
-        .describe_target_groups()
-        .names(name)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "elasticloadbalancing:DescribeTargetGroups",
-                format!("target group {name}"),
-                err,
-            )
-        });
+pub async fn find_target_group(client: &Client, name: &str) -> Result<Option<TargetGroup>, AwsError> {
+    let result = client.describe_target_groups().names(name).send().await.map_err(|err| {
+        AwsError::from_sdk("elasticloadbalancing:DescribeTargetGroups", format!("target group {name}"), err)
+    });
     Ok(absent_if_not_found(result)?.and_then(|output| {
         output.target_groups().iter().find_map(|group| {
             Some(TargetGroup {
@@ -94,10 +79,8 @@ pub async fn create_target_group(
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    let group = output
-        .target_groups()
-        .first()
-        .ok_or_else(|| AwsError::malformed(action, resource.clone(), "TargetGroups"))?;
+    let group =
+        output.target_groups().first().ok_or_else(|| AwsError::malformed(action, resource.clone(), "TargetGroups"))?;
     Ok(TargetGroup {
         arn: group.target_group_arn().unwrap_or_default().to_string(),
         name: name.to_string(),
@@ -106,54 +89,21 @@ pub async fn create_target_group(
     })
 }
 
-pub async fn set_health_check_path(
-    client: &Client,
-    group: &TargetGroup,
-    path: &str,
-) -> Result<(), AwsError> {
-    client
-        .modify_target_group()
-        .target_group_arn(&group.arn)
-        .health_check_path(path)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "elasticloadbalancing:ModifyTargetGroup",
-                format!("target group {}", group.name),
-                err,
-            )
-        })?;
+pub async fn set_health_check_path(client: &Client, group: &TargetGroup, path: &str) -> Result<(), AwsError> {
+    client.modify_target_group().target_group_arn(&group.arn).health_check_path(path).send().await.map_err(|err| {
+        AwsError::from_sdk("elasticloadbalancing:ModifyTargetGroup", format!("target group {}", group.name), err)
+    })?;
     Ok(())
 }
 
-pub async fn find_load_balancer(
-    client: &Client,
-    name: &str,
-) -> Result<Option<LoadBalancer>, AwsError> {
-    let result = client
-        .describe_load_balancers()
-        .names(name)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "elasticloadbalancing:DescribeLoadBalancers",
-                format!("load balancer {name}"),
-                err,
-            )
-        });
-    Ok(absent_if_not_found(result)?.and_then(|output| {
-        output
-            .load_balancers()
-            .iter()
-            .find_map(convert_load_balancer)
-    }))
+pub async fn find_load_balancer(client: &Client, name: &str) -> Result<Option<LoadBalancer>, AwsError> {
+    let result = client.describe_load_balancers().names(name).send().await.map_err(|err| {
+        AwsError::from_sdk("elasticloadbalancing:DescribeLoadBalancers", format!("load balancer {name}"), err)
+    });
+    Ok(absent_if_not_found(result)?.and_then(|output| output.load_balancers().iter().find_map(convert_load_balancer)))
 }
 
-fn convert_load_balancer(
-    lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
-) -> Option<LoadBalancer> {
+fn convert_load_balancer(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer) -> Option<LoadBalancer> {
     Some(LoadBalancer {
         arn: lb.load_balancer_arn()?.to_string(),
         name: lb.load_balancer_name()?.to_string(),
@@ -190,23 +140,10 @@ pub async fn create_load_balancer(
 
 /// The ports the load balancer listens on.
 pub async fn listener_ports(client: &Client, lb: &LoadBalancer) -> Result<Vec<i32>, AwsError> {
-    let output = client
-        .describe_listeners()
-        .load_balancer_arn(&lb.arn)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "elasticloadbalancing:DescribeListeners",
-                format!("load balancer {}", lb.name),
-                err,
-            )
-        })?;
-    Ok(output
-        .listeners()
-        .iter()
-        .filter_map(|listener| listener.port())
-        .collect())
+    let output = client.describe_listeners().load_balancer_arn(&lb.arn).send().await.map_err(|err| {
+        AwsError::from_sdk("elasticloadbalancing:DescribeListeners", format!("load balancer {}", lb.name), err)
+    })?;
+    Ok(output.listeners().iter().filter_map(|listener| listener.port()).collect())
 }
 
 /// An HTTP listener on `port` forwarding everything to the target group.
@@ -221,40 +158,19 @@ pub async fn create_listener(
         .load_balancer_arn(&lb.arn)
         .protocol(ProtocolEnum::Http)
         .port(i32::from(port))
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&group.arn)
-                .build(),
-        )
+        .default_actions(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&group.arn).build())
         .send()
         .await
         .map_err(|err| {
-            AwsError::from_sdk(
-                "elasticloadbalancing:CreateListener",
-                format!("load balancer {}", lb.name),
-                err,
-            )
+            AwsError::from_sdk("elasticloadbalancing:CreateListener", format!("load balancer {}", lb.name), err)
         })?;
     Ok(())
 }
 
-pub async fn target_health(
-    client: &Client,
-    group: &TargetGroup,
-) -> Result<Vec<TargetHealth>, AwsError> {
-    let output = client
-        .describe_target_health()
-        .target_group_arn(&group.arn)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "elasticloadbalancing:DescribeTargetHealth",
-                format!("target group {}", group.name),
-                err,
-            )
-        })?;
+pub async fn target_health(client: &Client, group: &TargetGroup) -> Result<Vec<TargetHealth>, AwsError> {
+    let output = client.describe_target_health().target_group_arn(&group.arn).send().await.map_err(|err| {
+        AwsError::from_sdk("elasticloadbalancing:DescribeTargetHealth", format!("target group {}", group.name), err)
+    })?;
     Ok(output
         .target_health_descriptions()
         .iter()
@@ -272,33 +188,15 @@ pub async fn target_health(
 }
 
 pub async fn delete_load_balancer(client: &Client, lb: &LoadBalancer) -> Result<(), AwsError> {
-    let result = client
-        .delete_load_balancer()
-        .load_balancer_arn(&lb.arn)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "elasticloadbalancing:DeleteLoadBalancer",
-                format!("load balancer {}", lb.name),
-                err,
-            )
-        });
+    let result = client.delete_load_balancer().load_balancer_arn(&lb.arn).send().await.map_err(|err| {
+        AwsError::from_sdk("elasticloadbalancing:DeleteLoadBalancer", format!("load balancer {}", lb.name), err)
+    });
     absent_if_not_found(result).map(|_| ())
 }
 
 pub async fn delete_target_group(client: &Client, group: &TargetGroup) -> Result<(), AwsError> {
-    let result = client
-        .delete_target_group()
-        .target_group_arn(&group.arn)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "elasticloadbalancing:DeleteTargetGroup",
-                format!("target group {}", group.name),
-                err,
-            )
-        });
+    let result = client.delete_target_group().target_group_arn(&group.arn).send().await.map_err(|err| {
+        AwsError::from_sdk("elasticloadbalancing:DeleteTargetGroup", format!("target group {}", group.name), err)
+    });
     absent_if_not_found(result).map(|_| ())
 }

@@ -60,26 +60,13 @@ impl AwsError {
         R: fmt::Debug + Send + Sync + 'static,
     {
         let code = error.code().map(str::to_string);
-        let unreachable = matches!(
-            error,
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-        );
+        let unreachable = matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
         let message = match error.message() {
             Some(message) => message.to_string(),
             None => DisplayErrorContext(&error).to_string(),
         };
-        let kind = if unreachable {
-            AwsErrorKind::Unreachable
-        } else {
-            classify(code.as_deref(), &message)
-        };
-        AwsError {
-            action: action.to_string(),
-            resource: resource.into(),
-            kind,
-            code,
-            message,
-        }
+        let kind = if unreachable { AwsErrorKind::Unreachable } else { classify(code.as_deref(), &message) };
+        AwsError { action: action.to_string(), resource: resource.into(), kind, code, message }
     }
 
     /// An answer AWS gave that forgectl cannot use (a field it must send is missing).
@@ -134,17 +121,12 @@ pub fn absent_if_not_found<T>(result: Result<T, AwsError>) -> Result<Option<T>, 
 
 fn classify(code: Option<&str>, message: &str) -> AwsErrorKind {
     let Some(code) = code else {
-        return if message.contains("credentials") {
-            AwsErrorKind::Credentials
-        } else {
-            AwsErrorKind::Service
-        };
+        return if message.contains("credentials") { AwsErrorKind::Credentials } else { AwsErrorKind::Service };
     };
     match code {
-        "AccessDenied"
-        | "AccessDeniedException"
-        | "UnauthorizedOperation"
-        | "ForbiddenException" => AwsErrorKind::AccessDenied,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "ForbiddenException" => {
+            AwsErrorKind::AccessDenied
+        }
         "AuthFailure"
         | "UnauthorizedException"
         | "UnrecognizedClientException"
@@ -152,16 +134,12 @@ fn classify(code: Option<&str>, message: &str) -> AwsErrorKind {
         | "ExpiredToken"
         | "ExpiredTokenException"
         | "SignatureDoesNotMatch" => AwsErrorKind::Credentials,
-        "NotFoundException"
-        | "ResourceNotFoundException"
-        | "NoSuchEntity"
-        | "ParameterNotFound" => AwsErrorKind::NotFound,
+        "NotFoundException" | "ResourceNotFoundException" | "NoSuchEntity" | "ParameterNotFound" => {
+            AwsErrorKind::NotFound
+        }
         // ECR's `RepositoryNotFoundException`, ELB's `TargetGroupNotFound`,
         // EC2's `InvalidLaunchTemplateName.NotFoundException`...
-        code if code.ends_with(".NotFound")
-            || code.ends_with("NotFound")
-            || code.ends_with("NotFoundException") =>
-        {
+        code if code.ends_with(".NotFound") || code.ends_with("NotFound") || code.ends_with("NotFoundException") => {
             AwsErrorKind::NotFound
         }
         "ConflictException"
@@ -173,14 +151,11 @@ fn classify(code: Option<&str>, message: &str) -> AwsErrorKind {
         | "InstanceRefreshInProgress"
         | "ResourceInUse"
         | "ScalingActivityInProgress" => AwsErrorKind::Conflict,
-        code if code.ends_with("AlreadyExistsException") || code.starts_with("Duplicate") => {
-            AwsErrorKind::Conflict
-        }
+        code if code.ends_with("AlreadyExistsException") || code.starts_with("Duplicate") => AwsErrorKind::Conflict,
         "DependencyViolation" => AwsErrorKind::DependencyViolation,
-        "TooManyRequestsException"
-        | "RequestLimitExceeded"
-        | "Throttling"
-        | "ThrottlingException" => AwsErrorKind::Throttled,
+        "TooManyRequestsException" | "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => {
+            AwsErrorKind::Throttled
+        }
         "BadRequestException"
         | "InvalidParameterValue"
         | "InvalidParameter"
@@ -199,59 +174,20 @@ mod tests {
 
     #[test]
     fn codes_map_to_kinds() {
-        assert_eq!(
-            classify(Some("UnauthorizedOperation"), ""),
-            AwsErrorKind::AccessDenied
-        );
-        assert_eq!(
-            classify(Some("AccessDeniedException"), ""),
-            AwsErrorKind::AccessDenied
-        );
-        assert_eq!(
-            classify(Some("InvalidSubnetID.NotFound"), ""),
-            AwsErrorKind::NotFound
-        );
-        assert_eq!(
-            classify(Some("InvalidGroup.Duplicate"), ""),
-            AwsErrorKind::Conflict
-        );
-        assert_eq!(
-            classify(Some("DependencyViolation"), ""),
-            AwsErrorKind::DependencyViolation
-        );
-        assert_eq!(
-            classify(Some("BadRequestException"), ""),
-            AwsErrorKind::InvalidInput
-        );
-        assert_eq!(
-            classify(None, "no credentials in the chain"),
-            AwsErrorKind::Credentials
-        );
-        assert_eq!(
-            classify(Some("RepositoryNotFoundException"), ""),
-            AwsErrorKind::NotFound
-        );
-        assert_eq!(
-            classify(Some("InvalidLaunchTemplateName.NotFoundException"), ""),
-            AwsErrorKind::NotFound
-        );
-        assert_eq!(
-            classify(Some("TargetGroupNotFound"), ""),
-            AwsErrorKind::NotFound
-        );
+        assert_eq!(classify(Some("UnauthorizedOperation"), ""), AwsErrorKind::AccessDenied);
+        assert_eq!(classify(Some("AccessDeniedException"), ""), AwsErrorKind::AccessDenied);
+        assert_eq!(classify(Some("InvalidSubnetID.NotFound"), ""), AwsErrorKind::NotFound);
+        assert_eq!(classify(Some("InvalidGroup.Duplicate"), ""), AwsErrorKind::Conflict);
+        assert_eq!(classify(Some("DependencyViolation"), ""), AwsErrorKind::DependencyViolation);
+        assert_eq!(classify(Some("BadRequestException"), ""), AwsErrorKind::InvalidInput);
+        assert_eq!(classify(None, "no credentials in the chain"), AwsErrorKind::Credentials);
+        assert_eq!(classify(Some("RepositoryNotFoundException"), ""), AwsErrorKind::NotFound);
+        assert_eq!(classify(Some("InvalidLaunchTemplateName.NotFoundException"), ""), AwsErrorKind::NotFound);
+        assert_eq!(classify(Some("TargetGroupNotFound"), ""), AwsErrorKind::NotFound);
         assert_eq!(classify(Some("NoSuchEntity"), ""), AwsErrorKind::NotFound);
-        assert_eq!(
-            classify(Some("EntityAlreadyExists"), ""),
-            AwsErrorKind::Conflict
-        );
-        assert_eq!(
-            classify(Some("DuplicateTargetGroupName"), ""),
-            AwsErrorKind::Conflict
-        );
-        assert_eq!(
-            classify(Some("ValidationError"), ""),
-            AwsErrorKind::InvalidInput
-        );
+        assert_eq!(classify(Some("EntityAlreadyExists"), ""), AwsErrorKind::Conflict);
+        assert_eq!(classify(Some("DuplicateTargetGroupName"), ""), AwsErrorKind::Conflict);
+        assert_eq!(classify(Some("ValidationError"), ""), AwsErrorKind::InvalidInput);
     }
 
     #[test]
@@ -263,11 +199,7 @@ mod tests {
             code: Some("AccessDeniedException".into()),
             message: "not authorized".into(),
         };
-        assert!(error
-            .to_string()
-            .starts_with("kafka:CreateClusterV2 on cluster forgectl-prod failed"));
-        assert!(error
-            .hint()
-            .is_some_and(|hint| hint.contains("`kafka:CreateClusterV2`")));
+        assert!(error.to_string().starts_with("kafka:CreateClusterV2 on cluster forgectl-prod failed"));
+        assert!(error.hint().is_some_and(|hint| hint.contains("`kafka:CreateClusterV2`")));
     }
 }

@@ -24,13 +24,7 @@ pub struct InstanceProfile {
 
 fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, String> {
     tags.iter()
-        .map(|(key, value)| {
-            Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-                .map_err(|err| err.to_string())
-        })
+        .map(|(key, value)| Tag::builder().key(key).value(value).build().map_err(|err| err.to_string()))
         .collect()
 }
 
@@ -42,12 +36,8 @@ pub async fn get_role(client: &Client, name: &str) -> Result<Option<Role>, AwsEr
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, format!("role {name}"), err));
-    Ok(absent_if_not_found(result)?.and_then(|output| {
-        output.role().map(|role| Role {
-            name: role.role_name().into(),
-            arn: role.arn().into(),
-        })
-    }))
+    Ok(absent_if_not_found(result)?
+        .and_then(|output| output.role().map(|role| Role { name: role.role_name().into(), arn: role.arn().into() })))
 }
 
 pub async fn create_role(
@@ -71,19 +61,12 @@ pub async fn create_role(
         .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
     output
         .role()
-        .map(|role| Role {
-            name: role.role_name().into(),
-            arn: role.arn().into(),
-        })
+        .map(|role| Role { name: role.role_name().into(), arn: role.arn().into() })
         .ok_or_else(|| AwsError::malformed(action, resource, "Role"))
 }
 
 /// The inline policy's document, decoded (IAM returns it URL-encoded).
-pub async fn get_role_policy(
-    client: &Client,
-    role: &str,
-    policy: &str,
-) -> Result<Option<String>, AwsError> {
+pub async fn get_role_policy(client: &Client, role: &str, policy: &str) -> Result<Option<String>, AwsError> {
     let action = "iam:GetRolePolicy";
     let result = client
         .get_role_policy()
@@ -101,12 +84,7 @@ pub async fn get_role_policy(
     }))
 }
 
-pub async fn put_role_policy(
-    client: &Client,
-    role: &str,
-    policy: &str,
-    document: &str,
-) -> Result<(), AwsError> {
+pub async fn put_role_policy(client: &Client, role: &str, policy: &str, document: &str) -> Result<(), AwsError> {
     client
         .put_role_policy()
         .role_name(role)
@@ -114,20 +92,11 @@ pub async fn put_role_policy(
         .policy_document(document)
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "iam:PutRolePolicy",
-                format!("policy {policy} of role {role}"),
-                err,
-            )
-        })?;
+        .map_err(|err| AwsError::from_sdk("iam:PutRolePolicy", format!("policy {policy} of role {role}"), err))?;
     Ok(())
 }
 
-pub async fn get_instance_profile(
-    client: &Client,
-    name: &str,
-) -> Result<Option<InstanceProfile>, AwsError> {
+pub async fn get_instance_profile(client: &Client, name: &str) -> Result<Option<InstanceProfile>, AwsError> {
     let action = "iam:GetInstanceProfile";
     let result = client
         .get_instance_profile()
@@ -139,11 +108,7 @@ pub async fn get_instance_profile(
         output.instance_profile().map(|profile| InstanceProfile {
             name: profile.instance_profile_name().into(),
             arn: profile.arn().into(),
-            roles: profile
-                .roles()
-                .iter()
-                .map(|role| role.role_name().to_string())
-                .collect(),
+            roles: profile.roles().iter().map(|role| role.role_name().to_string()).collect(),
         })
     }))
 }
@@ -173,61 +138,27 @@ pub async fn create_instance_profile(
         .ok_or_else(|| AwsError::malformed(action, resource, "InstanceProfile"))
 }
 
-pub async fn add_role_to_instance_profile(
-    client: &Client,
-    profile: &str,
-    role: &str,
-) -> Result<(), AwsError> {
-    client
-        .add_role_to_instance_profile()
-        .instance_profile_name(profile)
-        .role_name(role)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "iam:AddRoleToInstanceProfile",
-                format!("instance profile {profile}"),
-                err,
-            )
-        })?;
+pub async fn add_role_to_instance_profile(client: &Client, profile: &str, role: &str) -> Result<(), AwsError> {
+    client.add_role_to_instance_profile().instance_profile_name(profile).role_name(role).send().await.map_err(
+        |err| AwsError::from_sdk("iam:AddRoleToInstanceProfile", format!("instance profile {profile}"), err),
+    )?;
     Ok(())
 }
 
 /// Removes the profile, the role's inline policy and the role; what is
 /// already gone is skipped, so a half-finished teardown can be re-run.
-pub async fn delete_instance_role(
-    client: &Client,
-    profile: &str,
-    role: &str,
-    policy: &str,
-) -> Result<(), AwsError> {
-    let detach = client
-        .remove_role_from_instance_profile()
-        .instance_profile_name(profile)
-        .role_name(role)
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "iam:RemoveRoleFromInstanceProfile",
-                format!("instance profile {profile}"),
-                err,
-            )
-        });
+pub async fn delete_instance_role(client: &Client, profile: &str, role: &str, policy: &str) -> Result<(), AwsError> {
+    let detach =
+        client.remove_role_from_instance_profile().instance_profile_name(profile).role_name(role).send().await.map_err(
+            |err| AwsError::from_sdk("iam:RemoveRoleFromInstanceProfile", format!("instance profile {profile}"), err),
+        );
     absent_if_not_found(detach)?;
     let delete_profile = client
         .delete_instance_profile()
         .instance_profile_name(profile)
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "iam:DeleteInstanceProfile",
-                format!("instance profile {profile}"),
-                err,
-            )
-        });
+        .map_err(|err| AwsError::from_sdk("iam:DeleteInstanceProfile", format!("instance profile {profile}"), err));
     absent_if_not_found(delete_profile)?;
     let delete_policy = client
         .delete_role_policy()
@@ -235,13 +166,7 @@ pub async fn delete_instance_role(
         .policy_name(policy)
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "iam:DeleteRolePolicy",
-                format!("policy {policy} of role {role}"),
-                err,
-            )
-        });
+        .map_err(|err| AwsError::from_sdk("iam:DeleteRolePolicy", format!("policy {policy} of role {role}"), err));
     absent_if_not_found(delete_policy)?;
     let delete_role = client
         .delete_role()

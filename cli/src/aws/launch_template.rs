@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    InstanceType, LaunchTemplateHttpTokensState,
-    LaunchTemplateIamInstanceProfileSpecificationRequest,
-    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
-    RequestLaunchTemplateData, ResourceType, Tag, TagSpecification,
+    InstanceType, LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
+    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData,
+    ResourceType, Tag, TagSpecification,
 };
 use aws_sdk_ec2::Client;
 use serde::Serialize;
@@ -46,9 +45,7 @@ pub struct TemplateVersion {
 }
 
 fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter()
-        .map(|(key, value)| Tag::builder().key(key).value(value).build())
-        .collect()
+    tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
 }
 
 fn request_data(data: &TemplateData) -> RequestLaunchTemplateData {
@@ -57,9 +54,7 @@ fn request_data(data: &TemplateData) -> RequestLaunchTemplateData {
         .instance_type(InstanceType::from(data.instance_type.as_str()))
         .set_security_group_ids(Some(data.security_group_ids.clone()))
         .iam_instance_profile(
-            LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
-                .name(&data.instance_profile)
-                .build(),
+            LaunchTemplateIamInstanceProfileSpecificationRequest::builder().name(&data.instance_profile).build(),
         )
         .user_data(&data.user_data)
         // IMDSv2 only: the instance role's credentials are not reachable
@@ -98,11 +93,7 @@ pub async fn find(client: &Client, name: &str) -> Result<Option<LaunchTemplate>,
 }
 
 /// The given versions of one template (unknown numbers are left out).
-pub async fn versions(
-    client: &Client,
-    template_id: &str,
-    numbers: &[i64],
-) -> Result<Vec<TemplateVersion>, AwsError> {
+pub async fn versions(client: &Client, template_id: &str, numbers: &[i64]) -> Result<Vec<TemplateVersion>, AwsError> {
     if numbers.is_empty() {
         return Ok(Vec::new());
     }
@@ -113,17 +104,9 @@ pub async fn versions(
         .send()
         .await
         .map_err(|err| {
-            AwsError::from_sdk(
-                "ec2:DescribeLaunchTemplateVersions",
-                format!("launch template {template_id}"),
-                err,
-            )
+            AwsError::from_sdk("ec2:DescribeLaunchTemplateVersions", format!("launch template {template_id}"), err)
         })?;
-    Ok(output
-        .launch_template_versions()
-        .iter()
-        .filter_map(convert_version)
-        .collect())
+    Ok(output.launch_template_versions().iter().filter_map(convert_version).collect())
 }
 
 fn convert_version(version: &aws_sdk_ec2::types::LaunchTemplateVersion) -> Option<TemplateVersion> {
@@ -135,22 +118,14 @@ fn convert_version(version: &aws_sdk_ec2::types::LaunchTemplateVersion) -> Optio
         .iter()
         .filter(|spec| spec.resource_type() == Some(&ResourceType::Instance))
         .flat_map(|spec| spec.tags())
-        .filter_map(|tag| {
-            Some((
-                tag.key()?.to_string(),
-                tag.value().unwrap_or_default().to_string(),
-            ))
-        })
+        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string())))
         .collect();
     Some(TemplateVersion {
         number: version.version_number()?,
         description: version.version_description().map(str::to_string),
         data: TemplateData {
             image_id: data.image_id().unwrap_or_default().to_string(),
-            instance_type: data
-                .instance_type()
-                .map(|t| t.as_str().to_string())
-                .unwrap_or_default(),
+            instance_type: data.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
             security_group_ids,
             instance_profile: data
                 .iam_instance_profile()
@@ -187,14 +162,10 @@ pub async fn create(
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    let template = output
-        .launch_template()
-        .ok_or_else(|| AwsError::malformed(action, resource.clone(), "LaunchTemplate"))?;
+    let template =
+        output.launch_template().ok_or_else(|| AwsError::malformed(action, resource.clone(), "LaunchTemplate"))?;
     Ok(LaunchTemplate {
-        id: template
-            .launch_template_id()
-            .unwrap_or_default()
-            .to_string(),
+        id: template.launch_template_id().unwrap_or_default().to_string(),
         name: name.to_string(),
         latest_version: template.latest_version_number().unwrap_or(1),
     })
@@ -230,12 +201,6 @@ pub async fn delete(client: &Client, name: &str) -> Result<(), AwsError> {
         .launch_template_name(name)
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk(
-                "ec2:DeleteLaunchTemplate",
-                format!("launch template {name}"),
-                err,
-            )
-        });
+        .map_err(|err| AwsError::from_sdk("ec2:DeleteLaunchTemplate", format!("launch template {name}"), err));
     absent_if_not_found(result).map(|_| ())
 }

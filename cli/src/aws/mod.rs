@@ -61,27 +61,13 @@ impl AwsClients {
     pub async fn connect(environment: &Environment) -> Self {
         let shared = sdk_config(environment).await;
         let calls = CallLog::from_env();
-        let kafka = aws_sdk_kafka::config::Builder::from(&shared)
-            .interceptor(calls.clone())
-            .build();
-        let ec2 = aws_sdk_ec2::config::Builder::from(&shared)
-            .interceptor(calls.clone())
-            .build();
-        let ecr = aws_sdk_ecr::config::Builder::from(&shared)
-            .interceptor(calls.clone())
-            .build();
-        let autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared)
-            .interceptor(calls.clone())
-            .build();
-        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared)
-            .interceptor(calls.clone())
-            .build();
-        let iam = aws_sdk_iam::config::Builder::from(&shared)
-            .interceptor(calls.clone())
-            .build();
-        let ssm = aws_sdk_ssm::config::Builder::from(&shared)
-            .interceptor(calls.clone())
-            .build();
+        let kafka = aws_sdk_kafka::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let ec2 = aws_sdk_ec2::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let ecr = aws_sdk_ecr::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let iam = aws_sdk_iam::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let ssm = aws_sdk_ssm::config::Builder::from(&shared).interceptor(calls.clone()).build();
         AwsClients {
             kafka: aws_sdk_kafka::Client::from_conf(kafka),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),

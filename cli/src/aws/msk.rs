@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_kafka::types::{
-    BrokerNodeGroupInfo, ClientAuthentication, ClientBroker, ConfigurationInfo, EbsStorageInfo,
-    EncryptionAtRest, EncryptionInTransit, EncryptionInfo, EnhancedMonitoring, Iam,
-    ProvisionedRequest, Sasl, Scram, StorageInfo, Tls, Unauthenticated,
+    BrokerNodeGroupInfo, ClientAuthentication, ClientBroker, ConfigurationInfo, EbsStorageInfo, EncryptionAtRest,
+    EncryptionInTransit, EncryptionInfo, EnhancedMonitoring, Iam, ProvisionedRequest, Sasl, Scram, StorageInfo, Tls,
+    Unauthenticated,
 };
 use aws_sdk_kafka::Client;
 use serde::Serialize;
@@ -67,12 +67,7 @@ pub struct ClientAuthState {
 impl ClientAuthState {
     /// The forgectl auth mode this amounts to, when it is exactly one.
     pub fn mode(&self) -> Option<ClientAuth> {
-        match (
-            self.unauthenticated,
-            self.tls,
-            self.sasl_scram,
-            self.sasl_iam,
-        ) {
+        match (self.unauthenticated, self.tls, self.sasl_scram, self.sasl_iam) {
             // MSK enables unauthenticated access when nothing else is set.
             (_, false, false, false) => Some(ClientAuth::Unauthenticated),
             (false, true, false, false) => Some(ClientAuth::Mtls),
@@ -168,15 +163,10 @@ pub async fn list_clusters_named(client: &Client, name: &str) -> Result<Vec<MskC
 
 /// The environment's cluster: named `{name_prefix}` and tagged
 /// `forgectl:env`=env and `forgectl:managed-by`=forgectl.
-pub async fn find_cluster(
-    client: &Client,
-    env: &Environment,
-) -> Result<Option<MskCluster>, AwsError> {
+pub async fn find_cluster(client: &Client, env: &Environment) -> Result<Option<MskCluster>, AwsError> {
     let names = Names::for_env(env);
     let clusters = list_clusters_named(client, &names.cluster).await?;
-    Ok(clusters
-        .into_iter()
-        .find(|cluster| is_managed(&cluster.tags, &env.name)))
+    Ok(clusters.into_iter().find(|cluster| is_managed(&cluster.tags, &env.name)))
 }
 
 /// DescribeClusterV2; `None` once the cluster is gone.
@@ -184,11 +174,7 @@ pub async fn describe_cluster(client: &Client, arn: &str) -> Result<Option<MskCl
     match client.describe_cluster_v2().cluster_arn(arn).send().await {
         Ok(output) => match output.cluster_info() {
             Some(cluster) => Ok(Some(convert(cluster, "kafka:DescribeClusterV2")?)),
-            None => Err(AwsError::malformed(
-                "kafka:DescribeClusterV2",
-                resource(arn),
-                "ClusterInfo",
-            )),
+            None => Err(AwsError::malformed("kafka:DescribeClusterV2", resource(arn), "ClusterInfo")),
         },
         Err(err) => {
             let error = AwsError::from_sdk("kafka:DescribeClusterV2", resource(arn), err);
@@ -211,12 +197,8 @@ pub async fn bootstrap_brokers(client: &Client, arn: &str) -> Result<BootstrapBr
     Ok(BootstrapBrokers {
         plaintext: output.bootstrap_broker_string().map(str::to_string),
         tls: output.bootstrap_broker_string_tls().map(str::to_string),
-        sasl_scram: output
-            .bootstrap_broker_string_sasl_scram()
-            .map(str::to_string),
-        sasl_iam: output
-            .bootstrap_broker_string_sasl_iam()
-            .map(str::to_string),
+        sasl_scram: output.bootstrap_broker_string_sasl_scram().map(str::to_string),
+        sasl_iam: output.bootstrap_broker_string_sasl_iam().map(str::to_string),
     })
 }
 
@@ -242,11 +224,7 @@ pub async fn create_cluster(
         .instance_type(&spec.broker_type)
         .storage_info(
             StorageInfo::builder()
-                .ebs_storage_info(
-                    EbsStorageInfo::builder()
-                        .volume_size(to_i32(spec.ebs_volume_gib))
-                        .build(),
-                )
+                .ebs_storage_info(EbsStorageInfo::builder().volume_size(to_i32(spec.ebs_volume_gib)).build())
                 .build(),
         )
         .build();
@@ -257,11 +235,7 @@ pub async fn create_cluster(
             .build(),
     );
     if let Some(key) = &spec.kms_key_arn {
-        encryption = encryption.encryption_at_rest(
-            EncryptionAtRest::builder()
-                .data_volume_kms_key_id(key)
-                .build(),
-        );
+        encryption = encryption.encryption_at_rest(EncryptionAtRest::builder().data_volume_kms_key_id(key).build());
     }
     let provisioned = ProvisionedRequest::builder()
         .kafka_version(&spec.kafka_version)
@@ -294,20 +268,10 @@ pub async fn create_cluster(
 fn client_authentication(auth: ClientAuth) -> ClientAuthentication {
     let builder = ClientAuthentication::builder();
     match auth {
-        ClientAuth::Unauthenticated => {
-            builder.unauthenticated(Unauthenticated::builder().enabled(true).build())
-        }
+        ClientAuth::Unauthenticated => builder.unauthenticated(Unauthenticated::builder().enabled(true).build()),
         ClientAuth::Mtls => builder.tls(Tls::builder().enabled(true).build()),
-        ClientAuth::SaslScram => builder.sasl(
-            Sasl::builder()
-                .scram(Scram::builder().enabled(true).build())
-                .build(),
-        ),
-        ClientAuth::Iam => builder.sasl(
-            Sasl::builder()
-                .iam(Iam::builder().enabled(true).build())
-                .build(),
-        ),
+        ClientAuth::SaslScram => builder.sasl(Sasl::builder().scram(Scram::builder().enabled(true).build()).build()),
+        ClientAuth::Iam => builder.sasl(Sasl::builder().iam(Iam::builder().enabled(true).build()).build()),
     }
     .build()
 }
@@ -319,10 +283,8 @@ pub(super) fn to_i32(value: u32) -> i32 {
 
 fn convert(cluster: &aws_sdk_kafka::types::Cluster, action: &str) -> Result<MskCluster, AwsError> {
     let name = cluster.cluster_name().unwrap_or_default().to_string();
-    let arn = cluster
-        .cluster_arn()
-        .ok_or_else(|| AwsError::malformed(action, resource(&name), "ClusterArn"))?
-        .to_string();
+    let arn =
+        cluster.cluster_arn().ok_or_else(|| AwsError::malformed(action, resource(&name), "ClusterArn"))?.to_string();
     let provisioned = cluster.provisioned();
     let nodes = provisioned.and_then(|p| p.broker_node_group_info());
     let encryption = provisioned.and_then(|p| p.encryption_info());
@@ -333,10 +295,7 @@ fn convert(cluster: &aws_sdk_kafka::types::Cluster, action: &str) -> Result<MskC
     Ok(MskCluster {
         arn,
         name,
-        state: cluster
-            .state()
-            .map(|state| state.as_str().to_string())
-            .unwrap_or_default(),
+        state: cluster.state().map(|state| state.as_str().to_string()).unwrap_or_default(),
         state_info: cluster.state_info().map(|info| StateInfo {
             code: info.code().map(str::to_string),
             message: info.message().map(str::to_string),
@@ -354,49 +313,24 @@ fn convert(cluster: &aws_sdk_kafka::types::Cluster, action: &str) -> Result<MskC
             .and_then(|s| s.ebs_storage_info())
             .and_then(|e| e.volume_size())
             .and_then(|size| u32::try_from(size).ok()),
-        client_subnets: nodes
-            .map(|n| n.client_subnets().to_vec())
-            .unwrap_or_default(),
-        security_groups: nodes
-            .map(|n| n.security_groups().to_vec())
-            .unwrap_or_default(),
-        client_broker: in_transit
-            .and_then(|t| t.client_broker())
-            .map(|cb| cb.as_str().to_string()),
+        client_subnets: nodes.map(|n| n.client_subnets().to_vec()).unwrap_or_default(),
+        security_groups: nodes.map(|n| n.security_groups().to_vec()).unwrap_or_default(),
+        client_broker: in_transit.and_then(|t| t.client_broker()).map(|cb| cb.as_str().to_string()),
         in_cluster: in_transit.and_then(|t| t.in_cluster()),
         kms_key_id: encryption
             .and_then(|e| e.encryption_at_rest())
             .and_then(|r| r.data_volume_kms_key_id())
             .map(str::to_string),
-        enhanced_monitoring: provisioned
-            .and_then(|p| p.enhanced_monitoring())
-            .map(|m| m.as_str().to_string()),
+        enhanced_monitoring: provisioned.and_then(|p| p.enhanced_monitoring()).map(|m| m.as_str().to_string()),
         client_auth: ClientAuthState {
-            unauthenticated: auth
-                .and_then(|a| a.unauthenticated())
-                .and_then(|u| u.enabled())
-                .unwrap_or(false),
-            tls: auth
-                .and_then(|a| a.tls())
-                .and_then(|t| t.enabled())
-                .unwrap_or(false),
-            sasl_scram: sasl
-                .and_then(|s| s.scram())
-                .and_then(|s| s.enabled())
-                .unwrap_or(false),
-            sasl_iam: sasl
-                .and_then(|s| s.iam())
-                .and_then(|i| i.enabled())
-                .unwrap_or(false),
+            unauthenticated: auth.and_then(|a| a.unauthenticated()).and_then(|u| u.enabled()).unwrap_or(false),
+            tls: auth.and_then(|a| a.tls()).and_then(|t| t.enabled()).unwrap_or(false),
+            sasl_scram: sasl.and_then(|s| s.scram()).and_then(|s| s.enabled()).unwrap_or(false),
+            sasl_iam: sasl.and_then(|s| s.iam()).and_then(|i| i.enabled()).unwrap_or(false),
         },
-        configuration_arn: software
-            .and_then(|s| s.configuration_arn())
-            .map(str::to_string),
+        configuration_arn: software.and_then(|s| s.configuration_arn()).map(str::to_string),
         configuration_revision: software.and_then(|s| s.configuration_revision()),
-        tags: cluster
-            .tags()
-            .map(|tags| tags.clone().into_iter().collect())
-            .unwrap_or_default(),
+        tags: cluster.tags().map(|tags| tags.clone().into_iter().collect()).unwrap_or_default(),
     })
 }
 
@@ -406,20 +340,10 @@ mod tests {
 
     #[test]
     fn auth_mode_from_enabled_methods() {
-        assert_eq!(
-            ClientAuthState::default().mode(),
-            Some(ClientAuth::Unauthenticated)
-        );
-        let scram = ClientAuthState {
-            sasl_scram: true,
-            ..Default::default()
-        };
+        assert_eq!(ClientAuthState::default().mode(), Some(ClientAuth::Unauthenticated));
+        let scram = ClientAuthState { sasl_scram: true, ..Default::default() };
         assert_eq!(scram.mode(), Some(ClientAuth::SaslScram));
-        let mixed = ClientAuthState {
-            unauthenticated: true,
-            sasl_iam: true,
-            ..Default::default()
-        };
+        let mixed = ClientAuthState { unauthenticated: true, sasl_iam: true, ..Default::default() };
         assert_eq!(mixed.mode(), None);
         assert_eq!(mixed.describe(), "unauthenticated+iam");
     }
@@ -432,10 +356,7 @@ mod tests {
             sasl_scram: Some("b:9096".into()),
             sasl_iam: None,
         };
-        assert_eq!(
-            brokers.for_auth(ClientAuth::Unauthenticated),
-            Some("b:9094")
-        );
+        assert_eq!(brokers.for_auth(ClientAuth::Unauthenticated), Some("b:9094"));
         assert_eq!(brokers.for_auth(ClientAuth::SaslScram), Some("b:9096"));
         assert_eq!(brokers.for_auth(ClientAuth::Iam), None);
     }

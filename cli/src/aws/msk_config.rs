@@ -32,10 +32,7 @@ fn resource(name: &str) -> String {
 /// The configuration called `name` with its latest properties: a
 /// ListConfigurations (one page in most accounts) and, when found, one
 /// DescribeConfigurationRevision.
-pub async fn find_configuration(
-    client: &Client,
-    name: &str,
-) -> Result<Option<MskConfiguration>, AwsError> {
+pub async fn find_configuration(client: &Client, name: &str) -> Result<Option<MskConfiguration>, AwsError> {
     let mut next_token: Option<String> = None;
     let found = loop {
         let page = client
@@ -45,11 +42,7 @@ pub async fn find_configuration(
             .send()
             .await
             .map_err(|err| AwsError::from_sdk("kafka:ListConfigurations", resource(name), err))?;
-        if let Some(found) = page
-            .configurations()
-            .iter()
-            .find(|c| c.name() == Some(name))
-        {
+        if let Some(found) = page.configurations().iter().find(|c| c.name() == Some(name)) {
             break Some(found.clone());
         }
         match page.next_token() {
@@ -58,18 +51,10 @@ pub async fn find_configuration(
         }
     };
     let Some(found) = found else { return Ok(None) };
-    let arn = found
-        .arn()
-        .ok_or_else(|| AwsError::malformed("kafka:ListConfigurations", resource(name), "Arn"))?
-        .to_string();
-    let latest_revision = found
-        .latest_revision()
-        .and_then(|r| r.revision())
-        .unwrap_or(1);
-    let state = found
-        .state()
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_default();
+    let arn =
+        found.arn().ok_or_else(|| AwsError::malformed("kafka:ListConfigurations", resource(name), "Arn"))?.to_string();
+    let latest_revision = found.latest_revision().and_then(|r| r.revision()).unwrap_or(1);
+    let state = found.state().map(|s| s.as_str().to_string()).unwrap_or_default();
     // A configuration being deleted may no longer have readable revisions.
     let properties = if state == "ACTIVE" {
         describe_properties(client, &arn, name, latest_revision).await?
@@ -99,13 +84,9 @@ async fn describe_properties(
         .revision(revision)
         .send()
         .await
-        .map_err(|err| {
-            AwsError::from_sdk("kafka:DescribeConfigurationRevision", resource(name), err)
-        })?;
-    let text = output
-        .server_properties()
-        .map(|blob| String::from_utf8_lossy(blob.as_ref()).into_owned())
-        .unwrap_or_default();
+        .map_err(|err| AwsError::from_sdk("kafka:DescribeConfigurationRevision", resource(name), err))?;
+    let text =
+        output.server_properties().map(|blob| String::from_utf8_lossy(blob.as_ref()).into_owned()).unwrap_or_default();
     Ok(parse_properties(&text))
 }
 
@@ -137,17 +118,8 @@ pub async fn create_configuration(
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, resource(name), err))?;
-    let arn = output
-        .arn()
-        .ok_or_else(|| AwsError::malformed(action, resource(name), "Arn"))?
-        .to_string();
-    Ok((
-        arn,
-        output
-            .latest_revision()
-            .and_then(|r| r.revision())
-            .unwrap_or(1),
-    ))
+    let arn = output.arn().ok_or_else(|| AwsError::malformed(action, resource(name), "Arn"))?.to_string();
+    Ok((arn, output.latest_revision().and_then(|r| r.revision()).unwrap_or(1)))
 }
 
 /// UpdateConfiguration: a new revision; returns its number.
@@ -172,23 +144,11 @@ pub async fn update_configuration(
 }
 
 /// DeleteConfiguration; a configuration already gone counts as deleted.
-pub async fn delete_configuration(
-    client: &Client,
-    configuration: &MskConfiguration,
-) -> Result<(), AwsError> {
-    match client
-        .delete_configuration()
-        .arn(&configuration.arn)
-        .send()
-        .await
-    {
+pub async fn delete_configuration(client: &Client, configuration: &MskConfiguration) -> Result<(), AwsError> {
+    match client.delete_configuration().arn(&configuration.arn).send().await {
         Ok(_) => Ok(()),
         Err(err) => {
-            let error = AwsError::from_sdk(
-                "kafka:DeleteConfiguration",
-                resource(&configuration.name),
-                err,
-            );
+            let error = AwsError::from_sdk("kafka:DeleteConfiguration", resource(&configuration.name), err);
             if error.is(AwsErrorKind::NotFound) {
                 Ok(())
             } else {
@@ -204,17 +164,9 @@ mod tests {
 
     #[test]
     fn properties_parse_and_skip_comments() {
-        let parsed = parse_properties(
-            "# managed\nauto.create.topics.enable=false\n\nmin.insync.replicas = 2\n",
-        );
-        assert_eq!(
-            parsed.get("auto.create.topics.enable").map(String::as_str),
-            Some("false")
-        );
-        assert_eq!(
-            parsed.get("min.insync.replicas").map(String::as_str),
-            Some("2")
-        );
+        let parsed = parse_properties("# managed\nauto.create.topics.enable=false\n\nmin.insync.replicas = 2\n");
+        assert_eq!(parsed.get("auto.create.topics.enable").map(String::as_str), Some("false"));
+        assert_eq!(parsed.get("min.insync.replicas").map(String::as_str), Some("2"));
         assert_eq!(parsed.len(), 2);
     }
 }

@@ -11,11 +11,7 @@ use super::error::AwsError;
 use super::msk::{resource, to_i32, MskCluster, OperationStatus};
 
 /// UpdateBrokerCount; returns the cluster operation's ARN.
-pub async fn update_broker_count(
-    client: &Client,
-    cluster: &MskCluster,
-    target: u32,
-) -> Result<String, AwsError> {
+pub async fn update_broker_count(client: &Client, cluster: &MskCluster, target: u32) -> Result<String, AwsError> {
     let action = "kafka:UpdateBrokerCount";
     let output = client
         .update_broker_count()
@@ -29,16 +25,9 @@ pub async fn update_broker_count(
 }
 
 /// UpdateBrokerStorage for every broker at once (`All`).
-pub async fn update_broker_storage(
-    client: &Client,
-    cluster: &MskCluster,
-    gib: u32,
-) -> Result<String, AwsError> {
+pub async fn update_broker_storage(client: &Client, cluster: &MskCluster, gib: u32) -> Result<String, AwsError> {
     let action = "kafka:UpdateBrokerStorage";
-    let volume = BrokerEbsVolumeInfo::builder()
-        .kafka_broker_node_id("All")
-        .volume_size_gb(to_i32(gib))
-        .build();
+    let volume = BrokerEbsVolumeInfo::builder().kafka_broker_node_id("All").volume_size_gb(to_i32(gib)).build();
     let output = client
         .update_broker_storage()
         .cluster_arn(&cluster.arn)
@@ -50,11 +39,7 @@ pub async fn update_broker_storage(
     operation_arn(output.cluster_operation_arn(), action, &cluster.name)
 }
 
-pub async fn update_broker_type(
-    client: &Client,
-    cluster: &MskCluster,
-    broker_type: &str,
-) -> Result<String, AwsError> {
+pub async fn update_broker_type(client: &Client, cluster: &MskCluster, broker_type: &str) -> Result<String, AwsError> {
     let action = "kafka:UpdateBrokerType";
     let output = client
         .update_broker_type()
@@ -67,11 +52,7 @@ pub async fn update_broker_type(
     operation_arn(output.cluster_operation_arn(), action, &cluster.name)
 }
 
-pub async fn update_monitoring(
-    client: &Client,
-    cluster: &MskCluster,
-    level: &str,
-) -> Result<String, AwsError> {
+pub async fn update_monitoring(client: &Client, cluster: &MskCluster, level: &str) -> Result<String, AwsError> {
     let action = "kafka:UpdateMonitoring";
     let output = client
         .update_monitoring()
@@ -95,12 +76,7 @@ pub async fn update_cluster_configuration(
         .update_cluster_configuration()
         .cluster_arn(&cluster.arn)
         .current_version(&cluster.current_version)
-        .configuration_info(
-            ConfigurationInfo::builder()
-                .arn(configuration_arn)
-                .revision(revision)
-                .build(),
-        )
+        .configuration_info(ConfigurationInfo::builder().arn(configuration_arn).revision(revision).build())
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, resource(&cluster.name), err))?;
@@ -124,8 +100,7 @@ pub async fn tag_cluster(
 }
 
 fn operation_arn(arn: Option<&str>, action: &str, name: &str) -> Result<String, AwsError> {
-    arn.map(str::to_string)
-        .ok_or_else(|| AwsError::malformed(action, resource(name), "ClusterOperationArn"))
+    arn.map(str::to_string).ok_or_else(|| AwsError::malformed(action, resource(name), "ClusterOperationArn"))
 }
 
 pub async fn describe_operation(client: &Client, arn: &str) -> Result<OperationStatus, AwsError> {
@@ -136,25 +111,15 @@ pub async fn describe_operation(client: &Client, arn: &str) -> Result<OperationS
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, format!("cluster operation {arn}"), err))?;
-    let info = output.cluster_operation_info().ok_or_else(|| {
-        AwsError::malformed(
-            action,
-            format!("cluster operation {arn}"),
-            "ClusterOperationInfo",
-        )
-    })?;
+    let info = output
+        .cluster_operation_info()
+        .ok_or_else(|| AwsError::malformed(action, format!("cluster operation {arn}"), "ClusterOperationInfo"))?;
     Ok(OperationStatus {
         arn: arn.to_string(),
         operation_type: info.operation_type().map(str::to_string),
         state: info.operation_state().unwrap_or_default().to_string(),
-        error_code: info
-            .error_info()
-            .and_then(|e| e.error_code())
-            .map(str::to_string),
-        error_message: info
-            .error_info()
-            .and_then(|e| e.error_string())
-            .map(str::to_string),
+        error_code: info.error_info().and_then(|e| e.error_code()).map(str::to_string),
+        error_message: info.error_info().and_then(|e| e.error_string()).map(str::to_string),
     })
 }
 

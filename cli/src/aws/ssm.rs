@@ -36,12 +36,7 @@ pub async fn public_parameter(client: &Client, name: &str) -> Result<Option<Stri
         .send()
         .await
         .map_err(|err| AwsError::from_sdk("ssm:GetParameter", format!("parameter {name}"), err));
-    Ok(absent_if_not_found(result)?.and_then(|output| {
-        output
-            .parameter()
-            .and_then(|p| p.value())
-            .map(str::to_string)
-    }))
+    Ok(absent_if_not_found(result)?.and_then(|output| output.parameter().and_then(|p| p.value()).map(str::to_string)))
 }
 
 /// The decrypted value, to compare before writing: re-putting an equal
@@ -54,12 +49,8 @@ pub async fn secret(client: &Client, name: &str) -> Result<Option<SecretValue>, 
         .send()
         .await
         .map_err(|err| AwsError::from_sdk("ssm:GetParameter", format!("parameter {name}"), err));
-    Ok(absent_if_not_found(result)?.and_then(|output| {
-        output
-            .parameter()
-            .and_then(|p| p.value())
-            .map(|value| SecretValue(value.to_string()))
-    }))
+    Ok(absent_if_not_found(result)?
+        .and_then(|output| output.parameter().and_then(|p| p.value()).map(|value| SecretValue(value.to_string()))))
 }
 
 /// Writes a SecureString. A new parameter gets the tags in the same call;
@@ -89,10 +80,7 @@ pub async fn put_secret(
             .map_err(|err| AwsError::malformed(action, resource.clone(), &err.to_string()))?;
         request = request.set_tags(Some(tags));
     }
-    request
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource, err))?;
+    request.send().await.map_err(|err| AwsError::from_sdk(action, resource, err))?;
     Ok(())
 }
 
@@ -109,15 +97,8 @@ pub async fn names_under(client: &Client, path: &str) -> Result<Vec<String>, Aws
             .set_next_token(next_token.take())
             .send()
             .await
-            .map_err(|err| {
-                AwsError::from_sdk("ssm:GetParametersByPath", format!("path {path}"), err)
-            })?;
-        names.extend(
-            page.parameters()
-                .iter()
-                .filter_map(|p| p.name())
-                .map(str::to_string),
-        );
+            .map_err(|err| AwsError::from_sdk("ssm:GetParametersByPath", format!("path {path}"), err))?;
+        names.extend(page.parameters().iter().filter_map(|p| p.name()).map(str::to_string));
         match page.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
             _ => return Ok(names),

@@ -40,10 +40,7 @@ pub enum NetworkSource {
 
 impl Network {
     pub fn subnet_ids(&self) -> Vec<String> {
-        self.subnets
-            .iter()
-            .map(|subnet| subnet.id.clone())
-            .collect()
+        self.subnets.iter().map(|subnet| subnet.id.clone()).collect()
     }
 
     pub fn describe(&self) -> String {
@@ -71,71 +68,40 @@ pub fn configured_network(
     vpc_id: Option<&str>,
     found: Vec<Subnet>,
 ) -> Result<Network, ControlPlaneError> {
-    let bad = |message: String, hint: &str| ControlPlaneError::Network {
-        message,
-        hint: hint.to_string(),
-    };
-    if let Some(missing) = requested
-        .iter()
-        .find(|id| !found.iter().any(|subnet| &subnet.id == *id))
-    {
+    let bad = |message: String, hint: &str| ControlPlaneError::Network { message, hint: hint.to_string() };
+    if let Some(missing) = requested.iter().find(|id| !found.iter().any(|subnet| &subnet.id == *id)) {
         return Err(bad(
             format!("subnet {missing} does not exist in this region"),
             "check the subnet IDs and --region",
         ));
     }
-    let mut subnets: Vec<Subnet> = requested
-        .iter()
-        .filter_map(|id| found.iter().find(|subnet| &subnet.id == id).cloned())
-        .collect();
+    let mut subnets: Vec<Subnet> =
+        requested.iter().filter_map(|id| found.iter().find(|subnet| &subnet.id == id).cloned()).collect();
     let vpc = match vpc_id {
         Some(vpc) => vpc.to_string(),
-        None => subnets
-            .first()
-            .map(|subnet| subnet.vpc_id.clone())
-            .unwrap_or_default(),
+        None => subnets.first().map(|subnet| subnet.vpc_id.clone()).unwrap_or_default(),
     };
     if let Some(stray) = subnets.iter().find(|subnet| subnet.vpc_id != vpc) {
         return Err(bad(
-            format!(
-                "subnet {} is in {}, not in {vpc} like the others",
-                stray.id, stray.vpc_id
-            ),
+            format!("subnet {} is in {}, not in {vpc} like the others", stray.id, stray.vpc_id),
             "all client subnets must be in one VPC (the environment's vpc_id, if set)",
         ));
     }
     subnets.sort_by(|a, b| a.availability_zone.cmp(&b.availability_zone));
-    if let Some(pair) = subnets
-        .windows(2)
-        .find(|pair| pair[0].availability_zone == pair[1].availability_zone)
-    {
+    if let Some(pair) = subnets.windows(2).find(|pair| pair[0].availability_zone == pair[1].availability_zone) {
         return Err(bad(
-            format!(
-                "subnets {} and {} are both in {}",
-                pair[0].id, pair[1].id, pair[0].availability_zone
-            ),
+            format!("subnets {} and {} are both in {}", pair[0].id, pair[1].id, pair[0].availability_zone),
             "MSK needs each client subnet in a different AZ",
         ));
     }
-    Ok(Network {
-        vpc_id: vpc,
-        subnets,
-        source: NetworkSource::Configured,
-    })
+    Ok(Network { vpc_id: vpc, subnets, source: NetworkSource::Configured })
 }
 
 /// Picks `zones` default subnets in distinct AZs, first AZs by name, so
 /// every run on every machine picks the same ones.
 pub fn default_network(found: Vec<Subnet>, zones: u32) -> Result<Network, ControlPlaneError> {
-    let mut subnets: Vec<Subnet> = found
-        .into_iter()
-        .filter(|subnet| subnet.default_for_az)
-        .collect();
-    subnets.sort_by(|a, b| {
-        a.availability_zone
-            .cmp(&b.availability_zone)
-            .then(a.id.cmp(&b.id))
-    });
+    let mut subnets: Vec<Subnet> = found.into_iter().filter(|subnet| subnet.default_for_az).collect();
+    subnets.sort_by(|a, b| a.availability_zone.cmp(&b.availability_zone).then(a.id.cmp(&b.id)));
     subnets.dedup_by(|a, b| a.availability_zone == b.availability_zone);
     let Some(vpc_id) = subnets.first().map(|subnet| subnet.vpc_id.clone()) else {
         return Err(ControlPlaneError::Network {
@@ -146,19 +112,12 @@ pub fn default_network(found: Vec<Subnet>, zones: u32) -> Result<Network, Contro
     let wanted = zones as usize;
     if subnets.len() < wanted {
         return Err(ControlPlaneError::Network {
-            message: format!(
-                "the default VPC {vpc_id} has subnets in {} AZs; the tier needs {wanted}",
-                subnets.len()
-            ),
+            message: format!("the default VPC {vpc_id} has subnets in {} AZs; the tier needs {wanted}", subnets.len()),
             hint: "configure subnets in enough AZs, or pick a region with more AZs".into(),
         });
     }
     subnets.truncate(wanted);
-    Ok(Network {
-        vpc_id,
-        subnets,
-        source: NetworkSource::DefaultVpc,
-    })
+    Ok(Network { vpc_id, subnets, source: NetworkSource::DefaultVpc })
 }
 
 /// Sorts the tagged groups into the environment's two, preferring the copy
@@ -169,8 +128,7 @@ pub fn pick_groups(
     vpc_id: Option<&str>,
 ) -> (Option<SecurityGroup>, Option<SecurityGroup>) {
     let pick = |name: &str| {
-        let mut candidates: Vec<&SecurityGroup> =
-            groups.iter().filter(|group| group.name == name).collect();
+        let mut candidates: Vec<&SecurityGroup> = groups.iter().filter(|group| group.name == name).collect();
         candidates.sort_by_key(|group| Some(group.vpc_id.as_str()) != vpc_id);
         candidates.first().map(|group| (*group).clone())
     };

@@ -11,13 +11,7 @@ use crate::aws::ec2::{IngressRule, RuleSource, SecurityGroup};
 use crate::aws::msk::MskCluster;
 
 /// Cluster states that end on their own in ACTIVE; provision waits them out.
-const TRANSIENT_STATES: [&str; 5] = [
-    "CREATING",
-    "UPDATING",
-    "REBOOTING_BROKER",
-    "MAINTENANCE",
-    "HEALING",
-];
+const TRANSIENT_STATES: [&str; 5] = ["CREATING", "UPDATING", "REBOOTING_BROKER", "MAINTENANCE", "HEALING"];
 
 fn resource(kind: ResourceKind, name: &str, id: Option<String>) -> ResourcePlan {
     ResourcePlan {
@@ -37,21 +31,11 @@ fn refused(mut plan: ResourcePlan, reason: String) -> ResourcePlan {
     plan
 }
 
-fn finish(
-    mut plan: ResourcePlan,
-    changes: Vec<FieldChange>,
-    steps: Vec<Step>,
-    in_sync: &str,
-) -> ResourcePlan {
+fn finish(mut plan: ResourcePlan, changes: Vec<FieldChange>, steps: Vec<Step>, in_sync: &str) -> ResourcePlan {
     if changes.is_empty() {
         plan.reason = in_sync.to_string();
     } else {
-        plan.reason = changes
-            .iter()
-            .map(|c| c.field.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-            + " differ";
+        plan.reason = changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>().join(", ") + " differ";
         plan.action = Action::Update { changes };
         plan.steps = steps;
     }
@@ -110,56 +94,33 @@ fn group_common(
         ));
     }
     let (changes, set) = tag_changes(&spec.tags, &group.tags);
-    let steps = if set.is_empty() {
-        vec![]
-    } else {
-        vec![Step::Tags(set)]
-    };
+    let steps = if set.is_empty() { vec![] } else { vec![Step::Tags(set)] };
     GroupPlan::Compare(plan, changes, steps)
 }
 
 pub fn client_sg(target: &Target, actual: &Actual) -> ResourcePlan {
-    match group_common(
-        ResourceKind::ClientSecurityGroup,
-        &target.client_sg,
-        actual,
-        actual.client_sg.as_ref(),
-    ) {
+    match group_common(ResourceKind::ClientSecurityGroup, &target.client_sg, actual, actual.client_sg.as_ref()) {
         GroupPlan::Settled(plan) => plan,
-        GroupPlan::Compare(plan, changes, steps) => finish(
-            plan,
-            changes,
-            steps,
-            "exists with forgectl's tags; clients need no inbound rules",
-        ),
+        GroupPlan::Compare(plan, changes, steps) => {
+            finish(plan, changes, steps, "exists with forgectl's tags; clients need no inbound rules")
+        }
     }
 }
 
 pub fn broker_sg(target: &Target, actual: &Actual) -> ResourcePlan {
     let client_id = actual.client_sg.as_ref().map(|group| group.id.as_str());
-    let source = client_id
-        .unwrap_or(target.client_sg.name.as_str())
-        .to_string();
-    let ports = target
-        .broker_ports
-        .iter()
-        .map(|p| format!("tcp/{p}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let (plan, mut changes, mut steps) = match group_common(
-        ResourceKind::BrokerSecurityGroup,
-        &target.broker_sg,
-        actual,
-        actual.broker_sg.as_ref(),
-    ) {
-        GroupPlan::Settled(mut plan) => {
-            if plan.action == Action::Create {
-                plan.reason = format!("{}; will allow {ports} from {source} only", plan.reason);
+    let source = client_id.unwrap_or(target.client_sg.name.as_str()).to_string();
+    let ports = target.broker_ports.iter().map(|p| format!("tcp/{p}")).collect::<Vec<_>>().join(", ");
+    let (plan, mut changes, mut steps) =
+        match group_common(ResourceKind::BrokerSecurityGroup, &target.broker_sg, actual, actual.broker_sg.as_ref()) {
+            GroupPlan::Settled(mut plan) => {
+                if plan.action == Action::Create {
+                    plan.reason = format!("{}; will allow {ports} from {source} only", plan.reason);
+                }
+                return plan;
             }
-            return plan;
-        }
-        GroupPlan::Compare(plan, changes, steps) => (plan, changes, steps),
-    };
+            GroupPlan::Compare(plan, changes, steps) => (plan, changes, steps),
+        };
     let Some(group) = actual.broker_sg.as_ref() else {
         return plan;
     };
@@ -183,23 +144,12 @@ pub fn broker_sg(target: &Target, actual: &Actual) -> ResourcePlan {
         .copied()
         .filter(|port| {
             let port = Some(i32::from(*port));
-            !wanted
-                .iter()
-                .any(|rule| rule.from_port == port && group.ingress.contains(rule))
+            !wanted.iter().any(|rule| rule.from_port == port && group.ingress.contains(rule))
         })
         .collect();
-    let extra: Vec<IngressRule> = group
-        .ingress
-        .iter()
-        .filter(|rule| !wanted.contains(rule))
-        .cloned()
-        .collect();
+    let extra: Vec<IngressRule> = group.ingress.iter().filter(|rule| !wanted.contains(rule)).cloned().collect();
     for port in &missing {
-        changes.push(FieldChange::new(
-            "ingress",
-            "(none)",
-            format!("tcp/{port} from {source}"),
-        ));
+        changes.push(FieldChange::new("ingress", "(none)", format!("tcp/{port} from {source}")));
     }
     for rule in &extra {
         changes.push(FieldChange::new("ingress", rule, "(removed)"));
@@ -211,12 +161,7 @@ pub fn broker_sg(target: &Target, actual: &Actual) -> ResourcePlan {
     if !extra.is_empty() {
         steps.push(Step::Revoke(extra));
     }
-    finish(
-        plan,
-        changes,
-        steps,
-        &format!("allows {ports} from {source} only"),
-    )
+    finish(plan, changes, steps, &format!("allows {ports} from {source} only"))
 }
 
 pub fn configuration(target: &Target, actual: &Actual) -> ResourcePlan {
@@ -227,34 +172,17 @@ pub fn configuration(target: &Target, actual: &Actual) -> ResourcePlan {
         plan.reason = format!("no MSK configuration named {}", spec.name);
         return plan;
     };
-    let plan = resource(
-        ResourceKind::Configuration,
-        &spec.name,
-        Some(found.arn.clone()),
-    );
+    let plan = resource(ResourceKind::Configuration, &spec.name, Some(found.arn.clone()));
     if !found.description.contains(&spec.description) {
         return refused(
             plan,
-            format!(
-                "a configuration named {} exists but forgectl did not create it for `{}`",
-                spec.name, target.env
-            ),
+            format!("a configuration named {} exists but forgectl did not create it for `{}`", spec.name, target.env),
         );
     }
     if found.state != "ACTIVE" {
-        return refused(
-            plan,
-            format!(
-                "is {}; wait for it to finish, or destroy the environment",
-                found.state
-            ),
-        );
+        return refused(plan, format!("is {}; wait for it to finish, or destroy the environment", found.state));
     }
-    if let Some(version) = spec
-        .kafka_versions
-        .iter()
-        .find(|v| !found.kafka_versions.contains(v))
-    {
+    if let Some(version) = spec.kafka_versions.iter().find(|v| !found.kafka_versions.contains(v)) {
         return refused(
             plan,
             format!(
@@ -266,38 +194,15 @@ pub fn configuration(target: &Target, actual: &Actual) -> ResourcePlan {
     let mut changes = Vec::new();
     for (key, value) in &spec.properties {
         if found.properties.get(key) != Some(value) {
-            let before = found
-                .properties
-                .get(key)
-                .map(String::as_str)
-                .unwrap_or("(unset)");
-            changes.push(FieldChange::new(
-                format!("server.properties {key}"),
-                before,
-                value,
-            ));
+            let before = found.properties.get(key).map(String::as_str).unwrap_or("(unset)");
+            changes.push(FieldChange::new(format!("server.properties {key}"), before, value));
         }
     }
-    for (key, value) in found
-        .properties
-        .iter()
-        .filter(|(key, _)| !spec.properties.contains_key(*key))
-    {
-        changes.push(FieldChange::new(
-            format!("server.properties {key}"),
-            value,
-            "(unset)",
-        ));
+    for (key, value) in found.properties.iter().filter(|(key, _)| !spec.properties.contains_key(*key)) {
+        changes.push(FieldChange::new(format!("server.properties {key}"), value, "(unset)"));
     }
-    let steps = if changes.is_empty() {
-        vec![]
-    } else {
-        vec![Step::NewRevision]
-    };
-    let in_sync = format!(
-        "revision {} holds the tier's server properties",
-        found.latest_revision
-    );
+    let steps = if changes.is_empty() { vec![] } else { vec![Step::NewRevision] };
+    let in_sync = format!("revision {} holds the tier's server properties", found.latest_revision);
     finish(plan, changes, steps, &in_sync)
 }
 
@@ -332,33 +237,19 @@ pub fn cluster(target: &Target, actual: &Actual, configuration: &ResourcePlan) -
     if !is_managed(&found.tags, &target.env) {
         return refused(
             plan,
-            format!(
-                "a cluster named {} exists but is not tagged as forgectl's for `{}`",
-                spec.name, target.env
-            ),
+            format!("a cluster named {} exists but is not tagged as forgectl's for `{}`", spec.name, target.env),
         );
     }
     match found.state.as_str() {
         "FAILED" => {
             let info = found.state_info.as_ref();
-            let why = match (
-                info.and_then(|i| i.code.as_deref()),
-                info.and_then(|i| i.message.as_deref()),
-            ) {
+            let why = match (info.and_then(|i| i.code.as_deref()), info.and_then(|i| i.message.as_deref())) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (code, message) => code.or(message).unwrap_or("MSK gave no reason").to_string(),
             };
-            return refused(
-                plan,
-                format!("is FAILED ({why}); recover with `forgectl destroy`, then provision again"),
-            );
+            return refused(plan, format!("is FAILED ({why}); recover with `forgectl destroy`, then provision again"));
         }
-        "DELETING" => {
-            return refused(
-                plan,
-                "is being deleted; wait for that to finish, then re-run".into(),
-            )
-        }
+        "DELETING" => return refused(plan, "is being deleted; wait for that to finish, then re-run".into()),
         _ => {}
     }
     let immutable = immutable_differences(target, actual, found);
@@ -374,29 +265,17 @@ pub fn cluster(target: &Target, actual: &Actual, configuration: &ResourcePlan) -
     // MSK applies one change at a time; this order grows capacity (brokers,
     // then disk) before moving to the new broker size.
     if spec.broker_count > found.broker_count {
-        changes.push(FieldChange::new(
-            "brokers",
-            found.broker_count,
-            spec.broker_count,
-        ));
+        changes.push(FieldChange::new("brokers", found.broker_count, spec.broker_count));
         steps.push(Step::BrokerCount(spec.broker_count));
     }
     let storage = found.ebs_volume_gib.unwrap_or(0);
     if spec.ebs_volume_gib > storage {
-        changes.push(FieldChange::new(
-            "ebs_volume_gib",
-            storage,
-            spec.ebs_volume_gib,
-        ));
+        changes.push(FieldChange::new("ebs_volume_gib", storage, spec.ebs_volume_gib));
         steps.push(Step::BrokerStorage(spec.ebs_volume_gib));
     }
     let broker_type = found.broker_type.as_deref().unwrap_or("(unknown)");
     if spec.broker_type != broker_type {
-        changes.push(FieldChange::new(
-            "broker_type",
-            broker_type,
-            &spec.broker_type,
-        ));
+        changes.push(FieldChange::new("broker_type", broker_type, &spec.broker_type));
         steps.push(Step::BrokerType(spec.broker_type.clone()));
     }
     match wanted_revision(actual, configuration) {
@@ -406,38 +285,25 @@ pub fn cluster(target: &Target, actual: &Actual, configuration: &ResourcePlan) -
         {
             let before = match (&found.configuration_arn, found.configuration_revision) {
                 (Some(arn), Some(rev))
-                    if Some(arn.as_str())
-                        == actual.configuration.as_ref().map(|c| c.arn.as_str()) =>
+                    if Some(arn.as_str()) == actual.configuration.as_ref().map(|c| c.arn.as_str()) =>
                 {
                     format!("revision {rev}")
                 }
                 (Some(_), Some(rev)) => format!("another configuration, revision {rev}"),
                 _ => "MSK defaults".to_string(),
             };
-            changes.push(FieldChange::new(
-                "configuration",
-                before,
-                format!("revision {revision}"),
-            ));
+            changes.push(FieldChange::new("configuration", before, format!("revision {revision}")));
             steps.push(Step::Configuration);
         }
         None => {
-            changes.push(FieldChange::new(
-                "configuration",
-                "(none)",
-                "the new configuration",
-            ));
+            changes.push(FieldChange::new("configuration", "(none)", "the new configuration"));
             steps.push(Step::Configuration);
         }
         _ => {}
     }
     let monitoring = found.enhanced_monitoring.as_deref().unwrap_or("DEFAULT");
     if spec.enhanced_monitoring != monitoring {
-        changes.push(FieldChange::new(
-            "enhanced_monitoring",
-            monitoring,
-            &spec.enhanced_monitoring,
-        ));
+        changes.push(FieldChange::new("enhanced_monitoring", monitoring, &spec.enhanced_monitoring));
         steps.push(Step::Monitoring(spec.enhanced_monitoring.clone()));
     }
     let (tag_changes, set) = tag_changes(&spec.tags, &found.tags);
@@ -459,10 +325,7 @@ fn immutable_differences(target: &Target, actual: &Actual, found: &MskCluster) -
             found.broker_count, spec.broker_count
         ));
     }
-    if let Some(storage) = found
-        .ebs_volume_gib
-        .filter(|gib| spec.ebs_volume_gib < *gib)
-    {
+    if let Some(storage) = found.ebs_volume_gib.filter(|gib| spec.ebs_volume_gib < *gib) {
         reasons.push(format!(
             "shrinking EBS from {storage} to {} GiB per broker: MSK cannot shrink broker storage",
             spec.ebs_volume_gib
@@ -497,8 +360,7 @@ fn immutable_differences(target: &Target, actual: &Actual, found: &MskCluster) -
     } else {
         reasons.push("its broker security group is gone, and MSK cannot attach a new one".into());
     }
-    if found.client_broker.as_deref() != Some(spec.client_broker.as_str())
-        || found.in_cluster != Some(spec.in_cluster)
+    if found.client_broker.as_deref() != Some(spec.client_broker.as_str()) || found.in_cluster != Some(spec.in_cluster)
     {
         reasons.push(format!(
             "encryption in transit {}/in-cluster {} → {}/in-cluster {}: not changed in place by forgectl",

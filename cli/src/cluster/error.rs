@@ -21,20 +21,10 @@ pub enum ControlPlaneError {
     Refused { env: String, reasons: Vec<String> },
 
     #[error("cluster {name} is FAILED: {}", failure(code, message))]
-    ClusterFailed {
-        name: String,
-        arn: String,
-        code: Option<String>,
-        message: Option<String>,
-    },
+    ClusterFailed { name: String, arn: String, code: Option<String>, message: Option<String> },
 
     #[error("cluster {name}: {operation} failed: {}", failure(code, message))]
-    OperationFailed {
-        name: String,
-        operation: String,
-        code: Option<String>,
-        message: Option<String>,
-    },
+    OperationFailed { name: String, operation: String, code: Option<String>, message: Option<String> },
 
     #[error("timed out after {} waiting for {what}", format_elapsed(*waited))]
     TimedOut { what: String, waited: Duration },
@@ -61,8 +51,7 @@ fn failure(code: &Option<String>, message: &Option<String>) -> String {
 }
 
 /// What a stopped `provision` leaves and how to continue.
-const RESUME_HINT: &str =
-    "everything created so far stays in place; run the same command again to resume \
+const RESUME_HINT: &str = "everything created so far stays in place; run the same command again to resume \
                            (it picks up where this run stopped, without duplicates)";
 
 impl ControlPlaneError {
@@ -118,33 +107,18 @@ mod tests {
             "cluster forgectl-prod is FAILED: InsufficientCapacity: kafka.m7g.large is not available in euw1-az3"
         );
         assert_eq!(error.exit(), Exit::Failure);
-        assert!(error
-            .hint()
-            .is_some_and(|hint| hint.contains("forgectl destroy")));
+        assert!(error.hint().is_some_and(|hint| hint.contains("forgectl destroy")));
     }
 
     #[test]
     fn stops_say_how_to_resume_and_bad_input_exits_2() {
-        let timeout = ControlPlaneError::TimedOut {
-            what: "cluster x: creating".into(),
-            waited: Duration::from_secs(5400),
-        };
-        assert_eq!(
-            timeout.to_string(),
-            "timed out after 90m00s waiting for cluster x: creating"
-        );
-        assert!(timeout
-            .hint()
-            .is_some_and(|hint| hint.contains("run the same command again")));
-        let refused = ControlPlaneError::Refused {
-            env: "e".into(),
-            reasons: vec!["MSK cluster x: shrinking".into()],
-        };
+        let timeout =
+            ControlPlaneError::TimedOut { what: "cluster x: creating".into(), waited: Duration::from_secs(5400) };
+        assert_eq!(timeout.to_string(), "timed out after 90m00s waiting for cluster x: creating");
+        assert!(timeout.hint().is_some_and(|hint| hint.contains("run the same command again")));
+        let refused = ControlPlaneError::Refused { env: "e".into(), reasons: vec!["MSK cluster x: shrinking".into()] };
         assert_eq!(refused.exit(), Exit::Usage);
-        let network = ControlPlaneError::Network {
-            message: "subnet-1 is in vpc-2".into(),
-            hint: String::new(),
-        };
+        let network = ControlPlaneError::Network { message: "subnet-1 is in vpc-2".into(), hint: String::new() };
         assert_eq!(network.exit(), Exit::Usage);
     }
 }

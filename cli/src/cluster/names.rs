@@ -52,7 +52,5 @@ pub fn common_tags(environment: &Environment, tier: &str) -> BTreeMap<String, St
 /// Whether the tags mark a resource as forgectl's for `env`.
 pub fn is_managed(tags: &BTreeMap<String, String>, env: &str) -> bool {
     tags.get(TAG_ENV).is_some_and(|value| value == env)
-        && tags
-            .get(TAG_MANAGED_BY)
-            .is_some_and(|value| value == MANAGED_BY)
+        && tags.get(TAG_MANAGED_BY).is_some_and(|value| value == MANAGED_BY)
 }

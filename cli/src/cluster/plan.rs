@@ -98,11 +98,7 @@ pub struct FieldChange {
 
 impl FieldChange {
     pub fn new(field: impl Into<String>, before: impl ToString, after: impl ToString) -> Self {
-        FieldChange {
-            field: field.into(),
-            before: before.to_string(),
-            after: after.to_string(),
-        }
+        FieldChange { field: field.into(), before: before.to_string(), after: after.to_string() }
     }
 }
 
@@ -133,19 +129,9 @@ pub fn plan(target: &Target, actual: &Actual) -> Plan {
     let broker_sg = compare::broker_sg(target, actual);
     let configuration = compare::configuration(target, actual);
     let cluster = compare::cluster(target, actual, &configuration);
-    let resources = vec![
-        network_plan(&actual.network),
-        client_sg,
-        broker_sg,
-        configuration,
-        cluster,
-    ];
-    let pending = resources
-        .iter()
-        .any(|r| matches!(r.action, Action::Create | Action::Update { .. }));
-    let refused = resources
-        .iter()
-        .any(|r| matches!(r.action, Action::Refused { .. }));
+    let resources = vec![network_plan(&actual.network), client_sg, broker_sg, configuration, cluster];
+    let pending = resources.iter().any(|r| matches!(r.action, Action::Create | Action::Update { .. }));
+    let refused = resources.iter().any(|r| matches!(r.action, Action::Refused { .. }));
     Plan {
         env: target.env.clone(),
         tier: target.tier.clone(),
@@ -153,12 +139,7 @@ pub fn plan(target: &Target, actual: &Actual) -> Plan {
         network: NetworkSummary {
             vpc_id: actual.network.vpc_id.clone(),
             subnets: actual.network.subnet_ids(),
-            availability_zones: actual
-                .network
-                .subnets
-                .iter()
-                .map(|s| s.availability_zone.clone())
-                .collect(),
+            availability_zones: actual.network.subnets.iter().map(|s| s.availability_zone.clone()).collect(),
             source: actual.network.source,
             note: actual.network.describe(),
         },
@@ -181,20 +162,16 @@ fn network_plan(network: &Network) -> ResourcePlan {
 
 impl Plan {
     pub fn resource(&self, kind: ResourceKind) -> Option<&ResourcePlan> {
-        self.resources
-            .iter()
-            .find(|resource| resource.resource == kind)
+        self.resources.iter().find(|resource| resource.resource == kind)
     }
 
     pub fn refusals(&self) -> Vec<String> {
         self.resources
             .iter()
             .filter_map(|resource| match &resource.action {
-                Action::Refused { reason } => Some(format!(
-                    "{} {}: {reason}",
-                    resource.resource.as_str(),
-                    resource.name
-                )),
+                Action::Refused { reason } => {
+                    Some(format!("{} {}: {reason}", resource.resource.as_str(), resource.name))
+                }
                 _ => None,
             })
             .collect()

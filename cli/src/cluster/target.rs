@@ -58,10 +58,7 @@ pub struct ConfigurationSpec {
 impl ConfigurationSpec {
     /// The `server.properties` text MSK stores, one `key=value` a line.
     pub fn server_properties(&self) -> String {
-        self.properties
-            .iter()
-            .map(|(key, value)| format!("{key}={value}\n"))
-            .collect()
+        self.properties.iter().map(|(key, value)| format!("{key}={value}\n")).collect()
     }
 }
 
@@ -118,11 +115,7 @@ impl Target {
                 "list the client subnets (one per AZ) of that VPC; forgectl only picks subnets itself in the default VPC",
             ));
         }
-        if let Some(key) = environment
-            .tags
-            .keys()
-            .find(|key| key.starts_with("forgectl:") || key.starts_with("aws:"))
-        {
+        if let Some(key) = environment.tags.keys().find(|key| key.starts_with("forgectl:") || key.starts_with("aws:")) {
             return Err(invalid(
                 "tags",
                 format!("`{key}` is a reserved tag key"),
@@ -153,9 +146,7 @@ impl Target {
                 "drop allow_plaintext, or use client_auth: unauthenticated",
             ));
         }
-        if client_broker == ClientBroker::Plaintext
-            && environment.client_auth != ClientAuth::Unauthenticated
-        {
+        if client_broker == ClientBroker::Plaintext && environment.client_auth != ClientAuth::Unauthenticated {
             return Err(invalid(
                 "client_auth",
                 "a plaintext-only cluster has no TLS or SASL listener".into(),
@@ -187,10 +178,7 @@ impl Target {
             zones: kafka.zones,
             client_sg: SecurityGroupSpec {
                 name: names.client_sg.clone(),
-                description: format!(
-                    "forgectl {}: producer and consumer instances (Kafka clients)",
-                    environment.name
-                ),
+                description: format!("forgectl {}: producer and consumer instances (Kafka clients)", environment.name),
                 tags: named(&names.client_sg),
             },
             broker_sg: SecurityGroupSpec {
@@ -232,10 +220,7 @@ impl Target {
 /// clusters are administered through the Kafka and MSK APIs.
 pub fn broker_ports(client_broker: ClientBroker, auth: ClientAuth) -> Vec<u16> {
     let mut ports = Vec::new();
-    if matches!(
-        client_broker,
-        ClientBroker::Plaintext | ClientBroker::TlsPlaintext
-    ) {
+    if matches!(client_broker, ClientBroker::Plaintext | ClientBroker::TlsPlaintext) {
         ports.push(PORT_PLAINTEXT);
     }
     if client_broker != ClientBroker::Plaintext {
@@ -257,19 +242,12 @@ pub fn server_properties(profile: &Profile) -> BTreeMap<String, String> {
         .max()
         .unwrap_or(RF_FOR_MIN_ISR_2)
         .min(u16::try_from(profile.kafka.brokers).unwrap_or(u16::MAX));
-    let min_insync = if replication >= RF_FOR_MIN_ISR_2 {
-        2
-    } else {
-        1
-    };
+    let min_insync = if replication >= RF_FOR_MIN_ISR_2 { 2 } else { 1 };
     BTreeMap::from([
         // Topics exist because forgectl created them with their partitions and
         // retention, never because a client mistyped a name.
         ("auto.create.topics.enable".to_string(), "false".to_string()),
-        (
-            "default.replication.factor".to_string(),
-            replication.to_string(),
-        ),
+        ("default.replication.factor".to_string(), replication.to_string()),
         ("min.insync.replicas".to_string(), min_insync.to_string()),
     ])
 }
@@ -280,25 +258,13 @@ mod tests {
 
     #[test]
     fn ports_follow_encryption_and_auth() {
-        assert_eq!(
-            broker_ports(ClientBroker::Tls, ClientAuth::Unauthenticated),
-            vec![PORT_TLS]
-        );
-        assert_eq!(
-            broker_ports(ClientBroker::Tls, ClientAuth::SaslScram),
-            vec![PORT_SASL_SCRAM]
-        );
-        assert_eq!(
-            broker_ports(ClientBroker::Tls, ClientAuth::Iam),
-            vec![PORT_SASL_IAM]
-        );
+        assert_eq!(broker_ports(ClientBroker::Tls, ClientAuth::Unauthenticated), vec![PORT_TLS]);
+        assert_eq!(broker_ports(ClientBroker::Tls, ClientAuth::SaslScram), vec![PORT_SASL_SCRAM]);
+        assert_eq!(broker_ports(ClientBroker::Tls, ClientAuth::Iam), vec![PORT_SASL_IAM]);
         assert_eq!(
             broker_ports(ClientBroker::TlsPlaintext, ClientAuth::Unauthenticated),
             vec![PORT_PLAINTEXT, PORT_TLS]
         );
-        assert_eq!(
-            broker_ports(ClientBroker::Plaintext, ClientAuth::Unauthenticated),
-            vec![PORT_PLAINTEXT]
-        );
+        assert_eq!(broker_ports(ClientBroker::Plaintext, ClientAuth::Unauthenticated), vec![PORT_PLAINTEXT]);
     }
 }

@@ -58,11 +58,7 @@ const LOCAL_READY_TIMEOUT_SECONDS: u64 = 60;
 /// DescribeInstanceRefreshes is rate limited per account; every few seconds is plenty.
 const AWS_POLL_INTERVAL: Duration = Duration::from_secs(3);
 
-pub async fn run(
-    args: DeployArgs,
-    global: &GlobalArgs,
-    console: &Console,
-) -> Result<Exit, CliError> {
+pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
     let environment = select_environment(&global.environment_overrides())?;
     if !is_valid_version(&args.version) {
         return Err(ConfigError::Invalid {
@@ -75,33 +71,21 @@ pub async fn run(
     }
     let tier = environment.tier_or(args.tier.as_deref())?;
     let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-    let profile = load_tier(
-        &source,
-        &tier,
-        ResolveOptions {
-            india: environment.india,
-        },
-    )?;
+    let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
     if environment.provider == Provider::Aws {
         let options = AwsDeployOptions {
             environment,
             profile,
             version: args.version,
             roles: args.roles.into_iter().map(Into::into).collect(),
-            batch_timeout: Duration::from_secs(
-                args.ready_timeout.unwrap_or(AWS_BATCH_TIMEOUT_SECONDS),
-            ),
+            batch_timeout: Duration::from_secs(args.ready_timeout.unwrap_or(AWS_BATCH_TIMEOUT_SECONDS)),
             poll_interval: AWS_POLL_INTERVAL,
         };
         return deploy_aws(options, args.dry_run, args.yes, console).await;
     }
     let postgres = postgres_connection(&environment, true)?;
     if postgres.password.is_none() {
-        let variable = environment
-            .postgres
-            .as_ref()
-            .map(|pg| pg.password_env.clone())
-            .unwrap_or_default();
+        let variable = environment.postgres.as_ref().map(|pg| pg.password_env.clone()).unwrap_or_default();
         return Err(ConfigError::MissingVariable {
             env: environment.name.clone(),
             key: "postgres.password_env".into(),
@@ -109,10 +93,8 @@ pub async fn run(
         }
         .into());
     }
-    let base_dir = std::env::current_dir().map_err(|source| CliError::WriteFile {
-        path: PathBuf::from("."),
-        source,
-    })?;
+    let base_dir =
+        std::env::current_dir().map_err(|source| CliError::WriteFile { path: PathBuf::from("."), source })?;
     let options = LocalDeployOptions {
         kafka: kafka_connection(&environment)?,
         postgres,
@@ -121,13 +103,8 @@ pub async fn run(
         profile,
         version: args.version,
         roles: args.roles.into_iter().map(Into::into).collect(),
-        artifacts: args
-            .artifacts_dir
-            .map(Artifacts::Directory)
-            .unwrap_or(Artifacts::BuildWorkspace),
-        ready_timeout: Duration::from_secs(
-            args.ready_timeout.unwrap_or(LOCAL_READY_TIMEOUT_SECONDS),
-        ),
+        artifacts: args.artifacts_dir.map(Artifacts::Directory).unwrap_or(Artifacts::BuildWorkspace),
+        ready_timeout: Duration::from_secs(args.ready_timeout.unwrap_or(LOCAL_READY_TIMEOUT_SECONDS)),
         base_dir,
     };
 
@@ -142,30 +119,18 @@ pub async fn run(
     if console.format() == crate::console::OutputFormat::Table {
         views::deploy::print_plan(console, &plans);
     }
-    console.confirm(
-        &format!("Deploy {} to {}", options.version, options.environment.name),
-        args.yes,
-    )?;
+    console.confirm(&format!("Deploy {} to {}", options.version, options.environment.name), args.yes)?;
     let report = ops::apply(&options, plans, console).await?;
-    console.emit(&report, |console| {
-        views::deploy::print_report(console, &report)
-    })?;
+    console.emit(&report, |console| views::deploy::print_report(console, &report))?;
     Ok(Exit::Success)
 }
 
-async fn deploy_aws(
-    options: AwsDeployOptions,
-    dry_run: bool,
-    yes: bool,
-    console: &Console,
-) -> Result<Exit, CliError> {
+async fn deploy_aws(options: AwsDeployOptions, dry_run: bool, yes: bool, console: &Console) -> Result<Exit, CliError> {
     let clients = AwsClients::connect(&options.environment).await;
     let fleet = deploy_aws::observe(&clients, &options).await?;
     let plan = deploy_aws::plan(&fleet, &options)?;
     if dry_run || !plan.has_changes() {
-        console.emit(&plan, |console| {
-            views::deploy::print_fleet_plan(console, &plan)
-        })?;
+        console.emit(&plan, |console| views::deploy::print_fleet_plan(console, &plan))?;
         if !plan.has_changes() {
             console.info("nothing to change");
         }
@@ -175,13 +140,8 @@ async fn deploy_aws(
     if console.format() == crate::console::OutputFormat::Table {
         views::deploy::print_fleet_plan(console, &plan);
     }
-    console.confirm(
-        &format!("Deploy {} to {}", options.version, options.environment.name),
-        yes,
-    )?;
+    console.confirm(&format!("Deploy {} to {}", options.version, options.environment.name), yes)?;
     let report = deploy_aws_apply::apply(&clients, &options, &fleet, &plan, console).await?;
-    console.emit(&report, |console| {
-        views::deploy::print_fleet_report(console, &report)
-    })?;
+    console.emit(&report, |console| views::deploy::print_fleet_report(console, &report))?;
     Ok(Exit::Success)
 }

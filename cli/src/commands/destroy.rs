@@ -23,11 +23,7 @@ pub struct DestroyArgs {
     pub timeout: Duration,
 }
 
-pub async fn run(
-    args: DestroyArgs,
-    global: &GlobalArgs,
-    console: &Console,
-) -> Result<Exit, CliError> {
+pub async fn run(args: DestroyArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
     if let Some(environment) = super::local_provider::local_environment(global)? {
         return super::local_provider::destroy(args, environment, console).await;
     }
@@ -38,8 +34,6 @@ pub async fn run(
         timeout: args.timeout,
     };
     let report = ops::destroy(&options, console).await?;
-    console.emit(&report, |console| {
-        views::cluster::print_destroy(console, &report)
-    })?;
+    console.emit(&report, |console| views::cluster::print_destroy(console, &report))?;
     Ok(Exit::Success)
 }

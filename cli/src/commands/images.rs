@@ -22,11 +22,7 @@ pub enum ImagesCommand {
     Login,
 }
 
-pub async fn run(
-    args: ImagesArgs,
-    global: &GlobalArgs,
-    console: &Console,
-) -> Result<Exit, CliError> {
+pub async fn run(args: ImagesArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
     let environment = select_environment(&global.environment_overrides())?;
     if environment.provider != Provider::Aws {
         return Err(ConfigError::Invalid {

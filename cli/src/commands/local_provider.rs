@@ -32,20 +32,12 @@ fn topics_options(
     tier: Option<String>,
 ) -> Result<TopicsOptions, CliError> {
     let profiles = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-    Ok(TopicsOptions::for_tier(
-        environment,
-        profiles,
-        tier,
-        Via::Kafka,
-        None,
-    ))
+    Ok(TopicsOptions::for_tier(environment, profiles, tier, Via::Kafka, None))
 }
 
 fn state_dir(environment: &Environment) -> Result<StateDir, CliError> {
-    let base = std::env::current_dir().map_err(|source| CliError::WriteFile {
-        path: std::path::PathBuf::from("."),
-        source,
-    })?;
+    let base = std::env::current_dir()
+        .map_err(|source| CliError::WriteFile { path: std::path::PathBuf::from("."), source })?;
     Ok(StateDir::new(&base, &environment.name))
 }
 
@@ -64,9 +56,7 @@ pub async fn provision(
         skip_topics: args.skip_topics,
     };
     let report = provision_local::provision(&options, console).await?;
-    console.emit(&report, |console| {
-        views::local::print_provision(console, &report)
-    })?;
+    console.emit(&report, |console| views::local::print_provision(console, &report))?;
     Ok(Exit::Success)
 }
 
@@ -82,38 +72,23 @@ pub async fn status(
         topics: topics_options(environment, global, args.tier)?,
     };
     let report = status_local::status(&options, console).await?;
-    console.emit(&report, |console| {
-        views::local::print_status(console, &report)
-    })?;
+    console.emit(&report, |console| views::local::print_status(console, &report))?;
     Ok(Exit::Success)
 }
 
-pub async fn destroy(
-    args: DestroyArgs,
-    environment: Environment,
-    console: &Console,
-) -> Result<Exit, CliError> {
+pub async fn destroy(args: DestroyArgs, environment: Environment, console: &Console) -> Result<Exit, CliError> {
     let env = environment.name.clone();
     if let Some(given) = args.confirm.as_deref().filter(|given| *given != env) {
-        return Err(ControlPlaneError::ConfirmationMismatch {
-            env,
-            given: given.to_string(),
-        }
-        .into());
+        return Err(ControlPlaneError::ConfirmationMismatch { env, given: given.to_string() }.into());
     }
     let confirmed = args.yes && args.confirm.as_deref() == Some(env.as_str());
     if !confirmed {
         if !console.is_interactive() {
             return Err(ControlPlaneError::ConfirmationRequired { env }.into());
         }
-        console.confirm(
-            &format!("Stop every forgectl service process of environment {env}"),
-            false,
-        )?;
+        console.confirm(&format!("Stop every forgectl service process of environment {env}"), false)?;
     }
     let teardown = local_runtime::destroy(&state_dir(&environment)?, &env).await?;
-    console.emit(&teardown, |console| {
-        views::local::print_teardown(console, &teardown)
-    })?;
+    console.emit(&teardown, |console| views::local::print_teardown(console, &teardown))?;
     Ok(Exit::Success)
 }

@@ -18,10 +18,7 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 }
 
-pub fn target_options(
-    global: &GlobalArgs,
-    tier: Option<String>,
-) -> Result<TargetOptions, CliError> {
+pub fn target_options(global: &GlobalArgs, tier: Option<String>) -> Result<TargetOptions, CliError> {
     Ok(TargetOptions {
         overrides: global.environment_overrides(),
         profiles: ProfileSource::resolve(global.profiles_dir.as_deref())?,
@@ -31,9 +28,7 @@ pub fn target_options(
 
 pub async fn run(args: PlanArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
     let report = ops::plan(&target_options(global, args.tier)?).await?;
-    console.emit(&report, |console| {
-        views::cluster::print_plan_report(console, &report)
-    })?;
+    console.emit(&report, |console| views::cluster::print_plan_report(console, &report))?;
     Ok(if report.plan.refused {
         // The tier cannot be reached from here: bad input for this environment.
         Exit::Usage

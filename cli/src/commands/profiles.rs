@@ -35,35 +35,23 @@ pub enum ProfilesCommand {
 pub fn run(args: ProfilesArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
     let options = ProfilesOptions {
         source: ProfileSource::resolve(global.profiles_dir.as_deref())?,
-        resolve: ResolveOptions {
-            india: global.india,
-        },
+        resolve: ResolveOptions { india: global.india },
     };
     match args.command {
         ProfilesCommand::List => {
             let profiles = ops::list(&options)?;
-            console.emit(&profiles, |console| {
-                views::profiles::print_list(console, &profiles)
-            })?;
+            console.emit(&profiles, |console| views::profiles::print_list(console, &profiles))?;
             Ok(Exit::Success)
         }
         ProfilesCommand::Show { tier } => {
             let profile = ops::show(&options, &tier)?;
-            console.emit(&profile, |console| {
-                views::profiles::print_show(console, &profile)
-            })?;
+            console.emit(&profile, |console| views::profiles::print_show(console, &profile))?;
             Ok(Exit::Success)
         }
         ProfilesCommand::Validate { files } => {
             let report = ops::validate(&options, &files)?;
-            console.emit(&report, |console| {
-                views::profiles::print_validation(console, &report)
-            })?;
-            Ok(if report.valid {
-                Exit::Success
-            } else {
-                Exit::Usage
-            })
+            console.emit(&report, |console| views::profiles::print_validation(console, &report))?;
+            Ok(if report.valid { Exit::Success } else { Exit::Usage })
         }
     }
 }

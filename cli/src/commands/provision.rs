@@ -29,11 +29,7 @@ pub struct ProvisionArgs {
     pub skip_topics: bool,
 }
 
-pub async fn run(
-    args: ProvisionArgs,
-    global: &GlobalArgs,
-    console: &Console,
-) -> Result<Exit, CliError> {
+pub async fn run(args: ProvisionArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
     if let Some(environment) = super::local_provider::local_environment(global)? {
         return super::local_provider::provision(args, environment, global, console).await;
     }
@@ -46,9 +42,7 @@ pub async fn run(
         skip_topics: args.skip_topics,
     };
     if let Some(report) = ops::provision(&options, console).await? {
-        console.emit(&report, |console| {
-            views::cluster::print_provision(console, &report)
-        })?;
+        console.emit(&report, |console| views::cluster::print_provision(console, &report))?;
     }
     Ok(Exit::Success)
 }
@@ -70,22 +64,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             'h' => 3600,
             'm' => 60,
             's' => 1,
-            _ => {
-                return Err(format!(
-                    "`{text}`: unknown unit `{c}`; use h, m or s (e.g. 90m)"
-                ))
-            }
+            _ => return Err(format!("`{text}`: unknown unit `{c}`; use h, m or s (e.g. 90m)")),
         };
-        let value: u64 = number
-            .parse()
-            .map_err(|_| format!("`{text}`: expected a number before `{c}`"))?;
+        let value: u64 = number.parse().map_err(|_| format!("`{text}`: expected a number before `{c}`"))?;
         total = total.saturating_add(value.saturating_mul(unit));
         number.clear();
     }
     if !number.is_empty() || total == 0 {
-        return Err(format!(
-            "`{text}` is not a duration; use e.g. 90m, 1h30m or 45s"
-        ));
+        return Err(format!("`{text}` is not a duration; use e.g. 90m, 1h30m or 45s"));
     }
     Ok(Duration::from_secs(total))
 }

@@ -72,20 +72,8 @@ pub fn run(args: RenderArgs, global: &GlobalArgs, console: &Console) -> Result<E
     let environment = select_environment(&global.environment_overrides())?;
     let tier = environment.tier_or(args.tier.as_deref())?;
     let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-    let profile = load_tier(
-        &source,
-        &tier,
-        ResolveOptions {
-            india: environment.india,
-        },
-    )?;
-    let show_secrets = matches!(
-        args.command,
-        RenderCommand::Env {
-            show_secrets: true,
-            ..
-        }
-    );
+    let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
+    let show_secrets = matches!(args.command, RenderCommand::Env { show_secrets: true, .. });
     let options = RenderOptions {
         profile,
         environment,
@@ -107,10 +95,7 @@ pub fn run(args: RenderArgs, global: &GlobalArgs, console: &Console) -> Result<E
     };
     match args.out {
         Some(path) => {
-            std::fs::write(&path, text).map_err(|source| CliError::WriteFile {
-                path: path.clone(),
-                source,
-            })?;
+            std::fs::write(&path, text).map_err(|source| CliError::WriteFile { path: path.clone(), source })?;
             console.info(format!("wrote {}", path.display()));
         }
         None => console.out(text.trim_end()),

@@ -15,17 +15,11 @@ pub struct StatusArgs {
     pub tier: Option<String>,
 }
 
-pub async fn run(
-    args: StatusArgs,
-    global: &GlobalArgs,
-    console: &Console,
-) -> Result<Exit, CliError> {
+pub async fn run(args: StatusArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
     if let Some(environment) = super::local_provider::local_environment(global)? {
         return super::local_provider::status(args, environment, global, console).await;
     }
     let report = ops::status(&target_options(global, args.tier)?, console).await?;
-    console.emit(&report, |console| {
-        views::cluster::print_status(console, &report)
-    })?;
+    console.emit(&report, |console| views::cluster::print_status(console, &report))?;
     Ok(Exit::Success)
 }

@@ -99,33 +99,15 @@ fn options(target: TargetArgs, global: &GlobalArgs) -> Result<TopicsOptions, Cli
     })
 }
 
-pub async fn run(
-    args: TopicsArgs,
-    global: &GlobalArgs,
-    console: &Console,
-) -> Result<Exit, CliError> {
+pub async fn run(args: TopicsArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
     match args.command {
         TopicsCommand::Plan { target, prune } => {
             let report = ops::plan_with_prune(&options(target, global)?, prune, console).await?;
             console.emit(&report, |c| views::topics::print_plan(c, &report))?;
-            Ok(if report.plan.has_refusals() {
-                Exit::Usage
-            } else {
-                Exit::Success
-            })
+            Ok(if report.plan.has_refusals() { Exit::Usage } else { Exit::Success })
         }
-        TopicsCommand::Sync {
-            target,
-            dry_run,
-            prune,
-            yes,
-        } => {
-            let options = TopicsSyncOptions {
-                topics: options(target, global)?,
-                dry_run,
-                prune,
-                assume_yes: yes,
-            };
+        TopicsCommand::Sync { target, dry_run, prune, yes } => {
+            let options = TopicsSyncOptions { topics: options(target, global)?, dry_run, prune, assume_yes: yes };
             let report = ops::sync(&options, console).await?;
             console.emit(&report, |c| views::topics::print_sync(c, &report))?;
             Ok(Exit::Success)
@@ -133,15 +115,10 @@ pub async fn run(
         TopicsCommand::Check { target } => {
             let report = ops::plan(&options(target, global)?, console).await?;
             console.emit(&report, |c| views::topics::print_plan(c, &report))?;
-            Ok(if report.in_sync {
-                Exit::Success
-            } else {
-                Exit::Drift
-            })
+            Ok(if report.in_sync { Exit::Success } else { Exit::Drift })
         }
         TopicsCommand::Describe { target, topics } => {
-            let report =
-                topics_inspect::describe(&options(target, global)?, &topics, console).await?;
+            let report = topics_inspect::describe(&options(target, global)?, &topics, console).await?;
             console.emit(&report, |c| views::topics::print_describe(c, &report))?;
             Ok(Exit::Success)
         }

@@ -10,22 +10,13 @@ pub enum ConfigError {
     },
 
     #[error("{}:{line}:{column}: {message}", path.display())]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Parse { path: PathBuf, line: usize, column: usize, message: String },
 
     #[error("config file {} does not exist", path.display())]
     MissingFile { path: PathBuf },
 
     #[error("environment `{name}` is not defined in {}; defined: {available}", path.display())]
-    UnknownEnvironment {
-        name: String,
-        path: PathBuf,
-        available: String,
-    },
+    UnknownEnvironment { name: String, path: PathBuf, available: String },
 
     #[error("--env {name} was given, but there is no forgectl.yaml here")]
     NoConfigFile { name: String },
@@ -34,19 +25,10 @@ pub enum ConfigError {
     AmbiguousEnvironment { path: PathBuf },
 
     #[error("environment `{env}`: {key}: {message}")]
-    Invalid {
-        env: String,
-        key: String,
-        message: String,
-        hint: String,
-    },
+    Invalid { env: String, key: String, message: String, hint: String },
 
     #[error("environment `{env}`: {key} refers to ${{{variable}}}, which is not set")]
-    MissingVariable {
-        env: String,
-        key: String,
-        variable: String,
-    },
+    MissingVariable { env: String, key: String, variable: String },
 }
 
 impl ConfigError {
@@ -59,9 +41,7 @@ impl ConfigError {
                 Some("remove the key or fix its spelling; the allowed keys are listed above".into())
             }
             ConfigError::Parse { .. } => Some("fix the YAML at the line shown".into()),
-            ConfigError::UnknownEnvironment { .. } => {
-                Some("pick one of the environments listed".into())
-            }
+            ConfigError::UnknownEnvironment { .. } => Some("pick one of the environments listed".into()),
             ConfigError::NoConfigFile { .. } => {
                 Some("run from the directory that holds forgectl.yaml, or pass --config".into())
             }
@@ -69,9 +49,9 @@ impl ConfigError {
                 Some("pass --env NAME, or set default_environment in the file".into())
             }
             ConfigError::Invalid { hint, .. } => Some(hint.clone()),
-            ConfigError::MissingVariable { variable, .. } => Some(format!(
-                "export {variable} first (for the local stack: eval \"$(dev/stack env)\")"
-            )),
+            ConfigError::MissingVariable { variable, .. } => {
+                Some(format!("export {variable} first (for the local stack: eval \"$(dev/stack env)\")"))
+            }
         }
     }
 }

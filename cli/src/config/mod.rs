@@ -77,24 +77,18 @@ pub struct PostgresEndpoint {
 impl Environment {
     /// The tier to act on: the command's `--tier`, else the environment's.
     pub fn tier_or(&self, explicit: Option<&str>) -> Result<String, ConfigError> {
-        explicit
-            .map(str::to_string)
-            .or_else(|| self.tier.clone())
-            .ok_or_else(|| ConfigError::Invalid {
-                env: self.name.clone(),
-                key: "tier".into(),
-                message: "no tier given and the environment sets none".into(),
-                hint: "pass --tier (e.g. --tier 50k) or set `tier:` in the environment".into(),
-            })
+        explicit.map(str::to_string).or_else(|| self.tier.clone()).ok_or_else(|| ConfigError::Invalid {
+            env: self.name.clone(),
+            key: "tier".into(),
+            message: "no tier given and the environment sets none".into(),
+            hint: "pass --tier (e.g. --tier 50k) or set `tier:` in the environment".into(),
+        })
     }
 }
 
 /// Loads the config file (if any) and selects the environment.
 pub fn select_environment(overrides: &EnvironmentOverrides) -> Result<Environment, ConfigError> {
-    let path = overrides
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+    let path = overrides.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
     let file = match (path.is_file(), &overrides.config) {
         (true, _) => Some(read_config(&path)?),
         (false, Some(_)) => return Err(ConfigError::MissingFile { path }),
@@ -111,49 +105,27 @@ pub fn select_environment(overrides: &EnvironmentOverrides) -> Result<Environmen
 }
 
 fn read_config(path: &Path) -> Result<ConfigFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     serde_yaml::from_str(&text).map_err(|err| {
         let (line, column, message) = crate::yaml_position::split(&err);
-        ConfigError::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        }
+        ConfigError::Parse { path: path.to_path_buf(), line, column, message }
     })
 }
 
-fn pick(
-    path: &Path,
-    mut file: ConfigFile,
-    wanted: Option<&str>,
-) -> Result<(String, EnvironmentSpec), ConfigError> {
+fn pick(path: &Path, mut file: ConfigFile, wanted: Option<&str>) -> Result<(String, EnvironmentSpec), ConfigError> {
     let name = match (wanted, &file.default_environment) {
         (Some(name), _) => name.to_string(),
         (None, Some(default)) => default.clone(),
-        (None, None) if file.environments.len() == 1 => {
-            file.environments.keys().next().cloned().unwrap_or_default()
-        }
-        (None, None) => {
-            return Err(ConfigError::AmbiguousEnvironment {
-                path: path.to_path_buf(),
-            })
-        }
+        (None, None) if file.environments.len() == 1 => file.environments.keys().next().cloned().unwrap_or_default(),
+        (None, None) => return Err(ConfigError::AmbiguousEnvironment { path: path.to_path_buf() }),
     };
     match file.environments.shift_remove(&name) {
         Some(spec) => Ok((name, spec)),
         None => Err(ConfigError::UnknownEnvironment {
             name,
             path: path.to_path_buf(),
-            available: file
-                .environments
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
+            available: file.environments.keys().cloned().collect::<Vec<_>>().join(", "),
         }),
     }
 }
@@ -210,51 +182,24 @@ fn resolve(
     if !subnets.is_empty() && subnets.len() < 2 {
         return Err(invalid(
             "subnets",
-            format!(
-                "{} client subnet given; MSK needs subnets in at least 2 AZs",
-                subnets.len()
-            ),
+            format!("{} client subnet given; MSK needs subnets in at least 2 AZs", subnets.len()),
             "list two or three subnets in distinct AZs, or omit subnets to use the default VPC",
         ));
     }
     if let Some(bad) = subnets.iter().find(|subnet| !subnet.starts_with("subnet-")) {
-        return Err(invalid(
-            "subnets",
-            format!("`{bad}` is not a subnet ID"),
-            "subnet IDs look like subnet-0abc1234",
-        ));
+        return Err(invalid("subnets", format!("`{bad}` is not a subnet ID"), "subnet IDs look like subnet-0abc1234"));
     }
     let mut unique = subnets.clone();
     unique.sort();
     unique.dedup();
     if unique.len() != subnets.len() {
-        return Err(invalid(
-            "subnets",
-            "a subnet is listed twice".into(),
-            "list each subnet once",
-        ));
+        return Err(invalid("subnets", "a subnet is listed twice".into(), "list each subnet once"));
     }
-    if let Some(vpc) = spec
-        .vpc_id
-        .as_deref()
-        .filter(|vpc| !vpc.starts_with("vpc-"))
-    {
-        return Err(invalid(
-            "vpc_id",
-            format!("`{vpc}` is not a VPC ID"),
-            "VPC IDs look like vpc-0abc1234",
-        ));
+    if let Some(vpc) = spec.vpc_id.as_deref().filter(|vpc| !vpc.starts_with("vpc-")) {
+        return Err(invalid("vpc_id", format!("`{vpc}` is not a VPC ID"), "VPC IDs look like vpc-0abc1234"));
     }
-    if let Some(key) = spec
-        .kms_key_arn
-        .as_deref()
-        .filter(|arn| !arn.starts_with("arn:"))
-    {
-        return Err(invalid(
-            "kms_key_arn",
-            format!("`{key}` is not an ARN"),
-            "give the full key ARN, arn:aws:kms:…",
-        ));
+    if let Some(key) = spec.kms_key_arn.as_deref().filter(|arn| !arn.starts_with("arn:")) {
+        return Err(invalid("kms_key_arn", format!("`{key}` is not an ARN"), "give the full key ARN, arn:aws:kms:…"));
     }
     if spec.services.keep_images == 0 || spec.services.keep_images > 1000 {
         return Err(invalid(
@@ -263,27 +208,17 @@ fn resolve(
             "ECR lifecycle rules count images from 1 to 1000; 30 is a common choice",
         ));
     }
-    if let Some(bad) = spec
-        .services
-        .load_balancer_cidrs
-        .iter()
-        .find(|cidr| !is_ipv4_cidr(cidr))
-    {
+    if let Some(bad) = spec.services.load_balancer_cidrs.iter().find(|cidr| !is_ipv4_cidr(cidr)) {
         return Err(invalid(
             "services.load_balancer_cidrs",
             format!("`{bad}` is not an IPv4 CIDR"),
             "write ranges like 203.0.113.0/24, or 0.0.0.0/0 for everyone",
         ));
     }
-    let name_prefix = spec
-        .name_prefix
-        .clone()
-        .unwrap_or_else(|| format!("forgectl-{name}"));
+    let name_prefix = spec.name_prefix.clone().unwrap_or_else(|| format!("forgectl-{name}"));
     if name_prefix.is_empty()
         || name_prefix.len() > 40
-        || !name_prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        || !name_prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
         return Err(invalid(
             "name_prefix",
@@ -326,12 +261,7 @@ fn resolve(
         }),
         None => None,
     };
-    if spec.provider == Provider::Local
-        && kafka
-            .as_ref()
-            .and_then(|k| k.bootstrap_servers.as_ref())
-            .is_none()
-    {
+    if spec.provider == Provider::Local && kafka.as_ref().and_then(|k| k.bootstrap_servers.as_ref()).is_none() {
         return Err(invalid(
             "kafka",
             "the local provider needs a Kafka bootstrap address".into(),
@@ -393,23 +323,13 @@ mod tests {
 
     #[test]
     fn one_subnet_is_refused() {
-        let err = resolve(
-            "e".into(),
-            spec("provider: aws\nsubnets: [subnet-1]"),
-            &Default::default(),
-            &no_vars,
-        );
+        let err = resolve("e".into(), spec("provider: aws\nsubnets: [subnet-1]"), &Default::default(), &no_vars);
         assert!(matches!(err, Err(ConfigError::Invalid { ref key, .. }) if key == "subnets"));
     }
 
     #[test]
     fn empty_subnet_list_is_refused() {
-        let err = resolve(
-            "e".into(),
-            spec("provider: aws\nsubnets: []"),
-            &Default::default(),
-            &no_vars,
-        );
+        let err = resolve("e".into(), spec("provider: aws\nsubnets: []"), &Default::default(), &no_vars);
         assert!(
             matches!(err, Err(ConfigError::Invalid { ref key, ref message, .. }) if key == "subnets" && message.contains("empty"))
         );
@@ -423,18 +343,9 @@ mod tests {
 
     #[test]
     fn flags_override_file_values() {
-        let overrides = EnvironmentOverrides {
-            region: Some("eu-west-1".into()),
-            india: true,
-            ..Default::default()
-        };
-        let env = resolve(
-            "e".into(),
-            spec("provider: aws\nregion: us-east-1"),
-            &overrides,
-            &no_vars,
-        )
-        .unwrap_or_else(|err| panic!("{err}"));
+        let overrides = EnvironmentOverrides { region: Some("eu-west-1".into()), india: true, ..Default::default() };
+        let env = resolve("e".into(), spec("provider: aws\nregion: us-east-1"), &overrides, &no_vars)
+            .unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(env.region.as_deref(), Some("eu-west-1"));
         assert!(env.india);
         assert_eq!(env.name_prefix, "forgectl-e");
@@ -443,10 +354,7 @@ mod tests {
     #[test]
     fn variables_expand_and_missing_ones_are_named() {
         let lookup = |name: &str| (name == "BOOT").then(|| "127.0.0.1:9092".to_string());
-        assert_eq!(
-            interpolate("${BOOT},x", &lookup),
-            Ok("127.0.0.1:9092,x".to_string())
-        );
+        assert_eq!(interpolate("${BOOT},x", &lookup), Ok("127.0.0.1:9092,x".to_string()));
         assert_eq!(interpolate("${NOPE}", &lookup), Err("NOPE".to_string()));
         let env = resolve(
             "l".into(),
@@ -454,8 +362,6 @@ mod tests {
             &Default::default(),
             &lookup,
         );
-        assert!(
-            matches!(env, Err(ConfigError::MissingVariable { ref variable, .. }) if variable == "NOPE")
-        );
+        assert!(matches!(env, Err(ConfigError::MissingVariable { ref variable, .. }) if variable == "NOPE"));
     }
 }

@@ -27,13 +27,8 @@ impl AccountScope {
     /// Reads partition, region and account from any of the account's ARNs.
     pub fn from_arn(arn: &str) -> Option<Self> {
         let mut parts = arn.split(':');
-        let (_, partition, _, region, account) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
+        let (_, partition, _, region, account) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         (!account.is_empty() && !region.is_empty()).then(|| AccountScope {
             partition: partition.into(),
             region: region.into(),
@@ -42,10 +37,7 @@ impl AccountScope {
     }
 
     fn arn(&self, service: &str, resource: &str) -> String {
-        format!(
-            "arn:{}:{service}:{}:{}:{resource}",
-            self.partition, self.region, self.account
-        )
+        format!("arn:{}:{service}:{}:{}:{resource}", self.partition, self.region, self.account)
     }
 }
 
@@ -133,9 +125,8 @@ pub fn same_json(current: &str, desired: &Value) -> bool {
 /// generation digit: m7g, c7gn, t4g).
 pub fn ami_parameter(instance_type: &str) -> &'static str {
     let family = instance_type.split('.').next().unwrap_or_default();
-    let after_generation = family
-        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-        .trim_start_matches(|c: char| c.is_ascii_digit());
+    let after_generation =
+        family.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim_start_matches(|c: char| c.is_ascii_digit());
     if after_generation.starts_with('g') {
         "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
     } else {
@@ -193,12 +184,7 @@ pub fn user_data(env: &ServiceEnv, boot: &BootContext<'_>) -> Result<String, Ren
         version: boot.version,
         region: boot.region,
         registry: boot.registry,
-        image: format!(
-            "{}/{}:{}",
-            boot.registry,
-            repository(env.role),
-            boot.version
-        ),
+        image: format!("{}/{}:{}", boot.registry, repository(env.role), boot.version),
         secrets_path: &boot.names.secrets_path,
         log_group: boot.names.log_group(env.role),
         vars: env.vars.iter().filter(|var| !var.secret).collect(),
@@ -216,8 +202,7 @@ pub fn template_data(
     user_data: &str,
     instance_tags: BTreeMap<String, String>,
 ) -> TemplateData {
-    let mut security_group_ids: Vec<String> =
-        security_groups.iter().map(|id| id.to_string()).collect();
+    let mut security_group_ids: Vec<String> = security_groups.iter().map(|id| id.to_string()).collect();
     security_group_ids.sort();
     TemplateData {
         image_id: image_id.to_string(),
@@ -236,9 +221,7 @@ pub fn version_description(version: &str) -> String {
 }
 
 pub fn version_from_description(description: Option<&str>) -> Option<String> {
-    description?
-        .strip_prefix("forgectl version ")
-        .map(str::to_string)
+    description?.strip_prefix("forgectl version ").map(str::to_string)
 }
 
 #[cfg(test)]
@@ -256,16 +239,10 @@ mod tests {
 
     #[test]
     fn account_scope_comes_from_an_arn() {
-        let scope = AccountScope::from_arn(
-            "arn:aws:ecr:eu-west-1:123456789012:repository/forgectl-producer",
-        );
+        let scope = AccountScope::from_arn("arn:aws:ecr:eu-west-1:123456789012:repository/forgectl-producer");
         assert_eq!(
             scope,
-            Some(AccountScope {
-                partition: "aws".into(),
-                region: "eu-west-1".into(),
-                account: "123456789012".into()
-            })
+            Some(AccountScope { partition: "aws".into(), region: "eu-west-1".into(), account: "123456789012".into() })
         );
         assert_eq!(AccountScope::from_arn("not-an-arn"), None);
     }
@@ -283,17 +260,10 @@ mod tests {
     fn names() -> FleetNames {
         let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
         let path = dir.path().join("forgectl.yaml");
-        std::fs::write(
-            &path,
-            "environments:\n  prod:\n    provider: aws\n    region: ap-south-1\n",
-        )
-        .unwrap_or_else(|err| panic!("write: {err}"));
-        let overrides = crate::config::EnvironmentOverrides {
-            config: Some(path),
-            ..Default::default()
-        };
-        let environment =
-            crate::config::select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"));
+        std::fs::write(&path, "environments:\n  prod:\n    provider: aws\n    region: ap-south-1\n")
+            .unwrap_or_else(|err| panic!("write: {err}"));
+        let overrides = crate::config::EnvironmentOverrides { config: Some(path), ..Default::default() };
+        let environment = crate::config::select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"));
         FleetNames::for_env(&environment)
     }
 
@@ -302,16 +272,8 @@ mod tests {
         let env = ServiceEnv {
             role: RoleName::SmsConsumer,
             vars: vec![
-                EnvVar {
-                    name: "ENABLED_TOPICS".into(),
-                    value: "sms_batched".into(),
-                    secret: false,
-                },
-                EnvVar {
-                    name: "DI_POSTGRES_PASSWORD".into(),
-                    value: "hunter2".into(),
-                    secret: true,
-                },
+                EnvVar { name: "ENABLED_TOPICS".into(), value: "sms_batched".into(), secret: false },
+                EnvVar { name: "DI_POSTGRES_PASSWORD".into(), value: "hunter2".into(), secret: true },
             ],
         };
         let names = names();
@@ -328,44 +290,26 @@ mod tests {
         assert!(!script.contains("DI_POSTGRES_PASSWORD"), "{script}");
         assert!(script.contains("ENABLED_TOPICS=sms_batched\n"), "{script}");
         assert!(
-            script.contains(
-                "IMAGE='123456789012.dkr.ecr.ap-south-1.amazonaws.com/forgectl-consumer:v1.2.3'"
-            ),
+            script.contains("IMAGE='123456789012.dkr.ecr.ap-south-1.amazonaws.com/forgectl-consumer:v1.2.3'"),
             "{script}"
         );
-        assert!(
-            script.contains("SECRETS_PATH='/forgectl/prod/'"),
-            "{script}"
-        );
+        assert!(script.contains("SECRETS_PATH='/forgectl/prod/'"), "{script}");
         assert!(script.contains("-p 8001:8001"), "{script}");
     }
 
     #[test]
     fn instance_policy_reads_only_its_own_path() {
-        let scope = AccountScope {
-            partition: "aws".into(),
-            region: "ap-south-1".into(),
-            account: "1".into(),
-        };
+        let scope = AccountScope { partition: "aws".into(), region: "ap-south-1".into(), account: "1".into() };
         let policy = instance_policy(&scope, &names());
         let text = policy.to_string();
-        assert!(
-            text.contains("arn:aws:ssm:ap-south-1:1:parameter/forgectl/prod/*"),
-            "{text}"
-        );
-        assert!(
-            text.contains("arn:aws:logs:ap-south-1:1:log-group:/forgectl/prod/*"),
-            "{text}"
-        );
+        assert!(text.contains("arn:aws:ssm:ap-south-1:1:parameter/forgectl/prod/*"), "{text}");
+        assert!(text.contains("arn:aws:logs:ap-south-1:1:log-group:/forgectl/prod/*"), "{text}");
         assert!(!text.contains("\"Action\":\"*\""), "{text}");
     }
 
     #[test]
     fn version_round_trips_through_the_description() {
-        assert_eq!(
-            version_from_description(Some(&version_description("v1.2"))),
-            Some("v1.2".into())
-        );
+        assert_eq!(version_from_description(Some(&version_description("v1.2"))), Some("v1.2".into()));
         assert_eq!(version_from_description(Some("hand-made")), None);
     }
 }

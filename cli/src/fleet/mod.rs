@@ -19,11 +19,7 @@ pub enum FleetError {
     Render(#[from] RenderError),
 
     #[error("image {repository}:{tag} is not in ECR ({registry})")]
-    ImageMissing {
-        repository: String,
-        tag: String,
-        registry: String,
-    },
+    ImageMissing { repository: String, tag: String, registry: String },
 
     #[error("ECR repository {repository} does not exist")]
     RepositoryMissing { repository: String },
@@ -32,34 +28,16 @@ pub enum FleetError {
     NotProvisioned { env: String, what: String },
 
     #[error("environment `{env}`: {message}")]
-    Invalid {
-        env: String,
-        message: String,
-        hint: String,
-    },
+    Invalid { env: String, message: String, hint: String },
 
     #[error("environment `{env}`: secret {parameter} is not in Parameter Store and ${variable} is not set")]
-    MissingSecret {
-        env: String,
-        parameter: String,
-        variable: String,
-    },
+    MissingSecret { env: String, parameter: String, variable: String },
 
     #[error("the rollout of {version} was rolled back for {}: {}", roles.join(", "), reasons.join("; "))]
-    RolledBack {
-        version: String,
-        roles: Vec<String>,
-        reasons: Vec<String>,
-        env: String,
-    },
+    RolledBack { version: String, roles: Vec<String>, reasons: Vec<String>, env: String },
 
     #[error("the rollout of {version} to {role} stopped: instance refresh {status}{}", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
-    RolloutFailed {
-        version: String,
-        role: String,
-        status: String,
-        reason: Option<String>,
-    },
+    RolloutFailed { version: String, role: String, status: String, reason: Option<String> },
 }
 
 impl FleetError {

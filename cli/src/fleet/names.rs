@@ -45,9 +45,9 @@ fn fit(name: String, max: usize) -> String {
         return name;
     }
     // FNV-1a: stable across Rust versions and platforms, unlike std's hasher.
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = name
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
     let suffix = format!("-{:08x}", hash & 0xffff_ffff);
     let keep = max - suffix.len();
     format!("{}{suffix}", name[..keep].trim_end_matches('-'))
@@ -106,13 +106,7 @@ mod tests {
         assert_eq!(fit("forgectl-prod-api".into(), 32), "forgectl-prod-api");
         let long = fit("forgectl-a-very-long-environment-name-api".into(), 32);
         assert_eq!(long.len(), 32);
-        assert_eq!(
-            long,
-            fit("forgectl-a-very-long-environment-name-api".into(), 32)
-        );
-        assert_ne!(
-            long,
-            fit("forgectl-a-very-long-environment-name-api2".into(), 32)
-        );
+        assert_eq!(long, fit("forgectl-a-very-long-environment-name-api".into(), 32));
+        assert_ne!(long, fit("forgectl-a-very-long-environment-name-api2".into(), 32));
     }
 }

@@ -81,12 +81,7 @@ pub struct SharedChange {
 
 impl SharedChange {
     pub fn new(kind: &'static str, name: impl Into<String>, change: Change) -> Self {
-        SharedChange {
-            kind,
-            name: name.into(),
-            change,
-            detail: None,
-        }
+        SharedChange { kind, name: name.into(), change, detail: None }
     }
 
     pub fn because(mut self, detail: impl Into<String>) -> Self {
@@ -104,17 +99,12 @@ pub struct FleetPlan {
 
 impl FleetPlan {
     pub fn has_changes(&self) -> bool {
-        self.roles.iter().any(FleetRolePlan::has_changes)
-            || self.shared.iter().any(|s| s.change != Change::Keep)
+        self.roles.iter().any(FleetRolePlan::has_changes) || self.shared.iter().any(|s| s.change != Change::Keep)
     }
 }
 
 /// Which fields differ between the group's template version and the desired data.
-pub fn template_changes(
-    current: &TemplateVersion,
-    desired: &TemplateData,
-    version: &str,
-) -> Vec<&'static str> {
+pub fn template_changes(current: &TemplateVersion, desired: &TemplateData, version: &str) -> Vec<&'static str> {
     let mut changes = Vec::new();
     if version_from_description(current.description.as_deref()).as_deref() != Some(version) {
         changes.push("version");
@@ -151,46 +141,29 @@ pub fn plan_role(
     desired: &TemplateData,
     version: &str,
 ) -> Option<FleetRolePlan> {
-    let running = RunningRole {
-        role,
-        versions: observed.instance_versions.clone(),
-    };
-    let mut summary = deploy_plan::plan(profile, &[running], &[role], version)
-        .into_iter()
-        .next()?;
+    let running = RunningRole { role, versions: observed.instance_versions.clone() };
+    let mut summary = deploy_plan::plan(profile, &[running], &[role], version).into_iter().next()?;
     let current_bounds = observed.group.as_ref().map(|group| (group.min, group.max));
     if let Some(group) = &observed.group {
         // The group's desired capacity is what runs (instances may be mid-replacement).
         summary.current_count = group.desired;
         summary.new_count = group.desired.clamp(summary.min, summary.max);
     }
-    let (launch_template, template_changes) =
-        match (&observed.group_template, observed.template_exists) {
-            (_, false) => (Change::Create, vec!["new"]),
-            (None, true) => (Change::Update, vec!["version"]),
-            (Some(current), true) => {
-                let changes = template_changes(current, desired, version);
-                (
-                    if changes.is_empty() {
-                        Change::Keep
-                    } else {
-                        Change::Update
-                    },
-                    changes,
-                )
-            }
-        };
+    let (launch_template, template_changes) = match (&observed.group_template, observed.template_exists) {
+        (_, false) => (Change::Create, vec!["new"]),
+        (None, true) => (Change::Update, vec!["version"]),
+        (Some(current), true) => {
+            let changes = template_changes(current, desired, version);
+            (if changes.is_empty() { Change::Keep } else { Change::Update }, changes)
+        }
+    };
     let scaling_policy = match observed.cpu_target {
         None => Change::Create,
         Some(target) if (target - CPU_TARGET_PERCENT).abs() > f64::EPSILON => Change::Update,
         Some(_) => Change::Keep,
     };
     if observed.group.is_none() {
-        summary.action = if summary.new_count == 0 {
-            RoleAction::NoOp
-        } else {
-            RoleAction::Start
-        };
+        summary.action = if summary.new_count == 0 { RoleAction::NoOp } else { RoleAction::Start };
         summary.new_count = summary.min;
     } else if launch_template != Change::Keep {
         summary.action = RoleAction::RollingUpdate;
@@ -199,13 +172,7 @@ pub fn plan_role(
     {
         summary.action = RoleAction::Scale;
     }
-    Some(FleetRolePlan {
-        summary,
-        current_bounds,
-        launch_template,
-        template_changes,
-        scaling_policy,
-    })
+    Some(FleetRolePlan { summary, current_bounds, launch_template, template_changes, scaling_policy })
 }
 
 #[cfg(test)]
@@ -218,8 +185,7 @@ mod tests {
     use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 
     fn tier(name: &str) -> Profile {
-        load_tier(&ProfileSource::Builtin, name, ResolveOptions::default())
-            .unwrap_or_else(|err| panic!("{err}"))
+        load_tier(&ProfileSource::Builtin, name, ResolveOptions::default()).unwrap_or_else(|err| panic!("{err}"))
     }
 
     fn data(user_data: &str) -> TemplateData {
@@ -234,10 +200,7 @@ mod tests {
     }
 
     fn running(version: &str, count: u32, bounds: (u32, u32)) -> ObservedRole {
-        let template = TemplateRef {
-            id: "lt-1".into(),
-            version: "1".into(),
-        };
+        let template = TemplateRef { id: "lt-1".into(), version: "1".into() };
         ObservedRole {
             group: Some(Group {
                 name: "forgectl-prod-producer".into(),
@@ -269,34 +232,16 @@ mod tests {
 
     #[test]
     fn first_deploy_creates_everything_at_the_ladder_minimum() {
-        let plan = plan_role(
-            &tier("50k"),
-            RoleName::SmsConsumer,
-            &ObservedRole::default(),
-            &data("boot v1"),
-            "v1",
-        );
+        let plan = plan_role(&tier("50k"), RoleName::SmsConsumer, &ObservedRole::default(), &data("boot v1"), "v1");
         let plan = plan.unwrap_or_else(|| panic!("no plan"));
         assert_eq!(plan.summary.action, RoleAction::Start);
-        assert_eq!(
-            (plan.summary.new_count, plan.summary.min, plan.summary.max),
-            (2, 2, 8)
-        );
-        assert_eq!(
-            (plan.launch_template, plan.scaling_policy),
-            (Change::Create, Change::Create)
-        );
+        assert_eq!((plan.summary.new_count, plan.summary.min, plan.summary.max), (2, 2, 8));
+        assert_eq!((plan.launch_template, plan.scaling_policy), (Change::Create, Change::Create));
     }
 
     #[test]
     fn converged_role_is_a_no_op() {
-        let plan = plan_role(
-            &tier("50k"),
-            RoleName::Producer,
-            &running("v1", 2, (2, 5)),
-            &data("boot v1"),
-            "v1",
-        );
+        let plan = plan_role(&tier("50k"), RoleName::Producer, &running("v1", 2, (2, 5)), &data("boot v1"), "v1");
         let plan = plan.unwrap_or_else(|| panic!("no plan"));
         assert_eq!(plan.summary.action, RoleAction::NoOp, "{plan:?}");
         assert_eq!(plan.launch_template, Change::Keep);
@@ -304,32 +249,17 @@ mod tests {
 
     #[test]
     fn a_bigger_tier_moves_bounds_in_place_and_never_lowers_desired() {
-        let plan = plan_role(
-            &tier("100k"),
-            RoleName::Producer,
-            &running("v1", 5, (2, 5)),
-            &data("boot v1"),
-            "v1",
-        );
+        let plan = plan_role(&tier("100k"), RoleName::Producer, &running("v1", 5, (2, 5)), &data("boot v1"), "v1");
         let plan = plan.unwrap_or_else(|| panic!("no plan"));
         assert_eq!(plan.summary.action, RoleAction::Scale);
         assert_eq!(plan.current_bounds, Some((2, 5)));
-        assert_eq!(
-            (plan.summary.min, plan.summary.max, plan.summary.new_count),
-            (4, 10, 5)
-        );
+        assert_eq!((plan.summary.min, plan.summary.max, plan.summary.new_count), (4, 10, 5));
         assert_eq!(plan.launch_template, Change::Keep);
     }
 
     #[test]
     fn a_new_version_rolls_with_a_new_template_version() {
-        let plan = plan_role(
-            &tier("50k"),
-            RoleName::Producer,
-            &running("v1", 2, (2, 5)),
-            &data("boot v2"),
-            "v2",
-        );
+        let plan = plan_role(&tier("50k"), RoleName::Producer, &running("v1", 2, (2, 5)), &data("boot v2"), "v2");
         let plan = plan.unwrap_or_else(|| panic!("no plan"));
         assert_eq!(plan.summary.action, RoleAction::RollingUpdate);
         assert_eq!(plan.launch_template, Change::Update);
@@ -340,35 +270,17 @@ mod tests {
     fn a_new_ami_alone_also_rolls() {
         let mut desired = data("boot v1");
         desired.image_id = "ami-2".into();
-        let plan = plan_role(
-            &tier("50k"),
-            RoleName::Producer,
-            &running("v1", 2, (2, 5)),
-            &desired,
-            "v1",
-        );
+        let plan = plan_role(&tier("50k"), RoleName::Producer, &running("v1", 2, (2, 5)), &desired, "v1");
         let plan = plan.unwrap_or_else(|| panic!("no plan"));
-        assert_eq!(
-            (plan.summary.action, plan.template_changes.clone()),
-            (RoleAction::RollingUpdate, vec!["ami"])
-        );
+        assert_eq!((plan.summary.action, plan.template_changes.clone()), (RoleAction::RollingUpdate, vec!["ami"]));
     }
 
     #[test]
     fn a_changed_cpu_target_is_put_back() {
         let mut observed = running("v1", 2, (2, 5));
         observed.cpu_target = Some(70.0);
-        let plan = plan_role(
-            &tier("50k"),
-            RoleName::Producer,
-            &observed,
-            &data("boot v1"),
-            "v1",
-        );
+        let plan = plan_role(&tier("50k"), RoleName::Producer, &observed, &data("boot v1"), "v1");
         let plan = plan.unwrap_or_else(|| panic!("no plan"));
-        assert_eq!(
-            (plan.summary.action, plan.scaling_policy),
-            (RoleAction::Scale, Change::Update)
-        );
+        assert_eq!((plan.summary.action, plan.scaling_policy), (RoleAction::Scale, Change::Update));
     }
 }

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::admin::{
-    AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier,
-    TopicReplication,
+    AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
 };
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -65,12 +64,7 @@ impl TopicMetadata {
     /// The replica count of the first partition; Kafka keeps it uniform
     /// unless someone reassigned partitions by hand.
     pub fn replication_factor(&self) -> u16 {
-        self.partitions
-            .iter()
-            .map(|p| p.replicas.len())
-            .max()
-            .and_then(|n| u16::try_from(n).ok())
-            .unwrap_or(0)
+        self.partitions.iter().map(|p| p.replicas.len()).max().and_then(|n| u16::try_from(n).ok()).unwrap_or(0)
     }
 }
 
@@ -117,10 +111,7 @@ impl Admin {
         let client = connection
             .client_config()?
             .create::<AdminClient<DefaultClientContext>>()
-            .map_err(|source| KafkaError::Client {
-                bootstrap: bootstrap.clone(),
-                source,
-            })?;
+            .map_err(|source| KafkaError::Client { bootstrap: bootstrap.clone(), source })?;
         Ok(Self {
             client: Arc::new(client),
             connection: connection.clone(),
@@ -136,10 +127,7 @@ impl Admin {
 
     /// Admin requests sent so far: (reads, writes).
     pub fn request_counts(&self) -> (u64, u64) {
-        (
-            self.reads.load(Ordering::Relaxed),
-            self.writes.load(Ordering::Relaxed),
-        )
+        (self.reads.load(Ordering::Relaxed), self.writes.load(Ordering::Relaxed))
     }
 
     fn read(&self) {
@@ -151,43 +139,24 @@ impl Admin {
     }
 
     fn options(&self) -> AdminOptions {
-        AdminOptions::new()
-            .request_timeout(Some(ADMIN_REQUEST_TIMEOUT))
-            .operation_timeout(Some(ADMIN_REQUEST_TIMEOUT))
+        AdminOptions::new().request_timeout(Some(ADMIN_REQUEST_TIMEOUT)).operation_timeout(Some(ADMIN_REQUEST_TIMEOUT))
     }
 
-    fn request_error(
-        &self,
-        operation: &'static str,
-        source: rdkafka::error::KafkaError,
-    ) -> KafkaError {
-        KafkaError::Request {
-            operation,
-            bootstrap: self.bootstrap.clone(),
-            source,
-        }
+    fn request_error(&self, operation: &'static str, source: rdkafka::error::KafkaError) -> KafkaError {
+        KafkaError::Request { operation, bootstrap: self.bootstrap.clone(), source }
     }
 
     /// Brokers and topics in one Metadata request (`topic` narrows it to one
     /// topic, for the one-request-per-topic baseline). librdkafka's call
     /// blocks, so it runs on the blocking pool.
-    pub async fn metadata(
-        &self,
-        timeout: Duration,
-        topic: Option<&str>,
-    ) -> Result<ClusterMetadata, KafkaError> {
+    pub async fn metadata(&self, timeout: Duration, topic: Option<&str>) -> Result<ClusterMetadata, KafkaError> {
         self.read();
         let client = Arc::clone(&self.client);
         let topic = topic.map(str::to_string);
-        let fetched = tokio::task::spawn_blocking(move || {
-            client.inner().fetch_metadata(topic.as_deref(), timeout)
-        })
-        .await
-        .map_err(|err| KafkaError::Native {
-            operation: "Metadata",
-            message: err.to_string(),
-        })?
-        .map_err(|source| self.request_error("Metadata", source))?;
+        let fetched = tokio::task::spawn_blocking(move || client.inner().fetch_metadata(topic.as_deref(), timeout))
+            .await
+            .map_err(|err| KafkaError::Native { operation: "Metadata", message: err.to_string() })?
+            .map_err(|source| self.request_error("Metadata", source))?;
         Ok(owned_metadata(&fetched))
     }
 
@@ -196,10 +165,7 @@ impl Admin {
     /// brokers replay the metadata log at their own pace), so "visible" has
     /// to mean visible on every broker: otherwise the next command may ask
     /// one that has not caught up and see the old state.
-    pub async fn metadata_on_each_broker(
-        &self,
-        timeout: Duration,
-    ) -> Result<Vec<ClusterMetadata>, KafkaError> {
+    pub async fn metadata_on_each_broker(&self, timeout: Duration) -> Result<Vec<ClusterMetadata>, KafkaError> {
         let cluster = self.metadata(timeout, None).await?;
         let mut views = Vec::with_capacity(cluster.brokers.len());
         for broker in &cluster.brokers {
@@ -210,26 +176,18 @@ impl Admin {
                 bootstrap_servers: format!("{}:{}", broker.host, broker.port),
                 ..self.connection.clone()
             };
-            let consumer: BaseConsumer =
-                single
-                    .client_config()?
-                    .create()
-                    .map_err(|source| KafkaError::Client {
-                        bootstrap: single.bootstrap_servers.clone(),
-                        source,
-                    })?;
-            let fetched =
-                tokio::task::spawn_blocking(move || consumer.fetch_metadata(None, timeout))
-                    .await
-                    .map_err(|err| KafkaError::Native {
-                        operation: "Metadata",
-                        message: err.to_string(),
-                    })?
-                    .map_err(|source| KafkaError::Request {
-                        operation: "Metadata",
-                        bootstrap: single.bootstrap_servers,
-                        source,
-                    })?;
+            let consumer: BaseConsumer = single
+                .client_config()?
+                .create()
+                .map_err(|source| KafkaError::Client { bootstrap: single.bootstrap_servers.clone(), source })?;
+            let fetched = tokio::task::spawn_blocking(move || consumer.fetch_metadata(None, timeout))
+                .await
+                .map_err(|err| KafkaError::Native { operation: "Metadata", message: err.to_string() })?
+                .map_err(|source| KafkaError::Request {
+                    operation: "Metadata",
+                    bootstrap: single.bootstrap_servers,
+                    source,
+                })?;
             views.push(owned_metadata(&fetched));
         }
         Ok(views)
@@ -250,20 +208,14 @@ fn owned_metadata(fetched: &rdkafka::metadata::Metadata) -> ClusterMetadata {
         brokers: fetched
             .brokers()
             .iter()
-            .map(|b| BrokerMetadata {
-                id: b.id(),
-                host: b.host().to_string(),
-                port: b.port(),
-            })
+            .map(|b| BrokerMetadata { id: b.id(), host: b.host().to_string(), port: b.port() })
             .collect(),
         topics: fetched
             .topics()
             .iter()
             .map(|t| TopicMetadata {
                 name: t.name().to_string(),
-                error: t
-                    .error()
-                    .map(|code| format!("{:?}", rdkafka::error::RDKafkaErrorCode::from(code))),
+                error: t.error().map(|code| format!("{:?}", rdkafka::error::RDKafkaErrorCode::from(code))),
                 partitions: t
                     .partitions()
                     .iter()
@@ -281,10 +233,7 @@ fn owned_metadata(fetched: &rdkafka::metadata::Metadata) -> ClusterMetadata {
 
 impl Admin {
     /// Every config entry of each topic, in one DescribeConfigs request.
-    pub async fn topic_configs(
-        &self,
-        topics: &[String],
-    ) -> Result<BTreeMap<String, Vec<ConfigValue>>, KafkaError> {
+    pub async fn topic_configs(&self, topics: &[String]) -> Result<BTreeMap<String, Vec<ConfigValue>>, KafkaError> {
         self.describe_configs(topics, None).await
     }
 
@@ -297,8 +246,7 @@ impl Admin {
             return Ok(BTreeMap::new());
         }
         self.read();
-        let specifiers: Vec<ResourceSpecifier<'_>> =
-            topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
+        let specifiers: Vec<ResourceSpecifier<'_>> = topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
         let results = self
             .client
             .describe_configs(&specifiers, &self.options().broker_id(broker))
@@ -315,11 +263,7 @@ impl Admin {
             let values = resource
                 .entries
                 .iter()
-                .map(|e| ConfigValue {
-                    name: e.name.clone(),
-                    value: e.value.clone(),
-                    source: source_name(&e.source),
-                })
+                .map(|e| ConfigValue { name: e.name.clone(), value: e.value.clone(), source: source_name(&e.source) })
                 .collect();
             out.insert(topic.clone(), values);
         }
@@ -337,17 +281,13 @@ impl Admin {
         self.write();
         let mut new_topics = Vec::with_capacity(topics.len());
         for spec in topics {
-            let partitions =
-                i32::try_from(spec.partitions).map_err(|_| KafkaError::InvalidInput {
-                    operation: "CreateTopics",
-                    what: "partitions",
-                    message: format!("{} partitions for {}", spec.partitions, spec.name),
-                })?;
-            let mut topic = NewTopic::new(
-                &spec.name,
-                partitions,
-                TopicReplication::Fixed(i32::from(spec.replication_factor)),
-            );
+            let partitions = i32::try_from(spec.partitions).map_err(|_| KafkaError::InvalidInput {
+                operation: "CreateTopics",
+                what: "partitions",
+                message: format!("{} partitions for {}", spec.partitions, spec.name),
+            })?;
+            let mut topic =
+                NewTopic::new(&spec.name, partitions, TopicReplication::Fixed(i32::from(spec.replication_factor)));
             for (key, value) in &spec.configs {
                 topic = topic.set(key, value);
             }
@@ -369,9 +309,7 @@ impl Admin {
         self.write();
         let new_partitions: Vec<NewPartitions<'_>> = changes
             .iter()
-            .map(|(topic, total)| {
-                NewPartitions::new(topic, usize::try_from(*total).unwrap_or(usize::MAX))
-            })
+            .map(|(topic, total)| NewPartitions::new(topic, usize::try_from(*total).unwrap_or(usize::MAX)))
             .collect();
         let results = self
             .client
@@ -387,8 +325,7 @@ impl Admin {
             return Ok(());
         }
         self.write();
-        let outcomes =
-            incremental_alter_topic_configs(&self.client, changes, ADMIN_REQUEST_TIMEOUT).await?;
+        let outcomes = incremental_alter_topic_configs(&self.client, changes, ADMIN_REQUEST_TIMEOUT).await?;
         for outcome in outcomes {
             if let Err((code, message)) = outcome.result {
                 return Err(KafkaError::Topic {
@@ -418,18 +355,10 @@ impl Admin {
     }
 }
 
-fn first_topic_error(
-    operation: &'static str,
-    results: Vec<rdkafka::admin::TopicResult>,
-) -> Result<(), KafkaError> {
+fn first_topic_error(operation: &'static str, results: Vec<rdkafka::admin::TopicResult>) -> Result<(), KafkaError> {
     for result in results {
         if let Err((topic, code)) = result {
-            return Err(KafkaError::Topic {
-                operation,
-                topic,
-                code,
-                message: None,
-            });
+            return Err(KafkaError::Topic { operation, topic, code, message: None });
         }
     }
     Ok(())

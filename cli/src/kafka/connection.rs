@@ -30,16 +30,11 @@ impl KafkaConnection {
 
     /// The endpoint's security settings with explicit bootstrap addresses
     /// (from `--bootstrap`, the environment, or MSK's GetBootstrapBrokers).
-    pub fn from_endpoint(
-        endpoint: Option<&KafkaEndpoint>,
-        bootstrap_servers: impl Into<String>,
-    ) -> Self {
+    pub fn from_endpoint(endpoint: Option<&KafkaEndpoint>, bootstrap_servers: impl Into<String>) -> Self {
         Self {
             bootstrap_servers: bootstrap_servers.into(),
             security_protocol: endpoint.map(|e| e.security_protocol).unwrap_or_default(),
-            ssl_ca_location: endpoint
-                .and_then(|e| e.ssl_ca_location.clone())
-                .filter(|ca| !ca.is_empty()),
+            ssl_ca_location: endpoint.and_then(|e| e.ssl_ca_location.clone()).filter(|ca| !ca.is_empty()),
         }
     }
 
@@ -71,12 +66,12 @@ impl KafkaConnection {
                     config.set("ssl.ca.location", ca);
                 }
             }
-            SecurityProtocol::SaslSsl => return Err(KafkaError::Unsupported {
-                what: "SASL_SSL",
-                message:
-                    "use a TLS listener (security_protocol: SSL) or the MSK topic API (--via msk)"
-                        .into(),
-            }),
+            SecurityProtocol::SaslSsl => {
+                return Err(KafkaError::Unsupported {
+                    what: "SASL_SSL",
+                    message: "use a TLS listener (security_protocol: SSL) or the MSK topic API (--via msk)".into(),
+                })
+            }
         }
         Ok(config)
     }
@@ -93,9 +88,7 @@ mod tests {
             security_protocol: SecurityProtocol::Ssl,
             ssl_ca_location: Some("/tmp/ca.pem".into()),
         };
-        let config = connection
-            .client_config()
-            .unwrap_or_else(|err| panic!("{err}"));
+        let config = connection.client_config().unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(config.get("security.protocol"), Some("ssl"));
         assert_eq!(config.get("ssl.ca.location"), Some("/tmp/ca.pem"));
     }
@@ -103,13 +96,8 @@ mod tests {
     #[test]
     fn empty_bootstrap_and_sasl_are_refused() {
         assert!(KafkaConnection::plaintext(" ").client_config().is_err());
-        let sasl = KafkaConnection {
-            security_protocol: SecurityProtocol::SaslSsl,
-            ..KafkaConnection::plaintext("b:9096")
-        };
-        assert!(matches!(
-            sasl.client_config(),
-            Err(KafkaError::Unsupported { .. })
-        ));
+        let sasl =
+            KafkaConnection { security_protocol: SecurityProtocol::SaslSsl, ..KafkaConnection::plaintext("b:9096") };
+        assert!(matches!(sasl.client_config(), Err(KafkaError::Unsupported { .. })));
     }
 }

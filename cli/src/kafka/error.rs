@@ -20,32 +20,16 @@ pub enum KafkaError {
     },
 
     #[error("Kafka {operation} for topic {topic} failed: {code:?}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
-    Topic {
-        operation: &'static str,
-        topic: String,
-        code: RDKafkaErrorCode,
-        message: Option<String>,
-    },
+    Topic { operation: &'static str, topic: String, code: RDKafkaErrorCode, message: Option<String> },
 
     #[error("Kafka {operation} failed: {message}")]
-    Native {
-        operation: &'static str,
-        message: String,
-    },
+    Native { operation: &'static str, message: String },
 
     #[error("invalid {what} for Kafka {operation}: {message}")]
-    InvalidInput {
-        operation: &'static str,
-        what: &'static str,
-        message: String,
-    },
+    InvalidInput { operation: &'static str, what: &'static str, message: String },
 
     #[error("Kafka {operation} got no answer within {}s from {bootstrap}", waited.as_secs())]
-    Timeout {
-        operation: &'static str,
-        bootstrap: String,
-        waited: std::time::Duration,
-    },
+    Timeout { operation: &'static str, bootstrap: String, waited: std::time::Duration },
 
     #[error("{what} is not supported by forgectl's Kafka client: {message}")]
     Unsupported { what: &'static str, message: String },

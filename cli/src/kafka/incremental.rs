@@ -65,8 +65,8 @@ pub async fn incremental_alter_topic_configs<C: ClientContext>(
         return Ok(Vec::new());
     }
     let native = NativeRequest::build(changes)?;
-    let timeout_ms = i32::try_from(request_timeout.as_millis())
-        .map_err(|_| invalid("timeout", "request timeout too large"))?;
+    let timeout_ms =
+        i32::try_from(request_timeout.as_millis()).map_err(|_| invalid("timeout", "request timeout too large"))?;
     let rk = client.inner().native_ptr();
 
     // SAFETY: `rk` is the live handle of `client`, which outlives this call
@@ -103,10 +103,7 @@ pub async fn incremental_alter_topic_configs<C: ClientContext>(
         if Instant::now() >= deadline {
             return Err(KafkaError::Native {
                 operation: OPERATION,
-                message: format!(
-                    "no reply within {}s",
-                    (request_timeout + REPLY_GRACE).as_secs()
-                ),
+                message: format!("no reply within {}s", (request_timeout + REPLY_GRACE).as_secs()),
             });
         }
         tokio::time::sleep(QUEUE_POLL_INTERVAL).await;
@@ -115,11 +112,7 @@ pub async fn incremental_alter_topic_configs<C: ClientContext>(
 }
 
 fn invalid(what: &'static str, message: impl Into<String>) -> KafkaError {
-    KafkaError::InvalidInput {
-        operation: OPERATION,
-        what,
-        message: message.into(),
-    }
+    KafkaError::InvalidInput { operation: OPERATION, what, message: message.into() }
 }
 
 /// The native resources of one request, validated and built.
@@ -137,16 +130,10 @@ impl NativeRequest {
             }
             // Kafka rejects a request naming one resource twice.
             if !seen.insert(change.topic.as_str()) {
-                return Err(invalid(
-                    "topic",
-                    format!("topic {} listed twice", change.topic),
-                ));
+                return Err(invalid("topic", format!("topic {} listed twice", change.topic)));
             }
             if change.set.is_empty() {
-                return Err(invalid(
-                    "configs",
-                    format!("no keys to set on topic {}", change.topic),
-                ));
+                return Err(invalid("configs", format!("no keys to set on topic {}", change.topic)));
             }
             let name = c_string("topic", &change.topic)?;
             // SAFETY: `name` is a valid NUL-terminated string for the call;
@@ -177,10 +164,7 @@ impl NativeRequest {
                         rdsys::rd_kafka_error_destroy(error.as_ptr());
                         text
                     };
-                    return Err(invalid(
-                        "config",
-                        format!("{key} on topic {}: {message}", change.topic),
-                    ));
+                    return Err(invalid("config", format!("{key} on topic {}: {message}", change.topic)));
                 }
             }
             resources.push(resource);
@@ -189,10 +173,7 @@ impl NativeRequest {
     }
 
     fn pointers(&self) -> Vec<*mut rdsys::rd_kafka_ConfigResource_t> {
-        self.resources
-            .iter()
-            .map(|resource| resource.0.as_ptr())
-            .collect()
+        self.resources.iter().map(|resource| resource.0.as_ptr()).collect()
     }
 }
 
@@ -209,21 +190,17 @@ unsafe fn c_text(ptr: *const c_char) -> String {
         return String::new();
     }
     // SAFETY: guaranteed by the caller.
-    unsafe { CStr::from_ptr(ptr) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
 }
 
 struct NativeResource(NonNull<rdsys::rd_kafka_ConfigResource_t>);
 
 impl NativeResource {
     fn new(ptr: *mut rdsys::rd_kafka_ConfigResource_t) -> Result<Self, KafkaError> {
-        NonNull::new(ptr)
-            .map(Self)
-            .ok_or_else(|| KafkaError::Native {
-                operation: OPERATION,
-                message: "cannot allocate a config resource".into(),
-            })
+        NonNull::new(ptr).map(Self).ok_or_else(|| KafkaError::Native {
+            operation: OPERATION,
+            message: "cannot allocate a config resource".into(),
+        })
     }
 }
 
@@ -240,17 +217,12 @@ impl NativeOptions {
     fn new(rk: *mut rdsys::rd_kafka_t, timeout_ms: i32) -> Result<Self, KafkaError> {
         // SAFETY: `rk` is a live client handle (see the caller).
         let ptr = unsafe {
-            rdsys::rd_kafka_AdminOptions_new(
-                rk,
-                rdsys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS,
-            )
+            rdsys::rd_kafka_AdminOptions_new(rk, rdsys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS)
         };
-        let options = NonNull::new(ptr)
-            .map(Self)
-            .ok_or_else(|| KafkaError::Native {
-                operation: OPERATION,
-                message: "cannot allocate admin options".into(),
-            })?;
+        let options = NonNull::new(ptr).map(Self).ok_or_else(|| KafkaError::Native {
+            operation: OPERATION,
+            message: "cannot allocate admin options".into(),
+        })?;
         let mut errstr = [0 as c_char; ERRSTR_SIZE];
         // SAFETY: options is live; errstr is a writable buffer of the size passed.
         let code = unsafe {
@@ -288,10 +260,7 @@ impl NativeQueue {
     fn new(ptr: *mut rdsys::rd_kafka_queue_t) -> Result<Self, KafkaError> {
         NonNull::new(ptr)
             .map(Self)
-            .ok_or_else(|| KafkaError::Native {
-                operation: OPERATION,
-                message: "cannot create a reply queue".into(),
-            })
+            .ok_or_else(|| KafkaError::Native { operation: OPERATION, message: "cannot create a reply queue".into() })
     }
 }
 
@@ -342,14 +311,10 @@ impl NativeEvent {
             }
             let result = rdsys::rd_kafka_event_IncrementalAlterConfigs_result(event);
             if result.is_null() {
-                return Err(KafkaError::Native {
-                    operation: OPERATION,
-                    message: "event carries no result".into(),
-                });
+                return Err(KafkaError::Native { operation: OPERATION, message: "event carries no result".into() });
             }
             let mut count = 0usize;
-            let resources =
-                rdsys::rd_kafka_IncrementalAlterConfigs_result_resources(result, &mut count);
+            let resources = rdsys::rd_kafka_IncrementalAlterConfigs_result_resources(result, &mut count);
             if resources.is_null() || count == 0 {
                 return Ok(Vec::new());
             }

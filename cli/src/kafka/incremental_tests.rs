@@ -7,13 +7,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;
 
 fn change(topic: &str, pairs: &[(&str, &str)]) -> TopicConfigChange {
-    TopicConfigChange {
-        topic: topic.into(),
-        set: pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
+    TopicConfigChange { topic: topic.into(), set: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
 }
 
 /// A client pointed at a port nothing listens on: requests can be built
@@ -32,23 +26,14 @@ fn bad_input_never_reaches_librdkafka() {
         NativeRequest::build(&[change("", &[("a", "1")])]),
         Err(KafkaError::InvalidInput { what: "topic", .. })
     ));
-    assert!(matches!(
-        NativeRequest::build(&[change("t", &[])]),
-        Err(KafkaError::InvalidInput {
-            what: "configs",
-            ..
-        })
-    ));
+    assert!(matches!(NativeRequest::build(&[change("t", &[])]), Err(KafkaError::InvalidInput { what: "configs", .. })));
     assert!(matches!(
         NativeRequest::build(&[change("t", &[("a", "1")]), change("t", &[("b", "2")])]),
         Err(KafkaError::InvalidInput { what: "topic", .. })
     ));
     assert!(matches!(
         NativeRequest::build(&[change("t", &[("a", "x\0y")])]),
-        Err(KafkaError::InvalidInput {
-            what: "config value",
-            ..
-        })
+        Err(KafkaError::InvalidInput { what: "config value", .. })
     ));
 }
 
@@ -83,13 +68,6 @@ async fn unreachable_cluster_is_a_timeout_error_not_a_hang() {
         Err(err) => err,
         Ok(outcomes) => panic!("expected a timeout, got {outcomes:?}"),
     };
-    assert!(
-        err.to_string().contains("TimedOut") || err.to_string().contains("time"),
-        "{err}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(err.to_string().contains("TimedOut") || err.to_string().contains("time"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
 }

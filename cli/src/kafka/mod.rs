@@ -9,8 +9,8 @@ mod incremental;
 mod offsets;
 
 pub use admin::{
-    Admin, BrokerMetadata, ClusterMetadata, ConfigValue, NewTopicSpec, PartitionMetadata,
-    TopicMetadata, ADMIN_REQUEST_TIMEOUT,
+    Admin, BrokerMetadata, ClusterMetadata, ConfigValue, NewTopicSpec, PartitionMetadata, TopicMetadata,
+    ADMIN_REQUEST_TIMEOUT,
 };
 pub use connection::KafkaConnection;
 pub use error::KafkaError;

@@ -26,10 +26,7 @@ impl PartitionOffsets {
     /// retained counts (the group will start from the earliest retained
     /// offset, or skip it all with `auto.offset.reset=latest`).
     pub fn lag(&self) -> i64 {
-        let from = self
-            .committed
-            .unwrap_or(self.low_watermark)
-            .max(self.low_watermark);
+        let from = self.committed.unwrap_or(self.low_watermark).max(self.low_watermark);
         (self.high_watermark - from).max(0)
     }
 }
@@ -48,23 +45,16 @@ pub async fn group_offsets(
     timeout: Duration,
 ) -> Result<GroupOffsets, KafkaError> {
     let mut config = connection.client_config()?;
-    config
-        .set("group.id", group)
-        .set("enable.auto.commit", "false");
+    config.set("group.id", group).set("enable.auto.commit", "false");
     let bootstrap = connection.bootstrap_servers.clone();
-    let consumer: BaseConsumer = config.create().map_err(|source| KafkaError::Client {
-        bootstrap: bootstrap.clone(),
-        source,
-    })?;
+    let consumer: BaseConsumer =
+        config.create().map_err(|source| KafkaError::Client { bootstrap: bootstrap.clone(), source })?;
     let group = group.to_string();
     let partitions = partitions.to_vec();
     // librdkafka's offset calls block; keep them off the async workers.
     tokio::task::spawn_blocking(move || fetch(&consumer, &bootstrap, group, &partitions, timeout))
         .await
-        .map_err(|err| KafkaError::Native {
-            operation: "OffsetFetch",
-            message: err.to_string(),
-        })?
+        .map_err(|err| KafkaError::Native { operation: "OffsetFetch", message: err.to_string() })?
 }
 
 fn fetch(
@@ -74,20 +64,14 @@ fn fetch(
     partitions: &[(String, i32)],
     timeout: Duration,
 ) -> Result<GroupOffsets, KafkaError> {
-    let request = |operation, source| KafkaError::Request {
-        operation,
-        bootstrap: bootstrap.to_string(),
-        source,
-    };
+    let request = |operation, source| KafkaError::Request { operation, bootstrap: bootstrap.to_string(), source };
     let mut list = TopicPartitionList::new();
     for (topic, count) in partitions {
         for partition in 0..*count {
             list.add_partition(topic, partition);
         }
     }
-    let committed = consumer
-        .committed_offsets(list, timeout)
-        .map_err(|source| request("OffsetFetch", source))?;
+    let committed = consumer.committed_offsets(list, timeout).map_err(|source| request("OffsetFetch", source))?;
     let mut out = Vec::new();
     for element in committed.elements() {
         let (low, high) = consumer
@@ -106,10 +90,7 @@ fn fetch(
         });
     }
     out.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
-    Ok(GroupOffsets {
-        group,
-        partitions: out,
-    })
+    Ok(GroupOffsets { group, partitions: out })
 }
 
 #[cfg(test)]
@@ -117,13 +98,7 @@ mod tests {
     use super::*;
 
     fn offsets(committed: Option<i64>, low: i64, high: i64) -> PartitionOffsets {
-        PartitionOffsets {
-            topic: "t".into(),
-            partition: 0,
-            committed,
-            low_watermark: low,
-            high_watermark: high,
-        }
+        PartitionOffsets { topic: "t".into(), partition: 0, committed, low_watermark: low, high_watermark: high }
     }
 
     #[test]

@@ -49,17 +49,11 @@ struct Balancer {
 pub async fn serve(listen: &str, targets_file: PathBuf) -> Result<(), LocalError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|source| LocalError::Listen {
-            address: listen.to_string(),
-            source,
-        })?;
+        .map_err(|source| LocalError::Listen { address: listen.to_string(), source })?;
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(2))
         .build()
-        .map_err(|err| LocalError::Listen {
-            address: listen.to_string(),
-            source: std::io::Error::other(err),
-        })?;
+        .map_err(|err| LocalError::Listen { address: listen.to_string(), source: std::io::Error::other(err) })?;
     let balancer = Balancer {
         targets: Arc::new(RwLock::new(read_targets(&targets_file).await)),
         next: Arc::new(AtomicUsize::new(0)),
@@ -71,10 +65,7 @@ pub async fn serve(listen: &str, targets_file: PathBuf) -> Result<(), LocalError
         let _ = tokio::signal::ctrl_c().await;
     };
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|source| LocalError::Listen {
-        address: listen.to_string(),
-        source,
-    })?;
+        .map_err(|source| LocalError::Listen { address: listen.to_string(), source })?;
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             tokio::select! {
@@ -83,10 +74,7 @@ pub async fn serve(listen: &str, targets_file: PathBuf) -> Result<(), LocalError
             }
         })
         .await
-        .map_err(|source| LocalError::Listen {
-            address: listen.to_string(),
-            source,
-        })
+        .map_err(|source| LocalError::Listen { address: listen.to_string(), source })
 }
 
 async fn read_targets(path: &PathBuf) -> Vec<String> {
@@ -99,10 +87,7 @@ async fn read_targets(path: &PathBuf) -> Vec<String> {
 async fn watch_targets(path: PathBuf, targets: Arc<RwLock<Vec<String>>>) {
     let mut seen: Option<SystemTime> = None;
     loop {
-        let modified = tokio::fs::metadata(&path)
-            .await
-            .and_then(|meta| meta.modified())
-            .ok();
+        let modified = tokio::fs::metadata(&path).await.and_then(|meta| meta.modified()).ok();
         if modified != seen {
             seen = modified;
             *targets.write().await = read_targets(&path).await;
@@ -118,58 +103,34 @@ async fn forward(State(balancer): State<Balancer>, request: Request) -> Response
     };
     let targets = balancer.targets.read().await.clone();
     let start = balancer.next.fetch_add(1, Ordering::Relaxed);
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|pq| pq.as_str())
-        .unwrap_or("/");
+    let path = parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
     for offset in 0..targets.len() {
         let target = &targets[(start + offset) % targets.len()];
-        let mut outbound = balancer
-            .client
-            .request(parts.method.clone(), format!("http://{target}{path}"));
-        for (name, value) in parts
-            .headers
-            .iter()
-            .filter(|(name, _)| !is_hop_by_hop(name))
-        {
+        let mut outbound = balancer.client.request(parts.method.clone(), format!("http://{target}{path}"));
+        for (name, value) in parts.headers.iter().filter(|(name, _)| !is_hop_by_hop(name)) {
             outbound = outbound.header(name, value);
         }
         match outbound.body(body.clone()).send().await {
             Ok(response) => return relay(response).await,
             // Nothing reached the producer: safe to try the next one.
             Err(err) if err.is_connect() => continue,
-            Err(err) => {
-                return (StatusCode::BAD_GATEWAY, format!("producer {target}: {err}"))
-                    .into_response()
-            }
+            Err(err) => return (StatusCode::BAD_GATEWAY, format!("producer {target}: {err}")).into_response(),
         }
     }
-    let mut response =
-        (StatusCode::SERVICE_UNAVAILABLE, "no producer is available").into_response();
-    response
-        .headers_mut()
-        .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, "no producer is available").into_response();
+    response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
     response
 }
 
 async fn relay(response: reqwest::Response) -> Response {
     let status = response.status();
     let mut headers = HeaderMap::new();
-    for (name, value) in response
-        .headers()
-        .iter()
-        .filter(|(name, _)| !is_hop_by_hop(name))
-    {
+    for (name, value) in response.headers().iter().filter(|(name, _)| !is_hop_by_hop(name)) {
         headers.insert(name.clone(), value.clone());
     }
     match response.bytes().await {
         Ok(bytes) => (status, headers, Body::from(bytes)).into_response(),
-        Err(err) => (
-            StatusCode::BAD_GATEWAY,
-            format!("reading the producer's answer: {err}"),
-        )
-            .into_response(),
+        Err(err) => (StatusCode::BAD_GATEWAY, format!("reading the producer's answer: {err}")).into_response(),
     }
 }
 

@@ -42,11 +42,7 @@ pub enum LocalError {
     MissingBinary { binary: String, dir: PathBuf },
 
     #[error("{instance} did not become ready within {seconds}s; last answer: {last}")]
-    NotReady {
-        instance: String,
-        seconds: u64,
-        last: String,
-    },
+    NotReady { instance: String, seconds: u64, last: String },
 
     #[error("the load balancer cannot listen on {address}: {source}")]
     Listen {
@@ -59,19 +55,10 @@ pub enum LocalError {
     Signal { pid: i32, reason: String },
 
     #[error("Kafka at {bootstrap} has {brokers} broker(s); tier {tier} needs {required} for its replication factor")]
-    NotEnoughBrokers {
-        bootstrap: String,
-        brokers: usize,
-        required: u16,
-        tier: String,
-    },
+    NotEnoughBrokers { bootstrap: String, brokers: usize, required: u16, tier: String },
 
     #[error("cannot read row counts from PostgreSQL at {host}:{port}: {reason}")]
-    Postgres {
-        host: String,
-        port: String,
-        reason: String,
-    },
+    Postgres { host: String, port: String, reason: String },
 }
 
 impl LocalError {

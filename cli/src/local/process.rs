@@ -22,40 +22,25 @@ pub const GRACEFUL_STOP: Duration = Duration::from_secs(30);
 /// Starts `executable` detached from forgectl (its own process group, so a
 /// Ctrl-C at the terminal does not reach it), with `env` added to the
 /// environment and output appended to `log`.
-pub fn spawn(
-    executable: &Path,
-    args: &[&str],
-    env: &[(String, String)],
-    log: &Path,
-) -> Result<i32, LocalError> {
+pub fn spawn(executable: &Path, args: &[&str], env: &[(String, String)], log: &Path) -> Result<i32, LocalError> {
     let what = executable.display().to_string();
     let open_log = || {
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .map_err(|source| LocalError::Io {
-                action: "open",
-                path: log.to_path_buf(),
-                source,
-            })
+        OpenOptions::new().create(true).append(true).open(log).map_err(|source| LocalError::Io {
+            action: "open",
+            path: log.to_path_buf(),
+            source,
+        })
     };
     let child = Command::new(executable)
         .args(args)
-        .envs(
-            env.iter()
-                .map(|(key, value)| (key.as_str(), value.as_str())),
-        )
+        .envs(env.iter().map(|(key, value)| (key.as_str(), value.as_str())))
         .stdin(Stdio::null())
         .stdout(open_log()?)
         .stderr(open_log()?)
         .process_group(0)
         .spawn()
         .map_err(|source| LocalError::Spawn { what, source })?;
-    i32::try_from(child.id()).map_err(|_| LocalError::Signal {
-        pid: -1,
-        reason: "PID out of range".into(),
-    })
+    i32::try_from(child.id()).map_err(|_| LocalError::Signal { pid: -1, reason: "PID out of range".into() })
 }
 
 /// True when `pid` is alive and runs `executable`.
@@ -69,10 +54,7 @@ pub fn is_running(pid: i32, executable: &Path) -> bool {
     // A zombie keeps its exe link until reaped; it is not running.
     let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(')')
-                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
-        })
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
         .unwrap_or(false);
     let same = std::fs::canonicalize(executable).is_ok_and(|expected| expected == actual);
     same && !zombie
@@ -100,10 +82,7 @@ pub async fn stop(pid: i32, executable: &Path, grace: Duration) -> Result<(), Lo
 fn signal(pid: i32, signal: Signal) -> Result<(), LocalError> {
     match kill(Pid::from_raw(pid), signal) {
         Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
-        Err(errno) => Err(LocalError::Signal {
-            pid,
-            reason: errno.desc().to_string(),
-        }),
+        Err(errno) => Err(LocalError::Signal { pid, reason: errno.desc().to_string() }),
     }
 }
 
@@ -113,8 +92,5 @@ pub fn free_port() -> Result<u16, LocalError> {
     TcpListener::bind(("127.0.0.1", 0))
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
-        .map_err(|source| LocalError::Listen {
-            address: "127.0.0.1:0".into(),
-            source,
-        })
+        .map_err(|source| LocalError::Listen { address: "127.0.0.1:0".into(), source })
 }

@@ -28,11 +28,7 @@ pub enum Artifacts {
 }
 
 /// The release for `version`: reused when it exists, else made from `artifacts`.
-pub fn prepare(
-    state: &StateDir,
-    version: &str,
-    artifacts: &Artifacts,
-) -> Result<Release, LocalError> {
+pub fn prepare(state: &StateDir, version: &str, artifacts: &Artifacts) -> Result<Release, LocalError> {
     let dir = state.releases().join(version);
     let release = Release {
         version: version.to_string(),
@@ -46,21 +42,11 @@ pub fn prepare(
         Artifacts::Directory(dir) => dir.clone(),
         Artifacts::BuildWorkspace => build_workspace()?,
     };
-    std::fs::create_dir_all(&dir).map_err(|source| LocalError::Io {
-        action: "create",
-        path: dir.clone(),
-        source,
-    })?;
-    for (binary, target) in [
-        (PRODUCER_BINARY, &release.producer),
-        (CONSUMER_BINARY, &release.consumer),
-    ] {
+    std::fs::create_dir_all(&dir).map_err(|source| LocalError::Io { action: "create", path: dir.clone(), source })?;
+    for (binary, target) in [(PRODUCER_BINARY, &release.producer), (CONSUMER_BINARY, &release.consumer)] {
         let from = source_dir.join(binary);
         if !from.is_file() {
-            return Err(LocalError::MissingBinary {
-                binary: binary.to_string(),
-                dir: source_dir,
-            });
+            return Err(LocalError::MissingBinary { binary: binary.to_string(), dir: source_dir });
         }
         copy_atomically(&from, target)?;
     }
@@ -74,11 +60,7 @@ fn copy_atomically(from: &Path, to: &Path) -> Result<(), LocalError> {
         path: from.to_path_buf(),
         source,
     })?;
-    std::fs::rename(&partial, to).map_err(|source| LocalError::Io {
-        action: "install",
-        path: to.to_path_buf(),
-        source,
-    })
+    std::fs::rename(&partial, to).map_err(|source| LocalError::Io { action: "install", path: to.to_path_buf(), source })
 }
 
 /// Builds both services in release mode and returns the directory holding them.
@@ -96,14 +78,9 @@ fn build_workspace() -> Result<PathBuf, LocalError> {
         ])
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|source| LocalError::Spawn {
-            what: "cargo build".into(),
-            source,
-        })?;
+        .map_err(|source| LocalError::Spawn { what: "cargo build".into(), source })?;
     if !output.status.success() {
-        return Err(LocalError::Build {
-            status: output.status.to_string(),
-        });
+        return Err(LocalError::Build { status: output.status.to_string() });
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     stdout
@@ -112,10 +89,7 @@ fn build_workspace() -> Result<PathBuf, LocalError> {
         .filter_map(|message| message["executable"].as_str().map(PathBuf::from))
         .find(|path| path.file_name().is_some_and(|name| name == PRODUCER_BINARY))
         .and_then(|path| path.parent().map(Path::to_path_buf))
-        .ok_or_else(|| LocalError::MissingBinary {
-            binary: PRODUCER_BINARY.into(),
-            dir: PathBuf::from("cargo output"),
-        })
+        .ok_or_else(|| LocalError::MissingBinary { binary: PRODUCER_BINARY.into(), dir: PathBuf::from("cargo output") })
 }
 
 /// Versions name directories and appear in process listings.
@@ -123,9 +97,7 @@ pub fn is_valid_version(version: &str) -> bool {
     !version.is_empty()
         && version.len() <= 128
         && !version.starts_with('.')
-        && version
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 #[cfg(test)]

@@ -44,9 +44,7 @@ pub struct StateDir {
 
 impl StateDir {
     pub fn new(base: &Path, environment: &str) -> Self {
-        Self {
-            root: base.join(".forgectl").join(environment),
-        }
+        Self { root: base.join(".forgectl").join(environment) }
     }
 
     pub fn root(&self) -> &Path {
@@ -74,17 +72,8 @@ impl StateDir {
     }
 
     pub fn ensure(&self) -> Result<(), LocalError> {
-        for dir in [
-            self.root.clone(),
-            self.logs(),
-            self.releases(),
-            self.instances_dir(),
-        ] {
-            std::fs::create_dir_all(&dir).map_err(|source| LocalError::Io {
-                action: "create",
-                path: dir,
-                source,
-            })?;
+        for dir in [self.root.clone(), self.logs(), self.releases(), self.instances_dir()] {
+            std::fs::create_dir_all(&dir).map_err(|source| LocalError::Io { action: "create", path: dir, source })?;
         }
         Ok(())
     }
@@ -95,11 +84,7 @@ impl StateDir {
         if !dir.is_dir() {
             return Ok(Vec::new());
         }
-        let entries = std::fs::read_dir(&dir).map_err(|source| LocalError::Io {
-            action: "read",
-            path: dir,
-            source,
-        })?;
+        let entries = std::fs::read_dir(&dir).map_err(|source| LocalError::Io { action: "read", path: dir, source })?;
         let mut instances = Vec::new();
         for path in entries.filter_map(Result::ok).map(|entry| entry.path()) {
             if path.extension().is_some_and(|ext| ext == "json") {
@@ -111,10 +96,7 @@ impl StateDir {
     }
 
     pub fn record(&self, instance: &Instance) -> Result<(), LocalError> {
-        write_json(
-            &self.instances_dir().join(format!("{}.json", instance.id)),
-            instance,
-        )
+        write_json(&self.instances_dir().join(format!("{}.json", instance.id)), instance)
     }
 
     pub fn forget(&self, instance: &Instance) -> Result<(), LocalError> {
@@ -152,17 +134,12 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, LocalError>
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|source| LocalError::State {
-        path: path.to_path_buf(),
-        source,
-    })
+    serde_json::from_str(&text).map_err(|source| LocalError::State { path: path.to_path_buf(), source })
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LocalError> {
-    let text = serde_json::to_string_pretty(value).map_err(|source| LocalError::State {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text =
+        serde_json::to_string_pretty(value).map_err(|source| LocalError::State { path: path.to_path_buf(), source })?;
     let partial = path.with_extension("json.partial");
     std::fs::write(&partial, text).map_err(|source| LocalError::Io {
         action: "write",
@@ -180,10 +157,6 @@ fn remove(path: &Path) -> Result<(), LocalError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(LocalError::Io {
-            action: "remove",
-            path: path.to_path_buf(),
-            source,
-        }),
+        Err(source) => Err(LocalError::Io { action: "remove", path: path.to_path_buf(), source }),
     }
 }

@@ -9,9 +9,7 @@ use super::wait::{self, Deadline};
 use crate::aws::msk::{MskCluster, Placement};
 use crate::aws::{ec2, msk, msk_config, msk_update, AwsClients};
 use crate::cluster::target::SecurityGroupSpec;
-use crate::cluster::{
-    Action, Actual, ControlPlaneError, Plan, ResourceKind, ResourcePlan, Step, Target,
-};
+use crate::cluster::{Action, Actual, ControlPlaneError, Plan, ResourceKind, ResourcePlan, Step, Target};
 use crate::console::Console;
 
 /// What was done to one resource.
@@ -42,18 +40,11 @@ struct Known {
 impl Applier<'_> {
     /// Applies `plan` (which must not be refused) and returns what it did
     /// and the cluster as it ends up.
-    pub async fn apply(
-        &self,
-        plan: &Plan,
-        actual: &Actual,
-    ) -> Result<(Vec<Applied>, MskCluster), ControlPlaneError> {
+    pub async fn apply(&self, plan: &Plan, actual: &Actual) -> Result<(Vec<Applied>, MskCluster), ControlPlaneError> {
         let mut known = Known {
             client_sg: actual.client_sg.as_ref().map(|g| g.id.clone()),
             broker_sg: actual.broker_sg.as_ref().map(|g| g.id.clone()),
-            configuration: actual
-                .configuration
-                .as_ref()
-                .map(|c| (c.arn.clone(), c.latest_revision)),
+            configuration: actual.configuration.as_ref().map(|c| (c.arn.clone(), c.latest_revision)),
         };
         let mut applied = Vec::new();
         let mut cluster = actual.cluster.clone();
@@ -63,15 +54,9 @@ impl Applier<'_> {
             }
             let done = match resource.resource {
                 ResourceKind::Network => continue,
-                ResourceKind::ClientSecurityGroup => {
-                    self.client_sg(resource, actual, &mut known).await?
-                }
-                ResourceKind::BrokerSecurityGroup => {
-                    self.broker_sg(resource, actual, &mut known).await?
-                }
-                ResourceKind::Configuration => {
-                    self.configuration(resource, actual, &mut known).await?
-                }
+                ResourceKind::ClientSecurityGroup => self.client_sg(resource, actual, &mut known).await?,
+                ResourceKind::BrokerSecurityGroup => self.broker_sg(resource, actual, &mut known).await?,
+                ResourceKind::Configuration => self.configuration(resource, actual, &mut known).await?,
                 ResourceKind::Cluster => {
                     let (done, updated) = self.cluster(resource, actual, &known).await?;
                     cluster = Some(updated);
@@ -80,9 +65,8 @@ impl Applier<'_> {
             };
             applied.push(done);
         }
-        let cluster = cluster.ok_or_else(|| ControlPlaneError::Vanished {
-            resource: format!("cluster {}", self.target.cluster.name),
-        })?;
+        let cluster = cluster
+            .ok_or_else(|| ControlPlaneError::Vanished { resource: format!("cluster {}", self.target.cluster.name) })?;
         Ok((applied, cluster))
     }
 
@@ -124,9 +108,7 @@ impl Applier<'_> {
     ) -> Result<Applied, ControlPlaneError> {
         let spec = &self.target.client_sg;
         let mut what = Vec::new();
-        let (id, _) = self
-            .ensure_security_group(spec, known.client_sg.as_ref(), resource, actual, &mut what)
-            .await?;
+        let (id, _) = self.ensure_security_group(spec, known.client_sg.as_ref(), resource, actual, &mut what).await?;
         known.client_sg = Some(id.clone());
         for step in &resource.steps {
             if let Step::Tags(tags) = step {
@@ -134,12 +116,7 @@ impl Applier<'_> {
                 what.push(self.note(format!("tagged {} with {}", spec.name, describe_tags(tags))));
             }
         }
-        Ok(Applied {
-            resource: resource.resource,
-            name: spec.name.clone(),
-            id,
-            what,
-        })
+        Ok(Applied { resource: resource.resource, name: spec.name.clone(), id, what })
     }
 
     async fn broker_sg(
@@ -149,33 +126,21 @@ impl Applier<'_> {
         known: &mut Known,
     ) -> Result<Applied, ControlPlaneError> {
         let spec = &self.target.broker_sg;
-        let client = known
-            .client_sg
-            .clone()
-            .ok_or_else(|| ControlPlaneError::Vanished {
-                resource: format!("security group {}", self.target.client_sg.name),
-            })?;
+        let client = known.client_sg.clone().ok_or_else(|| ControlPlaneError::Vanished {
+            resource: format!("security group {}", self.target.client_sg.name),
+        })?;
         let mut what = Vec::new();
-        let (id, created) = self
-            .ensure_security_group(spec, known.broker_sg.as_ref(), resource, actual, &mut what)
-            .await?;
+        let (id, created) =
+            self.ensure_security_group(spec, known.broker_sg.as_ref(), resource, actual, &mut what).await?;
         // A new group has no rules yet: it gets exactly the ports of the mode.
-        let steps = if created {
-            vec![Step::Authorize(self.target.broker_ports.clone())]
-        } else {
-            resource.steps.clone()
-        };
+        let steps =
+            if created { vec![Step::Authorize(self.target.broker_ports.clone())] } else { resource.steps.clone() };
         known.broker_sg = Some(id.clone());
         for step in &steps {
             match step {
                 Step::Authorize(ports) => {
-                    ec2::authorize_ingress(&self.clients.ec2, (&id, &spec.name), ports, &client)
-                        .await?;
-                    let ports = ports
-                        .iter()
-                        .map(|p| format!("tcp/{p}"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    ec2::authorize_ingress(&self.clients.ec2, (&id, &spec.name), ports, &client).await?;
+                    let ports = ports.iter().map(|p| format!("tcp/{p}")).collect::<Vec<_>>().join(", ");
                     what.push(self.note(format!("{}: allowed {ports} from {client}", spec.name)));
                 }
                 Step::Revoke(rules) => {
@@ -186,21 +151,12 @@ impl Applier<'_> {
                 }
                 Step::Tags(tags) => {
                     ec2::tag(&self.clients.ec2, &id, tags).await?;
-                    what.push(self.note(format!(
-                        "tagged {} with {}",
-                        spec.name,
-                        describe_tags(tags)
-                    )));
+                    what.push(self.note(format!("tagged {} with {}", spec.name, describe_tags(tags))));
                 }
                 _ => {}
             }
         }
-        Ok(Applied {
-            resource: resource.resource,
-            name: spec.name.clone(),
-            id,
-            what,
-        })
+        Ok(Applied { resource: resource.resource, name: spec.name.clone(), id, what })
     }
 
     async fn configuration(
@@ -212,16 +168,9 @@ impl Applier<'_> {
         let spec = &self.target.configuration;
         let properties = spec.server_properties();
         let (arn, revision, what) = match (&resource.action, &actual.configuration) {
-            (Action::Update { .. }, Some(existing))
-                if resource.steps.contains(&Step::NewRevision) =>
-            {
-                let revision =
-                    msk_config::update_configuration(&self.clients.kafka, existing, &properties)
-                        .await?;
-                let note = self.note(format!(
-                    "configuration {}: wrote revision {revision}",
-                    spec.name
-                ));
+            (Action::Update { .. }, Some(existing)) if resource.steps.contains(&Step::NewRevision) => {
+                let revision = msk_config::update_configuration(&self.clients.kafka, existing, &properties).await?;
+                let note = self.note(format!("configuration {}: wrote revision {revision}", spec.name));
                 (existing.arn.clone(), revision, note)
             }
             _ => {
@@ -233,20 +182,12 @@ impl Applier<'_> {
                     &properties,
                 )
                 .await?;
-                let note = self.note(format!(
-                    "created configuration {} (revision {revision})",
-                    spec.name
-                ));
+                let note = self.note(format!("created configuration {} (revision {revision})", spec.name));
                 (arn, revision, note)
             }
         };
         known.configuration = Some((arn.clone(), revision));
-        Ok(Applied {
-            resource: resource.resource,
-            name: spec.name.clone(),
-            id: arn,
-            what: vec![what],
-        })
+        Ok(Applied { resource: resource.resource, name: spec.name.clone(), id: arn, what: vec![what] })
     }
 
     async fn cluster(
@@ -256,9 +197,7 @@ impl Applier<'_> {
         known: &Known,
     ) -> Result<(Applied, MskCluster), ControlPlaneError> {
         let spec = &self.target.cluster;
-        let missing = |what: &str| ControlPlaneError::Vanished {
-            resource: what.to_string(),
-        };
+        let missing = |what: &str| ControlPlaneError::Vanished { resource: what.to_string() };
         let (configuration_arn, configuration_revision) = known
             .configuration
             .clone()
@@ -267,9 +206,10 @@ impl Applier<'_> {
         let mut cluster = match (&resource.action, &actual.cluster) {
             (Action::Update { .. }, Some(existing)) => existing.clone(),
             _ => {
-                let broker_sg = known.broker_sg.clone().ok_or_else(|| {
-                    missing(&format!("security group {}", self.target.broker_sg.name))
-                })?;
+                let broker_sg = known
+                    .broker_sg
+                    .clone()
+                    .ok_or_else(|| missing(&format!("security group {}", self.target.broker_sg.name)))?;
                 let subnets = actual.network.subnet_ids();
                 let placement = Placement {
                     subnets: &subnets,
@@ -278,67 +218,32 @@ impl Applier<'_> {
                     configuration_revision,
                 };
                 let arn = msk::create_cluster(&self.clients.kafka, spec, &placement).await?;
-                what.push(self.note(format!(
-                    "creating cluster {} (CreateClusterV2 accepted)",
-                    spec.name
-                )));
-                let cluster = wait::until_active(
-                    self.clients,
-                    self.console,
-                    &arn,
-                    &spec.name,
-                    "creating",
-                    self.deadline,
-                )
-                .await?;
+                what.push(self.note(format!("creating cluster {} (CreateClusterV2 accepted)", spec.name)));
+                let cluster =
+                    wait::until_active(self.clients, self.console, &arn, &spec.name, "creating", self.deadline).await?;
                 what.push(self.note(format!("cluster {} is ACTIVE", spec.name)));
-                return Ok((
-                    Applied {
-                        resource: resource.resource,
-                        name: spec.name.clone(),
-                        id: arn,
-                        what,
-                    },
-                    cluster,
-                ));
+                return Ok((Applied { resource: resource.resource, name: spec.name.clone(), id: arn, what }, cluster));
             }
         };
         for step in &resource.steps {
             // A run interrupted mid-update re-plans from the old state; once the
             // cluster is ACTIVE again, a change MSK already made is skipped.
             if already_done(step, &cluster, &configuration_arn, configuration_revision) {
-                what.push(self.note(format!(
-                    "cluster {}: {} already done",
-                    spec.name,
-                    describe_step(step)
-                )));
+                what.push(self.note(format!("cluster {}: {} already done", spec.name, describe_step(step))));
                 continue;
             }
             let (operation, label) = match step {
                 Step::WaitActive => {
-                    let why = format!(
-                        "resuming: the cluster was {} when this run started",
-                        cluster.state
-                    );
-                    cluster = wait::until_active(
-                        self.clients,
-                        self.console,
-                        &cluster.arn,
-                        &spec.name,
-                        &why,
-                        self.deadline,
-                    )
-                    .await?;
+                    let why = format!("resuming: the cluster was {} when this run started", cluster.state);
+                    cluster =
+                        wait::until_active(self.clients, self.console, &cluster.arn, &spec.name, &why, self.deadline)
+                            .await?;
                     what.push(self.note(format!("cluster {} is ACTIVE", spec.name)));
                     continue;
                 }
                 Step::Tags(tags) => {
                     msk_update::tag_cluster(&self.clients.kafka, &cluster, tags).await?;
-                    what.push(self.note(format!(
-                        "tagged cluster {} with {}",
-                        spec.name,
-                        describe_tags(tags)
-                    )));
+                    what.push(self.note(format!("tagged cluster {} with {}", spec.name, describe_tags(tags))));
                     continue;
                 }
                 Step::BrokerCount(count) => (
@@ -347,18 +252,11 @@ impl Applier<'_> {
                 ),
                 Step::BrokerStorage(gib) => (
                     msk_update::update_broker_storage(&self.clients.kafka, &cluster, *gib).await?,
-                    format!(
-                        "storage {} → {gib} GiB per broker",
-                        cluster.ebs_volume_gib.unwrap_or_default()
-                    ),
+                    format!("storage {} → {gib} GiB per broker", cluster.ebs_volume_gib.unwrap_or_default()),
                 ),
                 Step::BrokerType(broker_type) => (
-                    msk_update::update_broker_type(&self.clients.kafka, &cluster, broker_type)
-                        .await?,
-                    format!(
-                        "broker type {} → {broker_type}",
-                        cluster.broker_type.as_deref().unwrap_or("?")
-                    ),
+                    msk_update::update_broker_type(&self.clients.kafka, &cluster, broker_type).await?,
+                    format!("broker type {} → {broker_type}", cluster.broker_type.as_deref().unwrap_or("?")),
                 ),
                 Step::Monitoring(level) => (
                     msk_update::update_monitoring(&self.clients.kafka, &cluster, level).await?,
@@ -376,48 +274,20 @@ impl Applier<'_> {
                 ),
                 Step::Authorize(_) | Step::Revoke(_) | Step::NewRevision => continue,
             };
-            self.console.info(format!(
-                "cluster {}: {label} (operation {operation})",
-                spec.name
-            ));
-            wait::operation(
-                self.clients,
-                self.console,
-                &operation,
-                &spec.name,
-                &label,
-                self.deadline,
-            )
-            .await?;
+            self.console.info(format!("cluster {}: {label} (operation {operation})", spec.name));
+            wait::operation(self.clients, self.console, &operation, &spec.name, &label, self.deadline).await?;
             // The operation moved CurrentVersion on: read it before the next change.
-            cluster = wait::until_active(
-                self.clients,
-                self.console,
-                &cluster.arn,
-                &spec.name,
-                "refreshing",
-                self.deadline,
-            )
-            .await?;
+            cluster =
+                wait::until_active(self.clients, self.console, &cluster.arn, &spec.name, "refreshing", self.deadline)
+                    .await?;
             what.push(self.note(format!("cluster {}: {label} done", spec.name)));
         }
-        Ok((
-            Applied {
-                resource: resource.resource,
-                name: spec.name.clone(),
-                id: cluster.arn.clone(),
-                what,
-            },
-            cluster,
-        ))
+        Ok((Applied { resource: resource.resource, name: spec.name.clone(), id: cluster.arn.clone(), what }, cluster))
     }
 }
 
 fn describe_tags(tags: &std::collections::BTreeMap<String, String>) -> String {
-    tags.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Whether the (freshly read) cluster already has what `step` would set.
@@ -425,19 +295,13 @@ fn already_done(step: &Step, cluster: &MskCluster, configuration_arn: &str, revi
     match step {
         Step::BrokerCount(count) => cluster.broker_count >= *count,
         Step::BrokerStorage(gib) => cluster.ebs_volume_gib.is_some_and(|have| have >= *gib),
-        Step::BrokerType(broker_type) => {
-            cluster.broker_type.as_deref() == Some(broker_type.as_str())
-        }
+        Step::BrokerType(broker_type) => cluster.broker_type.as_deref() == Some(broker_type.as_str()),
         Step::Monitoring(level) => cluster.enhanced_monitoring.as_deref() == Some(level.as_str()),
         Step::Configuration => {
             cluster.configuration_arn.as_deref() == Some(configuration_arn)
                 && cluster.configuration_revision == Some(revision)
         }
-        Step::WaitActive
-        | Step::Tags(_)
-        | Step::Authorize(_)
-        | Step::Revoke(_)
-        | Step::NewRevision => false,
+        Step::WaitActive | Step::Tags(_) | Step::Authorize(_) | Step::Revoke(_) | Step::NewRevision => false,
     }
 }
 

@@ -97,11 +97,7 @@ impl SecretState {
 
 /// Before anything changes: every secret must be stored already or given now.
 pub fn require_secrets(fleet: &Fleet, env: &str) -> Result<(), FleetError> {
-    match fleet
-        .secrets
-        .iter()
-        .find(|secret| secret.stored.is_none() && secret.given.is_none())
-    {
+    match fleet.secrets.iter().find(|secret| secret.stored.is_none() && secret.given.is_none()) {
         Some(secret) => Err(FleetError::MissingSecret {
             env: env.to_string(),
             parameter: secret.parameter.clone(),
@@ -119,10 +115,7 @@ pub const READY_PATH: &str = "/ready";
 /// Reads the fleet and checks that the version's images exist. Fails before
 /// anything changes when an image, the cluster or the client security group
 /// is missing.
-pub async fn observe(
-    clients: &AwsClients,
-    options: &AwsDeployOptions,
-) -> Result<Fleet, FleetError> {
+pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result<Fleet, FleetError> {
     let environment = &options.environment;
     let names = FleetNames::for_env(environment);
     let roles = options.selected_roles();
@@ -131,17 +124,10 @@ pub async fn observe(
     for name in [PRODUCER_REPOSITORY, CONSUMER_REPOSITORY] {
         match ecr::find_repository(&clients.ecr, name).await? {
             Some(repo) => repositories.push(repo),
-            None => {
-                return Err(FleetError::RepositoryMissing {
-                    repository: name.into(),
-                })
-            }
+            None => return Err(FleetError::RepositoryMissing { repository: name.into() }),
         }
     }
-    let registry = repositories
-        .first()
-        .map(|repo| repo.registry().to_string())
-        .unwrap_or_default();
+    let registry = repositories.first().map(|repo| repo.registry().to_string()).unwrap_or_default();
     let mut needed: Vec<&str> = roles.iter().map(|role| repository(*role)).collect();
     needed.dedup();
     for name in needed {
@@ -153,22 +139,12 @@ pub async fn observe(
             });
         }
     }
-    let scope = repositories
-        .first()
-        .and_then(|repo| AccountScope::from_arn(&repo.arn))
-        .ok_or_else(|| {
-            crate::aws::AwsError::malformed(
-                "ecr:DescribeRepositories",
-                "forgectl-producer",
-                "account in the ARN",
-            )
-        })?;
+    let scope = repositories.first().and_then(|repo| AccountScope::from_arn(&repo.arn)).ok_or_else(|| {
+        crate::aws::AwsError::malformed("ecr:DescribeRepositories", "forgectl-producer", "account in the ARN")
+    })?;
     let mut lifecycle_policies = BTreeMap::new();
     for repo in &repositories {
-        lifecycle_policies.insert(
-            repo.name.clone(),
-            ecr::lifecycle_policy(&clients.ecr, &repo.name).await?,
-        );
+        lifecycle_policies.insert(repo.name.clone(), ecr::lifecycle_policy(&clients.ecr, &repo.name).await?);
     }
 
     let subnets = if environment.subnets.is_empty() {
@@ -176,31 +152,25 @@ pub async fn observe(
     } else {
         ec2::describe_subnets(&clients.ec2, &environment.subnets).await?
     };
-    let vpc_id = subnets
-        .first()
-        .map(|subnet| subnet.vpc_id.clone())
-        .ok_or_else(|| FleetError::NotProvisioned {
-            env: environment.name.clone(),
-            what: "subnets (none configured and no default VPC)".into(),
-        })?;
+    let vpc_id = subnets.first().map(|subnet| subnet.vpc_id.clone()).ok_or_else(|| FleetError::NotProvisioned {
+        env: environment.name.clone(),
+        what: "subnets (none configured and no default VPC)".into(),
+    })?;
     let security_groups = ec2::find_security_groups(&clients.ec2, &environment.name).await?;
     let client_sg_name = Names::for_env(environment).client_sg;
-    let client_sg = security_groups
-        .iter()
-        .find(|group| group.name == client_sg_name)
-        .map(|group| group.id.clone())
-        .ok_or_else(|| FleetError::NotProvisioned {
-            env: environment.name.clone(),
-            what: format!("client security group {client_sg_name}"),
-        })?;
+    let client_sg =
+        security_groups.iter().find(|group| group.name == client_sg_name).map(|group| group.id.clone()).ok_or_else(
+            || FleetError::NotProvisioned {
+                env: environment.name.clone(),
+                what: format!("client security group {client_sg_name}"),
+            },
+        )?;
     let kafka = kafka_for_instances(clients, environment).await?;
 
     let secrets = secret_states(clients, environment, &names).await?;
     let role = iam::get_role(&clients.iam, &names.instance_role).await?;
     let role_policy = match &role {
-        Some(_) => {
-            iam::get_role_policy(&clients.iam, &names.instance_role, &names.role_policy).await?
-        }
+        Some(_) => iam::get_role_policy(&clients.iam, &names.instance_role, &names.role_policy).await?,
         None => None,
     };
     let instance_profile = iam::get_instance_profile(&clients.iam, &names.instance_profile).await?;
@@ -224,43 +194,29 @@ pub async fn observe(
     let mut envs = BTreeMap::new();
     let postgres = postgres_connection(environment, false)?;
     for role in &roles {
-        let spec = options
-            .profile
-            .role(*role)
-            .ok_or_else(|| FleetError::Invalid {
-                env: environment.name.clone(),
-                message: format!("role {role} is not in tier {}", options.profile.tier),
-                hint: "roles are producer, sms-consumer, events-consumer and common-consumer"
-                    .into(),
-            })?;
+        let spec = options.profile.role(*role).ok_or_else(|| FleetError::Invalid {
+            env: environment.name.clone(),
+            message: format!("role {role} is not in tier {}", options.profile.tier),
+            hint: "roles are producer, sms-consumer, events-consumer and common-consumer".into(),
+        })?;
         let instance_type = desired::instance_type(environment, spec);
         let parameter = desired::ami_parameter(&instance_type);
         if !images.contains_key(parameter) {
-            let image = ssm::public_parameter(&clients.ssm, parameter)
-                .await?
-                .ok_or_else(|| FleetError::NotProvisioned {
+            let image =
+                ssm::public_parameter(&clients.ssm, parameter).await?.ok_or_else(|| FleetError::NotProvisioned {
                     env: environment.name.clone(),
                     what: format!("AMI parameter {parameter} in this region"),
                 })?;
             images.insert(parameter.to_string(), image);
         }
         let template = launch_template::find(&clients.ec2, &names.launch_template(*role)).await?;
-        let group = groups
-            .iter()
-            .find(|group| group.name == names.group(*role))
-            .cloned();
+        let group = groups.iter().find(|group| group.name == names.group(*role)).cloned();
         let policy = names.scaling_policy(*role);
-        observed_roles.insert(
-            *role,
-            observe_role(clients, &policy, template.as_ref(), group).await?,
-        );
+        observed_roles.insert(*role, observe_role(clients, &policy, template.as_ref(), group).await?);
         if let Some(template) = template {
             templates.insert(*role, template);
         }
-        envs.insert(
-            *role,
-            service_env(&options.profile, *role, &kafka, &postgres)?,
-        );
+        envs.insert(*role, service_env(&options.profile, *role, &kafka, &postgres)?);
     }
 
     Ok(Fleet {
@@ -292,31 +248,18 @@ pub async fn observe(
 /// there is, plaintext) bootstrap string, verified against the system trust
 /// store. The environment's `kafka.ssl_ca_location` is a path on the
 /// machine running forgectl, so it is not passed on.
-async fn kafka_for_instances(
-    clients: &AwsClients,
-    environment: &Environment,
-) -> Result<KafkaConnection, FleetError> {
-    let not_provisioned = |what: &str| FleetError::NotProvisioned {
-        env: environment.name.clone(),
-        what: what.to_string(),
-    };
-    let cluster = msk::find_cluster(&clients.kafka, environment)
-        .await?
-        .ok_or_else(|| not_provisioned("MSK cluster"))?;
+async fn kafka_for_instances(clients: &AwsClients, environment: &Environment) -> Result<KafkaConnection, FleetError> {
+    let not_provisioned =
+        |what: &str| FleetError::NotProvisioned { env: environment.name.clone(), what: what.to_string() };
+    let cluster =
+        msk::find_cluster(&clients.kafka, environment).await?.ok_or_else(|| not_provisioned("MSK cluster"))?;
     let brokers = msk::bootstrap_brokers(&clients.kafka, &cluster.arn).await?;
     let bootstrap = brokers
         .for_auth(environment.client_auth)
         .ok_or_else(|| not_provisioned("bootstrap brokers yet (is the cluster still CREATING?)"))?;
-    let security_protocol = if brokers.tls.as_deref() == Some(bootstrap) {
-        SecurityProtocol::Ssl
-    } else {
-        SecurityProtocol::Plaintext
-    };
-    Ok(KafkaConnection {
-        bootstrap_servers: bootstrap.to_string(),
-        security_protocol,
-        ssl_ca_location: None,
-    })
+    let security_protocol =
+        if brokers.tls.as_deref() == Some(bootstrap) { SecurityProtocol::Ssl } else { SecurityProtocol::Plaintext };
+    Ok(KafkaConnection { bootstrap_servers: bootstrap.to_string(), security_protocol, ssl_ca_location: None })
 }
 
 async fn secret_states(
@@ -332,17 +275,8 @@ async fn secret_states(
     let variable = "DI_POSTGRES_PASSWORD".to_string();
     let parameter = names.secret(&variable);
     let stored = ssm::secret(&clients.ssm, &parameter).await?;
-    let given = std::env::var(&postgres.password_env)
-        .ok()
-        .filter(|value| !value.is_empty())
-        .map(SecretValue::new);
-    Ok(vec![SecretState {
-        variable,
-        parameter,
-        source: postgres.password_env.clone(),
-        stored,
-        given,
-    }])
+    let given = std::env::var(&postgres.password_env).ok().filter(|value| !value.is_empty()).map(SecretValue::new);
+    Ok(vec![SecretState { variable, parameter, source: postgres.password_env.clone(), stored, given }])
 }
 
 async fn observe_role(
@@ -352,19 +286,11 @@ async fn observe_role(
     group: Option<Group>,
 ) -> Result<ObservedRole, FleetError> {
     let Some(template) = template else {
-        return Ok(ObservedRole {
-            group,
-            ..ObservedRole::default()
-        });
+        return Ok(ObservedRole { group, ..ObservedRole::default() });
     };
     let mut numbers: Vec<i64> = group
         .iter()
-        .flat_map(|group| {
-            group
-                .template
-                .iter()
-                .chain(group.instances.iter().filter_map(|i| i.template.as_ref()))
-        })
+        .flat_map(|group| group.template.iter().chain(group.instances.iter().filter_map(|i| i.template.as_ref())))
         .filter(|reference| reference.id == template.id)
         .filter_map(|reference| reference.number())
         .collect();
@@ -378,14 +304,8 @@ async fn observe_role(
             .and_then(|version| desired::version_from_description(version.description.as_deref()))
             .unwrap_or_else(|| "unknown".into())
     };
-    let group_number = group
-        .as_ref()
-        .and_then(|g| g.template.as_ref())
-        .and_then(|t| t.number());
-    let group_template = versions
-        .iter()
-        .find(|version| Some(version.number) == group_number)
-        .cloned();
+    let group_number = group.as_ref().and_then(|g| g.template.as_ref()).and_then(|t| t.number());
+    let group_template = versions.iter().find(|version| Some(version.number) == group_number).cloned();
     let instance_versions = group
         .iter()
         .flat_map(|group| group.instances.iter())
@@ -393,18 +313,10 @@ async fn observe_role(
         .map(|instance| version_of(instance.template.as_ref().and_then(|t| t.number())))
         .collect();
     let cpu_target = match &group {
-        Some(group) => {
-            autoscaling::cpu_target(&clients.autoscaling, &group.name, scaling_policy).await?
-        }
+        Some(group) => autoscaling::cpu_target(&clients.autoscaling, &group.name, scaling_policy).await?,
         None => None,
     };
-    Ok(ObservedRole {
-        group,
-        template_exists: true,
-        group_template,
-        instance_versions,
-        cpu_target,
-    })
+    Ok(ObservedRole { group, template_exists: true, group_template, instance_versions, cpu_target })
 }
 
 /// Placeholder for a security group `deploy` has not created yet: the plan
@@ -419,20 +331,13 @@ pub fn template_for(
     producer_sg: Option<&str>,
 ) -> Result<TemplateData, FleetError> {
     let environment = &options.environment;
-    let spec = options
-        .profile
-        .role(role)
-        .ok_or_else(|| FleetError::Invalid {
-            env: environment.name.clone(),
-            message: format!("role {role} is not in tier {}", options.profile.tier),
-            hint: "pick a role of the tier".into(),
-        })?;
+    let spec = options.profile.role(role).ok_or_else(|| FleetError::Invalid {
+        env: environment.name.clone(),
+        message: format!("role {role} is not in tier {}", options.profile.tier),
+        hint: "pick a role of the tier".into(),
+    })?;
     let instance_type = desired::instance_type(environment, spec);
-    let image_id = fleet
-        .images
-        .get(desired::ami_parameter(&instance_type))
-        .cloned()
-        .unwrap_or_default();
+    let image_id = fleet.images.get(desired::ami_parameter(&instance_type)).cloned().unwrap_or_default();
     let env = fleet.envs.get(&role).ok_or_else(|| FleetError::Invalid {
         env: environment.name.clone(),
         message: format!("role {role} was not read"),
@@ -454,14 +359,7 @@ pub fn template_for(
     let mut tags = common_tags(environment, &options.profile.tier);
     tags.remove(TAG_TIER);
     tags.insert(TAG_NAME.into(), fleet.names.group(role));
-    Ok(desired::template_data(
-        &image_id,
-        instance_type,
-        &groups,
-        &fleet.names,
-        &script,
-        tags,
-    ))
+    Ok(desired::template_data(&image_id, instance_type, &groups, &fleet.names, &script, tags))
 }
 
 /// The plan: shared resources first, then one row per role.
@@ -471,16 +369,11 @@ pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, Flee
     let keep = options.environment.services.keep_images;
     for repo in &fleet.repositories {
         let lifecycle = fleet.lifecycle_policies.get(&repo.name).cloned().flatten();
-        let lifecycle_ok = lifecycle
-            .is_some_and(|text| desired::same_json(&text, &desired::lifecycle_policy(keep)));
+        let lifecycle_ok = lifecycle.is_some_and(|text| desired::same_json(&text, &desired::lifecycle_policy(keep)));
         let change = SharedChange::new(
             "ecr repository",
             &repo.name,
-            if repo.scan_on_push && lifecycle_ok {
-                Change::Keep
-            } else {
-                Change::Update
-            },
+            if repo.scan_on_push && lifecycle_ok { Change::Keep } else { Change::Update },
         );
         shared.push(match (repo.scan_on_push, lifecycle_ok) {
             (true, true) => change,
@@ -492,38 +385,22 @@ pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, Flee
     shared.push(SharedChange::new(
         "iam role",
         &names.instance_role,
-        if fleet.role.is_some() {
-            Change::Keep
-        } else {
-            Change::Create
-        },
+        if fleet.role.is_some() { Change::Keep } else { Change::Create },
     ));
     let policy_change = match &fleet.role_policy {
         None => Change::Create,
         Some(text) if desired::same_json(text, &policy) => Change::Keep,
         Some(_) => Change::Update,
     };
-    shared.push(SharedChange::new(
-        "iam role policy",
-        &names.role_policy,
-        policy_change,
-    ));
+    shared.push(SharedChange::new("iam role policy", &names.role_policy, policy_change));
     let profile_change = match &fleet.instance_profile {
         None => Change::Create,
         Some(profile) if profile.roles.contains(&names.instance_role) => Change::Keep,
         Some(_) => Change::Update,
     };
-    shared.push(SharedChange::new(
-        "instance profile",
-        &names.instance_profile,
-        profile_change,
-    ));
+    shared.push(SharedChange::new("instance profile", &names.instance_profile, profile_change));
     for secret in &fleet.secrets {
-        shared.push(SharedChange::new(
-            "ssm securestring",
-            &secret.parameter,
-            secret.change(),
-        ));
+        shared.push(SharedChange::new("ssm securestring", &secret.parameter, secret.change()));
     }
     let producer = options.selected_roles().contains(&RoleName::Producer);
     if producer {
@@ -539,11 +416,7 @@ pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, Flee
             &names.load_balancer_sg,
             group_change(&names.load_balancer_sg),
         ));
-        shared.push(SharedChange::new(
-            "security group",
-            &names.producer_sg,
-            group_change(&names.producer_sg),
-        ));
+        shared.push(SharedChange::new("security group", &names.producer_sg, group_change(&names.producer_sg)));
         let target_group_change = match &fleet.target_group {
             None => Change::Create,
             Some(group) if group.health_check_path == READY_PATH => Change::Keep,
@@ -553,58 +426,26 @@ pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, Flee
             SharedChange::new("target group", &names.target_group, target_group_change)
                 .because(format!("health check {READY_PATH}")),
         );
-        let lb_change = if fleet.load_balancer.is_some() {
-            Change::Keep
-        } else {
-            Change::Create
-        };
-        shared.push(SharedChange::new(
-            "load balancer",
-            &names.load_balancer,
-            lb_change,
-        ));
-        let listener_change = if fleet.listener_ports.contains(&i32::from(LISTENER_PORT)) {
-            Change::Keep
-        } else {
-            Change::Create
-        };
-        shared.push(SharedChange::new(
-            "listener",
-            format!("{}:{LISTENER_PORT}", names.load_balancer),
-            listener_change,
-        ));
+        let lb_change = if fleet.load_balancer.is_some() { Change::Keep } else { Change::Create };
+        shared.push(SharedChange::new("load balancer", &names.load_balancer, lb_change));
+        let listener_change =
+            if fleet.listener_ports.contains(&i32::from(LISTENER_PORT)) { Change::Keep } else { Change::Create };
+        shared.push(SharedChange::new("listener", format!("{}:{LISTENER_PORT}", names.load_balancer), listener_change));
     }
 
-    let producer_sg = fleet
-        .security_groups
-        .iter()
-        .find(|group| group.name == names.producer_sg)
-        .map(|g| g.id.as_str());
+    let producer_sg = fleet.security_groups.iter().find(|group| group.name == names.producer_sg).map(|g| g.id.as_str());
     let mut roles = Vec::new();
     for role in options.selected_roles() {
         let desired = template_for(fleet, options, role, producer_sg)?;
         let observed = fleet.roles.get(&role).cloned().unwrap_or_default();
-        if let Some(plan) = plan_role(
-            &options.profile,
-            role,
-            &observed,
-            &desired,
-            &options.version,
-        ) {
+        if let Some(plan) = plan_role(&options.profile, role, &observed, &desired, &options.version) {
             roles.push(plan);
         }
     }
-    Ok(FleetPlan {
-        version: options.version.clone(),
-        roles,
-        shared,
-    })
+    Ok(FleetPlan { version: options.version.clone(), roles, shared })
 }
 
 /// The group of `role` as last read.
 pub fn group_of(fleet: &Fleet, role: RoleName) -> Option<&Group> {
-    fleet
-        .roles
-        .get(&role)
-        .and_then(|observed| observed.group.as_ref())
+    fleet.roles.get(&role).and_then(|observed| observed.group.as_ref())
 }

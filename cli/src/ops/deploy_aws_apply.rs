@@ -17,9 +17,7 @@ use crate::console::Console;
 use crate::fleet::desired::{self, version_description};
 use crate::fleet::plan::{template_changes, Change, FleetPlan, FleetRolePlan, SharedChange};
 use crate::fleet::FleetError;
-use crate::ops::deploy_aws::{
-    group_of, template_for, AwsDeployOptions, Fleet, LISTENER_PORT, READY_PATH,
-};
+use crate::ops::deploy_aws::{group_of, template_for, AwsDeployOptions, Fleet, LISTENER_PORT, READY_PATH};
 use crate::ops::deploy_plan::RoleAction;
 use crate::ops::deploy_rollout::{self, PendingRollout, RolloutOutcome};
 use crate::profile::RoleName;
@@ -71,19 +69,8 @@ pub async fn apply(
     let mut tags = common_tags(&options.environment, &options.profile.tier);
     // The tier is a deploy-time choice; a tag would make every tier change a tag change.
     tags.remove(TAG_TIER);
-    let applier = Applier {
-        clients,
-        options,
-        fleet,
-        console,
-        tags,
-    };
-    let applied: Vec<SharedChange> = plan
-        .shared
-        .iter()
-        .filter(|s| s.change != Change::Keep)
-        .cloned()
-        .collect();
+    let applier = Applier { clients, options, fleet, console, tags };
+    let applied: Vec<SharedChange> = plan.shared.iter().filter(|s| s.change != Change::Keep).cloned().collect();
     applier.repositories(plan).await?;
     applier.instance_role(plan).await?;
     applier.secrets().await?;
@@ -100,14 +87,8 @@ pub async fn apply(
         results.push(result);
         rollouts.extend(rollout);
     }
-    let outcomes = deploy_rollout::follow(
-        clients,
-        rollouts,
-        options.batch_timeout,
-        options.poll_interval,
-        console,
-    )
-    .await?;
+    let outcomes =
+        deploy_rollout::follow(clients, rollouts, options.batch_timeout, options.poll_interval, console).await?;
     for result in &mut results {
         result.rollout = outcomes.get(&result.role).cloned();
     }
@@ -125,11 +106,7 @@ pub async fn apply(
 }
 
 fn change_of(plan: &FleetPlan, kind: &str) -> Change {
-    plan.shared
-        .iter()
-        .find(|s| s.kind == kind)
-        .map(|s| s.change)
-        .unwrap_or(Change::Keep)
+    plan.shared.iter().find(|s| s.kind == kind).map(|s| s.change).unwrap_or(Change::Keep)
 }
 
 /// The producer's way in: the load balancer's DNS name and its target group.
@@ -143,10 +120,7 @@ impl Applier<'_> {
     async fn repositories(&self, plan: &FleetPlan) -> Result<(), FleetError> {
         let keep = self.options.environment.services.keep_images;
         for repo in &self.fleet.repositories {
-            let planned = plan
-                .shared
-                .iter()
-                .find(|s| s.kind == "ecr repository" && s.name == repo.name);
+            let planned = plan.shared.iter().find(|s| s.kind == "ecr repository" && s.name == repo.name);
             if planned.is_none_or(|s| s.change == Change::Keep) {
                 continue;
             }
@@ -154,20 +128,11 @@ impl Applier<'_> {
                 ecr::enable_scan_on_push(&self.clients.ecr, &repo.name).await?;
             }
             let policy = desired::lifecycle_policy(keep);
-            let current = self
-                .fleet
-                .lifecycle_policies
-                .get(&repo.name)
-                .cloned()
-                .flatten();
+            let current = self.fleet.lifecycle_policies.get(&repo.name).cloned().flatten();
             if !current.is_some_and(|text| desired::same_json(&text, &policy)) {
-                ecr::put_lifecycle_policy(&self.clients.ecr, &repo.name, &policy.to_string())
-                    .await?;
+                ecr::put_lifecycle_policy(&self.clients.ecr, &repo.name, &policy.to_string()).await?;
             }
-            self.console.info(format!(
-                "ecr repository {}: scan on push, keep the newest {keep} images",
-                repo.name
-            ));
+            self.console.info(format!("ecr repository {}: scan on push, keep the newest {keep} images", repo.name));
         }
         Ok(())
     }
@@ -183,49 +148,25 @@ impl Applier<'_> {
                 &self.tags,
             )
             .await?;
-            self.console
-                .info(format!("iam role {}: created", names.instance_role));
+            self.console.info(format!("iam role {}: created", names.instance_role));
         }
         if change_of(plan, "iam role policy") != Change::Keep {
             let policy = desired::instance_policy(&self.fleet.scope, names);
-            iam::put_role_policy(
-                &self.clients.iam,
-                &names.instance_role,
-                &names.role_policy,
-                &policy.to_string(),
-            )
-            .await?;
-            self.console.info(format!(
-                "iam role policy {}: ECR pull, {}*, logs",
-                names.role_policy, names.secrets_path
-            ));
+            iam::put_role_policy(&self.clients.iam, &names.instance_role, &names.role_policy, &policy.to_string())
+                .await?;
+            self.console
+                .info(format!("iam role policy {}: ECR pull, {}*, logs", names.role_policy, names.secrets_path));
         }
         match &self.fleet.instance_profile {
             None => {
-                iam::create_instance_profile(
-                    &self.clients.iam,
-                    &names.instance_profile,
-                    &self.tags,
-                )
-                .await?;
-                iam::add_role_to_instance_profile(
-                    &self.clients.iam,
-                    &names.instance_profile,
-                    &names.instance_role,
-                )
-                .await?;
-                self.console.info(format!(
-                    "instance profile {}: created",
-                    names.instance_profile
-                ));
+                iam::create_instance_profile(&self.clients.iam, &names.instance_profile, &self.tags).await?;
+                iam::add_role_to_instance_profile(&self.clients.iam, &names.instance_profile, &names.instance_role)
+                    .await?;
+                self.console.info(format!("instance profile {}: created", names.instance_profile));
             }
             Some(profile) if !profile.roles.contains(&names.instance_role) => {
-                iam::add_role_to_instance_profile(
-                    &self.clients.iam,
-                    &names.instance_profile,
-                    &names.instance_role,
-                )
-                .await?;
+                iam::add_role_to_instance_profile(&self.clients.iam, &names.instance_profile, &names.instance_role)
+                    .await?;
             }
             Some(_) => {}
         }
@@ -238,68 +179,32 @@ impl Applier<'_> {
             if secret.stored.as_ref() == Some(given) {
                 continue;
             }
-            ssm::put_secret(
-                &self.clients.ssm,
-                &secret.parameter,
-                given,
-                secret.stored.is_some(),
-                &self.tags,
-            )
-            .await?;
+            ssm::put_secret(&self.clients.ssm, &secret.parameter, given, secret.stored.is_some(), &self.tags).await?;
             // The name only: the value never reaches a log.
-            self.console.info(format!(
-                "ssm parameter {}: stored as SecureString",
-                secret.parameter
-            ));
+            self.console.info(format!("ssm parameter {}: stored as SecureString", secret.parameter));
         }
         Ok(())
     }
 
-    async fn security_group(
-        &self,
-        name: &str,
-        description: &str,
-    ) -> Result<(String, bool), FleetError> {
-        if let Some(group) = self
-            .fleet
-            .security_groups
-            .iter()
-            .find(|group| group.name == name)
-        {
+    async fn security_group(&self, name: &str, description: &str) -> Result<(String, bool), FleetError> {
+        if let Some(group) = self.fleet.security_groups.iter().find(|group| group.name == name) {
             return Ok((group.id.clone(), false));
         }
         let mut tags = self.tags.clone();
         tags.insert(TAG_NAME.into(), name.to_string());
-        let id = ec2::create_security_group(
-            &self.clients.ec2,
-            name,
-            description,
-            &self.fleet.vpc_id,
-            &tags,
-        )
-        .await?;
-        self.console
-            .info(format!("security group {name}: created ({id})"));
+        let id = ec2::create_security_group(&self.clients.ec2, name, description, &self.fleet.vpc_id, &tags).await?;
+        self.console.info(format!("security group {name}: created ({id})"));
         Ok((id, true))
     }
 
     async fn load_balancer(&self) -> Result<Front, FleetError> {
         let names = &self.fleet.names;
         let environment = &self.options.environment;
-        let (lb_sg, lb_sg_new) = self
-            .security_group(
-                &names.load_balancer_sg,
-                "forgectl: the producer API's load balancer",
-            )
-            .await?;
+        let (lb_sg, lb_sg_new) =
+            self.security_group(&names.load_balancer_sg, "forgectl: the producer API's load balancer").await?;
         if lb_sg_new {
-            let sources: Vec<RuleSource> = environment
-                .services
-                .load_balancer_cidrs
-                .iter()
-                .cloned()
-                .map(RuleSource::Cidr)
-                .collect();
+            let sources: Vec<RuleSource> =
+                environment.services.load_balancer_cidrs.iter().cloned().map(RuleSource::Cidr).collect();
             ec2::authorize_tcp(
                 &self.clients.ec2,
                 (&lb_sg, &names.load_balancer_sg),
@@ -310,10 +215,7 @@ impl Applier<'_> {
             .await?;
         }
         let (producer_sg, producer_sg_new) = self
-            .security_group(
-                &names.producer_sg,
-                "forgectl: producer instances, reached from the load balancer",
-            )
+            .security_group(&names.producer_sg, "forgectl: producer instances, reached from the load balancer")
             .await?;
         if producer_sg_new {
             ec2::authorize_tcp(
@@ -329,10 +231,7 @@ impl Applier<'_> {
             Some(group) if group.health_check_path == READY_PATH => group.clone(),
             Some(group) => {
                 elb::set_health_check_path(&self.clients.elb, group, READY_PATH).await?;
-                TargetGroup {
-                    health_check_path: READY_PATH.into(),
-                    ..group.clone()
-                }
+                TargetGroup { health_check_path: READY_PATH.into(), ..group.clone() }
             }
             None => {
                 let group = elb::create_target_group(
@@ -344,55 +243,25 @@ impl Applier<'_> {
                     &self.tags,
                 )
                 .await?;
-                self.console.info(format!(
-                    "target group {}: created, health check {READY_PATH}",
-                    group.name
-                ));
+                self.console.info(format!("target group {}: created, health check {READY_PATH}", group.name));
                 group
             }
         };
         let load_balancer = match &self.fleet.load_balancer {
             Some(lb) => lb.clone(),
             None => {
-                let subnets: Vec<String> = self
-                    .fleet
-                    .subnets
-                    .iter()
-                    .map(|subnet| subnet.id.clone())
-                    .collect();
-                let lb = elb::create_load_balancer(
-                    &self.clients.elb,
-                    &names.load_balancer,
-                    &subnets,
-                    &lb_sg,
-                    &self.tags,
-                )
-                .await?;
-                self.console.info(format!(
-                    "load balancer {}: created ({})",
-                    lb.name, lb.dns_name
-                ));
+                let subnets: Vec<String> = self.fleet.subnets.iter().map(|subnet| subnet.id.clone()).collect();
+                let lb =
+                    elb::create_load_balancer(&self.clients.elb, &names.load_balancer, &subnets, &lb_sg, &self.tags)
+                        .await?;
+                self.console.info(format!("load balancer {}: created ({})", lb.name, lb.dns_name));
                 lb
             }
         };
-        if !self
-            .fleet
-            .listener_ports
-            .contains(&i32::from(LISTENER_PORT))
-        {
-            elb::create_listener(
-                &self.clients.elb,
-                &load_balancer,
-                LISTENER_PORT,
-                &target_group,
-            )
-            .await?;
+        if !self.fleet.listener_ports.contains(&i32::from(LISTENER_PORT)) {
+            elb::create_listener(&self.clients.elb, &load_balancer, LISTENER_PORT, &target_group).await?;
         }
-        Ok(Front {
-            dns_name: load_balancer.dns_name,
-            target_group,
-            producer_sg,
-        })
+        Ok(Front { dns_name: load_balancer.dns_name, target_group, producer_sg })
     }
 
     /// Launch template, group, scaling policy; returns the refresh to follow, if any.
@@ -404,12 +273,7 @@ impl Applier<'_> {
         let role = plan.role();
         let names = &self.fleet.names;
         let summary = &plan.summary;
-        let desired = template_for(
-            self.fleet,
-            self.options,
-            role,
-            front.map(|f| f.producer_sg.as_str()),
-        )?;
+        let desired = template_for(self.fleet, self.options, role, front.map(|f| f.producer_sg.as_str()))?;
         let description = version_description(&self.options.version);
         let observed = self.fleet.roles.get(&role).cloned().unwrap_or_default();
         let (template, number) = match self.fleet.templates.get(&role) {
@@ -426,44 +290,25 @@ impl Applier<'_> {
             }
             Some(template) => {
                 let current = observed.group_template.as_ref();
-                let unchanged = current.is_some_and(|current| {
-                    template_changes(current, &desired, &self.options.version).is_empty()
-                });
-                let latest = launch_template::versions(
-                    &self.clients.ec2,
-                    &template.id,
-                    &[template.latest_version],
-                )
-                .await?;
+                let unchanged = current
+                    .is_some_and(|current| template_changes(current, &desired, &self.options.version).is_empty());
+                let latest =
+                    launch_template::versions(&self.clients.ec2, &template.id, &[template.latest_version]).await?;
                 let reusable = latest
                     .first()
-                    .filter(|latest| {
-                        template_changes(latest, &desired, &self.options.version).is_empty()
-                    })
+                    .filter(|latest| template_changes(latest, &desired, &self.options.version).is_empty())
                     .map(|latest| latest.number);
                 match (current, reusable) {
                     (Some(current), _) if unchanged => (template.clone(), current.number),
                     // A run that stopped after publishing this version: use it.
                     (_, Some(number)) => (template.clone(), number),
                     _ => {
-                        let number = launch_template::create_version(
-                            &self.clients.ec2,
-                            template,
-                            &desired,
-                            &description,
-                        )
-                        .await?;
-                        self.console.info(format!(
-                            "launch template {}: version {number} ({description})",
-                            template.name
-                        ));
-                        (
-                            LaunchTemplate {
-                                latest_version: number,
-                                ..template.clone()
-                            },
-                            number,
-                        )
+                        let number =
+                            launch_template::create_version(&self.clients.ec2, template, &desired, &description)
+                                .await?;
+                        self.console
+                            .info(format!("launch template {}: version {number} ({description})", template.name));
+                        (LaunchTemplate { latest_version: number, ..template.clone() }, number)
                     }
                 }
             }
@@ -475,8 +320,7 @@ impl Applier<'_> {
         match group_of(self.fleet, role) {
             None => {
                 desired_count = summary.min;
-                self.create_group(role, &group_name, &template, number, front)
-                    .await?;
+                self.create_group(role, &group_name, &template, number, front).await?;
                 self.console.info(format!(
                     "auto scaling group {group_name}: created, {}..{} instances, {desired_count} now",
                     summary.min, summary.max
@@ -484,9 +328,7 @@ impl Applier<'_> {
             }
             Some(group) => {
                 desired_count = summary.new_count;
-                if (group.min, group.max, group.desired)
-                    != (summary.min, summary.max, desired_count)
-                {
+                if (group.min, group.max, group.desired) != (summary.min, summary.max, desired_count) {
                     autoscaling::update_size(
                         &self.clients.autoscaling,
                         &group_name,
@@ -510,12 +352,9 @@ impl Applier<'_> {
                         deploy_rollout::REFRESH_PLAN,
                     )
                     .await?;
-                    self.console.info(format!("auto scaling group {group_name}: instance refresh {id} to version {number}"));
-                    rollout = Some(PendingRollout {
-                        role,
-                        group: group_name.clone(),
-                        refresh_id: id,
-                    });
+                    self.console
+                        .info(format!("auto scaling group {group_name}: instance refresh {id} to version {number}"));
+                    rollout = Some(PendingRollout { role, group: group_name.clone(), refresh_id: id });
                 }
             }
         }
@@ -549,12 +388,7 @@ impl Applier<'_> {
         number: i64,
         front: Option<&Front>,
     ) -> Result<(), FleetError> {
-        let subnets: Vec<String> = self
-            .fleet
-            .subnets
-            .iter()
-            .map(|subnet| subnet.id.clone())
-            .collect();
+        let subnets: Vec<String> = self.fleet.subnets.iter().map(|subnet| subnet.id.clone()).collect();
         let target_groups: Vec<String> = match (role, front) {
             (RoleName::Producer, Some(front)) => vec![front.target_group.arn.clone()],
             _ => Vec::new(),
@@ -579,10 +413,9 @@ impl Applier<'_> {
         loop {
             match autoscaling::create_group(&self.clients.autoscaling, &group).await {
                 Ok(()) => return Ok(()),
-                Err(error)
-                    if attempt < IAM_PROPAGATION_ATTEMPTS && is_profile_not_ready(&error) =>
-                {
-                    self.console.info(format!("{name}: the new instance profile is not visible to Auto Scaling yet; retrying"));
+                Err(error) if attempt < IAM_PROPAGATION_ATTEMPTS && is_profile_not_ready(&error) => {
+                    self.console
+                        .info(format!("{name}: the new instance profile is not visible to Auto Scaling yet; retrying"));
                     attempt += 1;
                     tokio::time::sleep(IAM_PROPAGATION_PAUSE).await;
                 }
@@ -593,9 +426,5 @@ impl Applier<'_> {
 }
 
 fn is_profile_not_ready(error: &AwsError) -> bool {
-    error.is(AwsErrorKind::InvalidInput)
-        && error
-            .message
-            .to_ascii_lowercase()
-            .contains("instance profile")
+    error.is(AwsErrorKind::InvalidInput) && error.message.to_ascii_lowercase().contains("instance profile")
 }

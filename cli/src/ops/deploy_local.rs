@@ -54,19 +54,10 @@ pub fn local_plan(options: &LocalDeployOptions) -> Result<Vec<RolePlan>, LocalEr
         .iter()
         .map(|role| RunningRole {
             role: *role,
-            versions: live
-                .iter()
-                .filter(|i| i.role == *role)
-                .map(|i| i.version.clone())
-                .collect(),
+            versions: live.iter().filter(|i| i.role == *role).map(|i| i.version.clone()).collect(),
         })
         .collect();
-    Ok(plan(
-        &options.profile,
-        &running,
-        &options.roles,
-        &options.version,
-    ))
+    Ok(plan(&options.profile, &running, &options.roles, &options.version))
 }
 
 pub async fn apply(
@@ -77,24 +68,15 @@ pub async fn apply(
     let state = StateDir::new(&options.base_dir, &options.environment.name);
     state.ensure()?;
     let release = release::prepare(&state, &options.version, &options.artifacts)?;
-    let mut rollout = Rollout {
-        options,
-        state: &state,
-        release: &release,
-        console,
-        started: Vec::new(),
-        stopped: Vec::new(),
-    };
+    let mut rollout =
+        Rollout { options, state: &state, release: &release, console, started: Vec::new(), stopped: Vec::new() };
 
-    let touches_producer = plans
-        .iter()
-        .any(|p| p.role == RoleName::Producer && p.action != RoleAction::NoOp);
-    let producer_endpoint =
-        if touches_producer || plans.iter().any(|p| p.role == RoleName::Producer) {
-            Some(ensure_balancer(&state, options.producer_port, console).await?)
-        } else {
-            None
-        };
+    let touches_producer = plans.iter().any(|p| p.role == RoleName::Producer && p.action != RoleAction::NoOp);
+    let producer_endpoint = if touches_producer || plans.iter().any(|p| p.role == RoleName::Producer) {
+        Some(ensure_balancer(&state, options.producer_port, console).await?)
+    } else {
+        None
+    };
 
     // Consumers first: their new version is reading before producers change.
     let mut ordered = plans.clone();
@@ -124,10 +106,7 @@ struct Rollout<'a> {
 
 impl Rollout<'_> {
     async fn role(&mut self, plan: &RolePlan) -> Result<(), LocalError> {
-        let live: Vec<Instance> = live_instances(self.state)?
-            .into_iter()
-            .filter(|i| i.role == plan.role)
-            .collect();
+        let live: Vec<Instance> = live_instances(self.state)?.into_iter().filter(|i| i.role == plan.role).collect();
         match plan.action {
             RoleAction::NoOp => Ok(()),
             RoleAction::Start | RoleAction::Scale => {
@@ -176,10 +155,7 @@ impl Rollout<'_> {
             self.state.forget(&instance)?;
             return Err(err);
         }
-        self.console.info(format!(
-            "started {} (pid {}, port {})",
-            instance.id, instance.pid, instance.port
-        ));
+        self.console.info(format!("started {} (pid {}, port {})", instance.id, instance.pid, instance.port));
         if role == RoleName::Producer {
             self.publish_producers(None).await?;
         }
@@ -194,8 +170,7 @@ impl Rollout<'_> {
         }
         process::stop(instance.pid, &instance.executable, GRACEFUL_STOP).await?;
         self.state.forget(instance)?;
-        self.console
-            .info(format!("stopped {} (pid {})", instance.id, instance.pid));
+        self.console.info(format!("stopped {} (pid {})", instance.id, instance.pid));
         self.stopped.push(instance.id.clone());
         Ok(())
     }
@@ -249,9 +224,7 @@ impl Rollout<'_> {
 /// rollback needs to restore.
 fn version_of(id: &str) -> Option<&str> {
     let (rest, _) = id.rsplit_once('-')?;
-    RoleName::ALL
-        .iter()
-        .find_map(|role| rest.strip_prefix(&format!("{}-", role.as_str())))
+    RoleName::ALL.iter().find_map(|role| rest.strip_prefix(&format!("{}-", role.as_str())))
 }
 
 fn launch(
@@ -263,43 +236,14 @@ fn launch(
     let port = process::free_port()?;
     let id = format!("{}-{}-{}", role, release.version, unique_suffix());
     let log = state.logs().join(format!("{id}.log"));
-    let executable = if role.is_consumer() {
-        release.consumer.clone()
-    } else {
-        release.producer.clone()
-    };
-    let service =
-        service_env(&options.profile, role, &options.kafka, &options.postgres).map_err(|err| {
-            LocalError::Spawn {
-                what: id.clone(),
-                source: std::io::Error::other(err.to_string()),
-            }
-        })?;
-    let mut env: Vec<(String, String)> = service
-        .vars
-        .into_iter()
-        .map(|var| (var.name, var.value))
-        .collect();
+    let executable = if role.is_consumer() { release.consumer.clone() } else { release.producer.clone() };
+    let service = service_env(&options.profile, role, &options.kafka, &options.postgres)
+        .map_err(|err| LocalError::Spawn { what: id.clone(), source: std::io::Error::other(err.to_string()) })?;
+    let mut env: Vec<(String, String)> = service.vars.into_iter().map(|var| (var.name, var.value)).collect();
     let listen = format!("127.0.0.1:{port}");
-    env.push((
-        if role.is_consumer() {
-            "CONSUMER_METRICS_ADDR"
-        } else {
-            "PRODUCER_LISTEN_ADDR"
-        }
-        .to_string(),
-        listen,
-    ));
+    env.push((if role.is_consumer() { "CONSUMER_METRICS_ADDR" } else { "PRODUCER_LISTEN_ADDR" }.to_string(), listen));
     let pid = process::spawn(&executable, &[], &env, &log)?;
-    Ok(Instance {
-        id,
-        role,
-        version: release.version.clone(),
-        pid,
-        port,
-        executable,
-        log,
-    })
+    Ok(Instance { id, role, version: release.version.clone(), pid, port, executable, log })
 }
 
 fn unique_suffix() -> String {

@@ -40,28 +40,15 @@ pub struct RolePlan {
 /// Plans the roles in `roles` (all of the tier's when empty). The count
 /// starts at the ladder's minimum and is otherwise kept, within min..=max:
 /// a deploy never scales in what is running inside the ladder.
-pub fn plan(
-    profile: &Profile,
-    running: &[RunningRole],
-    roles: &[RoleName],
-    version: &str,
-) -> Vec<RolePlan> {
+pub fn plan(profile: &Profile, running: &[RunningRole], roles: &[RoleName], version: &str) -> Vec<RolePlan> {
     profile
         .roles
         .iter()
         .filter(|spec| roles.is_empty() || roles.contains(&spec.name))
         .map(|spec| {
-            let versions = running
-                .iter()
-                .find(|r| r.role == spec.name)
-                .map(|r| r.versions.clone())
-                .unwrap_or_default();
+            let versions = running.iter().find(|r| r.role == spec.name).map(|r| r.versions.clone()).unwrap_or_default();
             let current_count = u32::try_from(versions.len()).unwrap_or(u32::MAX);
-            let new_count = if current_count == 0 {
-                spec.min
-            } else {
-                current_count.clamp(spec.min, spec.max)
-            };
+            let new_count = if current_count == 0 { spec.min } else { current_count.clamp(spec.min, spec.max) };
             let action = if current_count == 0 {
                 if new_count == 0 {
                     RoleAction::NoOp
@@ -102,24 +89,17 @@ mod tests {
     use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 
     fn tier(name: &str) -> Profile {
-        load_tier(&ProfileSource::Builtin, name, ResolveOptions::default())
-            .unwrap_or_else(|err| panic!("{err}"))
+        load_tier(&ProfileSource::Builtin, name, ResolveOptions::default()).unwrap_or_else(|err| panic!("{err}"))
     }
 
     fn running(role: RoleName, versions: &[&str]) -> RunningRole {
-        RunningRole {
-            role,
-            versions: versions.iter().map(|v| v.to_string()).collect(),
-        }
+        RunningRole { role, versions: versions.iter().map(|v| v.to_string()).collect() }
     }
 
     #[test]
     fn first_deploy_starts_the_ladder_minimum() {
         let plans = plan(&tier("50k"), &[], &[], "v1");
-        let counts: Vec<(RoleName, u32, RoleAction)> = plans
-            .iter()
-            .map(|p| (p.role, p.new_count, p.action))
-            .collect();
+        let counts: Vec<(RoleName, u32, RoleAction)> = plans.iter().map(|p| (p.role, p.new_count, p.action)).collect();
         assert_eq!(
             counts,
             [
@@ -142,15 +122,9 @@ mod tests {
 
     #[test]
     fn new_version_rolls_and_keeps_a_scaled_out_count() {
-        let now = [running(
-            RoleName::SmsConsumer,
-            &["v1", "v1", "v1", "v1", "v1"],
-        )];
+        let now = [running(RoleName::SmsConsumer, &["v1", "v1", "v1", "v1", "v1"])];
         let plans = plan(&tier("50k"), &now, &[RoleName::SmsConsumer], "v2");
-        assert_eq!(
-            (plans[0].action, plans[0].current_count, plans[0].new_count),
-            (RoleAction::RollingUpdate, 5, 5)
-        );
+        assert_eq!((plans[0].action, plans[0].current_count, plans[0].new_count), (RoleAction::RollingUpdate, 5, 5));
         assert_eq!(plans[0].current_versions, ["v1"]);
     }
 
@@ -158,19 +132,13 @@ mod tests {
     fn a_bigger_tier_scales_up_to_its_minimum() {
         let now = [running(RoleName::Producer, &["v1", "v1"])];
         let plans = plan(&tier("100k"), &now, &[RoleName::Producer], "v1");
-        assert_eq!(
-            (plans[0].action, plans[0].new_count),
-            (RoleAction::Scale, 4)
-        );
+        assert_eq!((plans[0].action, plans[0].new_count), (RoleAction::Scale, 4));
     }
 
     #[test]
     fn above_the_ladder_maximum_scales_in_to_it() {
         let now = [running(RoleName::EventsConsumer, &["v1"; 4])];
         let plans = plan(&tier("25k"), &now, &[RoleName::EventsConsumer], "v1");
-        assert_eq!(
-            (plans[0].action, plans[0].new_count),
-            (RoleAction::Scale, 2)
-        );
+        assert_eq!((plans[0].action, plans[0].new_count), (RoleAction::Scale, 2));
     }
 }

@@ -14,10 +14,7 @@ use crate::profile::RoleName;
 
 /// Half of a group in service while the other half is replaced: with the
 /// ladder's minimum of 1–4 per role that is one or two instances a batch.
-pub const REFRESH_PLAN: RefreshPlan = RefreshPlan {
-    min_healthy_percent: 50,
-    warmup_seconds: 60,
-};
+pub const REFRESH_PLAN: RefreshPlan = RefreshPlan { min_healthy_percent: 50, warmup_seconds: 60 };
 
 #[derive(Debug, Clone)]
 pub struct PendingRollout {
@@ -29,18 +26,9 @@ pub struct PendingRollout {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "outcome")]
 pub enum RolloutOutcome {
-    Replaced {
-        refresh_id: String,
-    },
-    RolledBack {
-        refresh_id: String,
-        reason: String,
-    },
-    Failed {
-        refresh_id: String,
-        status: String,
-        reason: Option<String>,
-    },
+    Replaced { refresh_id: String },
+    RolledBack { refresh_id: String, reason: String },
+    Failed { refresh_id: String, status: String, reason: Option<String> },
 }
 
 struct Tracked {
@@ -56,10 +44,9 @@ struct Tracked {
 impl Tracked {
     fn describe(&self) -> String {
         match self.status.as_str() {
-            "InProgress" | "Pending" => format!(
-                "{} {}% ({} to replace)",
-                self.rollout.role, self.percentage, self.to_update
-            ),
+            "InProgress" | "Pending" => {
+                format!("{} {}% ({} to replace)", self.rollout.role, self.percentage, self.to_update)
+            }
             status => format!("{} {status}", self.rollout.role),
         }
     }
@@ -123,9 +110,7 @@ pub async fn follow(
             if refresh.is_finished() {
                 let refresh_id = refresh.id.clone();
                 let outcome = match refresh.status.as_str() {
-                    "Successful" if tracked.rollback_reason.is_none() => {
-                        RolloutOutcome::Replaced { refresh_id }
-                    }
+                    "Successful" if tracked.rollback_reason.is_none() => RolloutOutcome::Replaced { refresh_id },
                     "RollbackSuccessful" => RolloutOutcome::RolledBack {
                         refresh_id,
                         reason: tracked
@@ -140,10 +125,7 @@ pub async fn follow(
                         reason: refresh.reason.clone(),
                     },
                 };
-                console.info(format!(
-                    "{}: instance refresh {}",
-                    tracked.rollout.role, refresh.status
-                ));
+                console.info(format!("{}: instance refresh {}", tracked.rollout.role, refresh.status));
                 outcomes.insert(tracked.rollout.role, outcome);
                 continue;
             }
@@ -153,16 +135,10 @@ pub async fn follow(
                     "no batch became healthy within {} (stopped at {}%{})",
                     format_elapsed(batch_timeout),
                     tracked.percentage,
-                    refresh
-                        .reason
-                        .as_deref()
-                        .map(|r| format!(": {r}"))
-                        .unwrap_or_default()
+                    refresh.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
                 );
                 console.warn(format!("{}: {reason}; rolling back", tracked.rollout.role));
-                let id =
-                    autoscaling::rollback_refresh(&clients.autoscaling, &tracked.rollout.group)
-                        .await?;
+                let id = autoscaling::rollback_refresh(&clients.autoscaling, &tracked.rollout.group).await?;
                 tracked.rollout.refresh_id = id;
                 tracked.rollback_reason = Some(reason);
                 tracked.last_progress = Instant::now();
@@ -173,10 +149,7 @@ pub async fn follow(
                     RolloutOutcome::Failed {
                         refresh_id: tracked.rollout.refresh_id.clone(),
                         status: tracked.status.clone(),
-                        reason: Some(format!(
-                            "the rollback made no progress for {}",
-                            format_elapsed(batch_timeout)
-                        )),
+                        reason: Some(format!("the rollback made no progress for {}", format_elapsed(batch_timeout))),
                     },
                 );
                 continue;
@@ -195,14 +168,9 @@ pub async fn follow(
 }
 
 /// The error for a rollout that did not fully land, if any role's did not.
-pub fn failures(
-    outcomes: &BTreeMap<RoleName, RolloutOutcome>,
-    version: &str,
-    env: &str,
-) -> Option<FleetError> {
-    if let Some((role, RolloutOutcome::Failed { status, reason, .. })) = outcomes
-        .iter()
-        .find(|(_, outcome)| matches!(outcome, RolloutOutcome::Failed { .. }))
+pub fn failures(outcomes: &BTreeMap<RoleName, RolloutOutcome>, version: &str, env: &str) -> Option<FleetError> {
+    if let Some((role, RolloutOutcome::Failed { status, reason, .. })) =
+        outcomes.iter().find(|(_, outcome)| matches!(outcome, RolloutOutcome::Failed { .. }))
     {
         return Some(FleetError::RolloutFailed {
             version: version.to_string(),
@@ -221,10 +189,7 @@ pub fn failures(
     (!rolled_back.is_empty()).then(|| FleetError::RolledBack {
         version: version.to_string(),
         roles: rolled_back.iter().map(|(role, _)| role.clone()).collect(),
-        reasons: rolled_back
-            .into_iter()
-            .map(|(role, reason)| format!("{role}: {reason}"))
-            .collect(),
+        reasons: rolled_back.into_iter().map(|(role, reason)| format!("{role}: {reason}")).collect(),
         env: env.to_string(),
     })
 }

@@ -49,10 +49,7 @@ pub struct Deleted {
     pub id: String,
 }
 
-pub async fn destroy(
-    options: &DestroyOptions,
-    console: &Console,
-) -> Result<DestroyReport, CliError> {
+pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<DestroyReport, CliError> {
     let environment = config::select_environment(&options.overrides)?;
     if environment.provider != Provider::Aws {
         return Err(ConfigError::Invalid {
@@ -67,11 +64,7 @@ pub async fn destroy(
     let confirmed = options.assume_yes && options.confirm.as_deref() == Some(env.as_str());
     // Checked before any AWS call: a pipeline missing a flag learns it at once.
     if let Some(given) = options.confirm.as_deref().filter(|given| *given != env) {
-        return Err(ControlPlaneError::ConfirmationMismatch {
-            env,
-            given: given.to_string(),
-        }
-        .into());
+        return Err(ControlPlaneError::ConfirmationMismatch { env, given: given.to_string() }.into());
     }
     if !confirmed && !console.is_interactive() {
         return Err(ControlPlaneError::ConfirmationRequired { env }.into());
@@ -83,58 +76,29 @@ pub async fn destroy(
     let cluster = found.cluster.filter(|cluster| {
         let ours = is_managed(&cluster.tags, &env);
         if !ours {
-            console.warn(format!(
-                "cluster {} is not tagged as forgectl's for `{env}`; leaving it",
-                cluster.name
-            ));
+            console.warn(format!("cluster {} is not tagged as forgectl's for `{env}`; leaving it", cluster.name));
         }
         ours
     });
     let marker = crate::cluster::names::configuration_marker(&env);
-    let configuration = found
-        .configuration
-        .filter(|c| c.description.contains(&marker));
+    let configuration = found.configuration.filter(|c| c.description.contains(&marker));
     let mut groups = found.groups;
     // Groups whose rules reference another group go before it: brokers'
     // (clients'), the producers' (the load balancer's).
     let fleet_names = FleetNames::for_env(&environment);
-    let order = [
-        names.broker_sg.as_str(),
-        fleet_names.producer_sg.as_str(),
-        fleet_names.load_balancer_sg.as_str(),
-    ];
-    groups.sort_by_key(|group| {
-        order
-            .iter()
-            .position(|name| *name == group.name)
-            .unwrap_or(order.len())
-    });
+    let order = [names.broker_sg.as_str(), fleet_names.producer_sg.as_str(), fleet_names.load_balancer_sg.as_str()];
+    groups.sort_by_key(|group| order.iter().position(|name| *name == group.name).unwrap_or(order.len()));
     let fleet = destroy_fleet::discover(&clients, &environment).await?;
 
     if cluster.is_none() && configuration.is_none() && groups.is_empty() && fleet.is_empty() {
-        return Ok(DestroyReport {
-            env,
-            deleted: Vec::new(),
-            services: Vec::new(),
-        });
+        return Ok(DestroyReport { env, deleted: Vec::new(), services: Vec::new() });
     }
     if !confirmed {
         let mut listing = fleet.listing();
         listing.extend(cluster.iter().map(|c| format!("cluster {}", c.name)));
-        listing.extend(
-            configuration
-                .iter()
-                .map(|c| format!("configuration {}", c.name)),
-        );
-        listing.extend(
-            groups
-                .iter()
-                .map(|g| format!("security group {} ({})", g.name, g.id)),
-        );
-        console.confirm(
-            &format!("Delete {} of environment {env}", listing.join(", ")),
-            false,
-        )?;
+        listing.extend(configuration.iter().map(|c| format!("configuration {}", c.name)));
+        listing.extend(groups.iter().map(|g| format!("security group {} ({})", g.name, g.id)));
+        console.confirm(&format!("Delete {} of environment {env}", listing.join(", ")), false)?;
     }
 
     let deadline = Deadline::after(options.timeout);
@@ -145,10 +109,7 @@ pub async fn destroy(
         if let Some(cluster) = &cluster {
             if cluster.state != "DELETING" {
                 msk_update::delete_cluster(&clients.kafka, cluster).await?;
-                console.info(format!(
-                    "deleting cluster {} ({})",
-                    cluster.name, cluster.arn
-                ));
+                console.info(format!("deleting cluster {} ({})", cluster.name, cluster.arn));
             }
             wait::until_gone(&clients, console, &cluster.arn, &cluster.name, deadline).await?;
             deleted.push(Deleted {
@@ -175,11 +136,7 @@ pub async fn destroy(
             } else {
                 ResourceKind::ClientSecurityGroup
             };
-            deleted.push(Deleted {
-                resource,
-                name: group.name.clone(),
-                id: group.id.clone(),
-            });
+            deleted.push(Deleted { resource, name: group.name.clone(), id: group.id.clone() });
         }
         Ok::<_, ControlPlaneError>(())
     };
@@ -189,11 +146,7 @@ pub async fn destroy(
             return Err(ControlPlaneError::Interrupted { what: format!("destroying environment {env}") }.into())
         }
     }
-    Ok(DestroyReport {
-        env,
-        deleted,
-        services,
-    })
+    Ok(DestroyReport { env, deleted, services })
 }
 
 /// Deletes a security group, retrying while AWS still reports it in use
@@ -210,9 +163,9 @@ async fn delete_group(
         match ec2::delete_security_group(&clients.ec2, group).await {
             Ok(()) => Ok(Poll::Done(())),
             Err(error) if error.is(AwsErrorKind::NotFound) => Ok(Poll::Done(())),
-            Err(error) if error.is(AwsErrorKind::DependencyViolation) => Ok(Poll::Pending(
-                "still in use (network interfaces are released after the cluster)".into(),
-            )),
+            Err(error) if error.is(AwsErrorKind::DependencyViolation) => {
+                Ok(Poll::Pending("still in use (network interfaces are released after the cluster)".into()))
+            }
             Err(error) => Err(error.into()),
         }
     })

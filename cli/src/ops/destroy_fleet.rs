@@ -11,12 +11,8 @@ use crate::fleet::names::FleetNames;
 use crate::fleet::FleetError;
 use crate::profile::RoleName;
 
-const ROLES: [RoleName; 4] = [
-    RoleName::Producer,
-    RoleName::SmsConsumer,
-    RoleName::EventsConsumer,
-    RoleName::CommonConsumer,
-];
+const ROLES: [RoleName; 4] =
+    [RoleName::Producer, RoleName::SmsConsumer, RoleName::EventsConsumer, RoleName::CommonConsumer];
 
 /// What of the fleet exists, found by tags and names.
 #[derive(Debug, Clone, Default)]
@@ -37,26 +33,10 @@ impl FleetResources {
 
     pub fn listing(&self) -> Vec<String> {
         let mut listing = Vec::new();
-        listing.extend(
-            self.groups
-                .iter()
-                .map(|name| format!("auto scaling group {name}")),
-        );
-        listing.extend(
-            self.launch_templates
-                .iter()
-                .map(|name| format!("launch template {name}")),
-        );
-        listing.extend(
-            self.load_balancer
-                .iter()
-                .map(|lb| format!("load balancer {}", lb.name)),
-        );
-        listing.extend(
-            self.target_group
-                .iter()
-                .map(|group| format!("target group {}", group.name)),
-        );
+        listing.extend(self.groups.iter().map(|name| format!("auto scaling group {name}")));
+        listing.extend(self.launch_templates.iter().map(|name| format!("launch template {name}")));
+        listing.extend(self.load_balancer.iter().map(|lb| format!("load balancer {}", lb.name)));
+        listing.extend(self.target_group.iter().map(|group| format!("target group {}", group.name)));
         if self.instance_role || self.instance_profile {
             listing.push("instance role and profile".into());
         }
@@ -65,21 +45,13 @@ impl FleetResources {
     }
 }
 
-pub async fn discover(
-    clients: &AwsClients,
-    environment: &Environment,
-) -> Result<FleetResources, FleetError> {
+pub async fn discover(clients: &AwsClients, environment: &Environment) -> Result<FleetResources, FleetError> {
     let names = FleetNames::for_env(environment);
-    let groups = autoscaling::find_groups(&clients.autoscaling, &environment.name)
-        .await?
-        .into_iter()
-        .map(|g| g.name)
-        .collect();
+    let groups =
+        autoscaling::find_groups(&clients.autoscaling, &environment.name).await?.into_iter().map(|g| g.name).collect();
     let mut launch_templates = Vec::new();
     for role in ROLES {
-        if let Some(template) =
-            launch_template::find(&clients.ec2, &names.launch_template(role)).await?
-        {
+        if let Some(template) = launch_template::find(&clients.ec2, &names.launch_template(role)).await? {
             launch_templates.push(template.name);
         }
     }
@@ -88,12 +60,8 @@ pub async fn discover(
         launch_templates,
         load_balancer: elb::find_load_balancer(&clients.elb, &names.load_balancer).await?,
         target_group: elb::find_target_group(&clients.elb, &names.target_group).await?,
-        instance_role: iam::get_role(&clients.iam, &names.instance_role)
-            .await?
-            .is_some(),
-        instance_profile: iam::get_instance_profile(&clients.iam, &names.instance_profile)
-            .await?
-            .is_some(),
+        instance_role: iam::get_role(&clients.iam, &names.instance_role).await?.is_some(),
+        instance_profile: iam::get_instance_profile(&clients.iam, &names.instance_profile).await?.is_some(),
         secrets: ssm::names_under(&clients.ssm, &names.secrets_path).await?,
     })
 }
@@ -108,9 +76,7 @@ pub async fn teardown(
     let names = FleetNames::for_env(environment);
     for group in &found.groups {
         autoscaling::delete_group(&clients.autoscaling, group).await?;
-        console.info(format!(
-            "deleting auto scaling group {group} and its instances"
-        ));
+        console.info(format!("deleting auto scaling group {group} and its instances"));
     }
     for template in &found.launch_templates {
         launch_template::delete(&clients.ec2, template).await?;
@@ -124,23 +90,15 @@ pub async fn teardown(
         elb::delete_target_group(&clients.elb, group).await?;
     }
     if found.instance_role || found.instance_profile {
-        iam::delete_instance_role(
-            &clients.iam,
-            &names.instance_profile,
-            &names.instance_role,
-            &names.role_policy,
-        )
-        .await?;
+        iam::delete_instance_role(&clients.iam, &names.instance_profile, &names.instance_role, &names.role_policy)
+            .await?;
     }
     for secret in &found.secrets {
         ssm::delete_parameter(&clients.ssm, secret).await?;
     }
     let deleted = found.listing();
     if !deleted.is_empty() {
-        console.info(format!(
-            "deleted the services' resources: {}",
-            deleted.join(", ")
-        ));
+        console.info(format!("deleted the services' resources: {}", deleted.join(", ")));
     }
     Ok(deleted)
 }

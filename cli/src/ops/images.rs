@@ -52,11 +52,7 @@ pub async fn init(clients: &AwsClients, keep: u32) -> Result<Vec<RepositoryResul
             ecr::put_lifecycle_policy(&clients.ecr, name, &policy.to_string()).await?;
             change = change.max_with(Change::Update);
         }
-        results.push(RepositoryResult {
-            name: repo.name,
-            uri: repo.uri,
-            change,
-        });
+        results.push(RepositoryResult { name: repo.name, uri: repo.uri, change });
     }
     Ok(results)
 }

@@ -33,11 +33,7 @@ pub async fn wait_ready(instance: &Instance, timeout: Duration) -> Result<(), Lo
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
-        .map_err(|err| LocalError::NotReady {
-            instance: instance.id.clone(),
-            seconds: 0,
-            last: err.to_string(),
-        })?;
+        .map_err(|err| LocalError::NotReady { instance: instance.id.clone(), seconds: 0, last: err.to_string() })?;
     let url = format!("http://127.0.0.1:{}/ready", instance.port);
     let started = Instant::now();
     let mut last = "no answer yet".to_string();
@@ -53,18 +49,11 @@ pub async fn wait_ready(instance: &Instance, timeout: Duration) -> Result<(), Lo
         }
         tokio::time::sleep(READY_POLL).await;
     }
-    Err(LocalError::NotReady {
-        instance: instance.id.clone(),
-        seconds: timeout.as_secs(),
-        last,
-    })
+    Err(LocalError::NotReady { instance: instance.id.clone(), seconds: timeout.as_secs(), last })
 }
 
 async fn is_ready(instance: &Instance) -> bool {
-    let Ok(client) = reqwest::Client::builder()
-        .timeout(Duration::from_secs(1))
-        .build()
-    else {
+    let Ok(client) = reqwest::Client::builder().timeout(Duration::from_secs(1)).build() else {
         return false;
     };
     client
@@ -76,44 +65,27 @@ async fn is_ready(instance: &Instance) -> bool {
 
 /// Starts the balancer (`forgectl local-balancer`) unless it already runs;
 /// returns the producers' endpoint.
-pub async fn ensure_balancer(
-    state: &StateDir,
-    port: u16,
-    console: &Console,
-) -> Result<String, LocalError> {
+pub async fn ensure_balancer(state: &StateDir, port: u16, console: &Console) -> Result<String, LocalError> {
     let listen = format!("127.0.0.1:{port}");
     if let Some(record) = state.balancer()? {
         if process::is_running(record.pid, &record.executable) {
             return Ok(format!("http://{}", record.listen));
         }
     }
-    let executable = std::env::current_exe().map_err(|source| LocalError::Spawn {
-        what: "forgectl local-balancer".into(),
-        source,
-    })?;
+    let executable = std::env::current_exe()
+        .map_err(|source| LocalError::Spawn { what: "forgectl local-balancer".into(), source })?;
     if !state.balancer_targets().is_file() {
         state.set_balancer_targets(&[])?;
     }
     let targets = state.balancer_targets().display().to_string();
     let log = state.logs().join("balancer.log");
-    let pid = process::spawn(
-        &executable,
-        &["local-balancer", "--listen", &listen, "--targets", &targets],
-        &[],
-        &log,
-    )?;
-    let record = BalancerRecord {
-        pid,
-        listen: listen.clone(),
-        executable,
-    };
+    let pid = process::spawn(&executable, &["local-balancer", "--listen", &listen, "--targets", &targets], &[], &log)?;
+    let record = BalancerRecord { pid, listen: listen.clone(), executable };
     state.record_balancer(&record)?;
     let started = Instant::now();
     while started.elapsed() < BALANCER_START {
         if tokio::net::TcpStream::connect(&listen).await.is_ok() {
-            console.info(format!(
-                "load balancer listening on http://{listen} (pid {pid})"
-            ));
+            console.info(format!("load balancer listening on http://{listen} (pid {pid})"));
             return Ok(format!("http://{listen}"));
         }
         if !process::is_running(pid, &record.executable) {
@@ -163,11 +135,7 @@ pub async fn status(state: &StateDir, environment: &str) -> Result<LocalStatus, 
         .balancer()?
         .filter(|record| process::is_running(record.pid, &record.executable))
         .map(|record| format!("http://{}", record.listen));
-    Ok(LocalStatus {
-        environment: environment.to_string(),
-        balancer,
-        instances,
-    })
+    Ok(LocalStatus { environment: environment.to_string(), balancer, instances })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -193,8 +161,5 @@ pub async fn destroy(state: &StateDir, environment: &str) -> Result<LocalTeardow
         }
         state.forget_balancer()?;
     }
-    Ok(LocalTeardown {
-        environment: environment.to_string(),
-        stopped,
-    })
+    Ok(LocalTeardown { environment: environment.to_string(), stopped })
 }

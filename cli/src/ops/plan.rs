@@ -38,19 +38,9 @@ pub struct Prepared {
 pub fn prepare(options: &TargetOptions) -> Result<Prepared, CliError> {
     let environment = config::select_environment(&options.overrides)?;
     let tier = environment.tier_or(options.tier.as_deref())?;
-    let profile = profile::load_tier(
-        &options.profiles,
-        &tier,
-        ResolveOptions {
-            india: environment.india,
-        },
-    )?;
+    let profile = profile::load_tier(&options.profiles, &tier, ResolveOptions { india: environment.india })?;
     let target = Target::new(&environment, &profile)?;
-    Ok(Prepared {
-        environment,
-        profile,
-        target,
-    })
+    Ok(Prepared { environment, profile, target })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,11 +58,7 @@ pub async fn plan(options: &TargetOptions) -> Result<PlanReport, CliError> {
     let clients = AwsClients::connect(&prepared.environment).await;
     let actual = observe(&clients, &prepared.target).await?;
     let plan = cluster::plan(&prepared.target, &actual);
-    Ok(PlanReport {
-        plan,
-        aws_calls: clients.calls.count(),
-        elapsed_ms: started.elapsed().as_millis(),
-    })
+    Ok(PlanReport { plan, aws_calls: clients.calls.count(), elapsed_ms: started.elapsed().as_millis() })
 }
 
 /// The environment's resources, found by name and tags; no network.
@@ -84,56 +70,32 @@ pub struct Discovered {
 }
 
 /// Three independent lookups, run at once.
-pub async fn discover(
-    clients: &AwsClients,
-    env: &str,
-    names: &Names,
-) -> Result<Discovered, ControlPlaneError> {
-    let groups =
-        async { Ok::<_, ControlPlaneError>(ec2::find_security_groups(&clients.ec2, env).await?) };
+pub async fn discover(clients: &AwsClients, env: &str, names: &Names) -> Result<Discovered, ControlPlaneError> {
+    let groups = async { Ok::<_, ControlPlaneError>(ec2::find_security_groups(&clients.ec2, env).await?) };
     let configuration = async {
-        Ok::<_, ControlPlaneError>(
-            msk_config::find_configuration(&clients.kafka, &names.configuration).await?,
-        )
+        Ok::<_, ControlPlaneError>(msk_config::find_configuration(&clients.kafka, &names.configuration).await?)
     };
-    let clusters = async {
-        Ok::<_, ControlPlaneError>(msk::list_clusters_named(&clients.kafka, &names.cluster).await?)
-    };
+    let clusters =
+        async { Ok::<_, ControlPlaneError>(msk::list_clusters_named(&clients.kafka, &names.cluster).await?) };
     let (groups, configuration, clusters) = futures::try_join!(groups, configuration, clusters)?;
-    Ok(Discovered {
-        groups,
-        configuration,
-        cluster: clusters.into_iter().next(),
-    })
+    Ok(Discovered { groups, configuration, cluster: clusters.into_iter().next() })
 }
 
 /// Reads every resource of the environment. The lookups do not depend on
 /// each other, so they run at once: a plan costs one round trip plus the
 /// configuration's properties.
 pub async fn observe(clients: &AwsClients, target: &Target) -> Result<Actual, ControlPlaneError> {
-    let (network, discovered) = futures::try_join!(
-        resolve_network(clients, target),
-        discover(clients, &target.env, &target.names)
-    )?;
+    let (network, discovered) =
+        futures::try_join!(resolve_network(clients, target), discover(clients, &target.env, &target.names))?;
     Ok(assemble(target, network, discovered))
 }
 
 pub fn assemble(target: &Target, network: Network, discovered: Discovered) -> Actual {
-    let (client_sg, broker_sg) =
-        pick_groups(discovered.groups, &target.names, Some(&network.vpc_id));
-    Actual {
-        network,
-        client_sg,
-        broker_sg,
-        configuration: discovered.configuration,
-        cluster: discovered.cluster,
-    }
+    let (client_sg, broker_sg) = pick_groups(discovered.groups, &target.names, Some(&network.vpc_id));
+    Actual { network, client_sg, broker_sg, configuration: discovered.configuration, cluster: discovered.cluster }
 }
 
-pub async fn resolve_network(
-    clients: &AwsClients,
-    target: &Target,
-) -> Result<Network, ControlPlaneError> {
+pub async fn resolve_network(clients: &AwsClients, target: &Target) -> Result<Network, ControlPlaneError> {
     if target.subnets.is_empty() {
         let found = ec2::default_subnets(&clients.ec2).await?;
         return default_network(found, target.zones);

@@ -2,9 +2,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::profile::{
-    self, Issue, Profile, ProfileError, ProfileFile, ProfileSource, ResolveOptions,
-};
+use crate::profile::{self, Issue, Profile, ProfileError, ProfileFile, ProfileSource, ResolveOptions};
 
 #[derive(Debug, Clone)]
 pub struct ProfilesOptions {
@@ -39,33 +37,19 @@ pub struct FileValidation {
 
 /// Validates every tier of the source, or just `files`. Invalid files are
 /// reported, not raised: the report lists them all.
-pub fn validate(
-    options: &ProfilesOptions,
-    files: &[PathBuf],
-) -> Result<ValidationReport, ProfileError> {
+pub fn validate(options: &ProfilesOptions, files: &[PathBuf]) -> Result<ValidationReport, ProfileError> {
     let targets: Vec<(ProfileSource, ProfileFile)> = if files.is_empty() {
         let tiers = options.source.tier_files()?;
         if tiers.is_empty() {
-            return Err(ProfileError::NoTiers {
-                source_description: options.source.describe(),
-            });
+            return Err(ProfileError::NoTiers { source_description: options.source.describe() });
         }
-        tiers
-            .into_iter()
-            .map(|file| (options.source.clone(), file))
-            .collect()
+        tiers.into_iter().map(|file| (options.source.clone(), file)).collect()
     } else {
         files
             .iter()
             .map(|path| {
-                let dir = path
-                    .parent()
-                    .unwrap_or_else(|| Path::new("."))
-                    .to_path_buf();
-                (
-                    ProfileSource::Directory(dir),
-                    ProfileFile { path: path.clone() },
-                )
+                let dir = path.parent().unwrap_or_else(|| Path::new(".")).to_path_buf();
+                (ProfileSource::Directory(dir), ProfileFile { path: path.clone() })
             })
             .collect()
     };
@@ -92,10 +76,7 @@ pub fn validate(
             }
         })
         .collect();
-    Ok(ValidationReport {
-        valid: results.iter().all(|result| result.valid),
-        files: results,
-    })
+    Ok(ValidationReport { valid: results.iter().all(|result| result.valid), files: results })
 }
 
 /// Every failure as issues, so one report shape covers syntax errors too.
@@ -103,26 +84,11 @@ fn issues_of(display: &str, err: ProfileError) -> Vec<Issue> {
     let hint = err.hint().unwrap_or_default();
     match err {
         ProfileError::Invalid { issues, .. } => issues,
-        ProfileError::Parse {
-            path,
-            line,
-            message,
-            ..
-        } => {
-            vec![Issue {
-                file: path,
-                line: Some(line),
-                key: String::new(),
-                message,
-                hint,
-            }]
+        ProfileError::Parse { path, line, message, .. } => {
+            vec![Issue { file: path, line: Some(line), key: String::new(), message, hint }]
         }
-        other => vec![Issue {
-            file: display.to_string(),
-            line: None,
-            key: String::new(),
-            message: other.to_string(),
-            hint,
-        }],
+        other => {
+            vec![Issue { file: display.to_string(), line: None, key: String::new(), message: other.to_string(), hint }]
+        }
     }
 }

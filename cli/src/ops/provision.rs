@@ -46,10 +46,7 @@ pub struct ProvisionReport {
     pub elapsed_ms: u128,
 }
 
-pub async fn provision(
-    options: &ProvisionOptions,
-    console: &Console,
-) -> Result<Option<ProvisionReport>, CliError> {
+pub async fn provision(options: &ProvisionOptions, console: &Console) -> Result<Option<ProvisionReport>, CliError> {
     let prepared = prepare(&options.target)?;
     let started = Instant::now();
     let target = &prepared.target;
@@ -60,24 +57,11 @@ pub async fn provision(
         views::cluster::print_plan(console, &plan);
     }
     if plan.refused {
-        return Err(ControlPlaneError::Refused {
-            env: target.env.clone(),
-            reasons: plan.refusals(),
-        }
-        .into());
+        return Err(ControlPlaneError::Refused { env: target.env.clone(), reasons: plan.refusals() }.into());
     }
     if options.dry_run {
         return match actual.cluster.clone() {
-            Some(cluster) => Ok(Some(report(
-                &prepared,
-                plan,
-                Vec::new(),
-                cluster,
-                None,
-                None,
-                true,
-                started,
-            ))),
+            Some(cluster) => Ok(Some(report(&prepared, plan, Vec::new(), cluster, None, None, true, started))),
             None => {
                 if console.format() == OutputFormat::Json {
                     console.json(&plan)?;
@@ -88,18 +72,10 @@ pub async fn provision(
         };
     }
     if plan.pending {
-        console.confirm(
-            &format!("Apply this plan to environment {}", target.env),
-            options.assume_yes,
-        )?;
+        console.confirm(&format!("Apply this plan to environment {}", target.env), options.assume_yes)?;
     }
 
-    let applier = Applier {
-        clients: &clients,
-        console,
-        target,
-        deadline: Deadline::after(options.timeout),
-    };
+    let applier = Applier { clients: &clients, console, target, deadline: Deadline::after(options.timeout) };
     // Ctrl-C drops the apply at its next await: whatever AWS has accepted
     // stays, tagged, and the next run's plan picks it up.
     let (applied, cluster) = tokio::select! {
@@ -108,12 +84,8 @@ pub async fn provision(
             return Err(ControlPlaneError::Interrupted { what: format!("provisioning environment {}", target.env) }.into())
         }
     };
-    let brokers = msk::bootstrap_brokers(&clients.kafka, &cluster.arn)
-        .await
-        .map_err(ControlPlaneError::from)?;
-    let bootstrap = brokers
-        .for_auth(target.cluster.client_auth)
-        .map(str::to_string);
+    let brokers = msk::bootstrap_brokers(&clients.kafka, &cluster.arn).await.map_err(ControlPlaneError::from)?;
+    let bootstrap = brokers.for_auth(target.cluster.client_auth).map(str::to_string);
 
     let topics = if options.skip_topics {
         None
@@ -125,9 +97,7 @@ pub async fn provision(
             }
         }
     };
-    Ok(Some(report(
-        &prepared, plan, applied, cluster, bootstrap, topics, false, started,
-    )))
+    Ok(Some(report(&prepared, plan, applied, cluster, bootstrap, topics, false, started)))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -191,10 +161,6 @@ async fn sync_topics(
             report.backend.as_str()
         )
     } else {
-        format!(
-            "{} change(s) applied via {}",
-            report.applied.len(),
-            report.backend.as_str()
-        )
+        format!("{} change(s) applied via {}", report.applied.len(), report.backend.as_str())
     })
 }

@@ -34,22 +34,11 @@ pub struct LocalProvisionReport {
     pub topics: Option<SyncReport>,
 }
 
-pub async fn provision(
-    options: &LocalProvisionOptions,
-    console: &Console,
-) -> Result<LocalProvisionReport, CliError> {
+pub async fn provision(options: &LocalProvisionOptions, console: &Console) -> Result<LocalProvisionReport, CliError> {
     let profile = topics::desired(&options.topics)?;
     let admin = Admin::connect(&options.connection).map_err(TopicsError::from)?;
-    let metadata = admin
-        .metadata(METADATA_TIMEOUT, None)
-        .await
-        .map_err(TopicsError::from)?;
-    let required = profile
-        .managed_topics()
-        .iter()
-        .map(|topic| topic.replication_factor)
-        .max()
-        .unwrap_or(1);
+    let metadata = admin.metadata(METADATA_TIMEOUT, None).await.map_err(TopicsError::from)?;
+    let required = profile.managed_topics().iter().map(|topic| topic.replication_factor).max().unwrap_or(1);
     let brokers = metadata.brokers.len();
     if brokers < usize::from(required) {
         return Err(LocalError::NotEnoughBrokers {

@@ -5,9 +5,7 @@ use serde::Serialize;
 use crate::config::{Environment, SecurityProtocol};
 use crate::kafka::KafkaConnection;
 use crate::profile::{Profile, RoleName, TopicSpec};
-use crate::render::{
-    render_template, service_env, EnvVar, PostgresConnection, RenderError, ServiceEnv,
-};
+use crate::render::{render_template, service_env, EnvVar, PostgresConnection, RenderError, ServiceEnv};
 
 /// The producer's HTTP port, the runbooks' 8000.
 pub const PRODUCER_PORT: u16 = 8000;
@@ -33,17 +31,9 @@ pub struct RenderOptions {
 
 impl RenderOptions {
     fn image(&self, role: RoleName) -> String {
-        let repository = if role.is_consumer() {
-            "forgectl-consumer"
-        } else {
-            "forgectl-producer"
-        };
+        let repository = if role.is_consumer() { "forgectl-consumer" } else { "forgectl-producer" };
         match &self.image_registry {
-            Some(registry) => format!(
-                "{}/{repository}:{}",
-                registry.trim_end_matches('/'),
-                self.version
-            ),
+            Some(registry) => format!("{}/{repository}:{}", registry.trim_end_matches('/'), self.version),
             None => format!("{repository}:{}", self.version),
         }
     }
@@ -52,33 +42,22 @@ impl RenderOptions {
 /// Where the environment's Kafka is, as the services should reach it.
 pub fn kafka_connection(environment: &Environment) -> Result<KafkaConnection, RenderError> {
     let endpoint = environment.kafka.as_ref();
-    let bootstrap = endpoint
-        .and_then(|kafka| kafka.bootstrap_servers.clone())
-        .ok_or_else(|| RenderError::MissingEndpoint {
-            env: environment.name.clone(),
-            what: "kafka.bootstrap_servers",
-        })?;
+    let bootstrap = endpoint.and_then(|kafka| kafka.bootstrap_servers.clone()).ok_or_else(|| {
+        RenderError::MissingEndpoint { env: environment.name.clone(), what: "kafka.bootstrap_servers" }
+    })?;
     Ok(KafkaConnection::from_endpoint(endpoint, bootstrap))
 }
 
-pub fn postgres_connection(
-    environment: &Environment,
-    show_secrets: bool,
-) -> Result<PostgresConnection, RenderError> {
+pub fn postgres_connection(environment: &Environment, show_secrets: bool) -> Result<PostgresConnection, RenderError> {
     let postgres = environment
         .postgres
         .as_ref()
-        .ok_or_else(|| RenderError::MissingEndpoint {
-            env: environment.name.clone(),
-            what: "postgres",
-        })?;
+        .ok_or_else(|| RenderError::MissingEndpoint { env: environment.name.clone(), what: "postgres" })?;
     Ok(PostgresConnection {
         host: postgres.host.clone(),
         port: postgres.port.clone(),
         username: postgres.username.clone(),
-        password: show_secrets
-            .then(|| std::env::var(&postgres.password_env).ok())
-            .flatten(),
+        password: show_secrets.then(|| std::env::var(&postgres.password_env).ok()).flatten(),
         database: postgres.database.clone(),
         sync_database: postgres.sync_database.clone(),
     })
@@ -93,21 +72,13 @@ struct EnvFileContext<'a> {
 }
 
 /// A role's `.env`, compatible with `docker run --env-file`.
-pub fn render_env(
-    options: &RenderOptions,
-    role: RoleName,
-) -> Result<(ServiceEnv, String), RenderError> {
+pub fn render_env(options: &RenderOptions, role: RoleName) -> Result<(ServiceEnv, String), RenderError> {
     let kafka = kafka_connection(&options.environment)?;
     let postgres = postgres_connection(&options.environment, options.show_secrets)?;
     let env = service_env(&options.profile, role, &kafka, &postgres)?;
     let text = render_template(
         "role.env",
-        &EnvFileContext {
-            role,
-            environment: &options.environment.name,
-            tier: &options.profile.tier,
-            vars: &env.vars,
-        },
+        &EnvFileContext { role, environment: &options.environment.name, tier: &options.profile.tier, vars: &env.vars },
     )?;
     Ok((env, text))
 }
@@ -148,11 +119,7 @@ fn services(
                 min: role.min,
                 max: role.max,
                 port: (!role.name.is_consumer()).then_some(PRODUCER_PORT),
-                container_port: if role.name.is_consumer() {
-                    CONSUMER_METRICS_PORT
-                } else {
-                    PRODUCER_PORT
-                },
+                container_port: if role.name.is_consumer() { CONSUMER_METRICS_PORT } else { PRODUCER_PORT },
                 group: role.group.clone(),
                 topics: role.topics.clone(),
                 vars: env.vars,
@@ -216,10 +183,7 @@ struct K8sContext<'a> {
 pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
     let kafka = kafka_connection(&options.environment)?;
     // Kubernetes gets the password from a Secret, never from the manifest.
-    let postgres = PostgresConnection {
-        password: None,
-        ..postgres_connection(&options.environment, false)?
-    };
+    let postgres = PostgresConnection { password: None, ..postgres_connection(&options.environment, false)? };
     render_template(
         "k8s.yaml",
         &K8sContext {

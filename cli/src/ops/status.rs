@@ -44,9 +44,7 @@ pub struct StatusReport {
 
 impl StatusReport {
     pub fn has_drift(&self) -> bool {
-        self.drift
-            .as_ref()
-            .is_some_and(|plan| plan.pending || plan.refused)
+        self.drift.as_ref().is_some_and(|plan| plan.pending || plan.refused)
     }
 }
 
@@ -62,13 +60,7 @@ pub async fn status(options: &TargetOptions, console: &Console) -> Result<Status
         .into());
     }
     let target_for = |tier: &str| -> Result<Target, CliError> {
-        let profile = profile::load_tier(
-            &options.profiles,
-            tier,
-            ResolveOptions {
-                india: environment.india,
-            },
-        )?;
+        let profile = profile::load_tier(&options.profiles, tier, ResolveOptions { india: environment.india })?;
         Ok(Target::new(&environment, &profile)?)
     };
     // A tier known up front is checked before any AWS call, and its network
@@ -85,22 +77,13 @@ pub async fn status(options: &TargetOptions, console: &Console) -> Result<Status
             None => Ok::<_, ControlPlaneError>(None),
         }
     };
-    let (found, network) =
-        futures::try_join!(discover(&clients, &environment.name, &names), network)?;
-    let cluster = found
-        .cluster
-        .clone()
-        .filter(|c| is_managed(&c.tags, &environment.name));
+    let (found, network) = futures::try_join!(discover(&clients, &environment.name, &names), network)?;
+    let cluster = found.cluster.clone().filter(|c| is_managed(&c.tags, &environment.name));
 
-    let bootstrap_brokers = match cluster
-        .as_ref()
-        .filter(|c| SERVING_STATES.contains(&c.state.as_str()))
-    {
-        Some(cluster) => Some(
-            msk::bootstrap_brokers(&clients.kafka, &cluster.arn)
-                .await
-                .map_err(ControlPlaneError::from)?,
-        ),
+    let bootstrap_brokers = match cluster.as_ref().filter(|c| SERVING_STATES.contains(&c.state.as_str())) {
+        Some(cluster) => {
+            Some(msk::bootstrap_brokers(&clients.kafka, &cluster.arn).await.map_err(ControlPlaneError::from)?)
+        }
         None => None,
     };
 
@@ -122,10 +105,7 @@ pub async fn status(options: &TargetOptions, console: &Console) -> Result<Status
             let actual = assemble(&target, network, found.clone());
             (Some(cluster::plan(&target, &actual)), None)
         }
-        _ => (
-            None,
-            Some("no tier: pass --tier or set `tier:` in the environment".to_string()),
-        ),
+        _ => (None, Some("no tier: pass --tier or set `tier:` in the environment".to_string())),
     };
 
     let topics = match (&cluster, &tier) {
@@ -134,9 +114,7 @@ pub async fn status(options: &TargetOptions, console: &Console) -> Result<Status
             format!("not reachable: cluster is {}", cluster.state)
         }
         (Some(_), None) => "not checked: no tier".into(),
-        (Some(cluster), Some(tier)) => {
-            topics_summary(&environment, tier, cluster, options, console).await
-        }
+        (Some(cluster), Some(tier)) => topics_summary(&environment, tier, cluster, options, console).await,
     };
 
     Ok(StatusReport {
@@ -177,11 +155,7 @@ async fn topics_summary(
                 .map(|c| c.topic.as_str())
                 .collect::<std::collections::BTreeSet<_>>()
                 .len();
-            let state = if report.in_sync {
-                "in sync"
-            } else {
-                "drift (see `forgectl topics plan`)"
-            };
+            let state = if report.in_sync { "in sync" } else { "drift (see `forgectl topics plan`)" };
             format!("{declared} topics of tier {tier}: {state}")
         }
         Ok(Err(error)) => format!("not reachable: {error}"),

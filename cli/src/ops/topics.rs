@@ -10,9 +10,7 @@ use super::topics_target::{connect, Target};
 pub use super::topics_target::{TargetOptions, Via};
 use crate::console::Console;
 use crate::profile::{self, Profile, ProfileSource, ResolveOptions, TopicSpec};
-use crate::topics::{
-    self, BackendKind, Change, Plan, PlanOptions, RequestCounts, TopicBackend, TopicsError,
-};
+use crate::topics::{self, BackendKind, Change, Plan, PlanOptions, RequestCounts, TopicBackend, TopicsError};
 
 /// What to plan: the cluster, the tier and which topics count.
 #[derive(Debug, Clone)]
@@ -91,11 +89,7 @@ pub struct SyncReport {
 pub fn desired(options: &TopicsOptions) -> Result<Profile, TopicsError> {
     let env = &options.target.environment;
     let tier = env.tier_or(options.tier.as_deref())?;
-    Ok(profile::load_tier(
-        &options.profiles,
-        &tier,
-        ResolveOptions { india: env.india },
-    )?)
+    Ok(profile::load_tier(&options.profiles, &tier, ResolveOptions { india: env.india })?)
 }
 
 fn plan_options(options: &TopicsOptions, profile: &Profile, prune: bool) -> PlanOptions {
@@ -103,18 +97,9 @@ fn plan_options(options: &TopicsOptions, profile: &Profile, prune: bool) -> Plan
     let suffix = profile.dead_letter.as_ref().map(|d| d.suffix.clone());
     let mut india_excluded = profile.india_excluded_topics.clone();
     if let Some(suffix) = suffix {
-        india_excluded.extend(
-            profile
-                .india_excluded_topics
-                .iter()
-                .map(|t| format!("{t}{suffix}")),
-        );
+        india_excluded.extend(profile.india_excluded_topics.iter().map(|t| format!("{t}{suffix}")));
     }
-    PlanOptions {
-        prune,
-        scope: options.scope.clone(),
-        india_excluded,
-    }
+    PlanOptions { prune, scope: options.scope.clone(), india_excluded }
 }
 
 /// Everything forgectl manages for the tier: its topics and their
@@ -123,11 +108,7 @@ fn desired_topics(profile: &Profile) -> Vec<TopicSpec> {
     profile.managed_topics()
 }
 
-async fn read_plan<B: TopicBackend>(
-    backend: &B,
-    profile: &Profile,
-    options: PlanOptions,
-) -> Result<Plan, TopicsError> {
+async fn read_plan<B: TopicBackend>(backend: &B, profile: &Profile, options: PlanOptions) -> Result<Plan, TopicsError> {
     let desired = desired_topics(profile);
     let names: Vec<String> = desired.iter().map(|t| t.name.clone()).collect();
     let state = backend.read_state(&names).await?;
@@ -151,16 +132,12 @@ pub async fn plan_with_prune(
     let where_ = target.describe();
     let plan_options = plan_options(options, &profile, prune);
     let (plan, backend, requests) = match &target {
-        Target::Kafka { backend, .. } => (
-            read_plan(backend, &profile, plan_options).await?,
-            backend.kind(),
-            backend.requests(),
-        ),
-        Target::Msk { backend, .. } => (
-            read_plan(backend, &profile, plan_options).await?,
-            backend.kind(),
-            backend.requests(),
-        ),
+        Target::Kafka { backend, .. } => {
+            (read_plan(backend, &profile, plan_options).await?, backend.kind(), backend.requests())
+        }
+        Target::Msk { backend, .. } => {
+            (read_plan(backend, &profile, plan_options).await?, backend.kind(), backend.requests())
+        }
     };
     Ok(PlanReport {
         tier: profile.tier,
@@ -176,10 +153,7 @@ pub async fn plan_with_prune(
 
 /// Plans and applies. Refusals stop it before any change (exit 2); pruning
 /// asks first. Returns what was applied.
-pub async fn sync(
-    options: &TopicsSyncOptions,
-    console: &Console,
-) -> Result<SyncReport, TopicsError> {
+pub async fn sync(options: &TopicsSyncOptions, console: &Console) -> Result<SyncReport, TopicsError> {
     let started = Instant::now();
     let profile = desired(&options.topics)?;
     let target = connect(&options.topics.target, console).await?;
@@ -215,19 +189,9 @@ pub async fn sync_with<B: TopicBackend>(
     options: &TopicsSyncOptions,
     console: &Console,
 ) -> Result<(Plan, Vec<Change>), TopicsError> {
-    let plan = read_plan(
-        backend,
-        profile,
-        plan_options(&options.topics, profile, options.prune),
-    )
-    .await?;
+    let plan = read_plan(backend, profile, plan_options(&options.topics, profile, options.prune)).await?;
     refuse_if_needed(&plan, console)?;
-    let applied: Vec<Change> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action.is_change())
-        .cloned()
-        .collect();
+    let applied: Vec<Change> = plan.changes.iter().filter(|c| c.action.is_change()).cloned().collect();
     if options.dry_run || applied.is_empty() {
         return Ok((plan, if options.dry_run { Vec::new() } else { applied }));
     }
@@ -235,36 +199,21 @@ pub async fn sync_with<B: TopicBackend>(
     if !deletions.is_empty() {
         // Asked before anything changes, so declining leaves the cluster as it was.
         console.confirm(
-            &format!(
-                "Delete {} unmanaged topic(s): {}",
-                deletions.len(),
-                deletions.join(", ")
-            ),
+            &format!("Delete {} unmanaged topic(s): {}", deletions.len(), deletions.join(", ")),
             options.assume_yes,
         )?;
     }
     for warning in &plan.warnings {
         console.warn(warning);
     }
-    let creates: Vec<_> = plan
-        .creates(&desired_topics(profile))
-        .into_iter()
-        .cloned()
-        .collect();
+    let creates: Vec<_> = plan.creates(&desired_topics(profile)).into_iter().cloned().collect();
     if !creates.is_empty() {
-        console.info(format!(
-            "creating {} topic(s) via {}",
-            creates.len(),
-            backend.kind().as_str()
-        ));
+        console.info(format!("creating {} topic(s) via {}", creates.len(), backend.kind().as_str()));
         backend.create_topics(&creates).await?;
     }
     let increases = plan.partition_increases();
     if !increases.is_empty() {
-        console.info(format!(
-            "raising partitions on {} topic(s)",
-            increases.len()
-        ));
+        console.info(format!("raising partitions on {} topic(s)", increases.len()));
         backend.increase_partitions(&increases).await?;
     }
     let configs = plan.config_changes();
@@ -287,22 +236,14 @@ fn refuse_if_needed(plan: &Plan, console: &Console) -> Result<(), TopicsError> {
     };
     for change in &refused {
         if let topics::Action::Refused { reason } = &change.action {
-            console.warn(format!(
-                "refused: {} {}: {reason}",
-                change.topic, change.field
-            ));
+            console.warn(format!("refused: {} {}: {reason}", change.topic, change.field));
         }
     }
     let reason = match &first.action {
         topics::Action::Refused { reason } => reason.clone(),
         _ => String::new(),
     };
-    Err(TopicsError::Refused {
-        count: refused.len(),
-        topic: first.topic.clone(),
-        field: first.field.clone(),
-        reason,
-    })
+    Err(TopicsError::Refused { count: refused.len(), topic: first.topic.clone(), field: first.field.clone(), reason })
 }
 
 #[cfg(test)]

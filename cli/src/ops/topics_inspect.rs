@@ -11,9 +11,7 @@ use serde::Serialize;
 use super::topics::{desired, TopicsOptions};
 use super::topics_target::{connect, Target};
 use crate::console::Console;
-use crate::kafka::{
-    self, is_internal_topic, ConfigValue, KafkaConnection, PartitionMetadata, PartitionOffsets,
-};
+use crate::kafka::{self, is_internal_topic, ConfigValue, KafkaConnection, PartitionMetadata, PartitionOffsets};
 use crate::topics::{TopicsError, METADATA_TIMEOUT};
 
 /// How long one OffsetFetch or ListOffsets call may take.
@@ -97,11 +95,7 @@ pub async fn describe(
     console: &Console,
 ) -> Result<DescribeReport, TopicsError> {
     let names: Vec<String> = if names.is_empty() {
-        desired(options)?
-            .managed_topics()
-            .into_iter()
-            .map(|t| t.name)
-            .collect()
+        desired(options)?.managed_topics().into_iter().map(|t| t.name).collect()
     } else {
         names.to_vec()
     };
@@ -130,37 +124,20 @@ pub async fn describe(
                     configs: t
                         .configs
                         .into_iter()
-                        .map(|(name, value)| ConfigValue {
-                            name,
-                            value: Some(value),
-                            source: MSK_CONFIG_SOURCE,
-                        })
+                        .map(|(name, value)| ConfigValue { name, value: Some(value), source: MSK_CONFIG_SOURCE })
                         .collect(),
                     partitions: t.partitions,
                     name: t.name,
                 })
                 .collect();
-            return Ok(DescribeReport {
-                target: target.describe(),
-                brokers,
-                topics,
-                missing,
-            });
+            return Ok(DescribeReport { target: target.describe(), brokers, topics, missing });
         }
     };
     let admin = backend.admin();
     let metadata = admin.metadata(METADATA_TIMEOUT, None).await?;
-    let found: BTreeMap<&str, _> = metadata
-        .topics
-        .iter()
-        .filter(|t| t.error.is_none())
-        .map(|t| (t.name.as_str(), t))
-        .collect();
-    let present: Vec<String> = names
-        .iter()
-        .filter(|n| found.contains_key(n.as_str()))
-        .cloned()
-        .collect();
+    let found: BTreeMap<&str, _> =
+        metadata.topics.iter().filter(|t| t.error.is_none()).map(|t| (t.name.as_str(), t)).collect();
+    let present: Vec<String> = names.iter().filter(|n| found.contains_key(n.as_str())).cloned().collect();
     let mut configs = admin.topic_configs(&present).await?;
     let topics = present
         .iter()
@@ -189,11 +166,7 @@ pub async fn describe(
         target: target.describe(),
         brokers: metadata.brokers.len(),
         topics,
-        missing: names
-            .iter()
-            .filter(|n| !found.contains_key(n.as_str()))
-            .cloned()
-            .collect(),
+        missing: names.iter().filter(|n| !found.contains_key(n.as_str())).cloned().collect(),
     })
 }
 
@@ -201,51 +174,25 @@ pub async fn describe(
 /// (default: the tier's consumer groups, over the topics each consumes).
 /// A group the profile does not know is looked up over every topic in scope,
 /// keeping the topics it has committed on.
-pub async fn lag(
-    options: &TopicsOptions,
-    groups: &[String],
-    console: &Console,
-) -> Result<LagReport, TopicsError> {
+pub async fn lag(options: &TopicsOptions, groups: &[String], console: &Console) -> Result<LagReport, TopicsError> {
     let profile = desired(options)?;
     let (target, connection) = kafka_target(options, console, "lag").await?;
     let Target::Kafka { backend, .. } = &target else {
-        return Err(TopicsError::InvalidArgument {
-            message: "not a Kafka target".into(),
-            hint: String::new(),
-        });
+        return Err(TopicsError::InvalidArgument { message: "not a Kafka target".into(), hint: String::new() });
     };
     let metadata = backend.admin().metadata(METADATA_TIMEOUT, None).await?;
     let partition_count: BTreeMap<&str, i32> = metadata
         .topics
         .iter()
         .filter(|t| t.error.is_none())
-        .map(|t| {
-            (
-                t.name.as_str(),
-                i32::try_from(t.partitions.len()).unwrap_or(i32::MAX),
-            )
-        })
+        .map(|t| (t.name.as_str(), i32::try_from(t.partitions.len()).unwrap_or(i32::MAX)))
         .collect();
-    let known: Vec<(String, Vec<String>)> = profile
-        .roles
-        .iter()
-        .filter_map(|r| Some((r.group.clone()?, r.topics.clone())))
-        .collect();
+    let known: Vec<(String, Vec<String>)> =
+        profile.roles.iter().filter_map(|r| Some((r.group.clone()?, r.topics.clone()))).collect();
     let wanted: Vec<(String, Option<Vec<String>>)> = if groups.is_empty() {
-        known
-            .iter()
-            .map(|(g, t)| (g.clone(), Some(t.clone())))
-            .collect()
+        known.iter().map(|(g, t)| (g.clone(), Some(t.clone()))).collect()
     } else {
-        groups
-            .iter()
-            .map(|g| {
-                (
-                    g.clone(),
-                    known.iter().find(|(k, _)| k == g).map(|(_, t)| t.clone()),
-                )
-            })
-            .collect()
+        groups.iter().map(|g| (g.clone(), known.iter().find(|(k, _)| k == g).map(|(_, t)| t.clone()))).collect()
     };
     let in_scope = |name: &str| options.scope.as_deref().is_none_or(|p| name.starts_with(p));
 
@@ -253,24 +200,14 @@ pub async fn lag(
     for (group, topics) in wanted {
         let explicit = topics.is_some();
         let topics: Vec<String> = topics.unwrap_or_else(|| {
-            partition_count
-                .keys()
-                .filter(|t| !is_internal_topic(t) && in_scope(t))
-                .map(|t| t.to_string())
-                .collect()
+            partition_count.keys().filter(|t| !is_internal_topic(t) && in_scope(t)).map(|t| t.to_string()).collect()
         });
-        let partitions: Vec<(String, i32)> = topics
-            .iter()
-            .filter_map(|t| Some((t.clone(), *partition_count.get(t.as_str())?)))
-            .collect();
-        let offsets =
-            kafka::group_offsets(&connection, &group, &partitions, OFFSETS_TIMEOUT).await?;
+        let partitions: Vec<(String, i32)> =
+            topics.iter().filter_map(|t| Some((t.clone(), *partition_count.get(t.as_str())?))).collect();
+        let offsets = kafka::group_offsets(&connection, &group, &partitions, OFFSETS_TIMEOUT).await?;
         out.push(group_lag(group, offsets.partitions, explicit));
     }
-    Ok(LagReport {
-        target: target.describe(),
-        groups: out,
-    })
+    Ok(LagReport { target: target.describe(), groups: out })
 }
 
 /// Totals per topic and group. Unless the group's topics were given, only
@@ -278,10 +215,7 @@ pub async fn lag(
 fn group_lag(group: String, partitions: Vec<PartitionOffsets>, keep_uncommitted: bool) -> GroupLag {
     let mut by_topic: BTreeMap<String, Vec<PartitionOffsets>> = BTreeMap::new();
     for partition in partitions {
-        by_topic
-            .entry(partition.topic.clone())
-            .or_default()
-            .push(partition);
+        by_topic.entry(partition.topic.clone()).or_default().push(partition);
     }
     let topics: Vec<TopicLag> = by_topic
         .into_iter()
@@ -296,18 +230,10 @@ fn group_lag(group: String, partitions: Vec<PartitionOffsets>, keep_uncommitted:
                     lag: p.lag(),
                 })
                 .collect();
-            TopicLag {
-                topic,
-                lag: partitions.iter().map(|p| p.lag).sum(),
-                partitions,
-            }
+            TopicLag { topic, lag: partitions.iter().map(|p| p.lag).sum(), partitions }
         })
         .collect();
-    GroupLag {
-        group,
-        total_lag: topics.iter().map(|t| t.lag).sum(),
-        topics,
-    }
+    GroupLag { group, total_lag: topics.iter().map(|t| t.lag).sum(), topics }
 }
 
 #[cfg(test)]
@@ -315,24 +241,14 @@ mod tests {
     use super::*;
 
     fn offsets(topic: &str, partition: i32, committed: Option<i64>, high: i64) -> PartitionOffsets {
-        PartitionOffsets {
-            topic: topic.into(),
-            partition,
-            committed,
-            low_watermark: 0,
-            high_watermark: high,
-        }
+        PartitionOffsets { topic: topic.into(), partition, committed, low_watermark: 0, high_watermark: high }
     }
 
     #[test]
     fn totals_add_up_per_topic_and_group() {
         let lag = group_lag(
             "g".into(),
-            vec![
-                offsets("a", 0, Some(3), 10),
-                offsets("a", 1, Some(10), 10),
-                offsets("b", 0, None, 4),
-            ],
+            vec![offsets("a", 0, Some(3), 10), offsets("a", 1, Some(10), 10), offsets("b", 0, None, 4)],
             true,
         );
         assert_eq!(lag.topics[0].lag, 7);
@@ -342,11 +258,7 @@ mod tests {
 
     #[test]
     fn unknown_groups_keep_only_topics_they_committed_on() {
-        let lag = group_lag(
-            "g".into(),
-            vec![offsets("a", 0, Some(3), 10), offsets("b", 0, None, 4)],
-            false,
-        );
+        let lag = group_lag("g".into(), vec![offsets("a", 0, Some(3), 10), offsets("b", 0, None, 4)], false);
         assert_eq!(lag.topics.len(), 1);
         assert_eq!(lag.total_lag, 7);
     }

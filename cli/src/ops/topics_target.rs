@@ -44,14 +44,8 @@ pub struct TargetOptions {
 }
 
 pub enum Target {
-    Kafka {
-        backend: KafkaBackend,
-        connection: KafkaConnection,
-    },
-    Msk {
-        backend: MskBackend,
-        cluster_arn: String,
-    },
+    Kafka { backend: KafkaBackend, connection: KafkaConnection },
+    Msk { backend: MskBackend, cluster_arn: String },
 }
 
 impl Target {
@@ -68,53 +62,37 @@ pub async fn connect(options: &TargetOptions, console: &Console) -> Result<Targe
     let env = &options.environment;
     if options.via == Via::Msk && options.bootstrap.is_some() {
         return Err(TopicsError::InvalidArgument {
-            message: "--bootstrap talks to brokers directly and cannot be combined with --via msk"
-                .into(),
+            message: "--bootstrap talks to brokers directly and cannot be combined with --via msk".into(),
             hint: "drop one of the two".into(),
         });
     }
-    let direct = options.bootstrap.clone().or_else(|| {
-        env.kafka
-            .as_ref()
-            .and_then(|k| k.bootstrap_servers.clone())
-            .filter(|b| !b.is_empty())
-    });
+    let direct = options
+        .bootstrap
+        .clone()
+        .or_else(|| env.kafka.as_ref().and_then(|k| k.bootstrap_servers.clone()).filter(|b| !b.is_empty()));
     if let (Some(bootstrap), false) = (&direct, options.via == Via::Msk) {
         let connection = KafkaConnection::from_endpoint(env.kafka.as_ref(), bootstrap.clone());
         return kafka(connection, options.batching, console);
     }
     if env.provider != Provider::Aws {
         return Err(TopicsError::NoTarget {
-            message: format!(
-                "environment {} has no Kafka bootstrap servers and is not an AWS environment",
-                env.name
-            ),
-            hint: "pass --bootstrap HOST:PORT, or set kafka.bootstrap_servers in the environment"
-                .into(),
+            message: format!("environment {} has no Kafka bootstrap servers and is not an AWS environment", env.name),
+            hint: "pass --bootstrap HOST:PORT, or set kafka.bootstrap_servers in the environment".into(),
         });
     }
 
     let clients = AwsClients::connect(env).await;
     let cluster_arn = match &options.cluster_arn {
         Some(arn) => arn.clone(),
-        None => aws::msk::find_cluster(&clients.kafka, env)
-            .await?
-            .map(|c| c.arn)
-            .ok_or_else(|| TopicsError::NoTarget {
-                message: format!(
-                    "environment {} has no MSK cluster named {}",
-                    env.name, env.name_prefix
-                ),
+        None => {
+            aws::msk::find_cluster(&clients.kafka, env).await?.map(|c| c.arn).ok_or_else(|| TopicsError::NoTarget {
+                message: format!("environment {} has no MSK cluster named {}", env.name, env.name_prefix),
                 hint: "run `forgectl provision` first, or pass --cluster-arn".into(),
-            })?,
+            })?
+        }
     };
     let msk = || Target::Msk {
-        backend: MskBackend::new(
-            clients.kafka.clone(),
-            cluster_arn.clone(),
-            options.batching,
-            console,
-        ),
+        backend: MskBackend::new(clients.kafka.clone(), cluster_arn.clone(), options.batching, console),
         cluster_arn: cluster_arn.clone(),
     };
     if options.via == Via::Msk {
@@ -131,17 +109,11 @@ pub async fn connect(options: &TargetOptions, console: &Console) -> Result<Targe
         (Some(b), _) => (b.to_string(), SecurityProtocol::SaslSsl),
         (None, auth) => {
             if options.via == Via::Auto {
-                console.info(format!(
-                    "the cluster has no {} listener; using the MSK topic API",
-                    auth.as_str()
-                ));
+                console.info(format!("the cluster has no {} listener; using the MSK topic API", auth.as_str()));
                 return Ok(msk());
             }
             return Err(TopicsError::NoTarget {
-                message: format!(
-                    "cluster {cluster_arn} has no listener for client auth {}",
-                    auth.as_str()
-                ),
+                message: format!("cluster {cluster_arn} has no listener for client auth {}", auth.as_str()),
                 hint: "use --via msk".into(),
             });
         }
@@ -149,50 +121,29 @@ pub async fn connect(options: &TargetOptions, console: &Console) -> Result<Targe
     let connection = KafkaConnection {
         bootstrap_servers: bootstrap,
         security_protocol: protocol,
-        ssl_ca_location: env
-            .kafka
-            .as_ref()
-            .and_then(|k| k.ssl_ca_location.clone())
-            .filter(|ca| !ca.is_empty()),
+        ssl_ca_location: env.kafka.as_ref().and_then(|k| k.ssl_ca_location.clone()).filter(|ca| !ca.is_empty()),
     };
     if options.via == Via::Kafka {
         return kafka(connection, options.batching, console);
     }
     // auto: use the brokers when they answer, else the API.
     match kafka(connection, options.batching, console) {
-        Ok(Target::Kafka {
-            backend,
-            connection,
-        }) => match backend.admin().metadata(AUTO_PROBE_TIMEOUT, None).await {
-            Ok(_) => Ok(Target::Kafka {
-                backend,
-                connection,
-            }),
+        Ok(Target::Kafka { backend, connection }) => match backend.admin().metadata(AUTO_PROBE_TIMEOUT, None).await {
+            Ok(_) => Ok(Target::Kafka { backend, connection }),
             Err(err) => {
-                console.info(format!(
-                    "brokers not reachable ({err}); using the MSK topic API"
-                ));
+                console.info(format!("brokers not reachable ({err}); using the MSK topic API"));
                 Ok(msk())
             }
         },
         Ok(other) => Ok(other),
         Err(err) => {
-            console.info(format!(
-                "cannot use the brokers directly ({err}); using the MSK topic API"
-            ));
+            console.info(format!("cannot use the brokers directly ({err}); using the MSK topic API"));
             Ok(msk())
         }
     }
 }
 
-fn kafka(
-    connection: KafkaConnection,
-    batching: Batching,
-    console: &Console,
-) -> Result<Target, TopicsError> {
+fn kafka(connection: KafkaConnection, batching: Batching, console: &Console) -> Result<Target, TopicsError> {
     let backend = KafkaBackend::connect(&connection, batching, console)?;
-    Ok(Target::Kafka {
-        backend,
-        connection,
-    })
+    Ok(Target::Kafka { backend, connection })
 }

@@ -24,21 +24,14 @@ impl TopicBackend for Fake {
         Ok(self.state.clone())
     }
     async fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), TopicsError> {
-        self.calls
-            .borrow_mut()
-            .push(format!("create {}", topics.len()));
+        self.calls.borrow_mut().push(format!("create {}", topics.len()));
         Ok(())
     }
     async fn increase_partitions(&self, changes: &[(String, u32)]) -> Result<(), TopicsError> {
-        self.calls
-            .borrow_mut()
-            .push(format!("partitions {changes:?}"));
+        self.calls.borrow_mut().push(format!("partitions {changes:?}"));
         Ok(())
     }
-    async fn set_configs(
-        &self,
-        changes: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Result<(), TopicsError> {
+    async fn set_configs(&self, changes: &BTreeMap<String, BTreeMap<String, String>>) -> Result<(), TopicsError> {
         self.calls.borrow_mut().push(format!("configs {changes:?}"));
         Ok(())
     }
@@ -56,20 +49,14 @@ fn topic(name: &str, partitions: u32, retention: Option<&str>) -> ActualTopic {
         name: name.into(),
         partitions,
         replication_factor: 3,
-        overrides: retention
-            .map(|r| [("retention.ms".to_string(), r.to_string())].into())
-            .unwrap_or_default(),
+        overrides: retention.map(|r| [("retention.ms".to_string(), r.to_string())].into()).unwrap_or_default(),
     }
 }
 
 /// The built-in 50k tier; only `sms_batched` and a stray topic exist.
 fn setup(sms_partitions: u32, retention: &str) -> (Profile, Fake) {
-    let profile = profile::load_tier(
-        &ProfileSource::Builtin,
-        "50k",
-        ResolveOptions { india: false },
-    )
-    .unwrap_or_else(|err| panic!("{err}"));
+    let profile = profile::load_tier(&ProfileSource::Builtin, "50k", ResolveOptions { india: false })
+        .unwrap_or_else(|err| panic!("{err}"));
     let state = ClusterState {
         topics: vec![
             topic("sms_batched", sms_partitions, Some(retention)),
@@ -78,18 +65,11 @@ fn setup(sms_partitions: u32, retention: &str) -> (Profile, Fake) {
         ],
         live_brokers: 3,
     };
-    (
-        profile,
-        Fake {
-            state,
-            calls: RefCell::new(Vec::new()),
-        },
-    )
+    (profile, Fake { state, calls: RefCell::new(Vec::new()) })
 }
 
 fn options(dry_run: bool, prune: bool, assume_yes: bool) -> TopicsSyncOptions {
-    let environment =
-        select_environment(&EnvironmentOverrides::default()).unwrap_or_else(|err| panic!("{err}"));
+    let environment = select_environment(&EnvironmentOverrides::default()).unwrap_or_else(|err| panic!("{err}"));
     TopicsSyncOptions {
         topics: TopicsOptions {
             target: TargetOptions {
@@ -109,35 +89,22 @@ fn options(dry_run: bool, prune: bool, assume_yes: bool) -> TopicsSyncOptions {
     }
 }
 
-fn run(
-    profile: &Profile,
-    fake: &Fake,
-    options: &TopicsSyncOptions,
-) -> Result<(Plan, Vec<Change>), TopicsError> {
+fn run(profile: &Profile, fake: &Fake, options: &TopicsSyncOptions) -> Result<(Plan, Vec<Change>), TopicsError> {
     let console = Console::new(OutputFormat::Json);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap_or_else(|err| panic!("{err}"));
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap_or_else(|err| panic!("{err}"));
     runtime.block_on(sync_with(fake, profile, options, &console))
 }
 
 #[test]
 fn creates_then_partitions_then_configs_each_in_one_call() {
     let (profile, fake) = setup(4, "60000");
-    let (_, applied) =
-        run(&profile, &fake, &options(false, false, false)).unwrap_or_else(|err| panic!("{err}"));
+    let (_, applied) = run(&profile, &fake, &options(false, false, false)).unwrap_or_else(|err| panic!("{err}"));
     let calls = fake.calls.borrow();
     assert_eq!(calls[0], "read");
     // The four missing tier topics and all five dead-letter topics.
     assert_eq!(calls[1], "create 9");
-    assert!(
-        calls[2].starts_with("partitions [(\"sms_batched\", 8)]"),
-        "{calls:?}"
-    );
-    assert!(
-        calls[3].starts_with("configs {\"sms_batched\": {\"retention.ms\": \"1800000\"}}"),
-        "{calls:?}"
-    );
+    assert!(calls[2].starts_with("partitions [(\"sms_batched\", 8)]"), "{calls:?}");
+    assert!(calls[3].starts_with("configs {\"sms_batched\": {\"retention.ms\": \"1800000\"}}"), "{calls:?}");
     assert_eq!(calls.len(), 4, "no deletion without --prune: {calls:?}");
     assert_eq!(applied.len(), 11);
 }
@@ -153,8 +120,7 @@ fn a_refusal_sends_nothing_but_the_read() {
 #[test]
 fn dry_run_sends_nothing_but_the_read() {
     let (profile, fake) = setup(4, "60000");
-    let (plan, applied) =
-        run(&profile, &fake, &options(true, true, true)).unwrap_or_else(|err| panic!("{err}"));
+    let (plan, applied) = run(&profile, &fake, &options(true, true, true)).unwrap_or_else(|err| panic!("{err}"));
     assert!(applied.is_empty());
     assert!(plan.has_drift());
     assert_eq!(*fake.calls.borrow(), vec!["read".to_string()]);
@@ -165,18 +131,10 @@ fn prune_needs_confirmation_before_any_change_and_never_touches_internal_topics(
     let (profile, fake) = setup(4, "60000");
     let err = run(&profile, &fake, &options(false, true, false));
     assert!(matches!(err, Err(TopicsError::Console(_))), "{err:?}");
-    assert_eq!(
-        *fake.calls.borrow(),
-        vec!["read".to_string()],
-        "declining changes nothing"
-    );
+    assert_eq!(*fake.calls.borrow(), vec!["read".to_string()], "declining changes nothing");
 
     let (profile, fake) = setup(8, "1800000");
     run(&profile, &fake, &options(false, true, true)).unwrap_or_else(|err| panic!("{err}"));
     let calls = fake.calls.borrow();
-    assert_eq!(
-        calls.last().map(String::as_str),
-        Some("delete [\"stray\"]"),
-        "{calls:?}"
-    );
+    assert_eq!(calls.last().map(String::as_str), Some("delete [\"stray\"]"), "{calls:?}");
 }

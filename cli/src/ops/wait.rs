@@ -28,10 +28,7 @@ pub struct Deadline {
 impl Deadline {
     pub fn after(timeout: Duration) -> Self {
         let started = Instant::now();
-        Deadline {
-            started,
-            until: started + timeout,
-        }
+        Deadline { started, until: started + timeout }
     }
 
     /// The earlier of the two.
@@ -82,10 +79,7 @@ where
         let remaining = deadline.remaining();
         if remaining.is_zero() {
             progress.finish("timed out");
-            return Err(ControlPlaneError::TimedOut {
-                what: label.to_string(),
-                waited: deadline.started.elapsed(),
-            });
+            return Err(ControlPlaneError::TimedOut { what: label.to_string(), waited: deadline.started.elapsed() });
         }
         tokio::time::sleep(interval.min(remaining)).await;
         interval = (interval * 2).min(POLL_MAX);
@@ -105,9 +99,7 @@ pub async fn until_active(
     let label = format!("cluster {name}: {why}");
     poll(console, &label, deadline, || async {
         let Some(cluster) = msk::describe_cluster(&clients.kafka, arn).await? else {
-            return Err(ControlPlaneError::Vanished {
-                resource: format!("cluster {name}"),
-            });
+            return Err(ControlPlaneError::Vanished { resource: format!("cluster {name}") });
         };
         match cluster.state.as_str() {
             "ACTIVE" => Ok(Poll::Done(cluster)),
@@ -117,9 +109,7 @@ pub async fn until_active(
                 code: cluster.state_info.as_ref().and_then(|i| i.code.clone()),
                 message: cluster.state_info.as_ref().and_then(|i| i.message.clone()),
             }),
-            "DELETING" => Err(ControlPlaneError::Vanished {
-                resource: format!("cluster {name} (being deleted)"),
-            }),
+            "DELETING" => Err(ControlPlaneError::Vanished { resource: format!("cluster {name} (being deleted)") }),
             state => Ok(Poll::Pending(format!("{state}, waiting for ACTIVE"))),
         }
     })
@@ -164,10 +154,7 @@ pub async fn until_gone(
     poll(console, &label, deadline, || async {
         match msk::describe_cluster(&clients.kafka, arn).await? {
             None => Ok(Poll::Done(())),
-            Some(cluster) => Ok(Poll::Pending(format!(
-                "{}, waiting for it to go",
-                cluster.state
-            ))),
+            Some(cluster) => Ok(Poll::Pending(format!("{}, waiting for it to go", cluster.state))),
         }
     })
     .await

@@ -40,26 +40,13 @@ pub enum ProfileError {
     MissingDirectory { path: PathBuf },
 
     #[error("{path}:{line}:{column}: {message}")]
-    Parse {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Parse { path: String, line: usize, column: usize, message: String },
 
     #[error("{path}: `extends: {target}`: {reason}")]
-    Extends {
-        path: String,
-        target: String,
-        reason: String,
-    },
+    Extends { path: String, target: String, reason: String },
 
     #[error("unknown tier `{tier}` in {source_description}; available tiers: {available}")]
-    UnknownTier {
-        tier: String,
-        source_description: String,
-        available: String,
-    },
+    UnknownTier { tier: String, source_description: String, available: String },
 
     #[error("no tier profiles found in {source_description}")]
     NoTiers { source_description: String },
@@ -97,9 +84,5 @@ impl ProfileError {
 }
 
 fn render_issues(issues: &[Issue]) -> String {
-    issues
-        .iter()
-        .map(|issue| format!("  {issue}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    issues.iter().map(|issue| format!("  {issue}")).collect::<Vec<_>>().join("\n")
 }

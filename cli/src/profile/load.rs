@@ -20,19 +20,10 @@ pub struct ResolveOptions {
     pub india: bool,
 }
 
-pub fn load_tier(
-    source: &ProfileSource,
-    tier: &str,
-    options: ResolveOptions,
-) -> Result<Profile, ProfileError> {
+pub fn load_tier(source: &ProfileSource, tier: &str, options: ResolveOptions) -> Result<Profile, ProfileError> {
     let file = source.tier_file(tier);
     if !is_plain_tier_name(tier) || !source.exists(&file) {
-        let available = source
-            .tier_files()?
-            .iter()
-            .map(ProfileFile::stem)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let available = source.tier_files()?.iter().map(ProfileFile::stem).collect::<Vec<_>>().join(", ");
         return Err(ProfileError::UnknownTier {
             tier: tier.to_string(),
             source_description: source.describe(),
@@ -43,57 +34,30 @@ pub fn load_tier(
 }
 
 /// Every tier in the source, smallest DAU first.
-pub fn load_all(
-    source: &ProfileSource,
-    options: ResolveOptions,
-) -> Result<Vec<Profile>, ProfileError> {
+pub fn load_all(source: &ProfileSource, options: ResolveOptions) -> Result<Vec<Profile>, ProfileError> {
     let files = source.tier_files()?;
     if files.is_empty() {
-        return Err(ProfileError::NoTiers {
-            source_description: source.describe(),
-        });
+        return Err(ProfileError::NoTiers { source_description: source.describe() });
     }
-    let mut profiles = files
-        .iter()
-        .map(|file| load_file(source, file, options))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut profiles = files.iter().map(|file| load_file(source, file, options)).collect::<Result<Vec<_>, _>>()?;
     profiles.sort_by_key(|profile| profile.dau);
     Ok(profiles)
 }
 
-pub fn load_file(
-    source: &ProfileSource,
-    file: &ProfileFile,
-    options: ResolveOptions,
-) -> Result<Profile, ProfileError> {
+pub fn load_file(source: &ProfileSource, file: &ProfileFile, options: ResolveOptions) -> Result<Profile, ProfileError> {
     let chain = read_chain(source, file)?;
-    let locator = Locator::new(
-        chain
-            .iter()
-            .map(|layer| (layer.display.clone(), KeyLines::index(&layer.text)))
-            .collect(),
-    );
-    let merged = chain
-        .into_iter()
-        .rev()
-        .map(|layer| layer.parsed)
-        .fold(ProfileLayer::default(), Overlay::overlay);
+    let locator =
+        Locator::new(chain.iter().map(|layer| (layer.display.clone(), KeyLines::index(&layer.text))).collect());
+    let merged = chain.into_iter().rev().map(|layer| layer.parsed).fold(ProfileLayer::default(), Overlay::overlay);
 
     let display = source.display(file);
-    let invalid = |issues: Vec<Issue>| ProfileError::Invalid {
-        file: display.clone(),
-        issues,
-    };
+    let invalid = |issues: Vec<Issue>| ProfileError::Invalid { file: display.clone(), issues };
     let profile = resolve(&file.stem(), &display, merged, &locator).map_err(invalid)?;
     let issues = validate(&profile, &locator);
     if !issues.is_empty() {
         return Err(invalid(issues));
     }
-    Ok(if options.india {
-        apply_india(profile)
-    } else {
-        profile
-    })
+    Ok(if options.india { apply_india(profile) } else { profile })
 }
 
 struct LoadedLayer {
@@ -103,10 +67,7 @@ struct LoadedLayer {
 }
 
 /// The file first, then each layer it extends.
-fn read_chain(
-    source: &ProfileSource,
-    file: &ProfileFile,
-) -> Result<Vec<LoadedLayer>, ProfileError> {
+fn read_chain(source: &ProfileSource, file: &ProfileFile) -> Result<Vec<LoadedLayer>, ProfileError> {
     let mut chain: Vec<LoadedLayer> = Vec::new();
     let mut seen: Vec<ProfileFile> = Vec::new();
     let mut next = Some(file.clone());
@@ -127,39 +88,23 @@ fn read_chain(
                 None
             };
             if let Some(reason) = reason {
-                return Err(ProfileError::Extends {
-                    path: display,
-                    target: target.clone(),
-                    reason,
-                });
+                return Err(ProfileError::Extends { path: display, target: target.clone(), reason });
             }
             next = Some(target_file);
         }
-        chain.push(LoadedLayer {
-            display,
-            text,
-            parsed,
-        });
+        chain.push(LoadedLayer { display, text, parsed });
     }
     Ok(chain)
 }
 
 fn parse_layer(display: &str, text: &str) -> Result<ProfileLayer, ProfileError> {
     // An empty or comment-only file is an empty layer, not a syntax error.
-    if text
-        .lines()
-        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
-    {
+    if text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#')) {
         return Ok(ProfileLayer::default());
     }
     serde_yaml::from_str(text).map_err(|err| {
         let (line, column, message) = crate::yaml_position::split(&err);
-        ProfileError::Parse {
-            path: display.to_string(),
-            line,
-            column,
-            message,
-        }
+        ProfileError::Parse { path: display.to_string(), line, column, message }
     })
 }
 
@@ -167,7 +112,5 @@ fn parse_layer(display: &str, text: &str) -> Result<ProfileLayer, ProfileError> 
 fn is_plain_tier_name(tier: &str) -> bool {
     !tier.is_empty()
         && !tier.starts_with('_')
-        && tier
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && tier.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }

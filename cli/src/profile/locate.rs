@@ -23,9 +23,7 @@ impl KeyLines {
         if parser.load(&mut collector, false).is_err() {
             return Self::default();
         }
-        Self {
-            lines: collector.lines,
-        }
+        Self { lines: collector.lines }
     }
 
     pub fn line_of(&self, path: &str) -> Option<usize> {
@@ -67,10 +65,7 @@ impl Collector {
     }
 
     fn key_expected(&self) -> bool {
-        matches!(
-            self.stack.last(),
-            Some(Frame::Mapping { pending_key: None })
-        )
+        matches!(self.stack.last(), Some(Frame::Mapping { pending_key: None }))
     }
 
     fn full_path(&self, last: &str) -> String {
@@ -84,9 +79,7 @@ impl MarkedEventReceiver for Collector {
     fn on_event(&mut self, event: Event, mark: Marker) {
         match event {
             Event::Scalar(value, ..) if self.key_expected() => {
-                self.lines
-                    .entry(self.full_path(&value))
-                    .or_insert(mark.line());
+                self.lines.entry(self.full_path(&value)).or_insert(mark.line());
                 if let Some(Frame::Mapping { pending_key }) = self.stack.last_mut() {
                     *pending_key = Some(value);
                 }
@@ -183,28 +176,13 @@ impl Locator {
                 None => break,
             }
         }
-        let top = self
-            .layers
-            .first()
-            .map(|(file, _)| file.clone())
-            .unwrap_or_default();
+        let top = self.layers.first().map(|(file, _)| file.clone()).unwrap_or_default();
         (top, None)
     }
 
-    pub fn issue(
-        &self,
-        key: impl Into<String>,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) -> super::Issue {
+    pub fn issue(&self, key: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) -> super::Issue {
         let key = key.into();
         let (file, line) = self.locate(&key);
-        super::Issue {
-            file,
-            line,
-            key,
-            message: message.into(),
-            hint: hint.into(),
-        }
+        super::Issue { file, line, key, message: message.into(), hint: hint.into() }
     }
 }

@@ -4,8 +4,8 @@
 use indexmap::IndexMap;
 
 use super::schema::{
-    DeadLetterLayer, EncryptionLayer, IndiaLayer, InstanceTypesLayer, KafkaLayer, ProfileLayer,
-    RoleLayer, TopicDefaultsLayer, TopicLayer,
+    DeadLetterLayer, EncryptionLayer, IndiaLayer, InstanceTypesLayer, KafkaLayer, ProfileLayer, RoleLayer,
+    TopicDefaultsLayer, TopicLayer,
 };
 
 pub trait Overlay {
@@ -88,9 +88,7 @@ impl Overlay for KafkaLayer {
             zones: self.zones.overlay(upper.zones),
             broker_type: self.broker_type.overlay(upper.broker_type),
             ebs_volume_gib: self.ebs_volume_gib.overlay(upper.ebs_volume_gib),
-            encryption_in_transit: self
-                .encryption_in_transit
-                .overlay(upper.encryption_in_transit),
+            encryption_in_transit: self.encryption_in_transit.overlay(upper.encryption_in_transit),
             enhanced_monitoring: self.enhanced_monitoring.overlay(upper.enhanced_monitoring),
         }
     }
@@ -138,10 +136,7 @@ impl Overlay for RoleLayer {
 
 impl Overlay for InstanceTypesLayer {
     fn overlay(self, upper: Self) -> Self {
-        InstanceTypesLayer {
-            dev: self.dev.overlay(upper.dev),
-            production: self.production.overlay(upper.production),
-        }
+        InstanceTypesLayer { dev: self.dev.overlay(upper.dev), production: self.production.overlay(upper.production) }
     }
 }
 
@@ -157,9 +152,7 @@ impl Overlay for DeadLetterLayer {
 
 impl Overlay for IndiaLayer {
     fn overlay(self, upper: Self) -> Self {
-        IndiaLayer {
-            excluded_topics: self.excluded_topics.overlay(upper.excluded_topics),
-        }
+        IndiaLayer { excluded_topics: self.excluded_topics.overlay(upper.excluded_topics) }
     }
 }
 
@@ -176,27 +169,19 @@ mod tests {
         let base = layer(
             "kafka: {brokers: 3, zones: 3}\ntopic_defaults: {configs: {retention.ms: 1, cleanup.policy: delete}}\ntopics: {a: {}, b: {partitions: 1}}",
         );
-        let tier = layer("kafka: {brokers: 6}\ntopic_defaults: {configs: {retention.ms: 2}}\ntopics: {b: {partitions: 4}, c: {}}");
+        let tier = layer(
+            "kafka: {brokers: 6}\ntopic_defaults: {configs: {retention.ms: 2}}\ntopics: {b: {partitions: 4}, c: {}}",
+        );
         let merged = base.overlay(tier);
         let kafka = merged.kafka.unwrap_or_default();
         assert_eq!(kafka.brokers, Some(6));
         assert_eq!(kafka.zones, Some(3));
-        let configs = merged
-            .topic_defaults
-            .and_then(|d| d.configs)
-            .unwrap_or_default();
+        let configs = merged.topic_defaults.and_then(|d| d.configs).unwrap_or_default();
         assert_eq!(configs.get("retention.ms").map(|v| v.0.as_str()), Some("2"));
-        assert_eq!(
-            configs.get("cleanup.policy").map(|v| v.0.as_str()),
-            Some("delete")
-        );
+        assert_eq!(configs.get("cleanup.policy").map(|v| v.0.as_str()), Some("delete"));
         let topics = merged.topics.unwrap_or_default();
         let names: Vec<&str> = topics.keys().map(String::as_str).collect();
-        assert_eq!(
-            names,
-            ["a", "b", "c"],
-            "base order first, new keys appended"
-        );
+        assert_eq!(names, ["a", "b", "c"], "base order first, new keys appended");
         assert_eq!(topics.get("b").and_then(|t| t.partitions), Some(4));
     }
 

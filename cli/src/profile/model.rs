@@ -67,9 +67,7 @@ impl Profile {
 
     /// The consumer group that reads `topic`, if any.
     pub fn consumer_of(&self, topic: &str) -> Option<&RoleSpec> {
-        self.roles
-            .iter()
-            .find(|role| role.topics.iter().any(|t| t == topic))
+        self.roles.iter().find(|role| role.topics.iter().any(|t| t == topic))
     }
 }
 
@@ -138,12 +136,8 @@ pub enum RoleName {
 }
 
 impl RoleName {
-    pub const ALL: [RoleName; 4] = [
-        RoleName::Producer,
-        RoleName::SmsConsumer,
-        RoleName::EventsConsumer,
-        RoleName::CommonConsumer,
-    ];
+    pub const ALL: [RoleName; 4] =
+        [RoleName::Producer, RoleName::SmsConsumer, RoleName::EventsConsumer, RoleName::CommonConsumer];
 
     pub fn as_str(self) -> &'static str {
         match self {

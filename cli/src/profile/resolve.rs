@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::error::Issue;
 use super::locate::Locator;
 use super::model::{
-    DeadLetterSpec, EncryptionInTransit, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec,
-    TopicSpec, DEFAULT_DEAD_LETTER_SUFFIX, PROFILE_JSON_SCHEMA_VERSION,
+    DeadLetterSpec, EncryptionInTransit, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec, TopicSpec,
+    DEFAULT_DEAD_LETTER_SUFFIX, PROFILE_JSON_SCHEMA_VERSION,
 };
 use super::schema::ProfileLayer;
 
@@ -22,26 +22,15 @@ impl Required<'_> {
             self.issues.push(self.locator.issue(
                 key,
                 "is not set in this file or in any file it extends",
-                format!(
-                    "add `{}` to the tier file or to its base layer",
-                    key.rsplit('.').next().unwrap_or(key)
-                ),
+                format!("add `{}` to the tier file or to its base layer", key.rsplit('.').next().unwrap_or(key)),
             ));
         }
         value
     }
 }
 
-pub fn resolve(
-    tier: &str,
-    source: &str,
-    layer: ProfileLayer,
-    locator: &Locator,
-) -> Result<Profile, Vec<Issue>> {
-    let mut required = Required {
-        locator,
-        issues: Vec::new(),
-    };
+pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator) -> Result<Profile, Vec<Issue>> {
+    let mut required = Required { locator, issues: Vec::new() };
 
     let dau = required.take(layer.dau, "dau");
     let kafka_layer = layer.kafka.unwrap_or_default();
@@ -52,14 +41,8 @@ pub fn resolve(
         required.take(kafka_layer.zones, "kafka.zones"),
         required.take(kafka_layer.broker_type, "kafka.broker_type"),
         required.take(kafka_layer.ebs_volume_gib, "kafka.ebs_volume_gib"),
-        required.take(
-            encryption.client_broker,
-            "kafka.encryption_in_transit.client_broker",
-        ),
-        required.take(
-            encryption.in_cluster,
-            "kafka.encryption_in_transit.in_cluster",
-        ),
+        required.take(encryption.client_broker, "kafka.encryption_in_transit.client_broker"),
+        required.take(encryption.in_cluster, "kafka.encryption_in_transit.in_cluster"),
         required.take(kafka_layer.enhanced_monitoring, "kafka.enhanced_monitoring"),
     );
 
@@ -72,20 +55,13 @@ pub fn resolve(
             topic.replication_factor.or(defaults.replication_factor),
             &format!("topics.{name}.replication_factor"),
         );
-        let mut configs: BTreeMap<String, String> = default_configs
-            .iter()
-            .map(|(key, value)| (key.clone(), value.0.clone()))
-            .collect();
+        let mut configs: BTreeMap<String, String> =
+            default_configs.iter().map(|(key, value)| (key.clone(), value.0.clone())).collect();
         for (key, value) in topic.configs.unwrap_or_default() {
             configs.insert(key, value.0);
         }
         if let (Some(partitions), Some(replication_factor)) = (partitions, replication_factor) {
-            topics.push(TopicSpec {
-                name,
-                partitions,
-                replication_factor,
-                configs,
-            });
+            topics.push(TopicSpec { name, partitions, replication_factor, configs });
         }
     }
 
@@ -105,10 +81,7 @@ pub fn resolve(
         let max = required.take(role.max, &format!("{prefix}.max"));
         let sizes = role.instance_types.unwrap_or_default();
         let dev = required.take(sizes.dev, &format!("{prefix}.instance_types.dev"));
-        let production = required.take(
-            sizes.production,
-            &format!("{prefix}.instance_types.production"),
-        );
+        let production = required.take(sizes.production, &format!("{prefix}.instance_types.production"));
         if let (Some(min), Some(max), Some(dev), Some(production)) = (min, max, dev, production) {
             roles.push(RoleSpec {
                 name,
@@ -121,21 +94,11 @@ pub fn resolve(
         }
     }
 
-    let india_excluded_topics = layer
-        .india
-        .and_then(|india| india.excluded_topics)
-        .unwrap_or_default();
+    let india_excluded_topics = layer.india.and_then(|india| india.excluded_topics).unwrap_or_default();
     let dead_letter = layer.dead_letter.map(|dlq| DeadLetterSpec {
-        suffix: dlq
-            .suffix
-            .unwrap_or_else(|| DEFAULT_DEAD_LETTER_SUFFIX.to_string()),
+        suffix: dlq.suffix.unwrap_or_else(|| DEFAULT_DEAD_LETTER_SUFFIX.to_string()),
         partitions: dlq.partitions.unwrap_or(1),
-        configs: dlq
-            .configs
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(key, value)| (key, value.0))
-            .collect(),
+        configs: dlq.configs.unwrap_or_default().into_iter().map(|(key, value)| (key, value.0)).collect(),
     });
 
     let (
@@ -170,10 +133,7 @@ pub fn resolve(
             zones,
             broker_type,
             ebs_volume_gib,
-            encryption_in_transit: EncryptionInTransit {
-                client_broker,
-                in_cluster,
-            },
+            encryption_in_transit: EncryptionInTransit { client_broker, in_cluster },
             enhanced_monitoring,
         },
         dead_letter,
@@ -189,9 +149,7 @@ pub fn resolve(
 /// always checked.
 pub fn apply_india(mut profile: Profile) -> Profile {
     let excluded = profile.india_excluded_topics.clone();
-    profile
-        .topics
-        .retain(|topic| !excluded.contains(&topic.name));
+    profile.topics.retain(|topic| !excluded.contains(&topic.name));
 
     for role in &mut profile.roles {
         role.topics.retain(|topic| !excluded.contains(topic));

@@ -102,9 +102,9 @@ impl<'de> Deserialize<'de> for ConfigValue {
             Float(f64),
             Flag(bool),
         }
-        let text = match Scalar::deserialize(deserializer).map_err(|_| {
-            serde::de::Error::custom("a topic config value must be a string, number or boolean")
-        })? {
+        let text = match Scalar::deserialize(deserializer)
+            .map_err(|_| serde::de::Error::custom("a topic config value must be a string, number or boolean"))?
+        {
             Scalar::Text(text) => text,
             Scalar::Integer(number) => number.to_string(),
             Scalar::Float(number) => number.to_string(),

@@ -38,9 +38,7 @@ impl ProfileSource {
     pub fn resolve(explicit: Option<&Path>) -> Result<Self, ProfileError> {
         match explicit {
             Some(dir) if dir.is_dir() => Ok(Self::Directory(dir.to_path_buf())),
-            Some(dir) => Err(ProfileError::MissingDirectory {
-                path: dir.to_path_buf(),
-            }),
+            Some(dir) => Err(ProfileError::MissingDirectory { path: dir.to_path_buf() }),
             None if Path::new(DEFAULT_PROFILES_DIR).is_dir() => {
                 Ok(Self::Directory(PathBuf::from(DEFAULT_PROFILES_DIR)))
             }
@@ -58,12 +56,8 @@ impl ProfileSource {
     pub fn tier_file(&self, tier: &str) -> ProfileFile {
         let name = format!("{tier}.yaml");
         match self {
-            Self::Directory(dir) => ProfileFile {
-                path: dir.join(name),
-            },
-            Self::Builtin => ProfileFile {
-                path: PathBuf::from(name),
-            },
+            Self::Directory(dir) => ProfileFile { path: dir.join(name) },
+            Self::Builtin => ProfileFile { path: PathBuf::from(name) },
         }
     }
 
@@ -78,10 +72,8 @@ impl ProfileSource {
     pub fn tier_files(&self) -> Result<Vec<ProfileFile>, ProfileError> {
         let mut names: Vec<PathBuf> = match self {
             Self::Directory(dir) => {
-                let entries = std::fs::read_dir(dir).map_err(|source| ProfileError::Read {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
+                let entries = std::fs::read_dir(dir)
+                    .map_err(|source| ProfileError::Read { path: dir.display().to_string(), source })?;
                 entries
                     .filter_map(Result::ok)
                     .map(|entry| entry.path())
@@ -100,32 +92,19 @@ impl ProfileSource {
 
     pub fn read(&self, file: &ProfileFile) -> Result<String, ProfileError> {
         match self {
-            Self::Directory(_) => {
-                std::fs::read_to_string(&file.path).map_err(|source| ProfileError::Read {
-                    path: file.path.display().to_string(),
-                    source,
-                })
-            }
-            Self::Builtin => {
-                builtin_text(&file.path)
-                    .map(str::to_string)
-                    .ok_or_else(|| ProfileError::Read {
-                        path: self.display(file),
-                        source: std::io::Error::new(
-                            std::io::ErrorKind::NotFound,
-                            "no such built-in profile",
-                        ),
-                    })
-            }
+            Self::Directory(_) => std::fs::read_to_string(&file.path)
+                .map_err(|source| ProfileError::Read { path: file.path.display().to_string(), source }),
+            Self::Builtin => builtin_text(&file.path).map(str::to_string).ok_or_else(|| ProfileError::Read {
+                path: self.display(file),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such built-in profile"),
+            }),
         }
     }
 
     /// Resolves `extends: target` relative to the file that names it.
     pub fn relative(&self, from: &ProfileFile, target: &str) -> ProfileFile {
         let parent = from.path.parent().unwrap_or_else(|| Path::new(""));
-        ProfileFile {
-            path: normalize(&parent.join(target)),
-        }
+        ProfileFile { path: normalize(&parent.join(target)) }
     }
 
     pub fn display(&self, file: &ProfileFile) -> String {
@@ -138,29 +117,19 @@ impl ProfileSource {
 
 impl ProfileFile {
     pub fn stem(&self) -> String {
-        self.path
-            .file_stem()
-            .map(|stem| stem.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        self.path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default()
     }
 }
 
 fn is_tier_file_name(path: &Path) -> bool {
-    let is_yaml = path
-        .extension()
-        .is_some_and(|ext| ext == "yaml" || ext == "yml");
-    let is_layer = path
-        .file_name()
-        .is_some_and(|name| name.to_string_lossy().starts_with('_'));
+    let is_yaml = path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml");
+    let is_layer = path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('_'));
     is_yaml && !is_layer
 }
 
 fn builtin_text(path: &Path) -> Option<&'static str> {
     let wanted = path.to_string_lossy();
-    BUILTIN_FILES
-        .iter()
-        .find(|(name, _)| *name == wanted)
-        .map(|(_, text)| *text)
+    BUILTIN_FILES.iter().find(|(name, _)| *name == wanted).map(|(_, text)| *text)
 }
 
 /// Lexical `..` folding, so that cycle detection compares equal paths.
@@ -195,30 +164,15 @@ mod tests {
             })
             .unwrap_or_default();
         on_disk.sort();
-        let mut built_in: Vec<String> = BUILTIN_FILES
-            .iter()
-            .map(|(name, _)| name.to_string())
-            .collect();
+        let mut built_in: Vec<String> = BUILTIN_FILES.iter().map(|(name, _)| name.to_string()).collect();
         built_in.sort();
-        assert_eq!(
-            on_disk, built_in,
-            "update BUILTIN_FILES in cli/src/profile/source.rs"
-        );
+        assert_eq!(on_disk, built_in, "update BUILTIN_FILES in cli/src/profile/source.rs");
     }
 
     #[test]
     fn normalize_folds_parent_components() {
-        assert_eq!(
-            normalize(Path::new("a/b/../c.yaml")),
-            PathBuf::from("a/c.yaml")
-        );
-        assert_eq!(
-            normalize(Path::new("./_base.yaml")),
-            PathBuf::from("_base.yaml")
-        );
-        assert_eq!(
-            normalize(Path::new("../x.yaml")),
-            PathBuf::from("../x.yaml")
-        );
+        assert_eq!(normalize(Path::new("a/b/../c.yaml")), PathBuf::from("a/c.yaml"));
+        assert_eq!(normalize(Path::new("./_base.yaml")), PathBuf::from("_base.yaml"));
+        assert_eq!(normalize(Path::new("../x.yaml")), PathBuf::from("../x.yaml"));
     }
 }

@@ -53,10 +53,7 @@ fn check_kafka(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
     if !MSK_ZONE_COUNTS.contains(&kafka.zones) {
         issues.push(locator.issue(
             "kafka.zones",
-            format!(
-                "{} zones; MSK spreads brokers over 2 or 3 client subnets in distinct AZs",
-                kafka.zones
-            ),
+            format!("{} zones; MSK spreads brokers over 2 or 3 client subnets in distinct AZs", kafka.zones),
             "set kafka.zones to 2 or 3",
         ));
     } else if kafka.brokers == 0 || !kafka.brokers.is_multiple_of(kafka.zones) {
@@ -89,19 +86,12 @@ fn check_kafka(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
     if !MSK_EBS_RANGE.contains(&kafka.ebs_volume_gib) {
         issues.push(locator.issue(
             "kafka.ebs_volume_gib",
-            format!(
-                "{} GiB is outside MSK's per-broker range of 1 to 16384 GiB",
-                kafka.ebs_volume_gib
-            ),
+            format!("{} GiB is outside MSK's per-broker range of 1 to 16384 GiB", kafka.ebs_volume_gib),
             "set kafka.ebs_volume_gib between 1 and 16384",
         ));
     }
     if kafka.version.trim().is_empty() {
-        issues.push(locator.issue(
-            "kafka.version",
-            "is empty",
-            "set an MSK Kafka version such as \"3.9.x\"",
-        ));
+        issues.push(locator.issue("kafka.version", "is empty", "set an MSK Kafka version such as \"3.9.x\""));
     }
 }
 
@@ -114,20 +104,14 @@ fn check_topics(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
         if let Some(problem) = topic_name_problem(&topic.name) {
             issues.push(locator.issue(
                 key.clone(),
-                format!(
-                    "`{}` is not a legal Kafka topic name: {problem}",
-                    topic.name
-                ),
+                format!("`{}` is not a legal Kafka topic name: {problem}", topic.name),
                 "use up to 249 characters from a-z, A-Z, 0-9, `.`, `_` and `-`",
             ));
         }
         if let Some(other) = by_metric_name.insert(topic.name.replace('.', "_"), &topic.name) {
             issues.push(locator.issue(
                 key.clone(),
-                format!(
-                    "`{}` collides with `{other}`: Kafka treats `.` and `_` alike in topic names",
-                    topic.name
-                ),
+                format!("`{}` collides with `{other}`: Kafka treats `.` and `_` alike in topic names", topic.name),
                 "rename one of the two topics",
             ));
         }
@@ -151,19 +135,12 @@ fn check_topics(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
                     "replication factor {} is larger than the {} brokers in kafka.brokers",
                     topic.replication_factor, profile.kafka.brokers
                 ),
-                format!(
-                    "lower replication_factor to {} or raise kafka.brokers",
-                    profile.kafka.brokers
-                ),
+                format!("lower replication_factor to {} or raise kafka.brokers", profile.kafka.brokers),
             ));
         }
         for config_key in topic.configs.keys() {
             if config_key.trim().is_empty() {
-                issues.push(locator.issue(
-                    format!("{key}.configs"),
-                    "has an empty config key",
-                    "remove the empty key",
-                ));
+                issues.push(locator.issue(format!("{key}.configs"), "has an empty config key", "remove the empty key"));
             }
         }
     }
@@ -179,10 +156,7 @@ pub fn topic_name_problem(name: &str) -> Option<&'static str> {
     if name.len() > KAFKA_TOPIC_NAME_MAX {
         return Some("it is longer than 249 characters");
     }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
         return Some("it has characters other than a-z, A-Z, 0-9, `.`, `_` and `-`");
     }
     None

@@ -11,22 +11,10 @@ use serde::Serialize;
 pub use service_env::{service_env, EnvVar, PostgresConnection, ServiceEnv};
 
 const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "role.env",
-        include_str!("../../../templates/render/role.env.j2"),
-    ),
-    (
-        "compose.yaml",
-        include_str!("../../../templates/render/compose.yaml.j2"),
-    ),
-    (
-        "k8s.yaml",
-        include_str!("../../../templates/render/k8s.yaml.j2"),
-    ),
-    (
-        "user-data.sh",
-        include_str!("../../../templates/aws/user-data.sh.j2"),
-    ),
+    ("role.env", include_str!("../../../templates/render/role.env.j2")),
+    ("compose.yaml", include_str!("../../../templates/render/compose.yaml.j2")),
+    ("k8s.yaml", include_str!("../../../templates/render/k8s.yaml.j2")),
+    ("user-data.sh", include_str!("../../../templates/aws/user-data.sh.j2")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -79,10 +67,7 @@ fn shell_quote(text: String) -> String {
 
 /// Renders one of the built-in templates with `context`.
 pub fn render_template<C: Serialize>(name: &str, context: &C) -> Result<String, RenderError> {
-    let wrap = |source| RenderError::Template {
-        template: name.to_string(),
-        source,
-    };
+    let wrap = |source| RenderError::Template { template: name.to_string(), source };
     let mut templates = Templates::new();
     let syntax = SyntaxConfig::builder()
         .trim_blocks(true)
@@ -95,12 +80,7 @@ pub fn render_template<C: Serialize>(name: &str, context: &C) -> Result<String, 
     templates.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     templates.add_filter("shell_quote", shell_quote);
     for (template_name, source) in TEMPLATES {
-        templates
-            .add_template(template_name, source)
-            .map_err(wrap)?;
+        templates.add_template(template_name, source).map_err(wrap)?;
     }
-    templates
-        .get_template(name)
-        .and_then(|template| template.render(minijinja::value::Serde(context)))
-        .map_err(wrap)
+    templates.get_template(name).and_then(|template| template.render(minijinja::value::Serde(context))).map_err(wrap)
 }

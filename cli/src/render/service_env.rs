@@ -38,10 +38,7 @@ pub struct ServiceEnv {
 
 impl ServiceEnv {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars
-            .iter()
-            .find(|var| var.name == name)
-            .map(|var| var.value.as_str())
+        self.vars.iter().find(|var| var.name == name).map(|var| var.value.as_str())
     }
 }
 
@@ -53,23 +50,15 @@ pub fn service_env(
     kafka: &KafkaConnection,
     postgres: &PostgresConnection,
 ) -> Result<ServiceEnv, RenderError> {
-    let spec = profile.role(role).ok_or_else(|| RenderError::UnknownRole {
-        role: role.to_string(),
-        tier: profile.tier.clone(),
-    })?;
+    let spec = profile
+        .role(role)
+        .ok_or_else(|| RenderError::UnknownRole { role: role.to_string(), tier: profile.tier.clone() })?;
     let mut vars = Vec::new();
     let mut plain = |name: &str, value: &str| {
-        vars.push(EnvVar {
-            name: name.to_string(),
-            value: value.to_string(),
-            secret: false,
-        });
+        vars.push(EnvVar { name: name.to_string(), value: value.to_string(), secret: false });
     };
     plain("DI_KAFKA_BROKER_ENDPOINT", &kafka.bootstrap_servers);
-    plain(
-        "DI_KAFKA_SECURITY_PROTOCOL",
-        kafka.security_protocol.as_str(),
-    );
+    plain("DI_KAFKA_SECURITY_PROTOCOL", kafka.security_protocol.as_str());
     if let Some(ca) = &kafka.ssl_ca_location {
         plain("DI_KAFKA_SSL_CA_LOCATION", ca);
     }
@@ -86,16 +75,11 @@ pub fn service_env(
     }
     vars.push(EnvVar {
         name: "DI_POSTGRES_PASSWORD".to_string(),
-        value: postgres
-            .password
-            .clone()
-            .unwrap_or_else(|| REDACTED.to_string()),
+        value: postgres.password.clone().unwrap_or_else(|| REDACTED.to_string()),
         secret: true,
     });
     if let Some(bad) = vars.iter().find(|var| var.value.contains(['\n', '\r'])) {
-        return Err(RenderError::MultilineValue {
-            name: bad.name.clone(),
-        });
+        return Err(RenderError::MultilineValue { name: bad.name.clone() });
     }
     Ok(ServiceEnv { role, vars })
 }

@@ -70,10 +70,7 @@ pub trait TopicBackend {
     async fn increase_partitions(&self, changes: &[(String, u32)]) -> Result<(), TopicsError>;
 
     /// Sets only the given keys per topic; other overrides stay.
-    async fn set_configs(
-        &self,
-        changes: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Result<(), TopicsError>;
+    async fn set_configs(&self, changes: &BTreeMap<String, BTreeMap<String, String>>) -> Result<(), TopicsError>;
 
     async fn delete_topics(&self, names: &[String]) -> Result<(), TopicsError>;
 

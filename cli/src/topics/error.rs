@@ -17,12 +17,7 @@ pub enum TopicsError {
     Aws(#[from] AwsError),
 
     #[error("the plan has {count} refused change(s); nothing was changed. First: {topic} {field}: {reason}")]
-    Refused {
-        count: usize,
-        topic: String,
-        field: String,
-        reason: String,
-    },
+    Refused { count: usize, topic: String, field: String, reason: String },
 
     #[error("timed out after {}s waiting for {what}", waited.as_secs())]
     WaitTimeout { what: String, waited: Duration },
@@ -52,9 +47,7 @@ impl TopicsError {
             | TopicsError::Profile(_)
             | TopicsError::Config(_)
             | TopicsError::Console(ConsoleError::ConfirmationRequired { .. }) => Exit::Usage,
-            TopicsError::Kafka(
-                KafkaError::InvalidInput { .. } | KafkaError::Unsupported { .. },
-            ) => Exit::Usage,
+            TopicsError::Kafka(KafkaError::InvalidInput { .. } | KafkaError::Unsupported { .. }) => Exit::Usage,
             _ => Exit::Failure,
         }
     }

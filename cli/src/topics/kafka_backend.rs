@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use super::backend::{Batching, SETTLE_POLL_INTERVAL, SETTLE_TIMEOUT};
 use super::{ActualTopic, BackendKind, ClusterState, RequestCounts, TopicBackend, TopicsError};
 use crate::console::Console;
-use crate::kafka::{
-    is_internal_topic, Admin, ClusterMetadata, KafkaConnection, NewTopicSpec, TopicConfigChange,
-};
+use crate::kafka::{is_internal_topic, Admin, ClusterMetadata, KafkaConnection, NewTopicSpec, TopicConfigChange};
 use crate::profile::TopicSpec;
 
 /// How long one Metadata request may take before the cluster counts as
@@ -24,16 +22,8 @@ pub struct KafkaBackend {
 }
 
 impl KafkaBackend {
-    pub fn connect(
-        connection: &KafkaConnection,
-        batching: Batching,
-        console: &Console,
-    ) -> Result<Self, TopicsError> {
-        Ok(Self {
-            admin: Admin::connect(connection)?,
-            batching,
-            console: console.clone(),
-        })
+    pub fn connect(connection: &KafkaConnection, batching: Batching, console: &Console) -> Result<Self, TopicsError> {
+        Ok(Self { admin: Admin::connect(connection)?, batching, console: console.clone() })
     }
 
     pub fn admin(&self) -> &Admin {
@@ -55,11 +45,7 @@ impl KafkaBackend {
 
     /// Polls every broker's metadata until `done` holds on all of them,
     /// bounded by [`SETTLE_TIMEOUT`].
-    async fn wait_for(
-        &self,
-        what: &str,
-        done: impl Fn(&ClusterMetadata) -> bool,
-    ) -> Result<(), TopicsError> {
+    async fn wait_for(&self, what: &str, done: impl Fn(&ClusterMetadata) -> bool) -> Result<(), TopicsError> {
         let mut progress = self.console.progress(what);
         let started = Instant::now();
         loop {
@@ -69,20 +55,14 @@ impl KafkaBackend {
                 return Ok(());
             }
             if started.elapsed() >= SETTLE_TIMEOUT {
-                return Err(TopicsError::WaitTimeout {
-                    what: what.to_string(),
-                    waited: started.elapsed(),
-                });
+                return Err(TopicsError::WaitTimeout { what: what.to_string(), waited: started.elapsed() });
             }
             progress.update("waiting for the brokers to report it");
             tokio::time::sleep(SETTLE_POLL_INTERVAL).await;
         }
     }
 
-    async fn overrides(
-        &self,
-        topics: &[String],
-    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, TopicsError> {
+    async fn overrides(&self, topics: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>, TopicsError> {
         let mut out = BTreeMap::new();
         for chunk in self.chunks(topics) {
             for (topic, values) in self.admin.topic_configs(chunk).await? {
@@ -103,11 +83,7 @@ fn ready_partitions(metadata: &ClusterMetadata) -> BTreeMap<&str, usize> {
     metadata
         .topics
         .iter()
-        .filter(|t| {
-            t.error.is_none()
-                && !t.partitions.is_empty()
-                && t.partitions.iter().all(|p| p.leader >= 0)
-        })
+        .filter(|t| t.error.is_none() && !t.partitions.is_empty() && t.partitions.iter().all(|p| p.leader >= 0))
         .map(|t| (t.name.as_str(), t.partitions.len()))
         .collect()
 }
@@ -127,17 +103,9 @@ impl TopicBackend for KafkaBackend {
             }
         }
         let live_brokers = u32::try_from(metadata.brokers.len()).unwrap_or(u32::MAX);
-        let topics: Vec<_> = metadata
-            .topics
-            .iter()
-            .filter(|t| t.error.is_none())
-            .collect();
+        let topics: Vec<_> = metadata.topics.iter().filter(|t| t.error.is_none()).collect();
         let existing: BTreeSet<&str> = topics.iter().map(|t| t.name.as_str()).collect();
-        let wanted: Vec<String> = desired
-            .iter()
-            .filter(|name| existing.contains(name.as_str()))
-            .cloned()
-            .collect();
+        let wanted: Vec<String> = desired.iter().filter(|name| existing.contains(name.as_str())).cloned().collect();
         let mut overrides = self.overrides(&wanted).await?;
         let topics = topics
             .into_iter()
@@ -152,10 +120,7 @@ impl TopicBackend for KafkaBackend {
                 },
             })
             .collect();
-        Ok(ClusterState {
-            topics,
-            live_brokers,
-        })
+        Ok(ClusterState { topics, live_brokers })
     }
 
     async fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), TopicsError> {
@@ -176,19 +141,11 @@ impl TopicBackend for KafkaBackend {
         }
         // CreateTopics returns once the controller has the topics; brokers
         // learn about them a moment later. Success means clients can use them.
-        let expected: Vec<(&str, usize)> = topics
-            .iter()
-            .map(|t| (t.name.as_str(), t.partitions as usize))
-            .collect();
-        self.wait_for(
-            &format!("creation of {} topic(s)", topics.len()),
-            |metadata| {
-                let ready = ready_partitions(metadata);
-                expected
-                    .iter()
-                    .all(|(name, partitions)| ready.get(name) == Some(partitions))
-            },
-        )
+        let expected: Vec<(&str, usize)> = topics.iter().map(|t| (t.name.as_str(), t.partitions as usize)).collect();
+        self.wait_for(&format!("creation of {} topic(s)", topics.len()), |metadata| {
+            let ready = ready_partitions(metadata);
+            expected.iter().all(|(name, partitions)| ready.get(name) == Some(partitions))
+        })
         .await
     }
 
@@ -199,29 +156,16 @@ impl TopicBackend for KafkaBackend {
         for chunk in self.chunks(changes) {
             self.admin.create_partitions(chunk).await?;
         }
-        self.wait_for(
-            &format!("new partitions on {} topic(s)", changes.len()),
-            |metadata| {
-                let ready = ready_partitions(metadata);
-                changes
-                    .iter()
-                    .all(|(name, total)| ready.get(name.as_str()) == Some(&(*total as usize)))
-            },
-        )
+        self.wait_for(&format!("new partitions on {} topic(s)", changes.len()), |metadata| {
+            let ready = ready_partitions(metadata);
+            changes.iter().all(|(name, total)| ready.get(name.as_str()) == Some(&(*total as usize)))
+        })
         .await
     }
 
-    async fn set_configs(
-        &self,
-        changes: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Result<(), TopicsError> {
-        let requests: Vec<TopicConfigChange> = changes
-            .iter()
-            .map(|(topic, set)| TopicConfigChange {
-                topic: topic.clone(),
-                set: set.clone(),
-            })
-            .collect();
+    async fn set_configs(&self, changes: &BTreeMap<String, BTreeMap<String, String>>) -> Result<(), TopicsError> {
+        let requests: Vec<TopicConfigChange> =
+            changes.iter().map(|(topic, set)| TopicConfigChange { topic: topic.clone(), set: set.clone() }).collect();
         for chunk in self.chunks(&requests) {
             self.admin.alter_configs(chunk).await?;
         }
@@ -232,13 +176,7 @@ impl TopicBackend for KafkaBackend {
         // replay the metadata log, and DescribeConfigs may hit one that has
         // not yet. Wait until every broker agrees, so `check` right after is clean.
         let topics: Vec<String> = changes.keys().cloned().collect();
-        let brokers: Vec<i32> = self
-            .metadata()
-            .await?
-            .brokers
-            .iter()
-            .map(|b| b.id)
-            .collect();
+        let brokers: Vec<i32> = self.metadata().await?.brokers.iter().map(|b| b.id).collect();
         let started = Instant::now();
         loop {
             let mut applied = true;
@@ -247,9 +185,7 @@ impl TopicBackend for KafkaBackend {
                 applied &= changes.iter().all(|(topic, set)| {
                     current.get(topic).is_some_and(|values| {
                         set.iter().all(|(k, v)| {
-                            values.iter().any(|c| {
-                                c.is_topic_override() && &c.name == k && c.value.as_ref() == Some(v)
-                            })
+                            values.iter().any(|c| c.is_topic_override() && &c.name == k && c.value.as_ref() == Some(v))
                         })
                     })
                 });
@@ -274,15 +210,9 @@ impl TopicBackend for KafkaBackend {
         for chunk in self.chunks(names) {
             self.admin.delete_topics(chunk).await?;
         }
-        self.wait_for(
-            &format!("deletion of {} topic(s)", names.len()),
-            |metadata| {
-                !metadata
-                    .topics
-                    .iter()
-                    .any(|t| t.error.is_none() && names.contains(&t.name))
-            },
-        )
+        self.wait_for(&format!("deletion of {} topic(s)", names.len()), |metadata| {
+            !metadata.topics.iter().any(|t| t.error.is_none() && names.contains(&t.name))
+        })
         .await
     }
 
@@ -316,10 +246,7 @@ mod tests {
 
     #[test]
     fn a_topic_is_ready_only_when_every_partition_has_a_leader() {
-        let metadata = ClusterMetadata {
-            brokers: Vec::new(),
-            topics: vec![topic("a", &[1, 2]), topic("b", &[1, -1])],
-        };
+        let metadata = ClusterMetadata { brokers: Vec::new(), topics: vec![topic("a", &[1, 2]), topic("b", &[1, -1])] };
         let ready = ready_partitions(&metadata);
         assert_eq!(ready.get("a"), Some(&2));
         assert_eq!(ready.get("b"), None);

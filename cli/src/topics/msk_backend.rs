@@ -59,12 +59,7 @@ impl MskBackend {
         }
     }
 
-    pub(super) fn error<E, R>(
-        &self,
-        action: &str,
-        topic: Option<&str>,
-        err: SdkError<E, R>,
-    ) -> TopicsError
+    pub(super) fn error<E, R>(&self, action: &str, topic: Option<&str>, err: SdkError<E, R>) -> TopicsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
@@ -95,10 +90,7 @@ impl MskBackend {
     where
         Fut: Future<Output = Result<R, TopicsError>>,
     {
-        stream::iter(items.iter().map(call))
-            .buffer_unordered(self.concurrency())
-            .try_collect()
-            .await
+        stream::iter(items.iter().map(call)).buffer_unordered(self.concurrency()).try_collect().await
     }
 
     pub(super) async fn live_brokers(&self) -> Result<u32, TopicsError> {
@@ -136,14 +128,8 @@ impl MskBackend {
                 .map_err(|err| self.error("kafka:ListTopics", None, err))?;
             for topic in page.topics() {
                 if let Some(name) = topic.topic_name() {
-                    let partitions = topic
-                        .partition_count()
-                        .and_then(|n| u32::try_from(n).ok())
-                        .unwrap_or(0);
-                    let rf = topic
-                        .replication_factor()
-                        .and_then(|n| u16::try_from(n).ok())
-                        .unwrap_or(0);
+                    let partitions = topic.partition_count().and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+                    let rf = topic.replication_factor().and_then(|n| u16::try_from(n).ok()).unwrap_or(0);
                     out.push((name.to_string(), partitions, rf));
                 }
             }
@@ -157,13 +143,7 @@ impl MskBackend {
     /// `None` when the topic does not exist.
     pub(super) async fn describe(&self, topic: &str) -> Result<Option<Described>, TopicsError> {
         self.reads.fetch_add(1, Ordering::Relaxed);
-        let result = self
-            .client
-            .describe_topic()
-            .cluster_arn(&self.cluster_arn)
-            .topic_name(topic)
-            .send()
-            .await;
+        let result = self.client.describe_topic().cluster_arn(&self.cluster_arn).topic_name(topic).send().await;
         let out = match result {
             Ok(out) => out,
             Err(err) => {
@@ -184,10 +164,7 @@ impl MskBackend {
             None => BTreeMap::new(),
         };
         Ok(Some(Described {
-            partitions: out
-                .partition_count()
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(0),
+            partitions: out.partition_count().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
             settled: matches!(out.status(), Some(TopicState::Active) | None),
             configs,
         }))
@@ -205,11 +182,8 @@ impl MskBackend {
         let started = Instant::now();
         let mut pending: Vec<String> = topics.to_vec();
         loop {
-            let states = self
-                .each(&pending, |topic| async move {
-                    Ok((topic.clone(), self.describe(topic).await?))
-                })
-                .await?;
+            let states =
+                self.each(&pending, |topic| async move { Ok((topic.clone(), self.describe(topic).await?)) }).await?;
             pending = states
                 .into_iter()
                 .filter(|(topic, state)| !done(topic, state.as_ref()))
@@ -244,14 +218,8 @@ pub fn decode_configs(encoded: &str) -> Result<BTreeMap<String, String>, String>
         .map_err(|err| format!("configs are not valid base64: {err}"))?;
     let text = String::from_utf8(bytes).map_err(|_| "configs are not UTF-8".to_string())?;
     let mut out = BTreeMap::new();
-    for line in text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
-    {
-        let (key, value) = line
-            .split_once('=')
-            .ok_or_else(|| format!("config line `{line}` is not key=value"))?;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!')) {
+        let (key, value) = line.split_once('=').ok_or_else(|| format!("config line `{line}` is not key=value"))?;
         out.insert(key.trim().to_string(), value.trim().to_string());
     }
     Ok(out)
@@ -274,20 +242,12 @@ impl TopicBackend for MskBackend {
         let listed = self.list().await?;
         // Configs are only in DescribeTopic, one call per topic; only the
         // desired topics that exist need them.
-        let wanted: Vec<String> = desired
-            .iter()
-            .filter(|d| listed.iter().any(|(name, _, _)| name == *d))
-            .cloned()
-            .collect();
-        let described = self
-            .each(&wanted, |topic| async move {
-                Ok((topic.clone(), self.describe(topic).await?))
-            })
-            .await?;
-        let mut overrides: BTreeMap<String, BTreeMap<String, String>> = described
-            .into_iter()
-            .filter_map(|(topic, d)| Some((topic, d?.configs)))
-            .collect();
+        let wanted: Vec<String> =
+            desired.iter().filter(|d| listed.iter().any(|(name, _, _)| name == *d)).cloned().collect();
+        let described =
+            self.each(&wanted, |topic| async move { Ok((topic.clone(), self.describe(topic).await?)) }).await?;
+        let mut overrides: BTreeMap<String, BTreeMap<String, String>> =
+            described.into_iter().filter_map(|(topic, d)| Some((topic, d?.configs))).collect();
         let topics = listed
             .into_iter()
             .map(|(name, partitions, replication_factor)| ActualTopic {
@@ -301,10 +261,7 @@ impl TopicBackend for MskBackend {
                 replication_factor,
             })
             .collect();
-        Ok(ClusterState {
-            topics,
-            live_brokers,
-        })
+        Ok(ClusterState { topics, live_brokers })
     }
 
     async fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), TopicsError> {
@@ -320,21 +277,15 @@ impl TopicBackend for MskBackend {
             if !spec.configs.is_empty() {
                 call = call.configs(encode_configs(&spec.configs));
             }
-            call.send()
-                .await
-                .map_err(|err| self.error("kafka:CreateTopic", Some(&spec.name), err))?;
+            call.send().await.map_err(|err| self.error("kafka:CreateTopic", Some(&spec.name), err))?;
             Ok(())
         })
         .await?;
         let names: Vec<String> = topics.iter().map(|t| t.name.clone()).collect();
-        self.wait_for(
-            &format!("creation of {} topic(s)", names.len()),
-            &names,
-            |name, state| {
-                let expected = topics.iter().find(|t| t.name == name).map(|t| t.partitions);
-                state.is_some_and(|s| s.settled && Some(s.partitions) == expected)
-            },
-        )
+        self.wait_for(&format!("creation of {} topic(s)", names.len()), &names, |name, state| {
+            let expected = topics.iter().find(|t| t.name == name).map(|t| t.partitions);
+            state.is_some_and(|s| s.settled && Some(s.partitions) == expected)
+        })
         .await
     }
 
@@ -353,21 +304,14 @@ impl TopicBackend for MskBackend {
         })
         .await?;
         let names: Vec<String> = changes.iter().map(|(t, _)| t.clone()).collect();
-        self.wait_for(
-            &format!("new partitions on {} topic(s)", names.len()),
-            &names,
-            |name, state| {
-                let expected = changes.iter().find(|(t, _)| t == name).map(|(_, n)| *n);
-                state.is_some_and(|s| s.settled && Some(s.partitions) == expected)
-            },
-        )
+        self.wait_for(&format!("new partitions on {} topic(s)", names.len()), &names, |name, state| {
+            let expected = changes.iter().find(|(t, _)| t == name).map(|(_, n)| *n);
+            state.is_some_and(|s| s.settled && Some(s.partitions) == expected)
+        })
         .await
     }
 
-    async fn set_configs(
-        &self,
-        changes: &BTreeMap<String, BTreeMap<String, String>>,
-    ) -> Result<(), TopicsError> {
+    async fn set_configs(&self, changes: &BTreeMap<String, BTreeMap<String, String>>) -> Result<(), TopicsError> {
         let list: Vec<(&String, &BTreeMap<String, String>)> = changes.iter().collect();
         self.each(&list, |(topic, set)| async move {
             self.writes.fetch_add(1, Ordering::Relaxed);
@@ -383,18 +327,12 @@ impl TopicBackend for MskBackend {
         })
         .await?;
         let names: Vec<String> = changes.keys().cloned().collect();
-        self.wait_for(
-            &format!("new configs on {} topic(s)", names.len()),
-            &names,
-            |name, state| {
-                let expected = changes.get(name);
-                state.is_some_and(|s| {
-                    s.settled
-                        && expected
-                            .is_some_and(|set| set.iter().all(|(k, v)| s.configs.get(k) == Some(v)))
-                })
-            },
-        )
+        self.wait_for(&format!("new configs on {} topic(s)", names.len()), &names, |name, state| {
+            let expected = changes.get(name);
+            state.is_some_and(|s| {
+                s.settled && expected.is_some_and(|set| set.iter().all(|(k, v)| s.configs.get(k) == Some(v)))
+            })
+        })
         .await
     }
 
@@ -411,19 +349,11 @@ impl TopicBackend for MskBackend {
             Ok(())
         })
         .await?;
-        self.wait_for(
-            &format!("deletion of {} topic(s)", names.len()),
-            names,
-            |_, state| state.is_none(),
-        )
-        .await
+        self.wait_for(&format!("deletion of {} topic(s)", names.len()), names, |_, state| state.is_none()).await
     }
 
     fn requests(&self) -> RequestCounts {
-        RequestCounts {
-            reads: self.reads.load(Ordering::Relaxed),
-            writes: self.writes.load(Ordering::Relaxed),
-        }
+        RequestCounts { reads: self.reads.load(Ordering::Relaxed), writes: self.writes.load(Ordering::Relaxed) }
     }
 }
 
@@ -433,25 +363,15 @@ mod tests {
 
     #[test]
     fn configs_round_trip_as_base64_properties() {
-        let configs: BTreeMap<String, String> = [
-            ("retention.ms".to_string(), "1800000".to_string()),
-            ("cleanup.policy".into(), "delete".into()),
-        ]
-        .into();
+        let configs: BTreeMap<String, String> =
+            [("retention.ms".to_string(), "1800000".to_string()), ("cleanup.policy".into(), "delete".into())].into();
         let encoded = encode_configs(&configs);
         assert_eq!(decode_configs(&encoded), Ok(configs));
         // AWS's documented example.
-        let aws =
-            decode_configs("Y29tcHJlc3Npb24udHlwZT1wcm9kdWNlcgpyZXRlbnRpb24ubXM9NjA0ODAwMDAw")
-                .unwrap_or_else(|err| panic!("{err}"));
-        assert_eq!(
-            aws.get("retention.ms").map(String::as_str),
-            Some("604800000")
-        );
-        assert_eq!(
-            aws.get("compression.type").map(String::as_str),
-            Some("producer")
-        );
+        let aws = decode_configs("Y29tcHJlc3Npb24udHlwZT1wcm9kdWNlcgpyZXRlbnRpb24ubXM9NjA0ODAwMDAw")
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(aws.get("retention.ms").map(String::as_str), Some("604800000"));
+        assert_eq!(aws.get("compression.type").map(String::as_str), Some("producer"));
         assert!(decode_configs("not base64!").is_err());
     }
 }

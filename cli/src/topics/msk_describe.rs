@@ -27,24 +27,14 @@ impl MskBackend {
     }
 
     /// Details of each existing topic of `names`, and the names not found.
-    pub async fn describe_topics(
-        &self,
-        names: &[String],
-    ) -> Result<(Vec<MskTopicDetails>, Vec<String>), TopicsError> {
+    pub async fn describe_topics(&self, names: &[String]) -> Result<(Vec<MskTopicDetails>, Vec<String>), TopicsError> {
         let found = self
             .each(names, |name| async move {
                 let Some(described) = self.describe(name).await? else {
                     return Ok((name.clone(), None));
                 };
                 let partitions = self.partitions(name).await?;
-                Ok((
-                    name.clone(),
-                    Some(MskTopicDetails {
-                        name: name.clone(),
-                        partitions,
-                        configs: described.configs,
-                    }),
-                ))
+                Ok((name.clone(), Some(MskTopicDetails { name: name.clone(), partitions, configs: described.configs })))
             })
             .await?;
         let mut details = Vec::new();

@@ -61,10 +61,7 @@ impl Action {
 
     /// Whether applying the plan would send a write for this row.
     pub fn is_change(&self) -> bool {
-        matches!(
-            self,
-            Action::Create | Action::IncreasePartitions | Action::SetConfigs | Action::Delete
-        )
+        matches!(self, Action::Create | Action::IncreasePartitions | Action::SetConfigs | Action::Delete)
     }
 }
 
@@ -103,29 +100,18 @@ pub const FIELD_PARTITIONS: &str = "partitions";
 pub const FIELD_REPLICATION_FACTOR: &str = "replication_factor";
 pub const CONFIG_FIELD_PREFIX: &str = "config:";
 
-const ORDERING_WARNING: &str =
-    "keyed ordering is not preserved across a partition increase: a key may map to a \
+const ORDERING_WARNING: &str = "keyed ordering is not preserved across a partition increase: a key may map to a \
      different partition afterwards, so drain consumers first if per-key order matters";
 
-const REASSIGNMENT_OUT_OF_SCOPE: &str =
-    "changing the replication factor needs a partition reassignment, which \
+const REASSIGNMENT_OUT_OF_SCOPE: &str = "changing the replication factor needs a partition reassignment, which \
      forgectl does not do (out of scope); use kafka-reassign-partitions.sh or recreate the topic";
 
 /// Compares `desired` with `actual`. Rows come out in the profile's topic
 /// order, then unmanaged topics by name.
 pub fn plan(desired: &[TopicSpec], actual: &ClusterState, options: &PlanOptions) -> Plan {
-    let in_scope = |name: &str| {
-        options
-            .scope
-            .as_deref()
-            .is_none_or(|prefix| name.starts_with(prefix))
-    };
-    let by_name: BTreeMap<&str, &ActualTopic> =
-        actual.topics.iter().map(|t| (t.name.as_str(), t)).collect();
-    let mut out = Plan {
-        live_brokers: actual.live_brokers,
-        ..Plan::default()
-    };
+    let in_scope = |name: &str| options.scope.as_deref().is_none_or(|prefix| name.starts_with(prefix));
+    let by_name: BTreeMap<&str, &ActualTopic> = actual.topics.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut out = Plan { live_brokers: actual.live_brokers, ..Plan::default() };
 
     for spec in desired.iter().filter(|spec| in_scope(&spec.name)) {
         match by_name.get(spec.name.as_str()) {
@@ -143,21 +129,14 @@ pub fn plan(desired: &[TopicSpec], actual: &ClusterState, options: &PlanOptions)
     unmanaged.sort_by(|a, b| a.name.cmp(&b.name));
     for topic in unmanaged {
         if options.india_excluded.contains(&topic.name) && !options.prune {
-            out.warnings.push(format!(
-                "{} exists but the India switch excludes it; left alone",
-                topic.name
-            ));
+            out.warnings.push(format!("{} exists but the India switch excludes it; left alone", topic.name));
         }
         out.changes.push(Change {
             topic: topic.name.clone(),
             field: FIELD_TOPIC.into(),
             current: Some(describe_actual(topic)),
             desired: None,
-            action: if options.prune {
-                Action::Delete
-            } else {
-                Action::Unmanaged
-            },
+            action: if options.prune { Action::Delete } else { Action::Unmanaged },
         });
     }
     out
@@ -196,8 +175,7 @@ fn plan_existing(spec: &TopicSpec, current: &ActualTopic, live_brokers: u32, out
     } else if let Some(reason) = rf_exceeds_brokers(current.replication_factor, live_brokers) {
         Action::Refused { reason }
     } else {
-        out.warnings
-            .push(format!("{}: {ORDERING_WARNING}", spec.name));
+        out.warnings.push(format!("{}: {ORDERING_WARNING}", spec.name));
         Action::IncreasePartitions
     };
     out.changes.push(Change {
@@ -211,9 +189,7 @@ fn plan_existing(spec: &TopicSpec, current: &ActualTopic, live_brokers: u32, out
     let rf_action = if spec.replication_factor == current.replication_factor {
         Action::NoOp
     } else {
-        Action::Refused {
-            reason: REASSIGNMENT_OUT_OF_SCOPE.into(),
-        }
+        Action::Refused { reason: REASSIGNMENT_OUT_OF_SCOPE.into() }
     };
     out.changes.push(Change {
         topic: spec.name.clone(),
@@ -232,20 +208,13 @@ fn plan_existing(spec: &TopicSpec, current: &ActualTopic, live_brokers: u32, out
             field: format!("{CONFIG_FIELD_PREFIX}{key}"),
             current: actual.cloned(),
             desired: Some(value.clone()),
-            action: if actual == Some(value) {
-                Action::NoOp
-            } else {
-                Action::SetConfigs
-            },
+            action: if actual == Some(value) { Action::NoOp } else { Action::SetConfigs },
         });
     }
 }
 
 fn describe_desired(spec: &TopicSpec) -> String {
-    let mut text = format!(
-        "partitions={} rf={}",
-        spec.partitions, spec.replication_factor
-    );
+    let mut text = format!("partitions={} rf={}", spec.partitions, spec.replication_factor);
     for (key, value) in &spec.configs {
         text.push_str(&format!(" {key}={value}"));
     }
@@ -253,17 +222,12 @@ fn describe_desired(spec: &TopicSpec) -> String {
 }
 
 fn describe_actual(topic: &ActualTopic) -> String {
-    format!(
-        "partitions={} rf={}",
-        topic.partitions, topic.replication_factor
-    )
+    format!("partitions={} rf={}", topic.partitions, topic.replication_factor)
 }
 
 impl Plan {
     pub fn refusals(&self) -> impl Iterator<Item = &Change> {
-        self.changes
-            .iter()
-            .filter(|c| matches!(c.action, Action::Refused { .. }))
+        self.changes.iter().filter(|c| matches!(c.action, Action::Refused { .. }))
     }
 
     pub fn has_refusals(&self) -> bool {
@@ -274,30 +238,20 @@ impl Plan {
     /// drift (they are not ours); refusals are (the cluster differs).
     pub fn has_drift(&self) -> bool {
         self.changes.iter().any(|c| match c.action {
-            Action::Create
-            | Action::IncreasePartitions
-            | Action::SetConfigs
-            | Action::Refused { .. } => true,
+            Action::Create | Action::IncreasePartitions | Action::SetConfigs | Action::Refused { .. } => true,
             Action::NoOp | Action::Unmanaged | Action::Delete => false,
         })
     }
 
     pub fn count(&self, label: &str) -> usize {
-        self.changes
-            .iter()
-            .filter(|c| c.action.label() == label)
-            .count()
+        self.changes.iter().filter(|c| c.action.label() == label).count()
     }
 
     /// Topics to create, in profile order.
     pub fn creates<'a>(&self, desired: &'a [TopicSpec]) -> Vec<&'a TopicSpec> {
         desired
             .iter()
-            .filter(|spec| {
-                self.changes
-                    .iter()
-                    .any(|c| c.topic == spec.name && c.action == Action::Create)
-            })
+            .filter(|spec| self.changes.iter().any(|c| c.topic == spec.name && c.action == Action::Create))
             .collect()
     }
 
@@ -313,29 +267,16 @@ impl Plan {
     /// Per topic, only the declared keys that differ.
     pub fn config_changes(&self) -> BTreeMap<String, BTreeMap<String, String>> {
         let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for change in self
-            .changes
-            .iter()
-            .filter(|c| c.action == Action::SetConfigs)
-        {
-            if let (Some(key), Some(value)) = (
-                change.field.strip_prefix(CONFIG_FIELD_PREFIX),
-                &change.desired,
-            ) {
-                out.entry(change.topic.clone())
-                    .or_default()
-                    .insert(key.to_string(), value.clone());
+        for change in self.changes.iter().filter(|c| c.action == Action::SetConfigs) {
+            if let (Some(key), Some(value)) = (change.field.strip_prefix(CONFIG_FIELD_PREFIX), &change.desired) {
+                out.entry(change.topic.clone()).or_default().insert(key.to_string(), value.clone());
             }
         }
         out
     }
 
     pub fn deletions(&self) -> Vec<String> {
-        self.changes
-            .iter()
-            .filter(|c| c.action == Action::Delete)
-            .map(|c| c.topic.clone())
-            .collect()
+        self.changes.iter().filter(|c| c.action == Action::Delete).map(|c| c.topic.clone()).collect()
     }
 }
 

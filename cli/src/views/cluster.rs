@@ -42,12 +42,7 @@ pub fn print_plan(console: &Console, plan: &Plan) {
 }
 
 pub fn summary(plan: &Plan) -> String {
-    let count = |label: &str| {
-        plan.resources
-            .iter()
-            .filter(|r| r.action.as_str() == label)
-            .count()
-    };
+    let count = |label: &str| plan.resources.iter().filter(|r| r.action.as_str() == label).count();
     let line = format!(
         "Plan: {} to create, {} to update, {} unchanged, {} refused.",
         count("create"),
@@ -66,10 +61,7 @@ pub fn summary(plan: &Plan) -> String {
 
 pub fn print_plan_report(console: &Console, report: &PlanReport) {
     print_plan(console, &report.plan);
-    console.info(format!(
-        "read with {} AWS calls in {} ms",
-        report.aws_calls, report.elapsed_ms
-    ));
+    console.info(format!("read with {} AWS calls in {} ms", report.aws_calls, report.elapsed_ms));
 }
 
 pub fn print_provision(console: &Console, report: &ProvisionReport) {
@@ -95,22 +87,12 @@ pub fn print_provision(console: &Console, report: &ProvisionReport) {
         report.cluster.state,
         report.cluster.broker_count,
         report.cluster.broker_type.as_deref().unwrap_or(NONE),
-        report
-            .cluster
-            .ebs_volume_gib
-            .map(|g| g.to_string())
-            .unwrap_or_else(|| NONE.into()),
+        report.cluster.ebs_volume_gib.map(|g| g.to_string()).unwrap_or_else(|| NONE.into()),
         report.cluster.kafka_version.as_deref().unwrap_or(NONE),
     ));
     match &report.bootstrap_brokers {
-        Some(brokers) => console.out(format!(
-            "bootstrap brokers ({}): {brokers}",
-            report.client_auth
-        )),
-        None => console.out(format!(
-            "bootstrap brokers: the cluster offers none for {}",
-            report.client_auth
-        )),
+        Some(brokers) => console.out(format!("bootstrap brokers ({}): {brokers}", report.client_auth)),
+        None => console.out(format!("bootstrap brokers: the cluster offers none for {}", report.client_auth)),
     }
     match &report.topics {
         Some(topics) => console.out(format!("topics: {topics}")),
@@ -126,9 +108,7 @@ pub fn print_status(console: &Console, report: &StatusReport) {
     ));
     match &report.cluster {
         Some(cluster) => {
-            let mut table = console.table(&[
-                "CLUSTER", "STATE", "KAFKA", "BROKERS", "TYPE", "EBS GiB", "TIER", "ARN",
-            ]);
+            let mut table = console.table(&["CLUSTER", "STATE", "KAFKA", "BROKERS", "TYPE", "EBS GiB", "TIER", "ARN"]);
             table.add_row(vec![
                 cluster.name.clone(),
                 match &cluster.state_info {
@@ -142,15 +122,8 @@ pub fn print_status(console: &Console, report: &StatusReport) {
                 cluster.kafka_version.clone().unwrap_or_else(|| NONE.into()),
                 cluster.broker_count.to_string(),
                 cluster.broker_type.clone().unwrap_or_else(|| NONE.into()),
-                cluster
-                    .ebs_volume_gib
-                    .map(|g| g.to_string())
-                    .unwrap_or_else(|| NONE.into()),
-                cluster
-                    .tags
-                    .get(crate::cluster::names::TAG_TIER)
-                    .cloned()
-                    .unwrap_or_else(|| NONE.into()),
+                cluster.ebs_volume_gib.map(|g| g.to_string()).unwrap_or_else(|| NONE.into()),
+                cluster.tags.get(crate::cluster::names::TAG_TIER).cloned().unwrap_or_else(|| NONE.into()),
                 cluster.arn.clone(),
             ]);
             console.out(table);
@@ -176,19 +149,9 @@ pub fn print_status(console: &Console, report: &StatusReport) {
         let rules = if group.ingress.is_empty() {
             "(none)".to_string()
         } else {
-            group
-                .ingress
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
+            group.ingress.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
         };
-        groups.add_row(vec![
-            group.name.clone(),
-            group.id.clone(),
-            group.vpc_id.clone(),
-            rules,
-        ]);
+        groups.add_row(vec![group.name.clone(), group.id.clone(), group.vpc_id.clone(), rules]);
     }
     if report.security_groups.is_empty() {
         console.out("security groups: none");
@@ -200,12 +163,7 @@ pub fn print_status(console: &Console, report: &StatusReport) {
             "configuration {} revision {}: {}",
             configuration.name,
             configuration.latest_revision,
-            configuration
-                .properties
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            configuration.properties.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
         ));
     }
     console.out(format!("topics: {}", report.topics));
@@ -215,10 +173,7 @@ pub fn print_status(console: &Console, report: &StatusReport) {
             print_plan_changes_only(console, plan);
         }
         Some(plan) => console.out(format!("no drift from tier {}", plan.tier)),
-        None => console.out(format!(
-            "drift: {}",
-            report.drift_note.as_deref().unwrap_or("not checked")
-        )),
+        None => console.out(format!("drift: {}", report.drift_note.as_deref().unwrap_or("not checked"))),
     }
 }
 
@@ -233,30 +188,19 @@ fn print_plan_changes_only(console: &Console, plan: &Plan) {
                 .join("\n"),
             _ => resource.reason.clone(),
         };
-        table.add_row(vec![
-            resource.resource.as_str().to_string(),
-            resource.action.as_str().to_string(),
-            details,
-        ]);
+        table.add_row(vec![resource.resource.as_str().to_string(), resource.action.as_str().to_string(), details]);
     }
     console.out(table);
 }
 
 pub fn print_destroy(console: &Console, report: &DestroyReport) {
     if report.deleted.is_empty() && report.services.is_empty() {
-        console.out(format!(
-            "environment {}: nothing to delete; no resource is tagged for it",
-            report.env
-        ));
+        console.out(format!("environment {}: nothing to delete; no resource is tagged for it", report.env));
         return;
     }
     let mut table = console.table(&["DELETED", "NAME", "ID"]);
     for deleted in &report.deleted {
-        table.add_row(vec![
-            deleted.resource.as_str().to_string(),
-            deleted.name.clone(),
-            deleted.id.clone(),
-        ]);
+        table.add_row(vec![deleted.resource.as_str().to_string(), deleted.name.clone(), deleted.id.clone()]);
     }
     console.out(table);
     console.out(format!(

@@ -6,19 +6,12 @@ use crate::ops::deploy_plan::RolePlan;
 use crate::ops::deploy_rollout::RolloutOutcome;
 
 fn kebab<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_string))
-        .unwrap_or_default()
+    serde_json::to_value(value).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// The aws plan: shared resources that change, then one row per role.
 pub fn print_fleet_plan(console: &Console, plan: &FleetPlan) {
-    let changing: Vec<_> = plan
-        .shared
-        .iter()
-        .filter(|shared| shared.change != Change::Keep)
-        .collect();
+    let changing: Vec<_> = plan.shared.iter().filter(|shared| shared.change != Change::Keep).collect();
     if !changing.is_empty() {
         let mut table = console.table(&["RESOURCE", "NAME", "CHANGE"]);
         for shared in changing {
@@ -30,24 +23,13 @@ pub fn print_fleet_plan(console: &Console, plan: &FleetPlan) {
         }
         console.out(table);
     }
-    let mut table = console.table(&[
-        "ROLE",
-        "CURRENT",
-        "NEW",
-        "LADDER",
-        "LAUNCH TEMPLATE",
-        "ACTION",
-    ]);
+    let mut table = console.table(&["ROLE", "CURRENT", "NEW", "LADDER", "LAUNCH TEMPLATE", "ACTION"]);
     for role in &plan.roles {
         let summary = &role.summary;
         let current = if summary.current_count == 0 {
             "-".to_string()
         } else {
-            format!(
-                "{} × {}",
-                summary.current_count,
-                summary.current_versions.join("+")
-            )
+            format!("{} × {}", summary.current_count, summary.current_versions.join("+"))
         };
         let ladder = match role.current_bounds {
             Some((min, max)) if (min, max) != (summary.min, summary.max) => {
@@ -89,10 +71,7 @@ pub fn print_fleet_report(console: &Console, report: &AwsDeployReport) {
         ]);
     }
     console.out(table);
-    console.out(format!(
-        "Deployed {} to {}.",
-        report.version, report.environment
-    ));
+    console.out(format!("Deployed {} to {}.", report.version, report.environment));
     if let Some(dns) = &report.load_balancer_dns {
         console.out(format!("Producer API: http://{dns}/v1/uploads/{{kind}}"));
     }
@@ -104,11 +83,7 @@ pub fn print_plan(console: &Console, plans: &[RolePlan]) {
         let current = if plan.current_count == 0 {
             "-".to_string()
         } else {
-            format!(
-                "{} × {}",
-                plan.current_count,
-                plan.current_versions.join("+")
-            )
+            format!("{} × {}", plan.current_count, plan.current_versions.join("+"))
         };
         table.add_row(vec![
             plan.role.to_string(),

@@ -16,16 +16,11 @@ pub fn print_provision(console: &Console, report: &LocalProvisionReport) {
 pub fn print_status(console: &Console, report: &LocalStatusReport) {
     let processes = &report.processes;
     match &processes.balancer {
-        Some(endpoint) => console.out(format!(
-            "Producer endpoint (local load balancer): {endpoint}"
-        )),
+        Some(endpoint) => console.out(format!("Producer endpoint (local load balancer): {endpoint}")),
         None => console.out("No local load balancer is running."),
     }
     if processes.instances.is_empty() {
-        console.out(format!(
-            "No service processes run for environment {}.",
-            processes.environment
-        ));
+        console.out(format!("No service processes run for environment {}.", processes.environment));
     } else {
         let mut table = console.table(&["ROLE", "INSTANCE", "VERSION", "PID", "PORT", "READY"]);
         for instance in &processes.instances {
@@ -35,11 +30,7 @@ pub fn print_status(console: &Console, report: &LocalStatusReport) {
                 instance.version.clone(),
                 instance.pid.to_string(),
                 instance.port.to_string(),
-                if instance.ready {
-                    "yes".to_string()
-                } else {
-                    "no".to_string()
-                },
+                if instance.ready { "yes".to_string() } else { "no".to_string() },
             ]);
         }
         console.out(table);
@@ -54,10 +45,7 @@ pub fn print_status(console: &Console, report: &LocalStatusReport) {
         rows.add_row(vec![
             table.topic.clone(),
             table.table.clone(),
-            table
-                .rows
-                .map(|rows| rows.to_string())
-                .unwrap_or_else(|| "(no table yet)".to_string()),
+            table.rows.map(|rows| rows.to_string()).unwrap_or_else(|| "(no table yet)".to_string()),
         ]);
     }
     console.out(rows);
@@ -65,10 +53,7 @@ pub fn print_status(console: &Console, report: &LocalStatusReport) {
 
 pub fn print_teardown(console: &Console, teardown: &LocalTeardown) {
     if teardown.stopped.is_empty() {
-        console.out(format!(
-            "Nothing was running for environment {}.",
-            teardown.environment
-        ));
+        console.out(format!("Nothing was running for environment {}.", teardown.environment));
     }
     for stopped in &teardown.stopped {
         console.out(format!("stopped {stopped}"));

@@ -22,11 +22,7 @@ pub fn print_list(console: &Console, profiles: &[Profile]) {
             Cell::new(profile.kafka.brokers),
             Cell::new(&profile.kafka.broker_type),
         ];
-        row.extend(
-            RoleName::ALL
-                .iter()
-                .map(|role| Cell::new(range(profile, *role))),
-        );
+        row.extend(RoleName::ALL.iter().map(|role| Cell::new(range(profile, *role))));
         table.add_row(row);
     }
     console.out(table);
@@ -36,22 +32,13 @@ pub fn print_show(console: &Console, profile: &Profile) {
     let kafka = &profile.kafka;
     let mut summary = console.table(&["TIER", &profile.tier]);
     summary.add_row(vec!["DAU".to_string(), profile.dau.to_string()]);
-    summary.add_row(vec![
-        "India switch".to_string(),
-        on_off(profile.india).to_string(),
-    ]);
+    summary.add_row(vec!["India switch".to_string(), on_off(profile.india).to_string()]);
     summary.add_row(vec!["Kafka version".to_string(), kafka.version.clone()]);
     summary.add_row(vec![
         "Brokers".to_string(),
-        format!(
-            "{} × {} over {} AZs",
-            kafka.brokers, kafka.broker_type, kafka.zones
-        ),
+        format!("{} × {} over {} AZs", kafka.brokers, kafka.broker_type, kafka.zones),
     ]);
-    summary.add_row(vec![
-        "EBS per broker".to_string(),
-        format!("{} GiB", kafka.ebs_volume_gib),
-    ]);
+    summary.add_row(vec!["EBS per broker".to_string(), format!("{} GiB", kafka.ebs_volume_gib)]);
     summary.add_row(vec![
         "Encryption in transit".to_string(),
         format!(
@@ -60,25 +47,15 @@ pub fn print_show(console: &Console, profile: &Profile) {
             on_off(kafka.encryption_in_transit.in_cluster)
         ),
     ]);
-    summary.add_row(vec![
-        "Enhanced monitoring".to_string(),
-        kafka.enhanced_monitoring.as_str().to_string(),
-    ]);
+    summary.add_row(vec!["Enhanced monitoring".to_string(), kafka.enhanced_monitoring.as_str().to_string()]);
     summary.add_row(vec!["Source".to_string(), profile.source.clone()]);
     console.out(summary);
 
     let mut topics = console.table(&["TOPIC", "PARTITIONS", "RF", "CONFIGS", "CONSUMED BY"]);
     for topic in &profile.topics {
-        let configs = topic
-            .configs
-            .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let consumer = profile
-            .consumer_of(&topic.name)
-            .and_then(|role| role.group.clone())
-            .unwrap_or_else(|| "-".to_string());
+        let configs = topic.configs.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join("\n");
+        let consumer =
+            profile.consumer_of(&topic.name).and_then(|role| role.group.clone()).unwrap_or_else(|| "-".to_string());
         topics.add_row(vec![
             Cell::new(&topic.name),
             Cell::new(topic.partitions),
@@ -89,11 +66,7 @@ pub fn print_show(console: &Console, profile: &Profile) {
     }
     console.out(topics);
     if let Some(dead_letter) = &profile.dead_letter {
-        let configs: Vec<String> = dead_letter
-            .configs
-            .iter()
-            .map(|(key, value)| format!("{key}={value}"))
-            .collect();
+        let configs: Vec<String> = dead_letter.configs.iter().map(|(key, value)| format!("{key}={value}")).collect();
         console.out(format!(
             "Dead-letter topics: <topic>{} for each topic, {} partition(s), {}",
             dead_letter.suffix,
@@ -102,10 +75,7 @@ pub fn print_show(console: &Console, profile: &Profile) {
         ));
     }
     if profile.india && !profile.india_excluded_topics.is_empty() {
-        console.out(format!(
-            "Left out by the India switch: {}",
-            profile.india_excluded_topics.join(", ")
-        ));
+        console.out(format!("Left out by the India switch: {}", profile.india_excluded_topics.join(", ")));
     }
 
     let mut roles = console.table(&["ROLE", "NODES", "GROUP", "TOPICS", "DEV/UAT", "PRODUCTION"]);
@@ -114,11 +84,7 @@ pub fn print_show(console: &Console, profile: &Profile) {
             role.name.to_string(),
             format!("{}-{}", role.min, role.max),
             role.group.clone().unwrap_or_else(|| "-".to_string()),
-            if role.topics.is_empty() {
-                "(publishes to all)".to_string()
-            } else {
-                role.topics.join(", ")
-            },
+            if role.topics.is_empty() { "(publishes to all)".to_string() } else { role.topics.join(", ") },
             role.instance_types.dev.clone(),
             role.instance_types.production.clone(),
         ]);
@@ -141,10 +107,7 @@ pub fn print_validation(console: &Console, report: &ValidationReport) {
     }
     let invalid = report.files.iter().filter(|file| !file.valid).count();
     if invalid > 0 {
-        console.info(format!(
-            "{invalid} of {} profile files are invalid",
-            report.files.len()
-        ));
+        console.info(format!("{invalid} of {} profile files are invalid", report.files.len()));
     }
 }
 
@@ -155,12 +118,8 @@ pub fn ladder_markdown(profiles: &[Profile]) -> String {
         "|---|---:|---:|---|---:|:---:|:---:|:---:|:---:|:---:|".to_string(),
     ];
     for profile in profiles {
-        let partitions = profile
-            .topics
-            .iter()
-            .map(|topic| topic.partitions.to_string())
-            .collect::<Vec<_>>()
-            .join(" / ");
+        let partitions =
+            profile.topics.iter().map(|topic| topic.partitions.to_string()).collect::<Vec<_>>().join(" / ");
         lines.push(format!(
             "| {} | {} | {} | {} | {} GiB | {} | {} | {} | {} | {} |",
             profile.tier,
@@ -179,10 +138,7 @@ pub fn ladder_markdown(profiles: &[Profile]) -> String {
 }
 
 fn range(profile: &Profile, role: RoleName) -> String {
-    profile
-        .role(role)
-        .map(|spec| format!("{}-{}", spec.min, spec.max))
-        .unwrap_or_else(|| "-".to_string())
+    profile.role(role).map(|spec| format!("{}-{}", spec.min, spec.max)).unwrap_or_else(|| "-".to_string())
 }
 
 fn on_off(flag: bool) -> &'static str {

@@ -26,20 +26,12 @@ fn plan_table(console: &Console, changes: &[Change]) {
 }
 
 fn summary(plan: &Plan) -> String {
-    let parts: Vec<String> = [
-        "create",
-        "increase-partitions",
-        "set-config",
-        "delete",
-        "refused",
-        "unmanaged",
-        "no-op",
-    ]
-    .iter()
-    .map(|label| (label, plan.count(label)))
-    .filter(|(_, count)| *count > 0)
-    .map(|(label, count)| format!("{count} {label}"))
-    .collect();
+    let parts: Vec<String> = ["create", "increase-partitions", "set-config", "delete", "refused", "unmanaged", "no-op"]
+        .iter()
+        .map(|label| (label, plan.count(label)))
+        .filter(|(_, count)| *count > 0)
+        .map(|(label, count)| format!("{count} {label}"))
+        .collect();
     if parts.is_empty() {
         "nothing declared".into()
     } else {
@@ -64,26 +56,13 @@ pub fn print_plan(console: &Console, report: &PlanReport) {
 
 pub fn print_sync(console: &Console, report: &SyncReport) {
     if report.applied.is_empty() && !report.dry_run {
-        console.out(format!(
-            "tier {} via {}: in sync, nothing to change",
-            report.tier,
-            report.backend.as_str()
-        ));
+        console.out(format!("tier {} via {}: in sync, nothing to change", report.tier, report.backend.as_str()));
         return;
     }
     if report.dry_run {
-        let pending: Vec<Change> = report
-            .plan
-            .changes
-            .iter()
-            .filter(|c| c.action.is_change())
-            .cloned()
-            .collect();
+        let pending: Vec<Change> = report.plan.changes.iter().filter(|c| c.action.is_change()).cloned().collect();
         plan_table(console, &pending);
-        console.out(format!(
-            "dry run: {} change(s) would be applied; nothing was changed",
-            pending.len()
-        ));
+        console.out(format!("dry run: {} change(s) would be applied; nothing was changed", pending.len()));
         return;
     }
     plan_table(console, &report.applied);
@@ -98,10 +77,7 @@ pub fn print_sync(console: &Console, report: &SyncReport) {
 }
 
 fn ids(list: &[i32]) -> String {
-    list.iter()
-        .map(i32::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    list.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
 }
 
 pub fn print_describe(console: &Console, report: &DescribeReport) {
@@ -111,29 +87,16 @@ pub fn print_describe(console: &Console, report: &DescribeReport) {
             topic.name,
             topic.partitions.len(),
             topic.replication_factor,
-            if topic.under_replicated.is_empty() {
-                "none".to_string()
-            } else {
-                ids(&topic.under_replicated)
-            }
+            if topic.under_replicated.is_empty() { "none".to_string() } else { ids(&topic.under_replicated) }
         ));
         let mut partitions = console.table(&["PARTITION", "LEADER", "REPLICAS", "ISR"]);
         for p in &topic.partitions {
-            partitions.add_row(vec![
-                p.id.to_string(),
-                p.leader.to_string(),
-                ids(&p.replicas),
-                ids(&p.isr),
-            ]);
+            partitions.add_row(vec![p.id.to_string(), p.leader.to_string(), ids(&p.replicas), ids(&p.isr)]);
         }
         console.out(partitions);
         let mut configs = console.table(&["CONFIG", "VALUE", "SOURCE"]);
         for c in &topic.configs {
-            configs.add_row(vec![
-                c.name.clone(),
-                c.value.clone().unwrap_or_else(|| NONE.into()),
-                c.source.to_string(),
-            ]);
+            configs.add_row(vec![c.name.clone(), c.value.clone().unwrap_or_else(|| NONE.into()), c.source.to_string()]);
         }
         console.out(configs);
     }
@@ -143,14 +106,7 @@ pub fn print_describe(console: &Console, report: &DescribeReport) {
 }
 
 pub fn print_lag(console: &Console, report: &LagReport) {
-    let mut table = console.table(&[
-        "GROUP",
-        "TOPIC",
-        "PARTITION",
-        "COMMITTED",
-        "HIGH WATERMARK",
-        "LAG",
-    ]);
+    let mut table = console.table(&["GROUP", "TOPIC", "PARTITION", "COMMITTED", "HIGH WATERMARK", "LAG"]);
     for group in &report.groups {
         for topic in &group.topics {
             for p in &topic.partitions {
@@ -158,9 +114,7 @@ pub fn print_lag(console: &Console, report: &LagReport) {
                     group.group.clone(),
                     topic.topic.clone(),
                     p.partition.to_string(),
-                    p.committed
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|| NONE.into()),
+                    p.committed.map(|c| c.to_string()).unwrap_or_else(|| NONE.into()),
                     p.high_watermark.to_string(),
                     p.lag.to_string(),
                 ]);

@@ -19,13 +19,8 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 /// The runbooks' five topics, as named in `profiles/`.
-pub const TOPICS: [&str; 5] = [
-    "sms_batched",
-    "events_log",
-    "apps_and_device_batched",
-    "contacts_batched",
-    "call_logs_batched",
-];
+pub const TOPICS: [&str; 5] =
+    ["sms_batched", "events_log", "apps_and_device_batched", "contacts_batched", "call_logs_batched"];
 
 /// The stack's AWS endpoint. Unset or unreachable means the stack is down:
 /// fail loudly so that CI never passes vacuously.
@@ -34,10 +29,7 @@ pub fn aws_endpoint() -> String {
         Ok(value) if !value.is_empty() => value,
         _ => panic!("AWS_ENDPOINT_URL is not set: run dev/stack up && eval \"$(dev/stack env)\""),
     };
-    let address = endpoint
-        .trim_start_matches("http://")
-        .trim_start_matches("https://")
-        .trim_end_matches('/');
+    let address = endpoint.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/');
     if std::net::TcpStream::connect(address).is_err() {
         panic!("the AWS emulator at {endpoint} does not answer: run dev/stack up && eval \"$(dev/stack env)\"");
     }
@@ -52,10 +44,7 @@ pub fn repo_root() -> PathBuf {
 pub fn unique(label: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() % 100_000)
-        .unwrap_or(0);
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() % 100_000).unwrap_or(0);
     format!("{label}{}{n}x{millis}", std::process::id() % 10_000)
 }
 
@@ -90,12 +79,7 @@ impl CpEnv {
     pub fn with_settings(label: &str, settings: &str) -> Self {
         aws_endpoint();
         // The stack's brokers present certificates from its own CA (topics sync).
-        Self::build(
-            label,
-            &format!(
-                "    kafka:\n      ssl_ca_location: \"${{KAFKA_TLS_CA_LOCATION}}\"\n{settings}"
-            ),
-        )
+        Self::build(label, &format!("    kafka:\n      ssl_ca_location: \"${{KAFKA_TLS_CA_LOCATION}}\"\n{settings}"))
     }
 
     /// An environment for tests that must not reach AWS at all (bad input):
@@ -117,22 +101,13 @@ impl CpEnv {
         let profiles = dir.path().join("profiles");
         copy_profiles(&profiles, &topic_prefix);
         let call_log = dir.path().join("aws-calls.jsonl");
-        CpEnv {
-            name,
-            dir,
-            config,
-            profiles,
-            call_log,
-            topic_prefix,
-            keep: false,
-        }
+        CpEnv { name, dir, config, profiles, call_log, topic_prefix, keep: false }
     }
 
     /// The binary, pointed at this environment, its profiles and its call
     /// log, without a terminal (plain progress lines, no prompts).
     pub fn forgectl(&self) -> Command {
-        let mut command =
-            Command::cargo_bin("forgectl").unwrap_or_else(|err| panic!("forgectl binary: {err}"));
+        let mut command = Command::cargo_bin("forgectl").unwrap_or_else(|err| panic!("forgectl binary: {err}"));
         command
             .current_dir(self.dir.path())
             .env("CI", "true")
@@ -150,29 +125,17 @@ impl CpEnv {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
-        let output = self
-            .forgectl()
-            .args(args)
-            .output()
-            .unwrap_or_else(|err| panic!("run forgectl: {err}"));
+        let output = self.forgectl().args(args).output().unwrap_or_else(|err| panic!("run forgectl: {err}"));
         output
     }
 
     /// Runs with `--output json`, asserts success and parses stdout.
     pub fn json(&self, args: &[&str]) -> Value {
-        let output = self
-            .forgectl()
-            .args(["--output", "json"])
-            .args(args)
-            .output()
-            .unwrap_or_else(|err| panic!("{err}"));
+        let output =
+            self.forgectl().args(["--output", "json"]).args(args).output().unwrap_or_else(|err| panic!("{err}"));
         assert_success(&output, args);
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
-            panic!(
-                "{args:?}: stdout is not JSON ({err}): {}",
-                text(&output.stdout)
-            )
-        })
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("{args:?}: stdout is not JSON ({err}): {}", text(&output.stdout)))
     }
 
     pub fn provision(&self, tier: &str) -> Value {
@@ -208,11 +171,7 @@ impl Drop for CpEnv {
 }
 
 pub fn mutating(calls: &[Call]) -> Vec<String> {
-    calls
-        .iter()
-        .filter(|call| call.mutating)
-        .map(|call| call.operation.clone())
-        .collect()
+    calls.iter().filter(|call| call.mutating).map(|call| call.operation.clone()).collect()
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -233,14 +192,11 @@ pub fn assert_success(output: &Output, args: &[&str]) {
 /// (100k's layout on bigger, larger-disk brokers) for the in-place update tests.
 fn copy_profiles(target: &Path, prefix: &str) {
     write_prefixed_profiles(target, prefix, &|_, text| text);
-    let hundred = std::fs::read_to_string(target.join("100k.yaml"))
-        .unwrap_or_else(|err| panic!("read 100k: {err}"));
-    let mega = hundred.replace("dau: 100000", "dau: 150000").replace(
-        "  brokers: 6",
-        "  brokers: 6\n  ebs_volume_gib: 200\n  broker_type: kafka.m7g.xlarge",
-    );
-    std::fs::write(target.join("mega.yaml"), mega)
-        .unwrap_or_else(|err| panic!("write mega: {err}"));
+    let hundred = std::fs::read_to_string(target.join("100k.yaml")).unwrap_or_else(|err| panic!("read 100k: {err}"));
+    let mega = hundred
+        .replace("dau: 100000", "dau: 150000")
+        .replace("  brokers: 6", "  brokers: 6\n  ebs_volume_gib: 200\n  broker_type: kafka.m7g.xlarge");
+    std::fs::write(target.join("mega.yaml"), mega).unwrap_or_else(|err| panic!("write mega: {err}"));
 }
 
 /// Copies `profiles/` into `target` with every topic and consumer group
@@ -251,19 +207,13 @@ pub fn write_prefixed_profiles(target: &Path, prefix: &str, edit: &dyn Fn(&str, 
     let source = repo_root().join("profiles");
     for entry in std::fs::read_dir(&source).unwrap_or_else(|err| panic!("read profiles: {err}")) {
         let path = entry.unwrap_or_else(|err| panic!("{err}")).path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
-        let mut text =
-            std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {name}: {err}"));
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let mut text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("read {name}: {err}"));
         for topic in TOPICS {
             text = text.replace(topic, &format!("{prefix}{topic}"));
         }
         text = text.replace("-consumer-group", &format!("-consumer-group-{prefix}"));
-        std::fs::write(target.join(&name), edit(&name, text))
-            .unwrap_or_else(|err| panic!("write {name}: {err}"));
+        std::fs::write(target.join(&name), edit(&name, text)).unwrap_or_else(|err| panic!("write {name}: {err}"));
     }
 }
 
@@ -282,12 +232,7 @@ impl Aws {
             .enable_all()
             .build()
             .unwrap_or_else(|err| panic!("runtime: {err}"));
-        let config =
-            runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
-        Aws {
-            kafka: aws_sdk_kafka::Client::new(&config),
-            ec2: aws_sdk_ec2::Client::new(&config),
-            runtime,
-        }
+        let config = runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        Aws { kafka: aws_sdk_kafka::Client::new(&config), ec2: aws_sdk_ec2::Client::new(&config), runtime }
     }
 }

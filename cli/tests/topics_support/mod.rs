@@ -24,8 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use assert_cmd::Command;
 use rdkafka::admin::{
-    AdminClient, AdminOptions, AlterConfig, ConfigSource, NewTopic, ResourceSpecifier,
-    TopicReplication,
+    AdminClient, AdminOptions, AlterConfig, ConfigSource, NewTopic, ResourceSpecifier, TopicReplication,
 };
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -45,9 +44,7 @@ pub const STACK_BROKERS: usize = 3;
 pub fn bootstrap() -> String {
     match std::env::var("KAFKA_BOOTSTRAP_SERVERS") {
         Ok(value) if !value.is_empty() => value,
-        _ => panic!(
-            "KAFKA_BOOTSTRAP_SERVERS is not set: run dev/stack up && eval \"$(dev/stack env)\""
-        ),
+        _ => panic!("KAFKA_BOOTSTRAP_SERVERS is not set: run dev/stack up && eval \"$(dev/stack env)\""),
     }
 }
 
@@ -56,10 +53,7 @@ pub fn bootstrap() -> String {
 fn unique_prefix(label: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() % 1_000_000)
-        .unwrap_or(0);
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() % 1_000_000).unwrap_or(0);
     format!("ft{}{n}{millis}_{label}_", std::process::id() % 10_000)
 }
 
@@ -93,12 +87,7 @@ impl Fixture {
             .enable_all()
             .build()
             .unwrap_or_else(|err| panic!("runtime: {err}"));
-        let fixture = Fixture {
-            prefix,
-            dir,
-            admin,
-            runtime,
-        };
+        let fixture = Fixture { prefix, dir, admin, runtime };
         fixture.wait_for_all_brokers();
         fixture
     }
@@ -107,12 +96,7 @@ impl Fixture {
     /// consumer's recovery tests); start from a whole cluster.
     fn wait_for_all_brokers(&self) {
         wait_until(
-            || {
-                self.admin
-                    .inner()
-                    .fetch_metadata(None, ADMIN_TIMEOUT)
-                    .is_ok_and(|m| m.brokers().len() >= STACK_BROKERS)
-            },
+            || self.admin.inner().fetch_metadata(None, ADMIN_TIMEOUT).is_ok_and(|m| m.brokers().len() >= STACK_BROKERS),
             "all brokers of the stack to be up",
         );
     }
@@ -133,8 +117,7 @@ impl Fixture {
     /// environment from the repository), and CI=true (no prompts, plain
     /// progress). `target` picks the cluster: e.g. `--bootstrap …`.
     pub fn command(&self, target: &[String], args: &[&str]) -> Command {
-        let mut command =
-            Command::cargo_bin("forgectl").unwrap_or_else(|err| panic!("forgectl binary: {err}"));
+        let mut command = Command::cargo_bin("forgectl").unwrap_or_else(|err| panic!("forgectl binary: {err}"));
         command
             .current_dir(self.dir.path())
             .env("CI", "true")
@@ -149,9 +132,7 @@ impl Fixture {
     }
 
     pub fn run(&self, target: &[String], args: &[&str]) -> Output {
-        self.command(target, args)
-            .output()
-            .unwrap_or_else(|err| panic!("run forgectl {args:?}: {err}"))
+        self.command(target, args).output().unwrap_or_else(|err| panic!("run forgectl {args:?}: {err}"))
     }
 
     /// Runs, expects `code`, and parses stdout as JSON when there is any.
@@ -169,20 +150,13 @@ impl Fixture {
         if output.stdout.is_empty() {
             return Value::Null;
         }
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|err| panic!("JSON from {full:?}: {err}"))
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("JSON from {full:?}: {err}"))
     }
 
     /// `json`, re-run (bounded) until `ready` holds for its output: for reads
     /// right after another client's change, which brokers learn about at
     /// their own pace (and on the shared stack, a broker may be restarting).
-    pub fn json_when(
-        &self,
-        target: &[String],
-        args: &[&str],
-        code: i32,
-        ready: impl Fn(&Value) -> bool,
-    ) -> Value {
+    pub fn json_when(&self, target: &[String], args: &[&str], code: i32, ready: impl Fn(&Value) -> bool) -> Value {
         for _ in 0..VERIFY_POLLS / 4 {
             let value = self.json(target, args, code);
             if ready(&value) {
@@ -197,11 +171,8 @@ impl Fixture {
 
     /// (partitions, replication factor of every partition) per topic with this prefix.
     pub fn topics(&self) -> BTreeMap<String, (usize, Vec<usize>)> {
-        let metadata = self
-            .admin
-            .inner()
-            .fetch_metadata(None, ADMIN_TIMEOUT)
-            .unwrap_or_else(|err| panic!("metadata: {err}"));
+        let metadata =
+            self.admin.inner().fetch_metadata(None, ADMIN_TIMEOUT).unwrap_or_else(|err| panic!("metadata: {err}"));
         metadata
             .topics()
             .iter()
@@ -209,10 +180,7 @@ impl Fixture {
             .map(|t| {
                 (
                     t.name().to_string(),
-                    (
-                        t.partitions().len(),
-                        t.partitions().iter().map(|p| p.replicas().len()).collect(),
-                    ),
+                    (t.partitions().len(), t.partitions().iter().map(|p| p.replicas().len()).collect()),
                 )
             })
             .collect()
@@ -242,17 +210,10 @@ impl Fixture {
     }
 
     /// `overrides` once they contain `expected`, or after the bound.
-    pub fn overrides_when(
-        &self,
-        topic: &str,
-        expected: &[(&str, &str)],
-    ) -> BTreeMap<String, String> {
+    pub fn overrides_when(&self, topic: &str, expected: &[(&str, &str)]) -> BTreeMap<String, String> {
         for _ in 0..VERIFY_POLLS {
             let now = self.overrides(topic);
-            if expected
-                .iter()
-                .all(|(k, v)| now.get(*k).map(String::as_str) == Some(*v))
-            {
+            if expected.iter().all(|(k, v)| now.get(*k).map(String::as_str) == Some(*v)) {
                 return now;
             }
             std::thread::sleep(Duration::from_millis(250));
@@ -264,16 +225,12 @@ impl Fixture {
     pub fn overrides_on(&self, topic: &str, broker: Option<i32>) -> BTreeMap<String, String> {
         let results = self
             .runtime
-            .block_on(self.admin.describe_configs(
-                &[ResourceSpecifier::Topic(topic)],
-                &AdminOptions::new().broker_id(broker),
-            ))
+            .block_on(
+                self.admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &AdminOptions::new().broker_id(broker)),
+            )
             .unwrap_or_else(|err| panic!("describe configs: {err}"));
-        let resource = results
-            .into_iter()
-            .next()
-            .and_then(|r| r.ok())
-            .unwrap_or_else(|| panic!("no configs for {topic}"));
+        let resource =
+            results.into_iter().next().and_then(|r| r.ok()).unwrap_or_else(|| panic!("no configs for {topic}"));
         resource
             .entries
             .into_iter()
@@ -311,9 +268,7 @@ impl Fixture {
             || {
                 brokers.iter().all(|b| {
                     let now = self.overrides_on(topic, Some(*b));
-                    configs
-                        .iter()
-                        .all(|(k, v)| now.get(*k).map(String::as_str) == Some(*v))
+                    configs.iter().all(|(k, v)| now.get(*k).map(String::as_str) == Some(*v))
                 })
             },
             &format!("new overrides on {topic} on every broker"),
@@ -324,10 +279,7 @@ impl Fixture {
         let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(3));
         let results = self
             .runtime
-            .block_on(self.admin.create_topics(
-                &[topic],
-                &AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT)),
-            ))
+            .block_on(self.admin.create_topics(&[topic], &AdminOptions::new().operation_timeout(Some(ADMIN_TIMEOUT))))
             .unwrap_or_else(|err| panic!("create {name}: {err}"));
         for result in results {
             result.unwrap_or_else(|err| panic!("create {name}: {err:?}"));
@@ -345,12 +297,8 @@ impl Fixture {
             return false;
         };
         cluster.brokers().iter().all(|broker| {
-            let single: Result<BaseConsumer, _> = ClientConfig::new()
-                .set(
-                    "bootstrap.servers",
-                    format!("{}:{}", broker.host(), broker.port()),
-                )
-                .create();
+            let single: Result<BaseConsumer, _> =
+                ClientConfig::new().set("bootstrap.servers", format!("{}:{}", broker.host(), broker.port())).create();
             let Ok(single) = single else {
                 return false;
             };
@@ -378,9 +326,7 @@ impl Drop for Fixture {
             return;
         }
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let _ = self
-            .runtime
-            .block_on(self.admin.delete_topics(&refs, &AdminOptions::new()));
+        let _ = self.runtime.block_on(self.admin.delete_topics(&refs, &AdminOptions::new()));
     }
 }
 
@@ -411,10 +357,6 @@ pub fn stderr(output: &Output) -> String {
 pub fn rows<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
     report["plan"]["changes"]
         .as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter(|r| r["action"]["kind"] == kind)
-                .collect()
-        })
+        .map(|rows| rows.iter().filter(|r| r["action"]["kind"] == kind).collect())
         .unwrap_or_default()
 }

@@ -23,29 +23,21 @@ pub fn msk_cluster_arn() -> String {
     static ARN: OnceLock<String> = OnceLock::new();
     ARN.get_or_init(|| {
         aws_endpoint();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|err| panic!("{err}"));
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|err| panic!("{err}"));
         runtime.block_on(create_cluster())
     })
     .clone()
 }
 
 async fn create_cluster() -> String {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .load()
-        .await;
+    let config =
+        aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new("us-east-1")).load().await;
     let client = aws_sdk_kafka::Client::new(&config);
     let name = format!("forgectl-{MSK_TEST_ENV}");
     // Reuse one left by an earlier run (names are unique per region).
-    let existing = client
-        .list_clusters_v2()
-        .cluster_name_filter(&name)
-        .send()
-        .await
-        .unwrap_or_else(|err| panic!("{err:?}"));
+    let existing =
+        client.list_clusters_v2().cluster_name_filter(&name).send().await.unwrap_or_else(|err| panic!("{err:?}"));
     let arn = match existing
         .cluster_info_list()
         .iter()
@@ -55,11 +47,7 @@ async fn create_cluster() -> String {
         Some(arn) => arn.to_string(),
         None => {
             let nodes = BrokerNodeGroupInfo::builder()
-                .set_client_subnets(Some(vec![
-                    "subnet-0a".into(),
-                    "subnet-0b".into(),
-                    "subnet-0c".into(),
-                ]))
+                .set_client_subnets(Some(vec!["subnet-0a".into(), "subnet-0b".into(), "subnet-0c".into()]))
                 .instance_type("kafka.m7g.large")
                 .build();
             let provisioned = ProvisionedRequest::builder()
@@ -76,23 +64,13 @@ async fn create_cluster() -> String {
                 .send()
                 .await
                 .unwrap_or_else(|err| panic!("create cluster: {err:?}"));
-            created
-                .cluster_arn()
-                .unwrap_or_else(|| panic!("no ARN"))
-                .to_string()
+            created.cluster_arn().unwrap_or_else(|| panic!("no ARN")).to_string()
         }
     };
     for _ in 0..120 {
-        let described = client
-            .describe_cluster_v2()
-            .cluster_arn(&arn)
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("{err:?}"));
-        let state = described
-            .cluster_info()
-            .and_then(|c| c.state())
-            .map(|s| s.as_str().to_string());
+        let described =
+            client.describe_cluster_v2().cluster_arn(&arn).send().await.unwrap_or_else(|err| panic!("{err:?}"));
+        let state = described.cluster_info().and_then(|c| c.state()).map(|s| s.as_str().to_string());
         if state.as_deref() == Some("ACTIVE") {
             return arn;
         }

@@ -50,22 +50,13 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench>
     // Pre-fill the topic with the envelopes the API would have written.
     let producer: FutureProducer = {
         let mut cfg = stack.kafka().client_config();
-        cfg.set("acks", "all")
-            .set("enable.idempotence", "true")
-            .set("linger.ms", "5")
-            .set("compression.type", "lz4");
+        cfg.set("acks", "all").set("enable.idempotence", "true").set("linger.ms", "5").set("compression.type", "lz4");
         cfg.create()?
     };
     let sends = uploads.iter().map(|u| {
-        let headers = OwnedHeaders::new().insert(Header {
-            key: "batch-id",
-            value: Some(u.batch_id.as_str()),
-        });
+        let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some(u.batch_id.as_str()) });
         producer.send(
-            FutureRecord::to(&topic)
-                .key(u.device_id.as_str())
-                .payload(u.envelope.as_slice())
-                .headers(headers),
+            FutureRecord::to(&topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers),
             Duration::from_secs(30),
         )
     });
@@ -81,10 +72,7 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench>
     let mut vars = stack.service_env();
     vars.insert("ENABLED_TOPICS".into(), topic.clone());
     vars.insert("KAFKA_CONSUMER_GROUP".into(), group.clone());
-    vars.insert(
-        "CONSUMER_METRICS_ADDR".into(),
-        format!("127.0.0.1:{}", free_port()),
-    );
+    vars.insert("CONSUMER_METRICS_ADDR".into(), format!("127.0.0.1:{}", free_port()));
     let db = stack.pg_client(&stack.pg.sync_database).await;
     let proc = Proc::spawn("forgectl-consumer", &vars)?;
     let started = Instant::now();
@@ -92,10 +80,7 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench>
     // Measure from the first durable batch (group join excluded) to the end.
     let (t0, rows0, cpu0) = loop {
         if progress(&db, &group).await > 0 {
-            let rows0: i64 = db
-                .query_one(&format!("SELECT count(*) FROM \"{table}\""), &[])
-                .await?
-                .get(0);
+            let rows0: i64 = db.query_one(&format!("SELECT count(*) FROM \"{table}\""), &[]).await?.get(0);
             break (Instant::now(), rows0, cpu_seconds(proc.pid()));
         }
         if started.elapsed() > Duration::from_secs(120) {
@@ -115,27 +100,15 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench>
     let consumer_secs = t0.elapsed().as_secs_f64();
     let consumer_cpu_secs = cpu_seconds(proc.pid()) - cpu0;
     proc.stop().await;
-    let rows: i64 = db
-        .query_one(&format!("SELECT count(*) FROM \"{table}\""), &[])
-        .await?
-        .get(0);
-    anyhow::ensure!(
-        rows == total_rows,
-        "consumer wrote {rows} rows, expected {total_rows}"
-    );
+    let rows: i64 = db.query_one(&format!("SELECT count(*) FROM \"{table}\""), &[]).await?.get(0);
+    anyhow::ensure!(rows == total_rows, "consumer wrote {rows} rows, expected {total_rows}");
     let consumer_rows_per_sec = (total_rows - rows0) as f64 / consumer_secs;
 
     // Baseline: the same rows, COPY into an identical table (same primary key
     // and index), batches of the consumer's default size, one transaction each.
     let copy_table = format!("{prefix}copy");
-    db.batch_execute(&format!(
-        "CREATE TABLE \"{copy_table}\" (LIKE \"{table}\" INCLUDING ALL)"
-    ))
-    .await?;
-    let envs: Vec<Envelope> = uploads
-        .iter()
-        .filter_map(|u| Envelope::decode(&u.envelope).ok())
-        .collect();
+    db.batch_execute(&format!("CREATE TABLE \"{copy_table}\" (LIKE \"{table}\" INCLUDING ALL)")).await?;
+    let envs: Vec<Envelope> = uploads.iter().filter_map(|u| Envelope::decode(&u.envelope).ok()).collect();
     let copy_start = Instant::now();
     let mut line = String::new();
     let mut buf = String::new();
@@ -175,25 +148,12 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench>
         }
     }
     let copy_secs = copy_start.elapsed().as_secs_f64();
-    let copied: i64 = db
-        .query_one(&format!("SELECT count(*) FROM \"{copy_table}\""), &[])
-        .await?
-        .get(0);
-    anyhow::ensure!(
-        copied == total_rows,
-        "COPY wrote {copied} rows, expected {total_rows}"
-    );
+    let copied: i64 = db.query_one(&format!("SELECT count(*) FROM \"{copy_table}\""), &[]).await?.get(0);
+    anyhow::ensure!(copied == total_rows, "COPY wrote {copied} rows, expected {total_rows}");
     let copy_rows_per_sec = total_rows as f64 / copy_secs;
 
-    db.batch_execute(&format!(
-        "DROP TABLE IF EXISTS \"{copy_table}\"; DROP TABLE IF EXISTS \"{table}\""
-    ))
-    .await?;
-    db.execute(
-        "DELETE FROM forgectl_consumer_offsets WHERE consumer_group = $1",
-        &[&group],
-    )
-    .await?;
+    db.batch_execute(&format!("DROP TABLE IF EXISTS \"{copy_table}\"; DROP TABLE IF EXISTS \"{table}\"")).await?;
+    db.execute("DELETE FROM forgectl_consumer_offsets WHERE consumer_group = $1", &[&group]).await?;
     delete_topics(&stack.kafka(), &[topic.clone(), format!("{topic}.dlq")]).await;
     Ok(ConsumerBench {
         rows: total_rows,

@@ -11,9 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
-use forgectl_service_common::testkit::{
-    create_topics, delete_topics, free_port, prefixed_topics, unique,
-};
+use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, prefixed_topics, unique};
 
 use crate::procs::{wait_http_ok, Proc};
 use crate::stats::{cpu_seconds, percentile};
@@ -74,19 +72,12 @@ pub async fn run(w: &Workload, dau: f64, duration: Duration) -> anyhow::Result<E
     let consumer = Proc::spawn("forgectl-consumer", &cvars)?;
     let base = format!("http://127.0.0.1:{port}");
     wait_http_ok(&format!("{base}/ready"), Duration::from_secs(30)).await?;
-    wait_http_ok(
-        &format!("http://127.0.0.1:{mport}/ready"),
-        Duration::from_secs(30),
-    )
-    .await?;
+    wait_http_ok(&format!("http://127.0.0.1:{mport}/ready"), Duration::from_secs(30)).await?;
     // Let the group settle and warm the producer (topic metadata, pooled
     // connections) as a running service would be, before the clock starts.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let warm = reqwest::Client::new();
-    for (i, u) in make_uploads(w, 50, &format!("{prefix}warm"), 5)
-        .iter()
-        .enumerate()
-    {
+    for (i, u) in make_uploads(w, 50, &format!("{prefix}warm"), 5).iter().enumerate() {
         let _ = warm
             .post(format!("{base}/v1/uploads/{}", u.kind.as_str()))
             .header("content-type", "application/json")
@@ -135,13 +126,8 @@ pub async fn run(w: &Workload, dau: f64, duration: Duration) -> anyhow::Result<E
     let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
         tick.tick().await;
-        let (client, uploads, acked, base, prefix) = (
-            client.clone(),
-            uploads.clone(),
-            acked.clone(),
-            base.clone(),
-            prefix.clone(),
-        );
+        let (client, uploads, acked, base, prefix) =
+            (client.clone(), uploads.clone(), acked.clone(), base.clone(), prefix.clone());
         tasks.push(tokio::spawn(async move {
             let u = &uploads[i];
             let t = Instant::now();
@@ -179,9 +165,7 @@ pub async fn run(w: &Workload, dau: f64, duration: Duration) -> anyhow::Result<E
             let adv = advances.lock().await;
             let ack = acked.lock().await;
             ack.iter().all(|a| {
-                adv.get(&(a.topic.clone(), a.partition))
-                    .and_then(|v| v.last())
-                    .is_some_and(|(_, o)| *o > a.offset)
+                adv.get(&(a.topic.clone(), a.partition)).and_then(|v| v.last()).is_some_and(|(_, o)| *o > a.offset)
             })
         };
         if done || Instant::now() > deadline {
@@ -216,19 +200,10 @@ pub async fn run(w: &Workload, dau: f64, duration: Duration) -> anyhow::Result<E
     consumer.stop().await;
     let db = stack.pg_client(&stack.pg.sync_database).await;
     for t in &topics {
-        let _ = db
-            .batch_execute(&format!(
-                "DROP TABLE IF EXISTS \"{}\"",
-                forgectl_consumer::schema::table_name(t)
-            ))
-            .await;
+        let _ =
+            db.batch_execute(&format!("DROP TABLE IF EXISTS \"{}\"", forgectl_consumer::schema::table_name(t))).await;
     }
-    let _ = db
-        .execute(
-            "DELETE FROM forgectl_consumer_offsets WHERE consumer_group = $1",
-            &[&group],
-        )
-        .await;
+    let _ = db.execute("DELETE FROM forgectl_consumer_offsets WHERE consumer_group = $1", &[&group]).await;
     delete_topics(&stack.kafka(), &all).await;
     Ok(E2eBench {
         dau,

@@ -28,17 +28,11 @@ fn median(v: &mut [f64]) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
-    let secs: u64 = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
+    let secs: u64 = std::env::var("BENCH_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     let w = Workload::load()?;
     // BENCH_OWN_STACK=1: a 3-broker KRaft cluster and a PostgreSQL of the
     // bench's own, so the shared dev stack is neither needed nor disturbed.
-    let _own = if std::env::var("BENCH_OWN_STACK")
-        .map(|v| v == "1")
-        .unwrap_or(false)
-    {
+    let _own = if std::env::var("BENCH_OWN_STACK").map(|v| v == "1").unwrap_or(false) {
         Some(own::start().await?)
     } else {
         None
@@ -47,53 +41,26 @@ async fn main() -> anyhow::Result<()> {
     let rows_day = w.rows_per_dau_day();
     let peak_up = w.peak_per_dau_sec(up_day);
     let peak_rows = w.peak_per_dau_sec(rows_day);
-    let sms_rows_peak = w.peak_per_dau_sec(
-        w.kinds["sms"].uploads_per_day * w.kinds["sms"].records_per_upload as f64,
-    );
+    let sms_rows_peak = w.peak_per_dau_sec(w.kinds["sms"].uploads_per_day * w.kinds["sms"].records_per_upload as f64);
     println!(
         "workload v{}: per DAU per day {up_day} uploads, {rows_day} rows, {:.0} bytes; peak per DAU {peak_up:.6} uploads/s, {peak_rows:.5} rows/s",
         w.version,
         w.bytes_per_dau_day()
     );
-    println!(
-        "100k DAU peak: {:.1} uploads/s, {:.0} rows/s",
-        100_000.0 * peak_up,
-        100_000.0 * peak_rows
-    );
+    println!("100k DAU peak: {:.1} uploads/s, {:.0} rows/s", 100_000.0 * peak_up, 100_000.0 * peak_rows);
 
     if what == "producer" || what == "all" {
-        let conc: usize = std::env::var("BENCH_CONCURRENCY")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(64);
-        let rounds: usize = std::env::var("BENCH_ROUNDS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3);
+        let conc: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+        let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
         let r = producer::run(&w, Duration::from_secs(secs), conc, rounds).await?;
         let api: Vec<f64> = r.api.iter().map(|x| x.rate()).collect();
         let raw: Vec<f64> = r.raw.iter().map(|x| x.rate()).collect();
-        let ratios: Vec<String> = api
-            .iter()
-            .zip(&raw)
-            .map(|(a, b)| format!("{:.2}", a / b))
-            .collect();
+        let ratios: Vec<String> = api.iter().zip(&raw).map(|(a, b)| format!("{:.2}", a / b)).collect();
         println!("PRODUCER per-round ratios api/raw: {}", ratios.join(", "));
-        let (a, b) = (
-            api.iter().sum::<f64>() / api.len() as f64,
-            raw.iter().sum::<f64>() / raw.len() as f64,
-        );
-        let mut eff: Vec<f64> = r
-            .api
-            .iter()
-            .map(|x| x.uploads as f64 / x.cpu_secs.max(1e-9))
-            .collect();
+        let (a, b) = (api.iter().sum::<f64>() / api.len() as f64, raw.iter().sum::<f64>() / raw.len() as f64);
+        let mut eff: Vec<f64> = r.api.iter().map(|x| x.uploads as f64 / x.cpu_secs.max(1e-9)).collect();
         let per_cpu = median(&mut eff);
-        println!(
-            "PRODUCER concurrency {}: mean api {a:.1}/s raw {b:.1}/s ratio {:.2}x",
-            r.concurrency,
-            a / b
-        );
+        println!("PRODUCER concurrency {}: mean api {a:.1}/s raw {b:.1}/s ratio {:.2}x", r.concurrency, a / b);
         println!(
             "PRODUCER efficiency {per_cpu:.0} uploads per CPU-second -> DAU at 50% of 1 core: {:.0}; of 4 vCPU: {:.0}",
             0.5 * per_cpu / peak_up,
@@ -110,10 +77,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     if what == "consumer" || what == "all" {
-        let msgs: usize = std::env::var("BENCH_MESSAGES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(6000);
+        let msgs: usize = std::env::var("BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(6000);
         let r = consumer::run(&w, msgs).await?;
         let per_cpu = r.consumer_rows_per_sec * r.consumer_secs / r.consumer_cpu_secs.max(1e-9);
         println!(
@@ -135,10 +99,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     if what == "e2e" || what == "all" {
-        let dau: f64 = std::env::var("BENCH_DAU")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(100_000.0);
+        let dau: f64 = std::env::var("BENCH_DAU").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000.0);
         let r = e2e::run(&w, dau, Duration::from_secs(secs.max(20))).await?;
         println!(
             "E2E {:.0} DAU peak = {:.1} uploads/s ({:.0} rows/s) for {:.1} s: {}/{} acked; HTTP p50 {:.2} ms p99 {:.2} ms; 200->visible p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms",

@@ -18,10 +18,7 @@ pub async fn start() -> anyhow::Result<Own> {
     kafka.wait_ready(Duration::from_secs(180)).await;
     let pg = ThrowawayPg::start();
     let _ = OWN.set(Stack::custom(kafka.bootstrap(), pg.settings()));
-    Ok(Own {
-        _kafka: kafka,
-        _pg: pg,
-    })
+    Ok(Own { _kafka: kafka, _pg: pg })
 }
 
 /// The bench's own servers when started, else the shared dev stack.

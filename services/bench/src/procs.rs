@@ -13,7 +13,10 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let dir = exe.parent().context("bench binary has no directory")?;
     let p = dir.join(name);
     if !p.exists() {
-        bail!("{} not found: build it with `cargo build --release -p forgectl-producer -p forgectl-consumer`", p.display());
+        bail!(
+            "{} not found: build it with `cargo build --release -p forgectl-producer -p forgectl-consumer`",
+            p.display()
+        );
     }
     Ok(p)
 }
@@ -40,9 +43,7 @@ impl Proc {
 
     /// SIGTERM, then wait (bounded).
     pub async fn stop(mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         for _ in 0..300 {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;

@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use forgectl_service_common::testkit::{
-    create_topics, delete_topics, free_port, prefixed_topics, unique, Stack,
-};
+use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, prefixed_topics, unique, Stack};
 
 use crate::procs::{wait_http_ok, Proc};
 use crate::stats::{cpu_seconds, ms, percentile};
@@ -119,12 +117,7 @@ pub struct ProducerBench {
     pub concurrency: usize,
 }
 
-pub async fn run(
-    w: &Workload,
-    duration: Duration,
-    concurrency: usize,
-    rounds: usize,
-) -> anyhow::Result<ProducerBench> {
+pub async fn run(w: &Workload, duration: Duration, concurrency: usize, rounds: usize) -> anyhow::Result<ProducerBench> {
     let stack = crate::own::stack();
     let prefix = unique("bench_p_");
     let (topics, _) = prefixed_topics(&prefix);
@@ -138,9 +131,7 @@ pub async fn run(
     let api = Proc::spawn("forgectl-producer", &vars)?;
     let base = format!("http://127.0.0.1:{port}");
     wait_http_ok(&format!("{base}/health"), Duration::from_secs(20)).await?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let raw = Arc::new(raw_producer(&stack)?);
     let self_pid = std::process::id();
 
@@ -168,72 +159,31 @@ pub async fn run(
             async move {
                 let u = &uploads[i];
                 let topic = format!("{prefix}{}", u.kind.topic());
-                let headers = OwnedHeaders::new().insert(Header {
-                    key: "batch-id",
-                    value: Some(u.batch_id.as_str()),
-                });
-                let rec = FutureRecord::to(&topic)
-                    .key(u.device_id.as_str())
-                    .payload(u.envelope.as_slice())
-                    .headers(headers);
+                let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some(u.batch_id.as_str()) });
+                let rec =
+                    FutureRecord::to(&topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers);
                 raw.send(rec, Duration::ZERO).await.is_ok()
             }
         }
     };
     // Warm-up: connections, metadata, JIT-free but caches and pools.
-    let _ = closed_loop(
-        "warmup",
-        concurrency,
-        Duration::from_secs(2),
-        uploads.len(),
-        api.pid(),
-        api_fn.clone(),
-    )
-    .await;
-    let _ = closed_loop(
-        "warmup",
-        concurrency,
-        Duration::from_secs(2),
-        uploads.len(),
-        self_pid,
-        raw_fn.clone(),
-    )
-    .await;
-    let mut out = ProducerBench {
-        api: Vec::new(),
-        raw: Vec::new(),
-        concurrency,
-    };
+    let _ = closed_loop("warmup", concurrency, Duration::from_secs(2), uploads.len(), api.pid(), api_fn.clone()).await;
+    let _ = closed_loop("warmup", concurrency, Duration::from_secs(2), uploads.len(), self_pid, raw_fn.clone()).await;
+    let mut out = ProducerBench { api: Vec::new(), raw: Vec::new(), concurrency };
     for r in 0..rounds {
         // Alternate which side goes first, so drift in background load does
         // not favour one of them.
-        for api_turn in if r % 2 == 0 {
-            [true, false]
-        } else {
-            [false, true]
-        } {
+        for api_turn in if r % 2 == 0 { [true, false] } else { [false, true] } {
             if api_turn {
-                let a = closed_loop(
-                    &format!("api#{r}"),
-                    concurrency,
-                    duration,
-                    uploads.len(),
-                    api.pid(),
-                    api_fn.clone(),
-                )
-                .await;
+                let a =
+                    closed_loop(&format!("api#{r}"), concurrency, duration, uploads.len(), api.pid(), api_fn.clone())
+                        .await;
                 a.print();
                 out.api.push(a);
             } else {
-                let b = closed_loop(
-                    &format!("raw#{r}"),
-                    concurrency,
-                    duration,
-                    uploads.len(),
-                    self_pid,
-                    raw_fn.clone(),
-                )
-                .await;
+                let b =
+                    closed_loop(&format!("raw#{r}"), concurrency, duration, uploads.len(), self_pid, raw_fn.clone())
+                        .await;
                 b.print();
                 out.raw.push(b);
             }

@@ -22,13 +22,7 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     };
     let fields: Vec<&str> = after.split_whitespace().collect();
     // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after ')'.
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0);
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     ticks / 100.0
 }

@@ -29,10 +29,7 @@ impl Workload {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
         let w: Workload = serde_yaml::from_str(&text).with_context(|| format!("parsing {path}"))?;
         for k in Kind::ALL {
-            let m = w
-                .kinds
-                .get(k.as_str())
-                .with_context(|| format!("{path}: kind {k} is missing"))?;
+            let m = w.kinds.get(k.as_str()).with_context(|| format!("{path}: kind {k} is missing"))?;
             anyhow::ensure!(
                 m.topic == k.topic(),
                 "{path}: kind {k} has topic {}, the services use {}",
@@ -52,17 +49,11 @@ impl Workload {
     }
 
     pub fn rows_per_dau_day(&self) -> f64 {
-        self.kinds
-            .values()
-            .map(|k| k.uploads_per_day * k.records_per_upload as f64)
-            .sum()
+        self.kinds.values().map(|k| k.uploads_per_day * k.records_per_upload as f64).sum()
     }
 
     pub fn bytes_per_dau_day(&self) -> f64 {
-        self.kinds
-            .values()
-            .map(|k| k.uploads_per_day * (k.records_per_upload * k.record_bytes) as f64)
-            .sum()
+        self.kinds.values().map(|k| k.uploads_per_day * (k.records_per_upload * k.record_bytes) as f64).sum()
     }
 
     /// Peak-hour rate per DAU, per second.
@@ -99,9 +90,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407))
+        Rng(seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407))
     }
     pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
@@ -111,9 +100,8 @@ impl Rng {
     }
     pub fn text(&mut self, len: usize) -> String {
         const WORDS: &[&str] = &[
-            "your", "OTP", "is", "credited", "debited", "INR", "balance", "account", "txn", "ref",
-            "at", "on", "via", "UPI", "call", "missed", "app", "open", "screen", "view", "tap",
-            "order", "delivery", "bank", "loan",
+            "your", "OTP", "is", "credited", "debited", "INR", "balance", "account", "txn", "ref", "at", "on", "via",
+            "UPI", "call", "missed", "app", "open", "screen", "view", "tap", "order", "delivery", "bank", "loan",
         ];
         let mut s = String::with_capacity(len + 12);
         while s.len() < len {
@@ -155,12 +143,16 @@ pub fn make_uploads(w: &Workload, n: usize, tag: &str, seed: u64) -> Vec<Upload>
         .enumerate()
         .map(|(i, kind)| {
             let m = w.model(kind);
-            let records: Vec<serde_json::Value> = (0..m.records_per_upload).map(|j| record(&mut rng, j, m.record_bytes)).collect();
+            let records: Vec<serde_json::Value> =
+                (0..m.records_per_upload).map(|j| record(&mut rng, j, m.record_bytes)).collect();
             let device_id = format!("dev-{}", rng.next() % 5000);
             let batch_id = format!("{tag}-{i}");
-            let body = serde_json::to_vec(&serde_json::json!({ "device_id": device_id, "batch_id": batch_id, "records": records }))
-                .unwrap_or_default();
-            let raws: Vec<Box<RawValue>> = records.iter().filter_map(|r| serde_json::value::to_raw_value(r).ok()).collect();
+            let body = serde_json::to_vec(
+                &serde_json::json!({ "device_id": device_id, "batch_id": batch_id, "records": records }),
+            )
+            .unwrap_or_default();
+            let raws: Vec<Box<RawValue>> =
+                records.iter().filter_map(|r| serde_json::value::to_raw_value(r).ok()).collect();
             let envelope = serde_json::to_vec(&EnvelopeRef {
                 v: ENVELOPE_VERSION,
                 batch_id: &batch_id,

@@ -10,11 +10,7 @@ pub enum ConfigError {
     #[error("environment variable {var} is required but not set")]
     Missing { var: &'static str },
     #[error("environment variable {var}={value:?} is invalid: {reason}")]
-    Invalid {
-        var: &'static str,
-        value: String,
-        reason: String,
-    },
+    Invalid { var: &'static str, value: String, reason: String },
     #[error("environment variable {var} is invalid: {reason}")]
     InvalidSecret { var: &'static str, reason: String },
     #[error("conflicting settings: {0}")]
@@ -61,24 +57,14 @@ where
 {
     match optional(env, var) {
         None => Ok(default),
-        Some(value) => value.parse::<T>().map_err(|e| ConfigError::Invalid {
-            var,
-            reason: e.to_string(),
-            value,
-        }),
+        Some(value) => value.parse::<T>().map_err(|e| ConfigError::Invalid { var, reason: e.to_string(), value }),
     }
 }
 
 /// Comma-separated list, blanks dropped.
 pub fn list(env: &dyn EnvSource, var: &'static str) -> Vec<String> {
     optional(env, var)
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        })
+        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
         .unwrap_or_default()
 }
 
@@ -88,11 +74,7 @@ pub fn bool_or(env: &dyn EnvSource, var: &'static str, default: bool) -> Result<
         Some(value) => match value.to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => Ok(true),
             "0" | "false" | "no" | "off" => Ok(false),
-            _ => Err(ConfigError::Invalid {
-                var,
-                value,
-                reason: "expected true or false".into(),
-            }),
+            _ => Err(ConfigError::Invalid { var, value, reason: "expected true or false".into() }),
         },
     }
 }

@@ -59,10 +59,7 @@ pub fn validate_id(id: &str) -> Result<(), IdError> {
     if id.len() > MAX_ID_LEN {
         return Err(IdError::TooLong(id.len()));
     }
-    if !id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-    {
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-')) {
         return Err(IdError::Charset);
     }
     Ok(())
@@ -102,11 +99,7 @@ impl Envelope {
         if env.records.is_empty() {
             return Err(EnvelopeError::NoRecords);
         }
-        if let Some(index) = env
-            .records
-            .iter()
-            .position(|r| !r.get().trim_start().starts_with('{'))
-        {
+        if let Some(index) = env.records.iter().position(|r| !r.get().trim_start().starts_with('{')) {
             return Err(EnvelopeError::NotAnObject { index });
         }
         if !(0..=MAX_TIMESTAMP_MS).contains(&env.received_at_ms) {
@@ -145,10 +138,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_envelopes() {
-        assert!(matches!(
-            Envelope::decode(b"not json"),
-            Err(EnvelopeError::Decode(_))
-        ));
+        assert!(matches!(Envelope::decode(b"not json"), Err(EnvelopeError::Decode(_))));
         let base = |batch: &str, recs: &str, ts: i64| {
             format!(
                 r#"{{"v":1,"batch_id":"{batch}","device_id":"d","kind":"sms","received_at_ms":{ts},"records":{recs}}}"#
@@ -158,18 +148,12 @@ mod tests {
             Envelope::decode(base("", "[{}]", 1).as_bytes()),
             Err(EnvelopeError::BatchId(IdError::Empty))
         ));
-        assert!(matches!(
-            Envelope::decode(base("b", "[]", 1).as_bytes()),
-            Err(EnvelopeError::NoRecords)
-        ));
+        assert!(matches!(Envelope::decode(base("b", "[]", 1).as_bytes()), Err(EnvelopeError::NoRecords)));
         assert!(matches!(
             Envelope::decode(base("b", "[{}, 3]", 1).as_bytes()),
             Err(EnvelopeError::NotAnObject { index: 1 })
         ));
-        assert!(matches!(
-            Envelope::decode(base("b", "[{}]", -5).as_bytes()),
-            Err(EnvelopeError::Timestamp(-5))
-        ));
+        assert!(matches!(Envelope::decode(base("b", "[{}]", -5).as_bytes()), Err(EnvelopeError::Timestamp(-5))));
         assert!(Envelope::decode(base("b", "[{}]", 5).as_bytes()).is_ok());
     }
 

@@ -74,17 +74,12 @@ impl KafkaSettings {
 
     pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
         let brokers = env::required(env, "DI_KAFKA_BROKER_ENDPOINT")?;
-        let security_protocol = env::parse_or(
-            env,
-            "DI_KAFKA_SECURITY_PROTOCOL",
-            SecurityProtocol::Plaintext,
-        )?;
+        let security_protocol = env::parse_or(env, "DI_KAFKA_SECURITY_PROTOCOL", SecurityProtocol::Plaintext)?;
         let ssl_ca_location = env::optional(env, "DI_KAFKA_SSL_CA_LOCATION");
         let ssl_verify_hostname = env::bool_or(env, "DI_KAFKA_SSL_VERIFY_HOSTNAME", true)?;
         let username = env::optional(env, "DI_KAFKA_SASL_USERNAME");
         let password = env::secret(env, "DI_KAFKA_SASL_PASSWORD");
-        let mechanism = env::optional(env, "DI_KAFKA_SASL_MECHANISM")
-            .unwrap_or_else(|| "SCRAM-SHA-512".to_string());
+        let mechanism = env::optional(env, "DI_KAFKA_SASL_MECHANISM").unwrap_or_else(|| "SCRAM-SHA-512".to_string());
 
         if security_protocol == SecurityProtocol::Plaintext && ssl_ca_location.is_some() {
             return Err(ConfigError::Conflict(
@@ -95,21 +90,14 @@ impl KafkaSettings {
         }
         let sasl = match (security_protocol, username, password) {
             (SecurityProtocol::SaslSsl, Some(username), Some(password)) => {
-                if !matches!(
-                    mechanism.as_str(),
-                    "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512"
-                ) {
+                if !matches!(mechanism.as_str(), "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512") {
                     return Err(ConfigError::Invalid {
                         var: "DI_KAFKA_SASL_MECHANISM",
                         value: mechanism,
                         reason: "expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512".into(),
                     });
                 }
-                Some(SaslSettings {
-                    mechanism,
-                    username,
-                    password,
-                })
+                Some(SaslSettings { mechanism, username, password })
             }
             (SecurityProtocol::SaslSsl, _, _) => {
                 return Err(ConfigError::Conflict(
@@ -127,13 +115,7 @@ impl KafkaSettings {
                 ))
             }
         };
-        Ok(Self {
-            brokers,
-            security_protocol,
-            ssl_ca_location,
-            ssl_verify_hostname,
-            sasl,
-        })
+        Ok(Self { brokers, security_protocol, ssl_ca_location, ssl_verify_hostname, sasl })
     }
 
     /// Writes connection and security settings into an rdkafka config; the
@@ -146,14 +128,7 @@ impl KafkaSettings {
             if let Some(ca) = &self.ssl_ca_location {
                 cfg.set("ssl.ca.location", ca);
             }
-            cfg.set(
-                "ssl.endpoint.identification.algorithm",
-                if self.ssl_verify_hostname {
-                    "https"
-                } else {
-                    "none"
-                },
-            );
+            cfg.set("ssl.endpoint.identification.algorithm", if self.ssl_verify_hostname { "https" } else { "none" });
         }
         if let Some(sasl) = &self.sasl {
             cfg.set("sasl.mechanisms", &sasl.mechanism)
@@ -175,10 +150,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]

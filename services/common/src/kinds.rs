@@ -15,13 +15,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::Sms,
-        Kind::Events,
-        Kind::AppsAndDevice,
-        Kind::Contacts,
-        Kind::CallLogs,
-    ];
+    pub const ALL: [Kind; 5] = [Kind::Sms, Kind::Events, Kind::AppsAndDevice, Kind::Contacts, Kind::CallLogs];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,10 +58,7 @@ impl FromStr for Kind {
     type Err = UnknownKind;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownKind(s.chars().take(64).collect()))
+        Kind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| UnknownKind(s.chars().take(64).collect()))
     }
 }
 

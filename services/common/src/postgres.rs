@@ -24,12 +24,7 @@ pub struct PgSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
     #[error("building the PostgreSQL pool for database {database} on {host}:{port}: {source}")]
-    Build {
-        database: String,
-        host: String,
-        port: u16,
-        source: deadpool_postgres::BuildError,
-    },
+    Build { database: String, host: String, port: u16, source: deadpool_postgres::BuildError },
 }
 
 impl PgSettings {
@@ -39,15 +34,9 @@ impl PgSettings {
             port: env::parse_or(env, "DI_POSTGRES_PORT", 5432u16)?,
             user: env::required(env, "DI_POSTGRES_USERNAME")?,
             password: env::secret(env, "DI_POSTGRES_PASSWORD").unwrap_or_default(),
-            database: env::optional(env, "DI_POSTGRES_DATABASE")
-                .unwrap_or_else(|| "api_insights_db".into()),
-            sync_database: env::optional(env, "DI_POSTGRES_SYNC_DATABASE")
-                .unwrap_or_else(|| "sync_db".into()),
-            connect_timeout: Duration::from_millis(env::parse_or(
-                env,
-                "DI_POSTGRES_CONNECT_TIMEOUT_MS",
-                3000u64,
-            )?),
+            database: env::optional(env, "DI_POSTGRES_DATABASE").unwrap_or_else(|| "api_insights_db".into()),
+            sync_database: env::optional(env, "DI_POSTGRES_SYNC_DATABASE").unwrap_or_else(|| "sync_db".into()),
+            connect_timeout: Duration::from_millis(env::parse_or(env, "DI_POSTGRES_CONNECT_TIMEOUT_MS", 3000u64)?),
         })
     }
 
@@ -72,9 +61,7 @@ impl PgSettings {
         let manager = Manager::from_config(
             self.pg_config(database),
             NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
         Pool::builder(manager)
             .max_size(max_size)
@@ -137,14 +124,11 @@ mod tests {
 
     #[test]
     fn bad_port_names_variable() {
-        let env: HashMap<String, String> = [
-            ("DI_POSTGRES_HOST", "db"),
-            ("DI_POSTGRES_PORT", "x"),
-            ("DI_POSTGRES_USERNAME", "u"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+        let env: HashMap<String, String> =
+            [("DI_POSTGRES_HOST", "db"), ("DI_POSTGRES_PORT", "x"), ("DI_POSTGRES_USERNAME", "u")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         let e = PgSettings::from_env(&env).unwrap_err();
         assert!(e.to_string().contains("DI_POSTGRES_PORT"));
     }

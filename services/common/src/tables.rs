@@ -6,10 +6,8 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// Table for a topic's records: the topic name made a safe identifier.
 pub fn table_name(topic: &str) -> String {
-    let mut name: String = topic
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-        .collect();
+    let mut name: String =
+        topic.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, 't');
     }

@@ -60,8 +60,7 @@ impl Batch {
     /// Drops items of partitions this consumer no longer owns; their new owner
     /// re-reads them from the last durable offset.
     pub fn retain_partitions(&mut self, revoked: &HashSet<(String, i32)>) {
-        self.items
-            .retain(|i| !revoked.contains(&(i.source.topic.clone(), i.source.partition)));
+        self.items.retain(|i| !revoked.contains(&(i.source.topic.clone(), i.source.partition)));
         self.rows = self
             .items
             .iter()
@@ -90,9 +89,7 @@ impl Batch {
 pub fn next_offsets<'a>(items: impl Iterator<Item = &'a Item>) -> BTreeMap<(String, i32), i64> {
     let mut out: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for i in items {
-        let e = out
-            .entry((i.source.topic.clone(), i.source.partition))
-            .or_insert(i.source.offset + 1);
+        let e = out.entry((i.source.topic.clone(), i.source.partition)).or_insert(i.source.offset + 1);
         *e = (*e).max(i.source.offset + 1);
     }
     out
@@ -122,10 +119,8 @@ impl<'a> Columns<'a> {
             self.record_index.push(index as i32);
             self.kind.push(env.kind.as_str());
             // Sent as binary timestamptz: no per-row arithmetic in SQL.
-            self.received_at.push(
-                std::time::UNIX_EPOCH
-                    + std::time::Duration::from_millis(env.received_at_ms.max(0) as u64),
-            );
+            self.received_at
+                .push(std::time::UNIX_EPOCH + std::time::Duration::from_millis(env.received_at_ms.max(0) as u64));
             self.record.push(record.get());
             self.partition.push(source.partition);
             self.offset.push(source.offset);
@@ -146,9 +141,7 @@ pub fn columns_by_topic(items: &[Item]) -> BTreeMap<&str, Columns<'_>> {
     let mut out: BTreeMap<&str, Columns<'_>> = BTreeMap::new();
     for item in items {
         if let Payload::Rows(env) = &item.payload {
-            out.entry(item.source.topic.as_str())
-                .or_default()
-                .push(&item.source, env);
+            out.entry(item.source.topic.as_str()).or_default().push(&item.source, env);
         }
     }
     out
@@ -168,14 +161,7 @@ mod tests {
     }
 
     fn item(topic: &str, p: i32, o: i64, payload: Payload) -> Item {
-        Item {
-            source: Source {
-                topic: topic.into(),
-                partition: p,
-                offset: o,
-            },
-            payload,
-        }
+        Item { source: Source { topic: topic.into(), partition: p, offset: o }, payload }
     }
 
     #[test]
@@ -215,13 +201,7 @@ mod tests {
             "a",
             0,
             6,
-            Payload::Poison(Poison {
-                key: None,
-                payload: None,
-                headers: vec![],
-                error: "x".into(),
-                dlq_sent: false,
-            }),
+            Payload::Poison(Poison { key: None, payload: None, headers: vec![], error: "x".into(), dlq_sent: false }),
         ));
         b.push(item("a", 1, 3, Payload::Rows(env("b2", 3))));
         assert_eq!(b.rows, 5);

@@ -28,37 +28,17 @@ pub struct ConsumerOptions {
 impl ConsumerOptions {
     pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
         let topics = env::list(env, "ENABLED_TOPICS");
-        let topics = if topics.is_empty() {
-            Kind::ALL.iter().map(|k| k.topic().to_string()).collect()
-        } else {
-            topics
-        };
+        let topics = if topics.is_empty() { Kind::ALL.iter().map(|k| k.topic().to_string()).collect() } else { topics };
         let opts = Self {
             kafka: KafkaSettings::from_env(env)?,
             pg: PgSettings::from_env(env)?,
             group: env::required(env, "KAFKA_CONSUMER_GROUP")?,
             topics,
             batch_max_rows: env::parse_or(env, "CONSUMER_BATCH_MAX_ROWS", 5000)?,
-            batch_max_wait: Duration::from_millis(env::parse_or(
-                env,
-                "CONSUMER_BATCH_MAX_WAIT_MS",
-                100u64,
-            )?),
-            metrics_listen: Some(env::parse_or(
-                env,
-                "CONSUMER_METRICS_ADDR",
-                SocketAddr::from(([0, 0, 0, 0], 8001)),
-            )?),
-            max_poll_interval: Duration::from_millis(env::parse_or(
-                env,
-                "CONSUMER_MAX_POLL_INTERVAL_MS",
-                300_000u64,
-            )?),
-            session_timeout: Duration::from_millis(env::parse_or(
-                env,
-                "CONSUMER_SESSION_TIMEOUT_MS",
-                45_000u64,
-            )?),
+            batch_max_wait: Duration::from_millis(env::parse_or(env, "CONSUMER_BATCH_MAX_WAIT_MS", 100u64)?),
+            metrics_listen: Some(env::parse_or(env, "CONSUMER_METRICS_ADDR", SocketAddr::from(([0, 0, 0, 0], 8001)))?),
+            max_poll_interval: Duration::from_millis(env::parse_or(env, "CONSUMER_MAX_POLL_INTERVAL_MS", 300_000u64)?),
+            session_timeout: Duration::from_millis(env::parse_or(env, "CONSUMER_SESSION_TIMEOUT_MS", 45_000u64)?),
             mongodb_host: env::optional(env, "DI_MONGODB_HOST"),
         };
         opts.validate()?;
@@ -81,11 +61,7 @@ impl ConsumerOptions {
                     reason: "dead-letter topics are written, not consumed".into(),
                 });
             }
-            if !t
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-                || t.len() > 200
-            {
+            if !t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) || t.len() > 200 {
                 return Err(ConfigError::Invalid {
                     var: "ENABLED_TOPICS",
                     value: t.clone(),
@@ -123,14 +99,7 @@ mod tests {
             "apps_and_device_batched, contacts_batched,call_logs_batched",
         )]))
         .unwrap();
-        assert_eq!(
-            o.topics,
-            vec![
-                "apps_and_device_batched",
-                "contacts_batched",
-                "call_logs_batched"
-            ]
-        );
+        assert_eq!(o.topics, vec!["apps_and_device_batched", "contacts_batched", "call_logs_batched"]);
         assert_eq!(o.metrics_listen.map(|a| a.port()), Some(8001));
         let all = ConsumerOptions::from_env(&env(&[])).unwrap();
         assert_eq!(all.topics.len(), 5);
@@ -142,9 +111,6 @@ mod tests {
         assert!(ConsumerOptions::from_env(&env(&[("ENABLED_TOPICS", "a;drop table")])).is_err());
         let mut e = env(&[]);
         e.remove("KAFKA_CONSUMER_GROUP");
-        assert!(ConsumerOptions::from_env(&e)
-            .unwrap_err()
-            .to_string()
-            .contains("KAFKA_CONSUMER_GROUP"));
+        assert!(ConsumerOptions::from_env(&e).unwrap_err().to_string().contains("KAFKA_CONSUMER_GROUP"));
     }
 }

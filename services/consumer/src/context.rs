@@ -22,10 +22,7 @@ pub struct LoopContext {
 }
 
 fn parts(tpl: &TopicPartitionList) -> Vec<(String, i32)> {
-    tpl.elements()
-        .iter()
-        .map(|e| (e.topic().to_string(), e.partition()))
-        .collect()
+    tpl.elements().iter().map(|e| (e.topic().to_string(), e.partition())).collect()
 }
 
 impl LoopContext {

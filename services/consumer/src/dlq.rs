@@ -43,11 +43,7 @@ pub struct SendFailure {
 }
 
 /// Headers of a dead letter: ours first, then the original message's.
-pub fn dlq_headers(
-    source: &Source,
-    error: &str,
-    original: &[(String, Vec<u8>)],
-) -> Vec<(String, Vec<u8>)> {
+pub fn dlq_headers(source: &Source, error: &str, original: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
     let mut error = error.to_string();
     if error.len() > MAX_ERROR_LEN {
         let mut cut = MAX_ERROR_LEN;
@@ -59,18 +55,10 @@ pub fn dlq_headers(
     let mut out = vec![
         (H_ERROR.to_string(), error.into_bytes()),
         (H_TOPIC.to_string(), source.topic.clone().into_bytes()),
-        (
-            H_PARTITION.to_string(),
-            source.partition.to_string().into_bytes(),
-        ),
+        (H_PARTITION.to_string(), source.partition.to_string().into_bytes()),
         (H_OFFSET.to_string(), source.offset.to_string().into_bytes()),
     ];
-    out.extend(
-        original
-            .iter()
-            .filter(|(k, _)| !k.starts_with("dlq."))
-            .cloned(),
-    );
+    out.extend(original.iter().filter(|(k, _)| !k.starts_with("dlq.")).cloned());
     out
 }
 
@@ -85,9 +73,7 @@ impl DeadLetters {
             .set("enable.idempotence", "true")
             .set("message.timeout.ms", "10000")
             .set("linger.ms", "0");
-        Ok(Self {
-            producer: cfg.create().map_err(DlqError::Create)?,
-        })
+        Ok(Self { producer: cfg.create().map_err(DlqError::Create)? })
     }
 
     /// Sends every unsent dead letter in `items` and waits for all the acks
@@ -108,10 +94,7 @@ impl DeadLetters {
             };
             let mut headers = OwnedHeaders::new();
             for (k, v) in dlq_headers(&item.source, &p.error, &p.headers) {
-                headers = headers.insert(Header {
-                    key: &k,
-                    value: Some(&v),
-                });
+                headers = headers.insert(Header { key: &k, value: Some(&v) });
             }
             let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
             if let Some(k) = &p.key {
@@ -134,8 +117,7 @@ impl DeadLetters {
                         p.dlq_sent = true;
                     }
                     sent += 1;
-                    metrics::counter!("consumer_dlq_total", "topic" => item.source.topic.clone())
-                        .increment(1);
+                    metrics::counter!("consumer_dlq_total", "topic" => item.source.topic.clone()).increment(1);
                 }
                 Err((source, _)) => {
                     if first_err.is_none() {
@@ -163,21 +145,10 @@ mod tests {
 
     #[test]
     fn headers_carry_error_and_source() {
-        let src = Source {
-            topic: "sms_batched".into(),
-            partition: 3,
-            offset: 42,
-        };
-        let orig = vec![
-            ("batch-id".to_string(), b"b1".to_vec()),
-            ("dlq.error".to_string(), b"old".to_vec()),
-        ];
+        let src = Source { topic: "sms_batched".into(), partition: 3, offset: 42 };
+        let orig = vec![("batch-id".to_string(), b"b1".to_vec()), ("dlq.error".to_string(), b"old".to_vec())];
         let h = dlq_headers(&src, "bad json", &orig);
-        let get = |k: &str| {
-            h.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| String::from_utf8_lossy(v).to_string())
-        };
+        let get = |k: &str| h.iter().find(|(n, _)| n == k).map(|(_, v)| String::from_utf8_lossy(v).to_string());
         assert_eq!(get(H_ERROR).as_deref(), Some("bad json"));
         assert_eq!(get(H_TOPIC).as_deref(), Some("sms_batched"));
         assert_eq!(get(H_PARTITION).as_deref(), Some("3"));
@@ -188,11 +159,7 @@ mod tests {
 
     #[test]
     fn long_errors_are_cut_on_a_char_boundary() {
-        let src = Source {
-            topic: "t".into(),
-            partition: 0,
-            offset: 0,
-        };
+        let src = Source { topic: "t".into(), partition: 0, offset: 0 };
         let h = dlq_headers(&src, &"é".repeat(1000), &[]);
         assert!(h[0].1.len() <= MAX_ERROR_LEN);
         assert!(String::from_utf8(h[0].1.clone()).is_ok());

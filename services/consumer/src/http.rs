@@ -23,10 +23,7 @@ pub struct Health {
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     #[error("binding the metrics endpoint {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
 }
 
 #[derive(Clone)]
@@ -43,24 +40,15 @@ pub async fn serve(
     metrics: PrometheusHandle,
     cancel: CancellationToken,
 ) -> Result<JoinHandle<()>, HttpError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| HttpError::Bind { addr, source })?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| HttpError::Bind { addr, source })?;
     tracing::info!(addr = ?listener.local_addr().ok(), "consumer metrics endpoint listening");
     let app = Router::new()
         .route("/health", get(health_route))
         .route("/ready", get(ready))
         .route("/metrics", get(render))
-        .with_state(AppState {
-            health,
-            pool,
-            metrics,
-        });
+        .with_state(AppState { health, pool, metrics });
     Ok(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(cancel.cancelled_owned())
-            .await
-        {
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(cancel.cancelled_owned()).await {
             tracing::error!(error = %e, "metrics endpoint failed");
         }
     }))
@@ -75,11 +63,7 @@ async fn health_route(State(s): State<AppState>) -> Response {
 async fn ready(State(s): State<AppState>) -> Response {
     let running = s.health.running.load(Ordering::Relaxed);
     let db = match s.pool.get().await {
-        Ok(c) => c
-            .simple_query("SELECT 1")
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
+        Ok(c) => c.simple_query("SELECT 1").await.map(|_| ()).map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
     let ok = running && db.is_ok();
@@ -88,21 +72,9 @@ async fn ready(State(s): State<AppState>) -> Response {
         "consumer": if running { "running" } else { "starting" },
         "database": match &db { Ok(()) => "ok".to_string(), Err(e) => e.clone() },
     });
-    (
-        if ok {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        Json(body),
-    )
-        .into_response()
+    (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body)).into_response()
 }
 
 async fn render(State(s): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
 }

@@ -9,8 +9,6 @@ async fn main() -> anyhow::Result<()> {
     let opts = ConsumerOptions::from_env(&ProcessEnv).context("invalid configuration")?;
     let cancel = CancellationToken::new();
     shutdown::cancel_on_signal(cancel.clone());
-    forgectl_consumer::run(opts, cancel)
-        .await
-        .context("running the consumer")?;
+    forgectl_consumer::run(opts, cancel).await.context("running the consumer")?;
     Ok(())
 }

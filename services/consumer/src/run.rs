@@ -47,18 +47,11 @@ fn kafka_consumer(opts: &ConsumerOptions) -> Result<KafkaConsumer, ConsumerError
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        .set(
-            "max.poll.interval.ms",
-            opts.max_poll_interval.as_millis().to_string(),
-        )
-        .set(
-            "session.timeout.ms",
-            opts.session_timeout.as_millis().to_string(),
-        )
+        .set("max.poll.interval.ms", opts.max_poll_interval.as_millis().to_string())
+        .set("session.timeout.ms", opts.session_timeout.as_millis().to_string())
         .set("statistics.interval.ms", "5000")
         .set("allow.auto.create.topics", "false");
-    cfg.create_with_context(LoopContext::default())
-        .map_err(ConsumerError::Create)
+    cfg.create_with_context(LoopContext::default()).map_err(ConsumerError::Create)
 }
 
 /// Runs the consumer until `cancel` fires, then writes and commits the
@@ -76,9 +69,7 @@ pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(),
     let pool = opts.pg.pool(&opts.pg.sync_database, 2)?;
     let health = Arc::new(Health::default());
     let http_task = match opts.metrics_listen {
-        Some(addr) => {
-            Some(http::serve(addr, health.clone(), pool.clone(), metrics, cancel.clone()).await?)
-        }
+        Some(addr) => Some(http::serve(addr, health.clone(), pool.clone(), metrics, cancel.clone()).await?),
         None => None,
     };
 
@@ -88,9 +79,7 @@ pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(),
     loop {
         let attempt = async {
             let mut client = pool.get().await.map_err(|e| e.to_string())?;
-            schema::migrate(&mut client, &opts.topics)
-                .await
-                .map_err(|e| e.to_string())
+            schema::migrate(&mut client, &opts.topics).await.map_err(|e| e.to_string())
         };
         match attempt.await {
             Ok(()) => break,
@@ -107,22 +96,11 @@ pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(),
 
     let consumer = kafka_consumer(&opts)?;
     let topics: Vec<&str> = opts.topics.iter().map(String::as_str).collect();
-    consumer
-        .subscribe(&topics)
-        .map_err(|source| ConsumerError::Subscribe {
-            topics: opts.topics.clone(),
-            source,
-        })?;
+    consumer.subscribe(&topics).map_err(|source| ConsumerError::Subscribe { topics: opts.topics.clone(), source })?;
     tracing::info!(group = %opts.group, topics = ?opts.topics, "consumer subscribed");
     let sink = Sink::new(pool, &opts.group, &opts.topics);
     let dlq = DeadLetters::new(&opts.kafka)?;
-    let mut worker = Worker::new(
-        consumer,
-        sink,
-        dlq,
-        opts.batch_max_rows,
-        opts.batch_max_wait,
-    );
+    let mut worker = Worker::new(consumer, sink, dlq, opts.batch_max_rows, opts.batch_max_wait);
     health.running.store(true, Ordering::Relaxed);
 
     consume(&mut worker, &cancel).await;

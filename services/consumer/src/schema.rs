@@ -46,10 +46,7 @@ fn record_table_ddl(table: &str) -> Vec<String> {
         // Later migrations append here with IF NOT EXISTS so they re-run safely.
         format!(
             "CREATE INDEX IF NOT EXISTS {} ON {q} (received_at)",
-            quoted(&format!(
-                "{}_received_at_idx",
-                &table[..table.len().min(40)]
-            ))
+            quoted(&format!("{}_received_at_idx", &table[..table.len().min(40)]))
         ),
     ]
 }
@@ -60,9 +57,7 @@ pub async fn migrate(client: &mut Client, topics: &[String]) -> Result<(), Schem
         move |source| SchemaError { step, source }
     };
     let tx = client.transaction().await.map_err(err("begin"))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK_KEY])
-        .await
-        .map_err(err("lock"))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK_KEY]).await.map_err(err("lock"))?;
     tx.batch_execute(&format!(
         "CREATE TABLE IF NOT EXISTS {OFFSETS_TABLE} (
             consumer_group text NOT NULL,
@@ -78,9 +73,7 @@ pub async fn migrate(client: &mut Client, topics: &[String]) -> Result<(), Schem
     for topic in topics {
         let table = table_name(topic);
         for stmt in record_table_ddl(&table) {
-            tx.batch_execute(&stmt)
-                .await
-                .map_err(err(&format!("table {table}")))?;
+            tx.batch_execute(&stmt).await.map_err(err(&format!("table {table}")))?;
         }
     }
     tx.commit().await.map_err(err("commit"))?;

@@ -28,15 +28,9 @@ pub enum WriteError {
 
 impl WriteError {
     fn from_pg(topic: &str, e: tokio_postgres::Error) -> Self {
-        let data = !is_connection_error(&e)
-            && e.code()
-                .map(|c| c.code().starts_with("22"))
-                .unwrap_or(false);
+        let data = !is_connection_error(&e) && e.code().map(|c| c.code().starts_with("22")).unwrap_or(false);
         if data {
-            WriteError::Data {
-                topic: topic.to_string(),
-                source: e,
-            }
+            WriteError::Data { topic: topic.to_string(), source: e }
         } else {
             WriteError::Unavailable(describe(&e))
         }
@@ -87,7 +81,8 @@ fn insert_sql(table: &str) -> (String, String) {
     (plain, skip)
 }
 
-const UPSERT_OFFSETS: &str = "INSERT INTO forgectl_consumer_offsets (consumer_group, topic, kafka_partition, next_offset)
+const UPSERT_OFFSETS: &str =
+    "INSERT INTO forgectl_consumer_offsets (consumer_group, topic, kafka_partition, next_offset)
      SELECT $1, t, p, o FROM UNNEST($2::text[], $3::int4[], $4::int8[]) AS u(t, p, o)
      ON CONFLICT (consumer_group, topic, kafka_partition)
      DO UPDATE SET next_offset = GREATEST(forgectl_consumer_offsets.next_offset, EXCLUDED.next_offset),
@@ -95,15 +90,8 @@ const UPSERT_OFFSETS: &str = "INSERT INTO forgectl_consumer_offsets (consumer_gr
 
 impl Sink {
     pub fn new(pool: Pool, group: &str, topics: &[String]) -> Self {
-        let insert_sql = topics
-            .iter()
-            .map(|t| (t.clone(), insert_sql(&table_name(t))))
-            .collect();
-        Self {
-            pool,
-            group: group.to_string(),
-            insert_sql,
-        }
+        let insert_sql = topics.iter().map(|t| (t.clone(), insert_sql(&table_name(t)))).collect();
+        Self { pool, group: group.to_string(), insert_sql }
     }
 
     pub fn pool(&self) -> &Pool {
@@ -116,20 +104,14 @@ impl Sink {
         let columns = columns_by_topic(items);
         let offsets = next_offsets(items.iter());
         let mut client = self.pool.get().await.map_err(from_pool)?;
-        let mut tx = client
-            .transaction()
-            .await
-            .map_err(|e| WriteError::from_pg("", e))?;
+        let mut tx = client.transaction().await.map_err(|e| WriteError::from_pg("", e))?;
         let mut stats = WriteStats::default();
         for (topic, cols) in &columns {
             let (plain_sql, skip_sql) = match self.insert_sql.get(*topic) {
                 Some(s) => s.clone(),
                 None => insert_sql(&table_name(topic)),
             };
-            let plain = tx
-                .prepare_cached(&plain_sql)
-                .await
-                .map_err(|e| WriteError::from_pg(topic, e))?;
+            let plain = tx.prepare_cached(&plain_sql).await.map_err(|e| WriteError::from_pg(topic, e))?;
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
                 &cols.device_id,
                 &cols.batch_id,
@@ -145,28 +127,16 @@ impl Sink {
             // costs ~40% more per row. The savepoint lets a batch that does
             // hold a duplicate fall back to the skipping insert; the unique
             // key guarantees idempotency either way.
-            let sp = tx
-                .savepoint("plain_insert")
-                .await
-                .map_err(|e| WriteError::from_pg(topic, e))?;
+            let sp = tx.savepoint("plain_insert").await.map_err(|e| WriteError::from_pg(topic, e))?;
             let n = match sp.execute(&plain, &params).await {
                 Ok(n) => {
-                    sp.commit()
-                        .await
-                        .map_err(|e| WriteError::from_pg(topic, e))?;
+                    sp.commit().await.map_err(|e| WriteError::from_pg(topic, e))?;
                     n
                 }
                 Err(e) if e.code().map(|c| c.code()) == Some(UNIQUE_VIOLATION) => {
-                    sp.rollback()
-                        .await
-                        .map_err(|e| WriteError::from_pg(topic, e))?;
-                    let skip = tx
-                        .prepare_cached(&skip_sql)
-                        .await
-                        .map_err(|e| WriteError::from_pg(topic, e))?;
-                    tx.execute(&skip, &params)
-                        .await
-                        .map_err(|e| WriteError::from_pg(topic, e))?
+                    sp.rollback().await.map_err(|e| WriteError::from_pg(topic, e))?;
+                    let skip = tx.prepare_cached(&skip_sql).await.map_err(|e| WriteError::from_pg(topic, e))?;
+                    tx.execute(&skip, &params).await.map_err(|e| WriteError::from_pg(topic, e))?
                 }
                 Err(e) => return Err(WriteError::from_pg(topic, e)),
             };
@@ -186,10 +156,7 @@ impl Sink {
     }
 
     /// The durable next offsets of the given partitions, where stored.
-    pub async fn load_offsets(
-        &self,
-        parts: &[(String, i32)],
-    ) -> Result<HashMap<(String, i32), i64>, WriteError> {
+    pub async fn load_offsets(&self, parts: &[(String, i32)]) -> Result<HashMap<(String, i32), i64>, WriteError> {
         if parts.is_empty() {
             return Ok(HashMap::new());
         }
@@ -207,23 +174,12 @@ impl Sink {
             )
             .await
             .map_err(|e| WriteError::from_pg("", e))?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                (
-                    (r.get::<_, String>(0), r.get::<_, i32>(1)),
-                    r.get::<_, i64>(2),
-                )
-            })
-            .collect())
+        Ok(rows.iter().map(|r| ((r.get::<_, String>(0), r.get::<_, i32>(1)), r.get::<_, i64>(2))).collect())
     }
 
     pub async fn ping(&self) -> Result<(), WriteError> {
         let client = self.pool.get().await.map_err(from_pool)?;
-        client
-            .simple_query("SELECT 1")
-            .await
-            .map_err(|e| WriteError::from_pg("", e))?;
+        client.simple_query("SELECT 1").await.map_err(|e| WriteError::from_pg("", e))?;
         Ok(())
     }
 }

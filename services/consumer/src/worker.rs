@@ -49,13 +49,7 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(
-        consumer: KafkaConsumer,
-        sink: Sink,
-        dlq: DeadLetters,
-        max_rows: usize,
-        max_wait: Duration,
-    ) -> Self {
+    pub fn new(consumer: KafkaConsumer, sink: Sink, dlq: DeadLetters, max_rows: usize, max_wait: Duration) -> Self {
         Self {
             consumer,
             sink,
@@ -116,7 +110,8 @@ impl Worker {
                         self.assigned.remove(tp);
                         self.durable.remove(tp);
                         self.sought.remove(tp);
-                        metrics::gauge!("consumer_lag", "topic" => tp.0.clone(), "partition" => tp.1.to_string()).set(0.0);
+                        metrics::gauge!("consumer_lag", "topic" => tp.0.clone(), "partition" => tp.1.to_string())
+                            .set(0.0);
                     }
                     self.batch.retain_partitions(&revoked);
                 }
@@ -129,22 +124,13 @@ impl Worker {
     /// Takes one message into the batch, or skips it if PostgreSQL already
     /// holds it (after a rebalance or restart).
     pub fn take<M: Message>(&mut self, msg: &M) {
-        let source = Source {
-            topic: msg.topic().to_string(),
-            partition: msg.partition(),
-            offset: msg.offset(),
-        };
+        let source = Source { topic: msg.topic().to_string(), partition: msg.partition(), offset: msg.offset() };
         let tp = (source.topic.clone(), source.partition);
         if let Some(&durable) = self.durable.get(&tp) {
             if source.offset < durable {
                 if self.sought.insert(tp.clone()) {
                     tracing::info!(topic = %tp.0, partition = tp.1, from = source.offset, to = durable, "seeking to stored offset");
-                    if let Err(e) = self.consumer.seek(
-                        &tp.0,
-                        tp.1,
-                        Offset::Offset(durable),
-                        Duration::from_secs(2),
-                    ) {
+                    if let Err(e) = self.consumer.seek(&tp.0, tp.1, Offset::Offset(durable), Duration::from_secs(2)) {
                         // Skipping message by message below is still correct.
                         tracing::warn!(error = %e, "seek failed; skipping instead");
                     }
@@ -153,8 +139,7 @@ impl Worker {
                 return;
             }
         }
-        metrics::counter!("consumer_messages_consumed_total", "topic" => source.topic.clone())
-            .increment(1);
+        metrics::counter!("consumer_messages_consumed_total", "topic" => source.topic.clone()).increment(1);
         let payload = match msg.payload().map(Envelope::decode) {
             Some(Ok(env)) => Payload::Rows(env),
             Some(Err(e)) => Payload::Poison(poison(msg, e.to_string())),
@@ -167,10 +152,7 @@ impl Worker {
         !self.batch.is_empty()
             && (self.batch.rows >= self.max_rows
                 || self.batch.items.len() >= self.max_rows
-                || self
-                    .batch
-                    .oldest
-                    .is_some_and(|t| t.elapsed() >= self.max_wait))
+                || self.batch.oldest.is_some_and(|t| t.elapsed() >= self.max_wait))
     }
 
     /// Dead letters first (acked), then rows and offsets in one transaction,
@@ -220,11 +202,7 @@ impl Worker {
                             dlq_sent: false,
                         });
                     }
-                    if let Err(e) = self
-                        .dlq
-                        .send_pending(&mut self.batch.items[one.clone()])
-                        .await
-                    {
+                    if let Err(e) = self.dlq.send_pending(&mut self.batch.items[one.clone()]).await {
                         break Err(e.into());
                     }
                     // Now only the offset is written for this message.
@@ -279,10 +257,7 @@ impl Worker {
                 partitions = self.assigned.len(),
                 "pausing partitions until the write succeeds"
             );
-            if let Err(e) = self
-                .consumer
-                .pause(&Self::tpl(self.assigned.iter().cloned()))
-            {
+            if let Err(e) = self.consumer.pause(&Self::tpl(self.assigned.iter().cloned())) {
                 tracing::warn!(error = %e, "pause failed");
             }
             self.paused = true;
@@ -316,16 +291,7 @@ impl Worker {
 fn poison<M: Message>(msg: &M, error: String) -> Poison {
     let headers = msg
         .headers()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| {
-                    (
-                        h.key.to_string(),
-                        h.value.map(<[u8]>::to_vec).unwrap_or_default(),
-                    )
-                })
-                .collect()
-        })
+        .map(|hs| hs.iter().map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec).unwrap_or_default())).collect())
         .unwrap_or_default();
     tracing::warn!(topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), error = %error, "poison message; dead-lettering");
     Poison {

@@ -27,12 +27,7 @@ async fn uploads_of_every_kind_give_exactly_n_times_records_rows() {
         let (c, base) = (c.clone(), p.base.clone());
         tasks.push(tokio::spawn(async move {
             for i in 0..N {
-                let body = upload_body(
-                    &format!("dev-{}", i % 4),
-                    &format!("{kind}-{i}"),
-                    records_for(kind),
-                    120,
-                );
+                let body = upload_body(&format!("dev-{}", i % 4), &format!("{kind}-{i}"), records_for(kind), 120);
                 upload(&c, &base, kind, &body).await;
             }
         }));
@@ -95,10 +90,7 @@ async fn resending_the_same_batches_adds_no_rows() {
             })
             .await;
             for kind in kinds {
-                assert_eq!(
-                    count_rows(&db, &fx.topic(kind)).await,
-                    (N * records_for(kind)) as i64
-                );
+                assert_eq!(count_rows(&db, &fx.topic(kind)).await, (N * records_for(kind)) as i64);
             }
         }
     }
@@ -117,56 +109,30 @@ async fn poison_message_goes_to_dlq_and_partition_keeps_moving() {
     let p = start_producer(fx.producer_vars()).await;
     let c = http();
     upload(&c, &p.base, Kind::Sms, &upload_body("d", "before", 5, 50)).await;
-    let raw: FutureProducer = fx
-        .stack
-        .kafka()
-        .client_config()
-        .create()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let headers = OwnedHeaders::new().insert(Header {
-        key: "batch-id",
-        value: Some("poison-1"),
-    });
+    let raw: FutureProducer = fx.stack.kafka().client_config().create().unwrap_or_else(|e| panic!("{e}"));
+    let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some("poison-1") });
     raw.send(
-        FutureRecord::to(&sms)
-            .key("d")
-            .payload("{this is not an envelope")
-            .headers(headers),
+        FutureRecord::to(&sms).key("d").payload("{this is not an envelope").headers(headers),
         Duration::from_secs(10),
     )
     .await
     .unwrap_or_else(|(e, _)| panic!("producing the poison message: {e}"));
-    raw.send(
-        FutureRecord::<str, str>::to(&sms).key("d"),
-        Duration::from_secs(10),
-    )
-    .await
-    .unwrap_or_else(|(e, _)| panic!("producing the empty message: {e}"));
+    raw.send(FutureRecord::<str, str>::to(&sms).key("d"), Duration::from_secs(10))
+        .await
+        .unwrap_or_else(|(e, _)| panic!("producing the empty message: {e}"));
     for i in 0..3 {
-        upload(
-            &c,
-            &p.base,
-            Kind::Sms,
-            &upload_body("d", &format!("after-{i}"), 5, 50),
-        )
-        .await;
+        upload(&c, &p.base, Kind::Sms, &upload_body("d", &format!("after-{i}"), 5, 50)).await;
     }
-    let consumer = start_consumer(&consumer_vars(
-        &fx.stack.service_env(),
-        std::slice::from_ref(&sms),
-        &group,
-    ));
+    let consumer = start_consumer(&consumer_vars(&fx.stack.service_env(), std::slice::from_ref(&sms), &group));
     let db = fx.db().await;
     wait_rows(&db, &sms, 20, WAIT).await;
 
     let dlq: BaseConsumer = {
         let mut cfg = fx.stack.kafka().client_config();
-        cfg.set("group.id", format!("{}dlq-reader", fx.prefix))
-            .set("auto.offset.reset", "earliest");
+        cfg.set("group.id", format!("{}dlq-reader", fx.prefix)).set("auto.offset.reset", "earliest");
         cfg.create().unwrap_or_else(|e| panic!("{e}"))
     };
-    dlq.subscribe(&[&format!("{sms}.dlq")])
-        .unwrap_or_else(|e| panic!("{e}"));
+    dlq.subscribe(&[&format!("{sms}.dlq")]).unwrap_or_else(|e| panic!("{e}"));
     let mut letters = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while letters.len() < 2 && std::time::Instant::now() < deadline {
@@ -175,12 +141,7 @@ async fn poison_message_goes_to_dlq_and_partition_keeps_moving() {
                 .headers()
                 .map(|h| {
                     h.iter()
-                        .map(|h| {
-                            (
-                                h.key.to_string(),
-                                String::from_utf8_lossy(h.value.unwrap_or_default()).to_string(),
-                            )
-                        })
+                        .map(|h| (h.key.to_string(), String::from_utf8_lossy(h.value.unwrap_or_default()).to_string()))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -194,15 +155,9 @@ async fn poison_message_goes_to_dlq_and_partition_keeps_moving() {
     assert_eq!(get("dlq.source.topic").as_deref(), Some(sms.as_str()));
     assert_eq!(get("dlq.source.partition").as_deref(), Some("0"));
     assert_eq!(get("dlq.source.offset").as_deref(), Some("1"));
-    assert!(
-        get("dlq.error").is_some_and(|e| e.contains("not a valid envelope")),
-        "{hs:?}"
-    );
+    assert!(get("dlq.error").is_some_and(|e| e.contains("not a valid envelope")), "{hs:?}");
     assert_eq!(get("batch-id").as_deref(), Some("poison-1"));
-    assert!(letters[1]
-        .1
-        .iter()
-        .any(|(k, v)| k == "dlq.error" && v.contains("no value")));
+    assert!(letters[1].1.iter().any(|(k, v)| k == "dlq.error" && v.contains("no value")));
     drop(dlq);
     consumer.stop().await;
     p.stop().await;
@@ -214,34 +169,20 @@ async fn poison_message_goes_to_dlq_and_partition_keeps_moving() {
 async fn three_consumer_split_from_the_seeds() {
     let mut fx = Fixture::new("e2e8", 2).await;
     let env = fx.stack.service_env();
-    let common: Vec<String> = [Kind::AppsAndDevice, Kind::Contacts, Kind::CallLogs]
-        .iter()
-        .map(|k| fx.topic(*k))
-        .collect();
+    let common: Vec<String> =
+        [Kind::AppsAndDevice, Kind::Contacts, Kind::CallLogs].iter().map(|k| fx.topic(*k)).collect();
     let split = [
         (vec![fx.topic(Kind::Sms)], fx.group("sms-consumer-group")),
-        (
-            vec![fx.topic(Kind::Events)],
-            fx.group("events-consumer-group"),
-        ),
+        (vec![fx.topic(Kind::Events)], fx.group("events-consumer-group")),
         (common, fx.group("common-consumer-group")),
     ];
-    let consumers: Vec<ConsumerProc> = split
-        .iter()
-        .map(|(t, g)| start_consumer(&consumer_vars(&env, t, g)))
-        .collect();
+    let consumers: Vec<ConsumerProc> = split.iter().map(|(t, g)| start_consumer(&consumer_vars(&env, t, g))).collect();
     let p = start_producer(fx.producer_vars()).await;
     let c = http();
     const N: usize = 8;
     for i in 0..N {
         for kind in Kind::ALL {
-            upload(
-                &c,
-                &p.base,
-                kind,
-                &upload_body(&format!("d{i}"), &format!("b{i}"), records_for(kind), 100),
-            )
-            .await;
+            upload(&c, &p.base, kind, &upload_body(&format!("d{i}"), &format!("b{i}"), records_for(kind), 100)).await;
         }
     }
     let db = fx.db().await;
@@ -251,10 +192,7 @@ async fn three_consumer_split_from_the_seeds() {
     // Each group stored offsets only for its own topics.
     for (topics, group) in &split {
         let rows = db
-            .query(
-                "SELECT DISTINCT topic FROM forgectl_consumer_offsets WHERE consumer_group = $1",
-                &[group],
-            )
+            .query("SELECT DISTINCT topic FROM forgectl_consumer_offsets WHERE consumer_group = $1", &[group])
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let mut got: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
@@ -282,31 +220,11 @@ async fn both_services_work_over_tls() {
     pvars.insert("DI_KAFKA_TOPIC_PREFIX".into(), fx.prefix.clone());
     let p = start_producer(pvars).await;
     let c = http();
-    let ready = c
-        .get(format!("{}/ready", p.base))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        ready.status().is_success(),
-        "producer not ready over TLS: {:?}",
-        ready.text().await
-    );
+    let ready = c.get(format!("{}/ready", p.base)).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(ready.status().is_success(), "producer not ready over TLS: {:?}", ready.text().await);
     for i in 0..5 {
-        upload(
-            &c,
-            &p.base,
-            Kind::Sms,
-            &upload_body("d", &format!("s{i}"), 4, 50),
-        )
-        .await;
-        upload(
-            &c,
-            &p.base,
-            Kind::Events,
-            &upload_body("d", &format!("e{i}"), 3, 50),
-        )
-        .await;
+        upload(&c, &p.base, Kind::Sms, &upload_body("d", &format!("s{i}"), 4, 50)).await;
+        upload(&c, &p.base, Kind::Events, &upload_body("d", &format!("e{i}"), 3, 50)).await;
     }
     let db = fx.db().await;
     wait_rows(&db, &fx.topic(Kind::Sms), 20, WAIT).await;

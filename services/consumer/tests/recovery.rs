@@ -42,28 +42,13 @@ async fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitSt
 
 /// Uploads `n` batches of `kind`, paced, and returns how many were not
 /// answered 200 on the first try.
-fn paced_uploads(
-    base: String,
-    kind: Kind,
-    n: usize,
-    records: usize,
-    pace: Duration,
-) -> tokio::task::JoinHandle<usize> {
+fn paced_uploads(base: String, kind: Kind, n: usize, records: usize, pace: Duration) -> tokio::task::JoinHandle<usize> {
     tokio::spawn(async move {
         let c = http();
         let mut not_first_try = 0;
         for i in 0..n {
-            let body = upload_body(
-                &format!("dev-{}", i % 7),
-                &format!("{kind}-{i}"),
-                records,
-                120,
-            );
-            let first = c
-                .post(format!("{base}/v1/uploads/{}", kind.as_str()))
-                .json(&body)
-                .send()
-                .await;
+            let body = upload_body(&format!("dev-{}", i % 7), &format!("{kind}-{i}"), records, 120);
+            let first = c.post(format!("{base}/v1/uploads/{}", kind.as_str())).json(&body).send().await;
             if !matches!(&first, Ok(r) if r.status() == reqwest::StatusCode::OK) {
                 eprintln!("upload {i} first try: {:?}", first.map(|r| r.status()));
                 not_first_try += 1;
@@ -85,21 +70,12 @@ async fn sigkill_consumer_mid_stream_loses_nothing() {
     let mut vars = consumer_vars(&fx.stack.service_env(), &topics, &group);
     vars.insert("CONSUMER_SESSION_TIMEOUT_MS".into(), "6000".into());
     vars.insert("CONSUMER_BATCH_MAX_ROWS".into(), "200".into());
-    vars.insert(
-        "CONSUMER_METRICS_ADDR".into(),
-        format!("127.0.0.1:{}", free_port()),
-    );
+    vars.insert("CONSUMER_METRICS_ADDR".into(), format!("127.0.0.1:{}", free_port()));
     let mut child = spawn_consumer_process(&vars);
     let p = start_producer(fx.producer_vars()).await;
     const N: usize = 60;
     let sms = paced_uploads(p.base.clone(), Kind::Sms, N, 20, Duration::from_millis(40));
-    let events = paced_uploads(
-        p.base.clone(),
-        Kind::Events,
-        N,
-        10,
-        Duration::from_millis(40),
-    );
+    let events = paced_uploads(p.base.clone(), Kind::Events, N, 10, Duration::from_millis(40));
 
     let db = fx.db().await;
     let sms_topic = fx.topic(Kind::Sms);
@@ -113,10 +89,7 @@ async fn sigkill_consumer_mid_stream_loses_nothing() {
     let at_kill = count_rows(&db, &sms_topic).await;
     assert!(at_kill < (N * 20) as i64, "the kill was not mid-stream");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    vars.insert(
-        "CONSUMER_METRICS_ADDR".into(),
-        format!("127.0.0.1:{}", free_port()),
-    );
+    vars.insert("CONSUMER_METRICS_ADDR".into(), format!("127.0.0.1:{}", free_port()));
     let mut child = spawn_consumer_process(&vars);
 
     assert_eq!(sms.await.unwrap_or(usize::MAX), 0);
@@ -124,9 +97,7 @@ async fn sigkill_consumer_mid_stream_loses_nothing() {
     wait_rows(&db, &sms_topic, (N * 20) as i64, WAIT).await;
     wait_rows(&db, &fx.topic(Kind::Events), (N * 10) as i64, WAIT).await;
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let status = wait_exit(&mut child, Duration::from_secs(30)).await;
     assert!(status.success(), "consumer exit after SIGTERM: {status}");
     p.stop().await;
@@ -146,10 +117,7 @@ async fn postgres_restart_mid_stream_loses_nothing() {
     base_env.extend(pg.env());
     let mut vars = consumer_vars(&base_env, std::slice::from_ref(&sms_topic), &group);
     let metrics_port = free_port();
-    vars.insert(
-        "CONSUMER_METRICS_ADDR".into(),
-        format!("127.0.0.1:{metrics_port}"),
-    );
+    vars.insert("CONSUMER_METRICS_ADDR".into(), format!("127.0.0.1:{metrics_port}"));
     vars.insert("DI_POSTGRES_CONNECT_TIMEOUT_MS".into(), "1000".into());
     let consumer = start_consumer(&vars);
     let p = start_producer(fx.producer_vars()).await;
@@ -166,20 +134,12 @@ async fn postgres_restart_mid_stream_loses_nothing() {
     pg.stop();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let c = http();
-    let ready = c
-        .get(format!("http://127.0.0.1:{metrics_port}/ready"))
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0);
+    let ready =
+        c.get(format!("http://127.0.0.1:{metrics_port}/ready")).send().await.map(|r| r.status().as_u16()).unwrap_or(0);
     assert_eq!(ready, 503, "/ready while PostgreSQL is down");
     pg.start_again();
 
-    assert_eq!(
-        up.await.unwrap_or(usize::MAX),
-        0,
-        "uploads do not depend on the consumer's database"
-    );
+    assert_eq!(up.await.unwrap_or(usize::MAX), 0, "uploads do not depend on the consumer's database");
     let db = pg.client().await;
     wait_rows(&db, &sms_topic, (N * 10) as i64, WAIT).await;
     let metrics = c
@@ -190,14 +150,8 @@ async fn postgres_restart_mid_stream_loses_nothing() {
         .text()
         .await
         .unwrap_or_default();
-    assert!(
-        metrics.contains("consumer_write_errors_total"),
-        "the outage was not observed:\n{metrics}"
-    );
-    assert!(
-        metrics.contains("consumer_paused 0"),
-        "consumer still paused:\n{metrics}"
-    );
+    assert!(metrics.contains("consumer_write_errors_total"), "the outage was not observed:\n{metrics}");
+    assert!(metrics.contains("consumer_paused 0"), "consumer still paused:\n{metrics}");
     consumer.stop().await;
     p.stop().await;
     fx.teardown().await;
@@ -237,34 +191,20 @@ async fn one_broker_down_uploads_keep_succeeding() {
         async move { count_rows(db, &t).await >= 100 }
     })
     .await;
-    assert!(
-        !up.is_finished(),
-        "uploads ended before the broker was stopped"
-    );
+    assert!(!up.is_finished(), "uploads ended before the broker was stopped");
     let kafka = tokio::task::spawn_blocking(move || {
         kafka.stop_node(0);
         kafka
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        up.await.unwrap_or(usize::MAX),
-        0,
-        "some uploads failed while one broker was down"
-    );
+    assert_eq!(up.await.unwrap_or(usize::MAX), 0, "some uploads failed while one broker was down");
     wait_rows(&db, &sms_topic, (N * 5) as i64, WAIT).await;
 
     consumer.stop().await;
     p.stop().await;
     let table = forgectl_consumer::schema::table_name(&sms_topic);
-    let _ = db
-        .batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\""))
-        .await;
-    let _ = db
-        .execute(
-            "DELETE FROM forgectl_consumer_offsets WHERE consumer_group = $1",
-            &[&group],
-        )
-        .await;
+    let _ = db.batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\"")).await;
+    let _ = db.execute("DELETE FROM forgectl_consumer_offsets WHERE consumer_group = $1", &[&group]).await;
     drop(kafka);
 }

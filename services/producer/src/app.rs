@@ -40,10 +40,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn topic(&self, kind: Kind) -> &str {
-        self.topics
-            .get(&kind)
-            .map(String::as_str)
-            .unwrap_or(kind.topic())
+        self.topics.get(&kind).map(String::as_str).unwrap_or(kind.topic())
     }
 }
 
@@ -54,10 +51,7 @@ pub enum ServerError {
     #[error(transparent)]
     Pool(#[from] forgectl_service_common::postgres::PoolError),
     #[error("binding {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error("serving HTTP: {0}")]
     Serve(#[source] std::io::Error),
 }
@@ -76,12 +70,8 @@ impl Server {
         let (insights, insights_pool, insights_task) = match &config.pg {
             Some(pg) => {
                 let pool = pg.pool(&pg.database, 4)?;
-                let (handle, task) = insights::spawn(
-                    pool.clone(),
-                    config.insights_queue,
-                    config.insights_batch,
-                    config.insights_flush,
-                );
+                let (handle, task) =
+                    insights::spawn(pool.clone(), config.insights_queue, config.insights_batch, config.insights_flush);
                 (handle, Some(pool), Some(task))
             }
             None => {
@@ -89,27 +79,12 @@ impl Server {
                 (Insights::disabled(), None, None)
             }
         };
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| ServerError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Bind { addr: config.listen, source })?;
         let topics = Kind::ALL.iter().map(|k| (*k, config.topic(*k))).collect();
-        let state = Arc::new(AppState {
-            config,
-            producer,
-            insights,
-            insights_pool,
-            metrics,
-            topics,
-        });
-        Ok(Server {
-            listener,
-            state,
-            insights_task,
-        })
+        let state = Arc::new(AppState { config, producer, insights, insights_pool, metrics, topics });
+        Ok(Server { listener, state, insights_task })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -119,20 +94,13 @@ impl Server {
     /// Serves until `cancel`, then stops accepting, lets in-flight requests
     /// finish, flushes the producer and the insights buffer.
     pub async fn run(self, cancel: CancellationToken) -> Result<(), ServerError> {
-        let Server {
-            listener,
-            state,
-            insights_task,
-        } = self;
+        let Server { listener, state, insights_task } = self;
         let app = router(state.clone());
         tracing::info!(addr = ?listener.local_addr().ok(), "producer API listening");
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(cancel.cancelled_owned())
-        .await
-        .map_err(ServerError::Serve)?;
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(cancel.cancelled_owned())
+            .await
+            .map_err(ServerError::Serve)?;
         tracing::info!("HTTP stopped; flushing the Kafka producer");
         if let Err(e) = state.producer.flush(FLUSH_TIMEOUT).await {
             tracing::error!(error = %e, "producer flush did not complete");
@@ -191,11 +159,7 @@ async fn auth(State(state): State<Arc<AppState>>, mut req: Request, next: Next) 
         return next.run(req).await;
     }
     let matched = presented_key(req.headers()).and_then(|k| {
-        state
-            .config
-            .api_keys
-            .iter()
-            .find(|ak| constant_time_eq(ak.key.expose().as_bytes(), k.as_bytes()))
+        state.config.api_keys.iter().find(|ak| constant_time_eq(ak.key.expose().as_bytes(), k.as_bytes()))
     });
     match matched {
         Some(ak) => {
@@ -205,22 +169,17 @@ async fn auth(State(state): State<Arc<AppState>>, mut req: Request, next: Next) 
             resp.extensions_mut().insert(ClientName(name));
             resp
         }
-        None => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "a valid API key is required (X-Api-Key header)",
-        )
-        .into_response(),
+        None => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid API key is required (X-Api-Key header)")
+                .into_response()
+        }
     }
 }
 
 /// Metrics and insights for every request, whatever its outcome.
 async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let path = req.uri().path().to_string();
     let resp = next.run(req).await;
     let elapsed = start.elapsed();
@@ -235,15 +194,10 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
     };
     let status = resp.status().as_u16();
     metrics::counter!("producer_requests_total", "route" => route.clone(), "status" => status.to_string()).increment(1);
-    metrics::histogram!("producer_request_duration_seconds", "route" => route.clone())
-        .record(elapsed.as_secs_f64());
+    metrics::histogram!("producer_request_duration_seconds", "route" => route.clone()).record(elapsed.as_secs_f64());
     if route.starts_with("/v1/") {
-        let client = resp
-            .extensions()
-            .get::<ClientName>()
-            .map(|c| c.0.clone())
-            .or(peer)
-            .unwrap_or_else(|| "unknown".into());
+        let client =
+            resp.extensions().get::<ClientName>().map(|c| c.0.clone()).or(peer).unwrap_or_else(|| "unknown".into());
         state.insights.record(InsightRow {
             at_ms: now_ms(),
             route,

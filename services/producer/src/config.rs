@@ -43,12 +43,8 @@ impl ProducerConfig {
             Some(_) => Some(PgSettings::from_env(env)?),
             None => None,
         };
-        let compression =
-            env::optional(env, "PRODUCER_COMPRESSION").unwrap_or_else(|| "lz4".into());
-        if !matches!(
-            compression.as_str(),
-            "none" | "gzip" | "snappy" | "lz4" | "zstd"
-        ) {
+        let compression = env::optional(env, "PRODUCER_COMPRESSION").unwrap_or_else(|| "lz4".into());
+        if !matches!(compression.as_str(), "none" | "gzip" | "snappy" | "lz4" | "zstd") {
             return Err(ConfigError::Invalid {
                 var: "PRODUCER_COMPRESSION",
                 value: compression,
@@ -56,38 +52,22 @@ impl ProducerConfig {
             });
         }
         let cfg = Self {
-            listen: env::parse_or(
-                env,
-                "PRODUCER_LISTEN_ADDR",
-                SocketAddr::from(([0, 0, 0, 0], 8000)),
-            )?,
+            listen: env::parse_or(env, "PRODUCER_LISTEN_ADDR", SocketAddr::from(([0, 0, 0, 0], 8000)))?,
             kafka: KafkaSettings::from_env(env)?,
             topic_prefix: env::optional(env, "DI_KAFKA_TOPIC_PREFIX").unwrap_or_default(),
             pg,
             api_keys: parse_api_keys(env)?,
             max_body_bytes: env::parse_or(env, "PRODUCER_MAX_BODY_BYTES", 4 * 1024 * 1024)?,
             max_records: env::parse_or(env, "PRODUCER_MAX_RECORDS", 1000)?,
-            max_inflight_bytes: env::parse_or(
-                env,
-                "PRODUCER_MAX_INFLIGHT_BYTES",
-                256 * 1024 * 1024,
-            )?,
-            delivery_timeout: Duration::from_millis(env::parse_or(
-                env,
-                "PRODUCER_DELIVERY_TIMEOUT_MS",
-                15_000u64,
-            )?),
+            max_inflight_bytes: env::parse_or(env, "PRODUCER_MAX_INFLIGHT_BYTES", 256 * 1024 * 1024)?,
+            delivery_timeout: Duration::from_millis(env::parse_or(env, "PRODUCER_DELIVERY_TIMEOUT_MS", 15_000u64)?),
             linger_ms: env::parse_or(env, "PRODUCER_LINGER_MS", 5)?,
             compression,
             queue_max_messages: env::parse_or(env, "PRODUCER_QUEUE_MAX_MESSAGES", 100_000)?,
             retry_after_secs: env::parse_or(env, "PRODUCER_RETRY_AFTER_SECS", 1)?,
             insights_queue: env::parse_or(env, "PRODUCER_INSIGHTS_QUEUE", 10_000)?,
             insights_batch: env::parse_or(env, "PRODUCER_INSIGHTS_BATCH", 500)?,
-            insights_flush: Duration::from_millis(env::parse_or(
-                env,
-                "PRODUCER_INSIGHTS_FLUSH_MS",
-                1000u64,
-            )?),
+            insights_flush: Duration::from_millis(env::parse_or(env, "PRODUCER_INSIGHTS_FLUSH_MS", 1000u64)?),
         };
         cfg.validate()?;
         Ok(cfg)
@@ -103,11 +83,7 @@ impl ProducerConfig {
         ];
         for (var, v) in positive {
             if v == 0 {
-                return Err(ConfigError::Invalid {
-                    var,
-                    value: "0".into(),
-                    reason: "must be positive".into(),
-                });
+                return Err(ConfigError::Invalid { var, value: "0".into(), reason: "must be positive".into() });
             }
         }
         if self.max_inflight_bytes < self.max_body_bytes {
@@ -138,13 +114,7 @@ fn parse_api_keys(env: &dyn EnvSource) -> Result<Vec<ApiKey>, ConfigError> {
         return Ok(Vec::new());
     };
     let mut keys = Vec::new();
-    for (i, entry) in raw
-        .expose()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .enumerate()
-    {
+    for (i, entry) in raw.expose().split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
         let (name, key) = match entry.split_once(':') {
             Some((n, k)) => (n.trim().to_string(), k.trim().to_string()),
             None => (format!("key{i}"), entry.to_string()),
@@ -155,10 +125,7 @@ fn parse_api_keys(env: &dyn EnvSource) -> Result<Vec<ApiKey>, ConfigError> {
                 reason: format!("key number {i} ({name}) is shorter than 16 characters"),
             });
         }
-        keys.push(ApiKey {
-            name,
-            key: Secret::new(key),
-        });
+        keys.push(ApiKey { name, key: Secret::new(key) });
     }
     Ok(keys)
 }
@@ -188,11 +155,8 @@ mod tests {
 
     #[test]
     fn api_keys_are_named_and_hidden() {
-        let c = ProducerConfig::from_env(&env(&[(
-            "PRODUCER_API_KEYS",
-            "ios:0123456789abcdef0,fedcba98765432100",
-        )]))
-        .unwrap();
+        let c = ProducerConfig::from_env(&env(&[("PRODUCER_API_KEYS", "ios:0123456789abcdef0,fedcba98765432100")]))
+            .unwrap();
         assert_eq!(c.api_keys.len(), 2);
         assert_eq!(c.api_keys[0].name, "ios");
         assert_eq!(c.api_keys[1].name, "key1");
@@ -205,8 +169,7 @@ mod tests {
     fn rejects_bad_values() {
         assert!(ProducerConfig::from_env(&env(&[("PRODUCER_COMPRESSION", "brotli")])).is_err());
         assert!(ProducerConfig::from_env(&env(&[("PRODUCER_MAX_RECORDS", "0")])).is_err());
-        let e =
-            ProducerConfig::from_env(&env(&[("PRODUCER_MAX_INFLIGHT_BYTES", "10")])).unwrap_err();
+        let e = ProducerConfig::from_env(&env(&[("PRODUCER_MAX_INFLIGHT_BYTES", "10")])).unwrap_err();
         assert!(e.to_string().contains("PRODUCER_MAX_INFLIGHT_BYTES"));
         assert!(ProducerConfig::from_env(&env(&[("PRODUCER_LISTEN_ADDR", "nope")])).is_err());
     }

@@ -25,12 +25,7 @@ pub struct ErrorBody<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            retry_after_secs: None,
-        }
+        Self { status, code, message: message.into(), retry_after_secs: None }
     }
 
     fn retry(mut self, secs: u32) -> Self {
@@ -41,35 +36,26 @@ impl ApiError {
     pub fn from_invalid(e: InvalidUpload) -> Self {
         match e {
             InvalidUpload::Malformed(m) => Self::new(StatusCode::BAD_REQUEST, "malformed_body", m),
-            InvalidUpload::Unprocessable(m) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_upload", m)
-            }
+            InvalidUpload::Unprocessable(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_upload", m),
         }
     }
 
     pub fn from_produce(e: &ProduceError, retry_after: u32) -> Self {
         use rdkafka::types::RDKafkaErrorCode as C;
         match e {
-            ProduceError::QueueFull => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "queue_full",
-                "the service is busy; retry later",
-            )
-            .retry(retry_after),
+            ProduceError::QueueFull => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "queue_full", "the service is busy; retry later")
+                    .retry(retry_after)
+            }
             ProduceError::InflightCap => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_inflight_bytes",
                 "too much data in flight; retry later",
             )
             .retry(retry_after),
-            ProduceError::Rejected {
-                code: C::MessageSizeTooLarge | C::InvalidMessageSize,
-                ..
-            } => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "message_too_large",
-                "the upload is too large for the broker",
-            ),
+            ProduceError::Rejected { code: C::MessageSizeTooLarge | C::InvalidMessageSize, .. } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "message_too_large", "the upload is too large for the broker")
+            }
             // Anything else is on our side of the wire (Kafka down, topic
             // missing, auth misconfigured): a retry may succeed later.
             ProduceError::Timeout { .. }
@@ -87,17 +73,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = (
-            self.status,
-            Json(ErrorBody {
-                error: self.code,
-                message: &self.message,
-            }),
-        )
-            .into_response();
+        let mut resp = (self.status, Json(ErrorBody { error: self.code, message: &self.message })).into_response();
         if let Some(secs) = self.retry_after_secs {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }

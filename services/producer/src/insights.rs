@@ -48,17 +48,13 @@ impl Insights {
     pub fn record(&self, row: InsightRow) {
         let Some(tx) = &self.tx else { return };
         if tx.try_send(row).is_err() {
-            metrics::counter!("producer_insights_dropped_total", "reason" => "queue_full")
-                .increment(1);
+            metrics::counter!("producer_insights_dropped_total", "reason" => "queue_full").increment(1);
         }
     }
 }
 
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS api_insights (
@@ -72,31 +68,20 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS api_insights (
     client text NOT NULL
 )";
 
-const INSERT: &str =
-    "INSERT INTO api_insights (at, route, status, latency_us, records, bytes, client)
+const INSERT: &str = "INSERT INTO api_insights (at, route, status, latency_us, records, bytes, client)
     SELECT to_timestamp(at_ms / 1000.0), route, status::smallint, latency_us, records, bytes, client
     FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::int8[], $5::int4[], $6::int8[], $7::text[])
       AS u(at_ms, route, status, latency_us, records, bytes, client)";
 
 /// Starts the writer task. It exits once every `Insights` handle is dropped
 /// and the channel is drained, flushing what it holds.
-pub fn spawn(
-    pool: Pool,
-    capacity: usize,
-    batch: usize,
-    flush_every: Duration,
-) -> (Insights, JoinHandle<()>) {
+pub fn spawn(pool: Pool, capacity: usize, batch: usize, flush_every: Duration) -> (Insights, JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(capacity);
     let handle = tokio::spawn(writer(pool, rx, batch, flush_every));
     (Insights { tx: Some(tx) }, handle)
 }
 
-async fn writer(
-    pool: Pool,
-    mut rx: mpsc::Receiver<InsightRow>,
-    batch: usize,
-    flush_every: Duration,
-) {
+async fn writer(pool: Pool, mut rx: mpsc::Receiver<InsightRow>, batch: usize, flush_every: Duration) {
     let mut buf: Vec<InsightRow> = Vec::with_capacity(batch);
     let mut schema_ready = false;
     let mut ticker = tokio::time::interval(flush_every);
@@ -114,8 +99,7 @@ async fn writer(
                 Err(e) => {
                     // Dropping is the contract: the buffer must stay bounded.
                     tracing::warn!(error = %e, rows = n, "dropping API-insights rows");
-                    metrics::counter!("producer_insights_dropped_total", "reason" => "db_error")
-                        .increment(n as u64);
+                    metrics::counter!("producer_insights_dropped_total", "reason" => "db_error").increment(n as u64);
                 }
             }
             buf.clear();
@@ -126,17 +110,10 @@ async fn writer(
     }
 }
 
-async fn write(
-    pool: &Pool,
-    rows: &[InsightRow],
-    schema_ready: &mut bool,
-) -> Result<(), InsightsError> {
+async fn write(pool: &Pool, rows: &[InsightRow], schema_ready: &mut bool) -> Result<(), InsightsError> {
     let client = pool.get().await?;
     if !*schema_ready {
-        client
-            .batch_execute(CREATE_TABLE)
-            .await
-            .map_err(InsightsError::Schema)?;
+        client.batch_execute(CREATE_TABLE).await.map_err(InsightsError::Schema)?;
         *schema_ready = true;
     }
     let at: Vec<i64> = rows.iter().map(|r| r.at_ms).collect();
@@ -147,14 +124,8 @@ async fn write(
     let bytes: Vec<i64> = rows.iter().map(|r| r.bytes).collect();
     let clients: Vec<&str> = rows.iter().map(|r| r.client.as_str()).collect();
     client
-        .execute(
-            INSERT,
-            &[&at, &route, &status, &latency, &records, &bytes, &clients],
-        )
+        .execute(INSERT, &[&at, &route, &status, &latency, &records, &bytes, &clients])
         .await
-        .map_err(|source| InsightsError::Write {
-            rows: rows.len(),
-            source,
-        })?;
+        .map_err(|source| InsightsError::Write { rows: rows.len(), source })?;
     Ok(())
 }

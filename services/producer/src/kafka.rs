@@ -28,10 +28,7 @@ pub enum ProduceError {
     Timeout { topic: String, timeout: Duration },
     /// Retrying the same message can never succeed (too large, not authorised).
     #[error("Kafka rejected the message for topic {topic}: {code}")]
-    Rejected {
-        topic: String,
-        code: RDKafkaErrorCode,
-    },
+    Rejected { topic: String, code: RDKafkaErrorCode },
     #[error("Kafka is unavailable for topic {topic}: {source}")]
     Unavailable {
         topic: String,
@@ -84,27 +81,13 @@ impl UploadProducer {
             // lz4 by default: JSON compresses 3-5x at a CPU cost far below
             // zstd/gzip on both producer and consumer.
             .set("compression.type", &cfg.compression)
-            .set(
-                "message.timeout.ms",
-                cfg.delivery_timeout.as_millis().to_string(),
-            )
-            .set(
-                "queue.buffering.max.messages",
-                cfg.queue_max_messages.to_string(),
-            )
-            .set(
-                "queue.buffering.max.kbytes",
-                (cfg.max_inflight_bytes / 1024 + 1024).to_string(),
-            )
-            .set(
-                "message.max.bytes",
-                (cfg.max_body_bytes + 64 * 1024).to_string(),
-            )
+            .set("message.timeout.ms", cfg.delivery_timeout.as_millis().to_string())
+            .set("queue.buffering.max.messages", cfg.queue_max_messages.to_string())
+            .set("queue.buffering.max.kbytes", (cfg.max_inflight_bytes / 1024 + 1024).to_string())
+            .set("message.max.bytes", (cfg.max_body_bytes + 64 * 1024).to_string())
             .set("statistics.interval.ms", "0");
         let producer: FutureProducer = cc.create().map_err(ProduceError::Create)?;
-        let inflight_kib = u32::try_from(cfg.max_inflight_bytes / 1024)
-            .unwrap_or(u32::MAX)
-            .max(1);
+        let inflight_kib = u32::try_from(cfg.max_inflight_bytes / 1024).unwrap_or(u32::MAX).max(1);
         Ok(Self {
             producer,
             inflight: Arc::new(Semaphore::new(inflight_kib as usize)),
@@ -116,13 +99,8 @@ impl UploadProducer {
     /// Reserves budget for a payload without waiting: a full budget is
     /// backpressure for the client, not a queue for the server.
     pub fn reserve(&self, bytes: usize) -> Result<OwnedSemaphorePermit, ProduceError> {
-        let kib = u32::try_from(bytes.div_ceil(1024))
-            .unwrap_or(u32::MAX)
-            .clamp(1, self.inflight_kib);
-        self.inflight
-            .clone()
-            .try_acquire_many_owned(kib)
-            .map_err(|_| ProduceError::InflightCap)
+        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.inflight_kib);
+        self.inflight.clone().try_acquire_many_owned(kib).map_err(|_| ProduceError::InflightCap)
     }
 
     pub fn inflight_bytes(&self) -> usize {
@@ -135,21 +113,9 @@ impl UploadProducer {
 
     /// Enqueues one message and waits for its acknowledgement. Never blocks on
     /// a full queue; the wait for the ack is bounded by the delivery timeout.
-    pub async fn send(
-        &self,
-        topic: &str,
-        key: &str,
-        batch_id: &str,
-        payload: &[u8],
-    ) -> Result<Acked, ProduceError> {
-        let headers = OwnedHeaders::new().insert(Header {
-            key: BATCH_ID_HEADER,
-            value: Some(batch_id),
-        });
-        let record = FutureRecord::to(topic)
-            .key(key)
-            .payload(payload)
-            .headers(headers);
+    pub async fn send(&self, topic: &str, key: &str, batch_id: &str, payload: &[u8]) -> Result<Acked, ProduceError> {
+        let headers = OwnedHeaders::new().insert(Header { key: BATCH_ID_HEADER, value: Some(batch_id) });
+        let record = FutureRecord::to(topic).key(key).payload(payload).headers(headers);
         let fut = match self.producer.send_result(record) {
             Ok(f) => f,
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
@@ -161,19 +127,10 @@ impl UploadProducer {
         // guards against a lost callback.
         let bound = self.delivery_timeout + Duration::from_secs(5);
         match tokio::time::timeout(bound, fut).await {
-            Ok(Ok(Ok(d))) => Ok(Acked {
-                partition: d.partition,
-                offset: d.offset,
-            }),
+            Ok(Ok(Ok(d))) => Ok(Acked { partition: d.partition, offset: d.offset }),
             Ok(Ok(Err((e, _)))) => Err(classify(topic, e)),
-            Ok(Err(_canceled)) => Err(ProduceError::Unavailable {
-                topic: topic.into(),
-                source: KafkaError::Canceled,
-            }),
-            Err(_) => Err(ProduceError::Timeout {
-                topic: topic.into(),
-                timeout: bound,
-            }),
+            Ok(Err(_canceled)) => Err(ProduceError::Unavailable { topic: topic.into(), source: KafkaError::Canceled }),
+            Err(_) => Err(ProduceError::Timeout { topic: topic.into(), timeout: bound }),
         }
     }
 
@@ -207,10 +164,9 @@ fn classify(topic: &str, e: KafkaError) -> ProduceError {
     let code = e.rdkafka_error_code();
     match code {
         Some(RDKafkaErrorCode::QueueFull) => ProduceError::QueueFull,
-        Some(RDKafkaErrorCode::MessageTimedOut) => ProduceError::Timeout {
-            topic: topic.into(),
-            timeout: Duration::ZERO,
-        },
+        Some(RDKafkaErrorCode::MessageTimedOut) => {
+            ProduceError::Timeout { topic: topic.into(), timeout: Duration::ZERO }
+        }
         Some(
             c @ (RDKafkaErrorCode::MessageSizeTooLarge
             | RDKafkaErrorCode::InvalidMessageSize
@@ -219,13 +175,7 @@ fn classify(topic: &str, e: KafkaError) -> ProduceError {
             | RDKafkaErrorCode::UnknownTopicOrPartition
             | RDKafkaErrorCode::UnknownTopic
             | RDKafkaErrorCode::InvalidRecord),
-        ) => ProduceError::Rejected {
-            topic: topic.into(),
-            code: c,
-        },
-        _ => ProduceError::Unavailable {
-            topic: topic.into(),
-            source: e,
-        },
+        ) => ProduceError::Rejected { topic: topic.into(), code: c },
+        _ => ProduceError::Unavailable { topic: topic.into(), source: e },
     }
 }

@@ -9,12 +9,7 @@ async fn main() -> anyhow::Result<()> {
     let config = ProducerConfig::from_env(&ProcessEnv).context("invalid configuration")?;
     let cancel = CancellationToken::new();
     shutdown::cancel_on_signal(cancel.clone());
-    let server = Server::bind(config)
-        .await
-        .context("starting the producer API")?;
-    server
-        .run(cancel)
-        .await
-        .context("running the producer API")?;
+    let server = Server::bind(config).await.context("starting the producer API")?;
+    server.run(cancel).await.context("running the producer API")?;
     Ok(())
 }

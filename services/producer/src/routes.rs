@@ -45,11 +45,7 @@ pub async fn upload(
 ) -> Response {
     let kind = kind.parse::<Kind>().ok();
     let bytes = body.as_ref().map(|b| b.len()).unwrap_or(0);
-    let mut info = UploadInfo {
-        kind,
-        records: 0,
-        bytes,
-    };
+    let mut info = UploadInfo { kind, records: 0, bytes };
     let mut resp = match handle_upload(&state, kind, body, &mut info).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
@@ -72,13 +68,11 @@ async fn handle_upload(
         ));
     };
     let body = body.map_err(|rej| match rej {
-        BytesRejection::FailedToBufferBody(_) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the body exceeds {} bytes", state.config.max_body_bytes),
-            )
-        }
+        BytesRejection::FailedToBufferBody(_) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body exceeds {} bytes", state.config.max_body_bytes),
+        ),
         other => ApiError::new(other.status(), "bad_body", other.body_text()),
     })?;
     let upload = parse_upload(&body, state.config.max_records).map_err(ApiError::from_invalid)?;
@@ -93,21 +87,12 @@ async fn handle_upload(
         records: &upload.records,
     };
     let payload = serde_json::to_vec(&envelope).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_upload",
-            format!("cannot encode: {e}"),
-        )
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_upload", format!("cannot encode: {e}"))
     })?;
 
     let topic = state.topic(kind);
     let produced = match state.producer.reserve(payload.len()) {
-        Ok(_permit) => {
-            state
-                .producer
-                .send(topic, &upload.device_id, &upload.batch_id, &payload)
-                .await
-        }
+        Ok(_permit) => state.producer.send(topic, &upload.device_id, &upload.batch_id, &payload).await,
         Err(e) => Err(e),
     };
     let acked = produced.map_err(|e| {
@@ -136,11 +121,7 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let database = match &state.insights_pool {
         None => Ok("disabled"),
         Some(pool) => match pool.get().await {
-            Ok(client) => client
-                .simple_query("SELECT 1")
-                .await
-                .map(|_| "ok")
-                .map_err(|e| e.to_string()),
+            Ok(client) => client.simple_query("SELECT 1").await.map(|_| "ok").map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         },
     };
@@ -150,22 +131,14 @@ pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
         "kafka": match &kafka { Ok(()) => "ok".to_string(), Err(e) => e.clone() },
         "database": match &database { Ok(s) => s.to_string(), Err(e) => e.clone() },
     });
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     metrics::gauge!("producer_queue_depth").set(f64::from(state.producer.queue_depth()));
     metrics::gauge!("producer_inflight_bytes").set(state.producer.inflight_bytes() as f64);
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
 pub async fn not_found() -> Response {

@@ -45,18 +45,14 @@ pub fn parse_upload(body: &[u8], max_records: usize) -> Result<Upload, InvalidUp
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => InvalidUpload::Unprocessable(e.to_string()),
-            Category::Syntax | Category::Eof | Category::Io => {
-                InvalidUpload::Malformed(format!("invalid JSON: {e}"))
-            }
+            Category::Syntax | Category::Eof | Category::Io => InvalidUpload::Malformed(format!("invalid JSON: {e}")),
         }
     })?;
     let id_err = |field: &str, e: IdError| InvalidUpload::Unprocessable(format!("{field} {e}"));
     validate_id(&parsed.device_id).map_err(|e| id_err("device_id", e))?;
     validate_id(&parsed.batch_id).map_err(|e| id_err("batch_id", e))?;
     if parsed.records.is_empty() {
-        return Err(InvalidUpload::Unprocessable(
-            "records must not be empty".into(),
-        ));
+        return Err(InvalidUpload::Unprocessable("records must not be empty".into()));
     }
     if parsed.records.len() > max_records {
         return Err(InvalidUpload::Unprocessable(format!(
@@ -66,18 +62,11 @@ pub fn parse_upload(body: &[u8], max_records: usize) -> Result<Upload, InvalidUp
     }
     for (index, record) in parsed.records.iter().enumerate() {
         if !record.get().starts_with('{') {
-            return Err(InvalidUpload::Unprocessable(format!(
-                "records[{index}] must be a JSON object"
-            )));
+            return Err(InvalidUpload::Unprocessable(format!("records[{index}] must be a JSON object")));
         }
-        check_record(record.get())
-            .map_err(|why| InvalidUpload::Unprocessable(format!("records[{index}] {why}")))?;
+        check_record(record.get()).map_err(|why| InvalidUpload::Unprocessable(format!("records[{index}] {why}")))?;
     }
-    Ok(Upload {
-        device_id: parsed.device_id,
-        batch_id: parsed.batch_id,
-        records: parsed.records,
-    })
+    Ok(Upload { device_id: parsed.device_id, batch_id: parsed.batch_id, records: parsed.records })
 }
 
 /// One pass over a record's raw text (already known to be valid JSON) for
@@ -123,10 +112,7 @@ fn check_record(raw: &str) -> Result<(), String> {
                                 .ok_or_else(malformed)?;
                             match (cp, high_surrogate) {
                                 (0, _) => {
-                                    return Err(
-                                        "contains a NUL character (U+0000), which cannot be stored"
-                                            .into(),
-                                    )
+                                    return Err("contains a NUL character (U+0000), which cannot be stored".into())
                                 }
                                 (0xD800..=0xDBFF, false) => high_surrogate = true,
                                 (0xDC00..=0xDFFF, true) => high_surrogate = false,
@@ -144,10 +130,7 @@ fn check_record(raw: &str) -> Result<(), String> {
                     }
                 }
                 if i - start > MAX_STRING_BYTES {
-                    return Err(format!(
-                        "contains a string of {} bytes; the limit is {MAX_STRING_BYTES}",
-                        i - start
-                    ));
+                    return Err(format!("contains a string of {} bytes; the limit is {MAX_STRING_BYTES}", i - start));
                 }
                 i += 1;
             }
@@ -182,10 +165,7 @@ mod tests {
     #[test]
     fn malformed_is_400() {
         for body in [&b""[..], b"{", b"not json", b"{\"device_id\":\"\xff\"}"] {
-            assert!(
-                matches!(parse_upload(body, 10), Err(InvalidUpload::Malformed(_))),
-                "{body:?}"
-            );
+            assert!(matches!(parse_upload(body, 10), Err(InvalidUpload::Malformed(_))), "{body:?}");
         }
     }
 
@@ -195,49 +175,22 @@ mod tests {
         assert!(unproc(r#"{"device_id":5,"batch_id":"b","records":[{}]}"#).contains("invalid type"));
         assert!(unproc(r#"{"device_id":"d","batch_id":"b","records":[]}"#).contains("empty"));
         assert!(unproc(r#"{"device_id":"d","batch_id":"b","records":[1]}"#).contains("object"));
-        assert!(
-            unproc(r#"{"device_id":"d","batch_id":"b","records":[{"a":"\ud800"}]}"#)
-                .contains("surrogate")
-        );
-        assert!(
-            unproc(r#"{"device_id":"d","batch_id":"b","records":[{"a":"\ud800x"}]}"#)
-                .contains("surrogate")
-        );
-        assert!(
-            unproc(r#"{"device_id":"d","batch_id":"b","records":[{"a":"\udc00"}]}"#)
-                .contains("surrogate")
-        );
-        assert!(
-            unproc(r#"{"device_id":"d","batch_id":"b","records":[{"\u0000":1}]}"#).contains("NUL")
-        );
-        let deep = format!(
-            r#"{{"device_id":"d","batch_id":"b","records":[{{"a":{}1{}}}]}}"#,
-            "[".repeat(70),
-            "]".repeat(70)
-        );
+        assert!(unproc(r#"{"device_id":"d","batch_id":"b","records":[{"a":"\ud800"}]}"#).contains("surrogate"));
+        assert!(unproc(r#"{"device_id":"d","batch_id":"b","records":[{"a":"\ud800x"}]}"#).contains("surrogate"));
+        assert!(unproc(r#"{"device_id":"d","batch_id":"b","records":[{"a":"\udc00"}]}"#).contains("surrogate"));
+        assert!(unproc(r#"{"device_id":"d","batch_id":"b","records":[{"\u0000":1}]}"#).contains("NUL"));
+        let deep =
+            format!(r#"{{"device_id":"d","batch_id":"b","records":[{{"a":{}1{}}}]}}"#, "[".repeat(70), "]".repeat(70));
         assert!(unproc(&deep).contains("deeper"));
-        assert!(
-            unproc(r#"{"device_id":"d b","batch_id":"b","records":[{}]}"#).contains("device_id")
-        );
+        assert!(unproc(r#"{"device_id":"d b","batch_id":"b","records":[{}]}"#).contains("device_id"));
         assert!(!unproc(r#"[]"#).is_empty());
-        let many = format!(
-            r#"{{"device_id":"d","batch_id":"b","records":[{}]}}"#,
-            ["{}"; 11].join(",")
-        );
+        let many = format!(r#"{{"device_id":"d","batch_id":"b","records":[{}]}}"#, ["{}"; 11].join(","));
         assert!(unproc(&many).contains("at most 10"));
-        let long_id = format!(
-            r#"{{"device_id":"{}","batch_id":"b","records":[{{}}]}}"#,
-            "x".repeat(500)
-        );
+        let long_id = format!(r#"{{"device_id":"{}","batch_id":"b","records":[{{}}]}}"#, "x".repeat(500));
         assert!(unproc(&long_id).contains("at most 128"));
-        assert!(
-            unproc(r#"{"device_id":"d","batch_id":"b","records":[{"a":"x\u0000y"}]}"#)
-                .contains("NUL")
-        );
-        let huge = format!(
-            r#"{{"device_id":"d","batch_id":"b","records":[{{"a":"{}"}}]}}"#,
-            "x".repeat(MAX_STRING_BYTES + 1)
-        );
+        assert!(unproc(r#"{"device_id":"d","batch_id":"b","records":[{"a":"x\u0000y"}]}"#).contains("NUL"));
+        let huge =
+            format!(r#"{{"device_id":"d","batch_id":"b","records":[{{"a":"{}"}}]}}"#, "x".repeat(MAX_STRING_BYTES + 1));
         assert!(unproc(&huge).contains("limit"));
     }
 }

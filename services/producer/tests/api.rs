@@ -32,79 +32,26 @@ async fn malformed_corpus_gets_4xx_and_service_stays_healthy() {
     let huge_field = "y".repeat(70 * 1024);
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
         ("bad json", "sms", b"{not json".to_vec()),
-        (
-            "truncated",
-            "sms",
-            br#"{"device_id":"d","batch_id":"b","records":[{"a":1}"#.to_vec(),
-        ),
+        ("truncated", "sms", br#"{"device_id":"d","batch_id":"b","records":[{"a":1}"#.to_vec()),
         ("empty body", "sms", Vec::new()),
         ("array body", "sms", b"[1,2,3]".to_vec()),
-        (
-            "wrong type device",
-            "sms",
-            br#"{"device_id":5,"batch_id":"b","records":[{}]}"#.to_vec(),
-        ),
-        (
-            "wrong type records",
-            "sms",
-            br#"{"device_id":"d","batch_id":"b","records":"x"}"#.to_vec(),
-        ),
-        (
-            "record not object",
-            "events",
-            br#"{"device_id":"d","batch_id":"b","records":[1]}"#.to_vec(),
-        ),
-        (
-            "missing batch id",
-            "sms",
-            br#"{"device_id":"d","records":[{"a":1}]}"#.to_vec(),
-        ),
-        (
-            "empty batch id",
-            "sms",
-            br#"{"device_id":"d","batch_id":"","records":[{"a":1}]}"#.to_vec(),
-        ),
-        (
-            "huge id",
-            "sms",
-            format!(r#"{{"device_id":"{long}","batch_id":"b","records":[{{}}]}}"#).into_bytes(),
-        ),
+        ("wrong type device", "sms", br#"{"device_id":5,"batch_id":"b","records":[{}]}"#.to_vec()),
+        ("wrong type records", "sms", br#"{"device_id":"d","batch_id":"b","records":"x"}"#.to_vec()),
+        ("record not object", "events", br#"{"device_id":"d","batch_id":"b","records":[1]}"#.to_vec()),
+        ("missing batch id", "sms", br#"{"device_id":"d","records":[{"a":1}]}"#.to_vec()),
+        ("empty batch id", "sms", br#"{"device_id":"d","batch_id":"","records":[{"a":1}]}"#.to_vec()),
+        ("huge id", "sms", format!(r#"{{"device_id":"{long}","batch_id":"b","records":[{{}}]}}"#).into_bytes()),
         (
             "huge field",
             "contacts",
-            format!(r#"{{"device_id":"d","batch_id":"b","records":[{{"f":"{huge_field}"}}]}}"#)
-                .into_bytes(),
+            format!(r#"{{"device_id":"d","batch_id":"b","records":[{{"f":"{huge_field}"}}]}}"#).into_bytes(),
         ),
-        (
-            "bad charset id",
-            "sms",
-            br#"{"device_id":"d e","batch_id":"b","records":[{}]}"#.to_vec(),
-        ),
-        (
-            "empty records",
-            "sms",
-            br#"{"device_id":"d","batch_id":"b","records":[]}"#.to_vec(),
-        ),
-        (
-            "unknown kind",
-            "photos",
-            br#"{"device_id":"d","batch_id":"b","records":[{}]}"#.to_vec(),
-        ),
-        (
-            "invalid utf-8",
-            "sms",
-            b"{\"device_id\":\"d\xff\xfe\",\"batch_id\":\"b\",\"records\":[{}]}".to_vec(),
-        ),
-        (
-            "nul in record",
-            "sms",
-            br#"{"device_id":"d","batch_id":"b","records":[{"a":"\u0000"}]}"#.to_vec(),
-        ),
-        (
-            "lone surrogate",
-            "sms",
-            br#"{"device_id":"d","batch_id":"b","records":[{"a":"\ud800"}]}"#.to_vec(),
-        ),
+        ("bad charset id", "sms", br#"{"device_id":"d e","batch_id":"b","records":[{}]}"#.to_vec()),
+        ("empty records", "sms", br#"{"device_id":"d","batch_id":"b","records":[]}"#.to_vec()),
+        ("unknown kind", "photos", br#"{"device_id":"d","batch_id":"b","records":[{}]}"#.to_vec()),
+        ("invalid utf-8", "sms", b"{\"device_id\":\"d\xff\xfe\",\"batch_id\":\"b\",\"records\":[{}]}".to_vec()),
+        ("nul in record", "sms", br#"{"device_id":"d","batch_id":"b","records":[{"a":"\u0000"}]}"#.to_vec()),
+        ("lone surrogate", "sms", br#"{"device_id":"d","batch_id":"b","records":[{"a":"\ud800"}]}"#.to_vec()),
         (
             "deep nesting",
             "sms",
@@ -116,11 +63,7 @@ async fn malformed_corpus_gets_4xx_and_service_stays_healthy() {
             .into_bytes(),
         ),
         ("too large", "sms", vec![b' '; 300 * 1024]),
-        (
-            "too many records",
-            "events",
-            serde_json::to_vec(&upload_body("d", "b", 1001, 10)).unwrap_or_default(),
-        ),
+        ("too many records", "events", serde_json::to_vec(&upload_body("d", "b", 1001, 10)).unwrap_or_default()),
     ];
     for (name, kind, body) in cases {
         let resp = c
@@ -132,36 +75,18 @@ async fn malformed_corpus_gets_4xx_and_service_stays_healthy() {
             .unwrap_or_else(|e| panic!("{name}: request failed: {e}"));
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
-        assert!(
-            status.is_client_error(),
-            "{name}: expected 4xx, got {status}: {text}"
-        );
-        let v: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{name}: error body is not JSON ({e}): {text}"));
-        assert!(
-            v["error"].is_string() && v["message"].is_string(),
-            "{name}: {text}"
-        );
+        assert!(status.is_client_error(), "{name}: expected 4xx, got {status}: {text}");
+        let v: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: error body is not JSON ({e}): {text}"));
+        assert!(v["error"].is_string() && v["message"].is_string(), "{name}: {text}");
     }
     // Wrong method and unknown route are 4xx as well.
-    let r = c
-        .get(p.url("/v1/uploads/sms"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = c.get(p.url("/v1/uploads/sms")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert!(r.status().is_client_error(), "GET upload: {}", r.status());
-    let r = c
-        .get(p.url("/nope"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = c.get(p.url("/nope")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
-    let r = c
-        .get(p.url("/health"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = c.get(p.url("/health")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::OK);
     let r = c
         .post(p.url("/v1/uploads/sms"))
@@ -174,19 +99,10 @@ async fn malformed_corpus_gets_4xx_and_service_stays_healthy() {
     assert_eq!(v["records"], 3);
     assert_eq!(v["topic"], format!("{prefix}sms_batched"));
 
-    let metrics = c
-        .get(p.url("/metrics"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .text()
-        .await
-        .unwrap_or_default();
+    let metrics =
+        c.get(p.url("/metrics")).send().await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
     assert!(metrics.contains("producer_requests_total"), "{metrics}");
-    assert!(
-        !metrics.contains("status=\"500\""),
-        "a 500 was served: {metrics}"
-    );
+    assert!(!metrics.contains("status=\"500\""), "a 500 was served: {metrics}");
 
     p.stop().await;
     delete_topics(&stack.kafka(), &topics).await;
@@ -207,12 +123,7 @@ async fn api_keys_are_enforced_and_insights_rows_are_written() {
     let c = http();
     let body = upload_body("dev-1", "b-1", 2, 50);
 
-    let r = c
-        .post(p.url("/v1/uploads/sms"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = c.post(p.url("/v1/uploads/sms")).json(&body).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let r = c
         .post(p.url("/v1/uploads/sms"))
@@ -230,20 +141,11 @@ async fn api_keys_are_enforced_and_insights_rows_are_written() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::OK);
-    let r = c
-        .post(p.url("/v1/uploads/events"))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r =
+        c.post(p.url("/v1/uploads/events")).bearer_auth(key).json(&body).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::OK);
     // Health endpoints stay open for load balancers.
-    let r = c
-        .get(p.url("/ready"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = c.get(p.url("/ready")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
 
     let db = stack.pg_client(&stack.pg.database).await;
@@ -272,17 +174,11 @@ async fn backpressure_and_kafka_down_answer_with_retry_after() {
     let stack = Stack::get();
     let dead = free_port();
     let mut vars = stack.service_env();
-    vars.insert(
-        "DI_KAFKA_BROKER_ENDPOINT".into(),
-        format!("127.0.0.1:{dead}"),
-    );
+    vars.insert("DI_KAFKA_BROKER_ENDPOINT".into(), format!("127.0.0.1:{dead}"));
     vars.insert("PRODUCER_DELIVERY_TIMEOUT_MS".into(), "2000".into());
     vars.insert("PRODUCER_QUEUE_MAX_MESSAGES".into(), "1".into());
     vars.insert("PRODUCER_MAX_BODY_BYTES".into(), (64 * 1024).to_string());
-    vars.insert(
-        "PRODUCER_MAX_INFLIGHT_BYTES".into(),
-        (64 * 1024).to_string(),
-    );
+    vars.insert("PRODUCER_MAX_INFLIGHT_BYTES".into(), (64 * 1024).to_string());
     let p = start_producer(vars).await;
     let c = http();
 
@@ -306,10 +202,7 @@ async fn backpressure_and_kafka_down_answer_with_retry_after() {
     assert_eq!(v["error"], "queue_full");
 
     let started = std::time::Instant::now();
-    let r = first
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = first.await.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.headers().contains_key("retry-after"));
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -334,17 +227,9 @@ async fn backpressure_and_kafka_down_answer_with_retry_after() {
     assert!(r.headers().contains_key("retry-after"));
     let _ = first.await;
 
-    let r = c
-        .get(p.url("/ready"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = c.get(p.url("/ready")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let r = c
-        .get(p.url("/health"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = c.get(p.url("/health")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::OK);
     p.stop().await;
 }
@@ -371,13 +256,7 @@ async fn sigterm_shuts_down_gracefully() {
     eventually(Duration::from_secs(20), "producer to listen", || {
         let c = c.clone();
         let url = format!("{base}/health");
-        async move {
-            c.get(url)
-                .send()
-                .await
-                .map(|r| r.status().is_success())
-                .unwrap_or(false)
-        }
+        async move { c.get(url).send().await.map(|r| r.status().is_success()).unwrap_or(false) }
     })
     .await;
     let r = c
@@ -388,11 +267,7 @@ async fn sigterm_shuts_down_gracefully() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::OK);
     let pid = child.id().to_string();
-    let ok = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let ok = std::process::Command::new("kill").args(["-TERM", &pid]).status().map(|s| s.success()).unwrap_or(false);
     assert!(ok, "sending SIGTERM");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let status = loop {

@@ -48,10 +48,7 @@ fn validate(spec: &Yaml, schema: &Yaml, value: &Value, at: &str) -> Result<(), S
         }
     }
     if let Some(en) = schema.get("enum").and_then(Yaml::as_sequence) {
-        let allowed: Vec<String> = en
-            .iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect();
+        let allowed: Vec<String> = en.iter().filter_map(|v| v.as_str().map(String::from)).collect();
         if let Some(s) = value.as_str() {
             if !allowed.iter().any(|a| a == s) {
                 return Err(format!("{at}: {s:?} not in {allowed:?}"));
@@ -65,10 +62,7 @@ fn validate(spec: &Yaml, schema: &Yaml, value: &Value, at: &str) -> Result<(), S
             }
         }
     }
-    if let (Some(props), Some(obj)) = (
-        schema.get("properties").and_then(Yaml::as_mapping),
-        value.as_object(),
-    ) {
+    if let (Some(props), Some(obj)) = (schema.get("properties").and_then(Yaml::as_mapping), value.as_object()) {
         for (k, sub) in props {
             let Some(k) = k.as_str() else { continue };
             if let Some(v) = obj.get(k) {
@@ -92,9 +86,9 @@ async fn check(spec: &Yaml, path_template: &str, method: &str, resp: reqwest::Re
     let op = spec["paths"][path_template]
         .get(method)
         .unwrap_or_else(|| panic!("{method} {path_template} is not in openapi.yaml"));
-    let documented = op["responses"]
-        .get(status.to_string())
-        .unwrap_or_else(|| panic!("{method} {path_template} returned {status}, which openapi.yaml does not document: {body}"));
+    let documented = op["responses"].get(status.to_string()).unwrap_or_else(|| {
+        panic!("{method} {path_template} returned {status}, which openapi.yaml does not document: {body}")
+    });
     let documented = resolve(spec, documented);
     if let Some(hs) = documented.get("headers").and_then(Yaml::as_mapping) {
         for name in hs.keys().filter_map(Yaml::as_str) {
@@ -104,14 +98,11 @@ async fn check(spec: &Yaml, path_template: &str, method: &str, resp: reqwest::Re
             );
         }
     }
-    if let Some(schema) = documented
-        .get("content")
-        .and_then(|c| c.get("application/json"))
-        .and_then(|c| c.get("schema"))
+    if let Some(schema) =
+        documented.get("content").and_then(|c| c.get("application/json")).and_then(|c| c.get("schema"))
     {
-        let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| {
-            panic!("{method} {path_template} {status}: body is not JSON ({e}): {body}")
-        });
+        let v: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {path_template} {status}: body is not JSON ({e}): {body}"));
         if let Err(e) = validate(spec, schema, &v, "$") {
             panic!("{method} {path_template} {status}: response does not match schema: {e}; body: {body}");
         }
@@ -138,27 +129,16 @@ async fn server_matches_openapi() {
     // Every documented path answers (not the fallback 404), for every kind.
     let documented: BTreeSet<String> = spec["paths"]
         .as_mapping()
-        .map(|m| {
-            m.keys()
-                .filter_map(|k| k.as_str().map(String::from))
-                .collect()
-        })
+        .map(|m| m.keys().filter_map(|k| k.as_str().map(String::from)).collect())
         .unwrap_or_default();
     assert_eq!(
         documented,
-        ["/health", "/metrics", "/ready", up]
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<BTreeSet<_>>(),
+        ["/health", "/metrics", "/ready", up].iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
         "openapi.yaml paths differ from the server's routes"
     );
     let kinds: Vec<String> = spec["paths"][up]["post"]["parameters"][0]["schema"]["enum"]
         .as_sequence()
-        .map(|s| {
-            s.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
+        .map(|s| s.iter().filter_map(|v| v.as_str().map(String::from)).collect())
         .unwrap_or_default();
     assert_eq!(kinds.len(), 5);
 
@@ -173,22 +153,11 @@ async fn server_matches_openapi() {
             .unwrap_or_else(|e| panic!("{e}"));
         seen.insert(check(&spec, up, "post", r).await);
     }
-    let post = |path: &str| {
-        c.post(p.url(path))
-            .header("x-api-key", key)
-            .header("content-type", "application/json")
-    };
+    let post = |path: &str| c.post(p.url(path)).header("x-api-key", key).header("content-type", "application/json");
     let scenarios: Vec<(reqwest::RequestBuilder, u16)> = vec![
         (post("/v1/uploads/sms").body("{"), 400),
-        (
-            post("/v1/uploads/sms").body(r#"{"device_id":"d","batch_id":"b","records":[]}"#),
-            422,
-        ),
-        (
-            c.post(p.url("/v1/uploads/sms"))
-                .json(&upload_body("d", "b", 1, 10)),
-            401,
-        ),
+        (post("/v1/uploads/sms").body(r#"{"device_id":"d","batch_id":"b","records":[]}"#), 422),
+        (c.post(p.url("/v1/uploads/sms")).json(&upload_body("d", "b", 1, 10)), 401),
         (post("/v1/uploads/photos").body("{}"), 404),
         (post("/v1/uploads/sms").body(vec![b' '; 200 * 1024]), 413),
     ];
@@ -199,11 +168,7 @@ async fn server_matches_openapi() {
         seen.insert(got);
     }
     for path in ["/health", "/ready", "/metrics"] {
-        let r = c
-            .get(p.url(path))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let r = c.get(p.url(path)).send().await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(check(&spec, path, "get", r).await, 200, "{path}");
     }
     assert!(seen.is_superset(&[200, 400, 401, 404, 413, 422].into_iter().collect()));
@@ -211,10 +176,7 @@ async fn server_matches_openapi() {
 
     // 503 with Retry-After when Kafka is down, as documented.
     let mut vars = stack.service_env();
-    vars.insert(
-        "DI_KAFKA_BROKER_ENDPOINT".into(),
-        format!("127.0.0.1:{}", free_port()),
-    );
+    vars.insert("DI_KAFKA_BROKER_ENDPOINT".into(), format!("127.0.0.1:{}", free_port()));
     vars.insert("PRODUCER_DELIVERY_TIMEOUT_MS".into(), "1000".into());
     let p = start_producer(vars).await;
     let r = c
@@ -225,11 +187,7 @@ async fn server_matches_openapi() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(check(&spec, up, "post", r).await, 503);
-    let r = c
-        .get(p.url("/ready"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = c.get(p.url("/ready")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(check(&spec, "/ready", "get", r).await, 503);
     p.stop().await;
     delete_topics(&stack.kafka(), &topics).await;

@@ -33,10 +33,7 @@ pub struct Stack {
 }
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap_or_else(|_| PathBuf::from("."))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// Variables printed by `dev/stack env` as `export K=V` lines.
@@ -52,12 +49,7 @@ fn stack_env_from_script() -> HashMap<String, String> {
         .lines()
         .filter_map(|l| l.trim().strip_prefix("export "))
         .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| {
-            (
-                k.trim().to_string(),
-                v.trim().trim_matches('"').trim_matches('\'').to_string(),
-            )
-        })
+        .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').trim_matches('\'').to_string()))
         .collect()
 }
 
@@ -65,13 +57,7 @@ impl Stack {
     /// A stack made of servers the caller started (benchmarks on their own
     /// Kafka and PostgreSQL, away from the shared dev stack).
     pub fn custom(brokers: String, pg: PgSettings) -> Stack {
-        Stack {
-            vars: HashMap::new(),
-            brokers,
-            tls_brokers: None,
-            tls_ca: None,
-            pg,
-        }
+        Stack { vars: HashMap::new(), brokers, tls_brokers: None, tls_ca: None, pg }
     }
 
     /// Reads the stack's endpoints and checks that Kafka answers; panics with
@@ -89,10 +75,8 @@ impl Stack {
             "DI_POSTGRES_DATABASE",
             "DI_POSTGRES_SYNC_DATABASE",
         ];
-        let mut vars: HashMap<String, String> = KEYS
-            .iter()
-            .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
-            .collect();
+        let mut vars: HashMap<String, String> =
+            KEYS.iter().filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v))).collect();
         if !vars.contains_key("DI_KAFKA_BROKER_ENDPOINT") {
             vars.extend(stack_env_from_script());
         }
@@ -101,8 +85,7 @@ impl Stack {
             .or_else(|| vars.get("KAFKA_BOOTSTRAP_SERVERS"))
             .cloned()
             .unwrap_or_else(|| panic!("DI_KAFKA_BROKER_ENDPOINT is not set: {STACK_HINT}"));
-        let pg = PgSettings::from_env(&vars)
-            .unwrap_or_else(|e| panic!("PostgreSQL settings: {e}: {STACK_HINT}"));
+        let pg = PgSettings::from_env(&vars).unwrap_or_else(|e| panic!("PostgreSQL settings: {e}: {STACK_HINT}"));
         let stack = Stack {
             tls_brokers: vars.get("KAFKA_TLS_BOOTSTRAP_SERVERS").cloned(),
             tls_ca: vars.get("KAFKA_TLS_CA_LOCATION").cloned(),
@@ -116,10 +99,7 @@ impl Stack {
             .create()
             .unwrap_or_else(|e| panic!("creating a Kafka client: {e}: {STACK_HINT}"));
         if let Err(e) = consumer.fetch_metadata(None, Duration::from_secs(10)) {
-            panic!(
-                "Kafka at {} does not answer: {e}: {STACK_HINT}",
-                stack.brokers
-            );
+            panic!("Kafka at {} does not answer: {e}: {STACK_HINT}", stack.brokers);
         }
         stack
     }
@@ -129,10 +109,8 @@ impl Stack {
     }
 
     pub fn kafka_tls(&self) -> KafkaSettings {
-        let brokers = self
-            .tls_brokers
-            .clone()
-            .unwrap_or_else(|| panic!("KAFKA_TLS_BOOTSTRAP_SERVERS is not set: {STACK_HINT}"));
+        let brokers =
+            self.tls_brokers.clone().unwrap_or_else(|| panic!("KAFKA_TLS_BOOTSTRAP_SERVERS is not set: {STACK_HINT}"));
         KafkaSettings {
             brokers,
             security_protocol: SecurityProtocol::Ssl,
@@ -167,25 +145,18 @@ pub fn unique(prefix: &str) -> String {
 }
 
 fn admin(settings: &KafkaSettings) -> AdminClient<DefaultClientContext> {
-    settings
-        .client_config()
-        .create()
-        .unwrap_or_else(|e| panic!("creating a Kafka admin client: {e}"))
+    settings.client_config().create().unwrap_or_else(|e| panic!("creating a Kafka admin client: {e}"))
 }
 
 /// Creates topics with replication factor 3 (as MSK would) and waits until
 /// their metadata is visible.
 pub async fn create_topics(settings: &KafkaSettings, names: &[String], partitions: i32) {
     let admin = admin(settings);
-    let topics: Vec<NewTopic> = names
-        .iter()
-        .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(3)))
-        .collect();
+    let topics: Vec<NewTopic> =
+        names.iter().map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(3))).collect();
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    let results = admin
-        .create_topics(&topics, &opts)
-        .await
-        .unwrap_or_else(|e| panic!("creating topics {names:?}: {e}"));
+    let results =
+        admin.create_topics(&topics, &opts).await.unwrap_or_else(|e| panic!("creating topics {names:?}: {e}"));
     for r in results {
         if let Err((name, code)) = r {
             if code != rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists {
@@ -194,10 +165,8 @@ pub async fn create_topics(settings: &KafkaSettings, names: &[String], partition
         }
     }
     // Leaders are elected asynchronously; produce before that fails.
-    let consumer: BaseConsumer = settings
-        .client_config()
-        .create()
-        .unwrap_or_else(|e| panic!("creating a Kafka client: {e}"));
+    let consumer: BaseConsumer =
+        settings.client_config().create().unwrap_or_else(|e| panic!("creating a Kafka client: {e}"));
     for name in names {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
@@ -214,10 +183,7 @@ pub async fn create_topics(settings: &KafkaSettings, names: &[String], partition
             if ok {
                 break;
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "topic {name} never became ready"
-            );
+            assert!(std::time::Instant::now() < deadline, "topic {name} never became ready");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -264,15 +230,9 @@ impl Stack {
         m.insert("DI_POSTGRES_HOST".into(), self.pg.host.clone());
         m.insert("DI_POSTGRES_PORT".into(), self.pg.port.to_string());
         m.insert("DI_POSTGRES_USERNAME".into(), self.pg.user.clone());
-        m.insert(
-            "DI_POSTGRES_PASSWORD".into(),
-            self.pg.password.expose().to_string(),
-        );
+        m.insert("DI_POSTGRES_PASSWORD".into(), self.pg.password.expose().to_string());
         m.insert("DI_POSTGRES_DATABASE".into(), self.pg.database.clone());
-        m.insert(
-            "DI_POSTGRES_SYNC_DATABASE".into(),
-            self.pg.sync_database.clone(),
-        );
+        m.insert("DI_POSTGRES_SYNC_DATABASE".into(), self.pg.sync_database.clone());
         m
     }
 
@@ -291,10 +251,7 @@ impl Stack {
 
 /// The five upload topics under `prefix`, and their dead-letter topics.
 pub fn prefixed_topics(prefix: &str) -> (Vec<String>, Vec<String>) {
-    let topics: Vec<String> = crate::Kind::ALL
-        .iter()
-        .map(|k| format!("{prefix}{}", k.topic()))
-        .collect();
+    let topics: Vec<String> = crate::Kind::ALL.iter().map(|k| format!("{prefix}{}", k.topic())).collect();
     let dlqs = topics.iter().map(|t| crate::kinds::dlq_topic(t)).collect();
     (topics, dlqs)
 }
@@ -302,9 +259,8 @@ pub fn prefixed_topics(prefix: &str) -> (Vec<String>, Vec<String>) {
 /// An upload body with `n` records of roughly `size` bytes each.
 pub fn upload_body(device: &str, batch: &str, n: usize, size: usize) -> serde_json::Value {
     let pad = "x".repeat(size.saturating_sub(40));
-    let records: Vec<serde_json::Value> = (0..n)
-        .map(|i| serde_json::json!({ "i": i, "ts": 1_700_000_000_000u64 + i as u64, "body": pad }))
-        .collect();
+    let records: Vec<serde_json::Value> =
+        (0..n).map(|i| serde_json::json!({ "i": i, "ts": 1_700_000_000_000u64 + i as u64, "body": pad })).collect();
     serde_json::json!({ "device_id": device, "batch_id": batch, "records": records })
 }
 

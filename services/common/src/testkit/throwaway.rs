@@ -53,31 +53,13 @@ impl ThrowawayPg {
     /// initdb + start on a free loopback port, trust auth, database `sync_db`.
     pub fn start() -> ThrowawayPg {
         let dir = tempdir::TempDir::new("forgectl-pg-");
-        let _ = std::process::Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(dir.path())
-            .status();
+        let _ = std::process::Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status();
         let data = dir.path().join("data");
         let data_s = data.display().to_string();
-        let out = as_postgres(&[
-            &format!("{PG_BIN}/initdb"),
-            "-D",
-            &data_s,
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-        ]);
-        assert!(
-            out.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let pg = ThrowawayPg {
-            port: free_port(),
-            dir,
-        };
+        let out =
+            as_postgres(&[&format!("{PG_BIN}/initdb"), "-D", &data_s, "-U", "postgres", "--auth=trust", "-E", "UTF8"]);
+        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        let pg = ThrowawayPg { port: free_port(), dir };
         pg.pg_ctl_start();
         let out = as_postgres(&[
             &format!("{PG_BIN}/psql"),
@@ -90,11 +72,7 @@ impl ThrowawayPg {
             "-c",
             "CREATE DATABASE sync_db",
         ]);
-        assert!(
-            out.status.success(),
-            "createdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "createdb failed: {}", String::from_utf8_lossy(&out.stderr));
         pg
     }
 
@@ -104,11 +82,7 @@ impl ThrowawayPg {
 
     fn pg_ctl_start(&self) {
         let log = self.dir.path().join("pg.log").display().to_string();
-        let opts = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {}",
-            self.port,
-            self.dir.path().display()
-        );
+        let opts = format!("-p {} -c listen_addresses=127.0.0.1 -k {}", self.port, self.dir.path().display());
         let out = as_postgres(&[
             &format!("{PG_BIN}/pg_ctl"),
             "-D",
@@ -122,30 +96,13 @@ impl ThrowawayPg {
             "60",
             "start",
         ]);
-        assert!(
-            out.status.success(),
-            "pg_ctl start failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "pg_ctl start failed: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     pub fn stop(&self) {
-        let out = as_postgres(&[
-            &format!("{PG_BIN}/pg_ctl"),
-            "-D",
-            &self.data(),
-            "-m",
-            "fast",
-            "-w",
-            "-t",
-            "60",
-            "stop",
-        ]);
-        assert!(
-            out.status.success(),
-            "pg_ctl stop failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out =
+            as_postgres(&[&format!("{PG_BIN}/pg_ctl"), "-D", &self.data(), "-m", "fast", "-w", "-t", "60", "stop"]);
+        assert!(out.status.success(), "pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     pub fn start_again(&self) {
@@ -179,15 +136,10 @@ impl ThrowawayPg {
     }
 
     pub async fn client(&self) -> tokio_postgres::Client {
-        let (client, conn) = tokio_postgres::connect(
-            &format!(
-                "host=127.0.0.1 port={} user=postgres dbname=sync_db",
-                self.port
-            ),
-            NoTls,
-        )
-        .await
-        .unwrap_or_else(|e| panic!("connecting to the throwaway PostgreSQL: {e}"));
+        let (client, conn) =
+            tokio_postgres::connect(&format!("host=127.0.0.1 port={} user=postgres dbname=sync_db", self.port), NoTls)
+                .await
+                .unwrap_or_else(|e| panic!("connecting to the throwaway PostgreSQL: {e}"));
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -197,15 +149,7 @@ impl ThrowawayPg {
 
 impl Drop for ThrowawayPg {
     fn drop(&mut self) {
-        let _ = as_postgres(&[
-            &format!("{PG_BIN}/pg_ctl"),
-            "-D",
-            &self.data(),
-            "-m",
-            "immediate",
-            "-w",
-            "stop",
-        ]);
+        let _ = as_postgres(&[&format!("{PG_BIN}/pg_ctl"), "-D", &self.data(), "-m", "immediate", "-w", "stop"]);
     }
 }
 
@@ -219,19 +163,12 @@ pub struct ThrowawayKafka {
 
 impl ThrowawayKafka {
     pub fn bootstrap(&self) -> String {
-        self.ports
-            .iter()
-            .map(|p| format!("127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(",")
+        self.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect::<Vec<_>>().join(",")
     }
 
     fn props(&self, n: usize, controllers: &[u16]) -> String {
-        let voters: Vec<String> = controllers
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{}@127.0.0.1:{p}", i + 1))
-            .collect();
+        let voters: Vec<String> =
+            controllers.iter().enumerate().map(|(i, p)| format!("{}@127.0.0.1:{p}", i + 1)).collect();
         let data = self.dir.path().join(format!("node-{}", n + 1));
         format!(
             "process.roles=broker,controller\nnode.id={id}\ncontroller.quorum.voters={voters}\n\
@@ -253,35 +190,21 @@ impl ThrowawayKafka {
         let libs = repo_root().join("dev/.cache/kafka-libs");
         let log4j = repo_root().join("dev/kafka/log4j.properties");
         let mut c = std::process::Command::new("java");
-        c.args([
-            "-Xms128m",
-            "-Xmx384m",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-Djava.awt.headless=true",
-        ])
-        .arg(format!("-Dlog4j.configuration=file:{}", log4j.display()))
-        .arg("-cp")
-        .arg(format!("{}/*", libs.display()))
-        .args(args);
+        c.args(["-Xms128m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true"])
+            .arg(format!("-Dlog4j.configuration=file:{}", log4j.display()))
+            .arg("-cp")
+            .arg(format!("{}/*", libs.display()))
+            .args(args);
         c
     }
 
     pub fn start() -> ThrowawayKafka {
         let libs = repo_root().join("dev/.cache/kafka-libs");
-        assert!(
-            libs.is_dir(),
-            "{} is missing: run dev/setup",
-            libs.display()
-        );
+        assert!(libs.is_dir(), "{} is missing: run dev/setup", libs.display());
         let dir = tempdir::TempDir::new("forgectl-kafka-");
         let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
         let controllers: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let mut k = ThrowawayKafka {
-            dir,
-            ports,
-            children: Vec::new(),
-        };
+        let mut k = ThrowawayKafka { dir, ports, children: Vec::new() };
         let cluster_id = "Zm9yZ2VjdGwtdGVzdC1rZg";
         let mut formats = Vec::new();
         for n in 0..3 {
@@ -289,19 +212,11 @@ impl ThrowawayKafka {
             std::fs::write(&props, k.props(n, &controllers)).unwrap_or_else(|e| panic!("{e}"));
             let p = props.display().to_string();
             formats.push(
-                Self::java(&[
-                    "kafka.tools.StorageTool",
-                    "format",
-                    "-t",
-                    cluster_id,
-                    "-c",
-                    &p,
-                    "--ignore-formatted",
-                ])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("formatting kafka storage: {e}")),
+                Self::java(&["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", &p, "--ignore-formatted"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap_or_else(|e| panic!("formatting kafka storage: {e}")),
             );
         }
         for mut f in formats {
@@ -316,12 +231,7 @@ impl ThrowawayKafka {
     }
 
     fn spawn_node(&self, n: usize) -> std::process::Child {
-        let props = self
-            .dir
-            .path()
-            .join(format!("server-{}.properties", n + 1))
-            .display()
-            .to_string();
+        let props = self.dir.path().join(format!("server-{}.properties", n + 1)).display().to_string();
         let log = std::fs::File::create(self.dir.path().join(format!("kafka-{}.log", n + 1)))
             .unwrap_or_else(|e| panic!("{e}"));
         let err = log.try_clone().unwrap_or_else(|e| panic!("{e}"));
@@ -335,10 +245,7 @@ impl ThrowawayKafka {
     /// Waits until all three brokers are in the metadata.
     pub async fn wait_ready(&self, timeout: Duration) {
         let settings = KafkaSettings::plaintext(self.bootstrap());
-        let consumer: BaseConsumer = settings
-            .client_config()
-            .create()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let consumer: BaseConsumer = settings.client_config().create().unwrap_or_else(|e| panic!("{e}"));
         let deadline = std::time::Instant::now() + timeout;
         loop {
             if let Ok(md) = consumer.fetch_metadata(None, Duration::from_secs(3)) {
@@ -346,10 +253,7 @@ impl ThrowawayKafka {
                     return;
                 }
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "throwaway kafka did not start in {timeout:?}"
-            );
+            assert!(std::time::Instant::now() < deadline, "throwaway kafka did not start in {timeout:?}");
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
@@ -358,9 +262,7 @@ impl ThrowawayKafka {
     /// waits for it to exit.
     pub fn stop_node(&mut self, n: usize) {
         if let Some(mut child) = self.children[n].take() {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
+            let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
             let deadline = std::time::Instant::now() + Duration::from_secs(60);
             loop {
                 if let Ok(Some(_)) = child.try_wait() {

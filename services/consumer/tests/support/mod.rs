@@ -30,23 +30,13 @@ impl ProducerProc {
 }
 
 pub async fn start_producer(mut vars: HashMap<String, String>) -> ProducerProc {
-    vars.entry("PRODUCER_LISTEN_ADDR".into())
-        .or_insert_with(|| "127.0.0.1:0".into());
+    vars.entry("PRODUCER_LISTEN_ADDR".into()).or_insert_with(|| "127.0.0.1:0".into());
     let config = ProducerConfig::from_env(&vars).unwrap_or_else(|e| panic!("producer config: {e}"));
-    let server = Server::bind(config)
-        .await
-        .unwrap_or_else(|e| panic!("producer bind: {e}"));
-    let addr = server
-        .local_addr()
-        .unwrap_or_else(|e| panic!("local addr: {e}"));
+    let server = Server::bind(config).await.unwrap_or_else(|e| panic!("producer bind: {e}"));
+    let addr = server.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
     let cancel = CancellationToken::new();
     let task = tokio::spawn(server.run(cancel.clone()));
-    ProducerProc {
-        addr,
-        base: format!("http://{addr}"),
-        cancel,
-        task,
-    }
+    ProducerProc { addr, base: format!("http://{addr}"), cancel, task }
 }
 
 pub struct ConsumerProc {
@@ -64,11 +54,7 @@ impl ConsumerProc {
     }
 }
 
-pub fn consumer_vars(
-    base: &HashMap<String, String>,
-    topics: &[String],
-    group: &str,
-) -> HashMap<String, String> {
+pub fn consumer_vars(base: &HashMap<String, String>, topics: &[String], group: &str) -> HashMap<String, String> {
     let mut vars = base.clone();
     vars.insert("ENABLED_TOPICS".into(), topics.join(","));
     vars.insert("KAFKA_CONSUMER_GROUP".into(), group.into());
@@ -85,31 +71,17 @@ pub fn start_consumer(vars: &HashMap<String, String>) -> ConsumerProc {
 }
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap_or_else(|e| panic!("http client: {e}"))
+    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_else(|e| panic!("http client: {e}"))
 }
 
 /// Uploads one batch, retrying on 429/503 as a client should; returns once
 /// the server answered 200.
 pub async fn upload(c: &reqwest::Client, base: &str, kind: Kind, body: &serde_json::Value) {
     for attempt in 0..20 {
-        match c
-            .post(format!("{base}/v1/uploads/{}", kind.as_str()))
-            .json(body)
-            .send()
-            .await
-        {
+        match c.post(format!("{base}/v1/uploads/{}", kind.as_str())).json(body).send().await {
             Ok(r) if r.status() == StatusCode::OK => return,
-            Ok(r)
-                if r.status() == StatusCode::TOO_MANY_REQUESTS
-                    || r.status() == StatusCode::SERVICE_UNAVAILABLE => {}
-            Ok(r) => panic!(
-                "upload {kind} answered {}: {:?}",
-                r.status(),
-                r.text().await
-            ),
+            Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS || r.status() == StatusCode::SERVICE_UNAVAILABLE => {}
+            Ok(r) => panic!("upload {kind} answered {}: {:?}", r.status(), r.text().await),
             Err(e) if attempt < 19 => tracing_free_log(&format!("upload error, retrying: {e}")),
             Err(e) => panic!("upload {kind}: {e}"),
         }
@@ -135,19 +107,12 @@ pub fn records_for(kind: Kind) -> usize {
 
 pub async fn count_rows(db: &tokio_postgres::Client, topic: &str) -> i64 {
     let table = forgectl_consumer::schema::table_name(topic);
-    db.query_one(&format!("SELECT count(*) FROM \"{table}\""), &[])
-        .await
-        .map(|r| r.get::<_, i64>(0))
-        .unwrap_or(-1)
+    db.query_one(&format!("SELECT count(*) FROM \"{table}\""), &[]).await.map(|r| r.get::<_, i64>(0)).unwrap_or(-1)
 }
 
 pub async fn wait_rows(db: &tokio_postgres::Client, topic: &str, want: i64, timeout: Duration) {
-    eventually(
-        timeout,
-        &format!("{want} rows from {topic}"),
-        || async move { count_rows(db, topic).await >= want },
-    )
-    .await;
+    eventually(timeout, &format!("{want} rows from {topic}"), || async move { count_rows(db, topic).await >= want })
+        .await;
     let got = count_rows(db, topic).await;
     assert_eq!(got, want, "rows in the table of {topic}");
 }
@@ -168,13 +133,7 @@ impl Fixture {
         let (topics, dlqs) = prefixed_topics(&prefix);
         let all: Vec<String> = topics.iter().chain(dlqs.iter()).cloned().collect();
         create_topics(&stack.kafka(), &all, partitions).await;
-        Fixture {
-            stack,
-            prefix,
-            topics,
-            dlqs,
-            groups: Vec::new(),
-        }
+        Fixture { stack, prefix, topics, dlqs, groups: Vec::new() }
     }
 
     pub fn topic(&self, kind: Kind) -> String {
@@ -198,27 +157,15 @@ impl Fixture {
     }
 
     pub async fn teardown(self) {
-        let all: Vec<String> = self
-            .topics
-            .iter()
-            .chain(self.dlqs.iter())
-            .cloned()
-            .collect();
+        let all: Vec<String> = self.topics.iter().chain(self.dlqs.iter()).cloned().collect();
         delete_topics(&self.stack.kafka(), &all).await;
         let db = self.db().await;
         for t in &self.topics {
             let table = forgectl_consumer::schema::table_name(t);
-            let _ = db
-                .batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\""))
-                .await;
+            let _ = db.batch_execute(&format!("DROP TABLE IF EXISTS \"{table}\"")).await;
         }
         for g in &self.groups {
-            let _ = db
-                .execute(
-                    "DELETE FROM forgectl_consumer_offsets WHERE consumer_group = $1",
-                    &[g],
-                )
-                .await;
+            let _ = db.execute("DELETE FROM forgectl_consumer_offsets WHERE consumer_group = $1", &[g]).await;
         }
     }
 }

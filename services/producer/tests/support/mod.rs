@@ -30,23 +30,13 @@ impl Running {
 }
 
 pub async fn start_producer(mut vars: HashMap<String, String>) -> Running {
-    vars.entry("PRODUCER_LISTEN_ADDR".into())
-        .or_insert_with(|| "127.0.0.1:0".into());
+    vars.entry("PRODUCER_LISTEN_ADDR".into()).or_insert_with(|| "127.0.0.1:0".into());
     let config = ProducerConfig::from_env(&vars).unwrap_or_else(|e| panic!("producer config: {e}"));
-    let server = Server::bind(config)
-        .await
-        .unwrap_or_else(|e| panic!("producer bind: {e}"));
-    let addr = server
-        .local_addr()
-        .unwrap_or_else(|e| panic!("local addr: {e}"));
+    let server = Server::bind(config).await.unwrap_or_else(|e| panic!("producer bind: {e}"));
+    let addr = server.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
     let cancel = CancellationToken::new();
     let task = tokio::spawn(server.run(cancel.clone()));
-    Running {
-        addr,
-        base: format!("http://{addr}"),
-        cancel,
-        task,
-    }
+    Running { addr, base: format!("http://{addr}"), cancel, task }
 }
 
 pub fn http() -> reqwest::Client {
