@@ -451,3 +451,21 @@ fn a_new_version_replaces_instances_and_an_unhealthy_batch_rolls_back() {
     let third = sdk.template_version(&format!("{prefix}-producer"), "3").version_description().map(str::to_string);
     assert_eq!(third, Some(format!("forgectl version {broken}")), "the broken version was published");
 }
+
+#[test]
+fn images_login_prints_what_docker_login_needs() {
+    let mut env = CpEnv::with_settings("login", &settings(&common::unique("fc")));
+    env.keep = true; // nothing to destroy: login creates nothing
+    let output = env.run(&["images", "login"]);
+    assert_success(&output, &["images", "login"]);
+    let password = text(&output.stdout);
+    assert_eq!(password.lines().count(), 1, "stdout must be the password alone: {password}");
+    assert!(!password.trim().is_empty());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("docker login --username AWS --password-stdin"), "{stderr}");
+    assert!(!stderr.contains(password.trim()), "the password reached stderr");
+
+    let login = env.json(&["images", "login"]);
+    assert_eq!(login["username"], "AWS");
+    assert!(login["registry"].as_str().is_some_and(|r| r.contains(".dkr.ecr.")), "{login}");
+}

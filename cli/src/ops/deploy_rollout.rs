@@ -193,3 +193,37 @@ pub fn failures(outcomes: &BTreeMap<RoleName, RolloutOutcome>, version: &str, en
         env: env.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rolled_back_role_fails_the_deploy_and_is_named() {
+        let outcomes = BTreeMap::from([
+            (RoleName::Producer, RolloutOutcome::Replaced { refresh_id: "r1".into() }),
+            (RoleName::SmsConsumer, RolloutOutcome::RolledBack { refresh_id: "r2".into(), reason: "stalled".into() }),
+        ]);
+        match failures(&outcomes, "v2", "prod") {
+            Some(FleetError::RolledBack { roles, reasons, .. }) => {
+                assert_eq!(roles, ["sms-consumer"]);
+                assert_eq!(reasons, ["sms-consumer: stalled"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_failed_refresh_wins_over_a_rollback_and_all_replaced_is_success() {
+        let failed = BTreeMap::from([
+            (RoleName::Producer, RolloutOutcome::RolledBack { refresh_id: "r1".into(), reason: "x".into() }),
+            (
+                RoleName::EventsConsumer,
+                RolloutOutcome::Failed { refresh_id: "r2".into(), status: "RollbackFailed".into(), reason: None },
+            ),
+        ]);
+        assert!(matches!(failures(&failed, "v2", "prod"), Some(FleetError::RolloutFailed { .. })));
+        let fine = BTreeMap::from([(RoleName::Producer, RolloutOutcome::Replaced { refresh_id: "r1".into() })]);
+        assert!(failures(&fine, "v2", "prod").is_none());
+    }
+}

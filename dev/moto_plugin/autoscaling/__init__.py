@@ -7,6 +7,10 @@ Modules, by responsibility:
 * ``responses``   ForgeAutoScalingResponse (Query/XML) and the URL module.
 * ``refresh``     one instance refresh: the lazy timeline (batches, rollback,
                   cancel, checkpoints, bake time).
+* ``batches``     batch planning and the instance work of a batch (scope, size,
+                  start, settle on cancel/failure); mixed into the refresh.
+* ``progress``    progress figures and the DescribeInstanceRefreshes entry;
+                  mixed into the refresh.
 * ``preferences`` RefreshPreferences validation and documented defaults.
 * ``fleet``       moto-facing instance work: launch from a pinned launch
                   template version, terminate, per-instance version, the

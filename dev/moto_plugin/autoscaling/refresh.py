@@ -17,15 +17,9 @@ Timeline (B = ``refresh_batch_seconds``, captured at start; P = B/4):
 * Checkpoints pause for CheckpointDelay; BakeTime adds ``Baking``.
 * ``Successful``: the group takes the desired launch template.
 
-Batch size (``MinHealthyPercentage`` m, ``MaxHealthyPercentage`` M, desired
-capacity D; RefreshPreferences in the API Reference):
-
-* M omitted: keep ceil(D*m/100) in service, replace the rest at once
-  (terminate and launch at the same time), at least one instance.
-* M given: the group may grow to floor(D*M/100).  New instances for the whole
-  batch launch first; as many old instances as the lower bound allows are
-  terminated at the same time, the others when the batch completes.  When the
-  two bounds leave no room, one instance is launched before one is terminated.
+Batch size and the instance work of a batch: ``batches.py``.  Progress
+figures and the DescribeInstanceRefreshes entry: ``progress.py``.  Both are
+mixins of ``InstanceRefresh`` and share its state.
 
 Rollback replaces the instances this refresh launched with the group's
 previous launch template version, in batches of the same size;
@@ -37,17 +31,18 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from moto.autoscaling.models import FakeAutoScalingGroup
 
 from .. import settings
 from . import fleet
+from .batches import Batch, BatchWork
 from .exceptions import ActiveInstanceRefreshNotFound, IrreversibleInstanceRefresh, ValidationError
 from .fleet import LaunchSpec
 from .preferences import RefreshPreferences
+from .progress import ProgressReport, timestamp
 
 if TYPE_CHECKING:
     from .backend import ForgeAutoScalingBackend
@@ -59,20 +54,6 @@ ROLLBACK_FROM = ("Pending", "InProgress", "Baking")
 # AWS fails a refresh that waits on protected/standby instances after an hour
 # (RefreshPreferences.ScaleInProtectedInstances / StandbyInstances "Wait").
 WAIT_LIMIT_SECONDS = 3600.0
-
-
-def _ts(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, tz=timezone.utc)
-
-
-@dataclass
-class Batch:
-    old_ids: list[str]
-    new_ids: list[str]
-    started: float
-    # Old instances that stay in service until the batch completes
-    # (launch-before-terminate part of the batch).
-    deferred_old: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -103,7 +84,7 @@ class GroupConfig:
         group.launch_configuration_name = self.launch_config_name
 
 
-class InstanceRefresh:
+class InstanceRefresh(ProgressReport, BatchWork):
     def __init__(
         self,
         backend: ForgeAutoScalingBackend,
@@ -155,77 +136,12 @@ class InstanceRefresh:
         self.rollback_done = 0
         self.cancel_at: float | None = None
 
-    # -- scope ----------------------------------------------------------------
-
-    def _scope(self, group: FakeAutoScalingGroup) -> tuple[int, int, list[str]]:
-        in_scope = []
-        for state in group.instance_states:
-            if state.lifecycle_state == "Standby" and self.prefs.standby == "Ignore":
-                continue
-            if state.protected_from_scale_in and self.prefs.scale_in_protected == "Ignore":
-                continue
-            in_scope.append(state)
-        queue, skipped = [], 0
-        for state in in_scope:
-            spec = getattr(state, "spec", None)
-            if self.prefs.skip_matching and spec == self.target:
-                skipped += 1
-            else:
-                queue.append(state.instance.id)
-        return len(in_scope), skipped, queue
-
     def group(self) -> FakeAutoScalingGroup | None:
         return self.backend.autoscaling_groups.get(self.group_name)
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
-
-    # -- progress -------------------------------------------------------------
-
-    def percentage(self) -> int:
-        if self.rollback_details is not None:
-            if self.rollback_total == 0 or self.status == "RollbackSuccessful":
-                return 0
-            start = self.rollback_details["PercentageCompleteOnRollback"]
-            left = self.rollback_total - self.rollback_done
-            return math.floor(start * left / self.rollback_total)
-        if self.total == 0:
-            return 100 if self.status in ("Successful", "Baking") else 0
-        return math.floor(100 * (self.skipped + self.replaced) / self.total)
-
-    def instances_to_update(self) -> int:
-        if self.rollback_details is not None:
-            return int(self.rollback_details["InstancesToUpdateOnRollback"])
-        return max(0, self.total - self.skipped - self.replaced)
-
-    def _progress(self) -> dict[str, Any]:
-        return {
-            "LivePoolProgress": {
-                "PercentageComplete": self.percentage(),
-                "InstancesToUpdate": self.instances_to_update(),
-            }
-        }
-
-    def describe(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "InstanceRefreshId": self.id,
-            "AutoScalingGroupName": self.group_name,
-            "Status": self.status,
-            "StatusReason": self.status_reason,
-            "StartTime": _ts(self.start_time),
-            "EndTime": _ts(self.end_time),
-            "PercentageComplete": self.percentage(),
-            "InstancesToUpdate": self.instances_to_update(),
-            "ProgressDetails": self._progress(),
-            "Preferences": self.prefs.as_api(),
-            "Strategy": self.strategy,
-        }
-        if self.desired is not None:
-            out["DesiredConfiguration"] = self.desired
-        if self.rollback_details is not None:
-            out["RollbackDetails"] = dict(self.rollback_details)
-        return {k: v for k, v in out.items() if v is not None}
 
     # -- the timeline ---------------------------------------------------------
 
@@ -261,23 +177,6 @@ class InstanceRefresh:
     def _rolling_back(self) -> bool:
         # Also true while a rollback is being cancelled or has ended.
         return self.rollback_details is not None
-
-    def _alive(self, ids: list[str]) -> list[str]:
-        group = self.group()
-        present = {s.instance.id for s in group.instance_states} if group else set()
-        return [i for i in ids if i in present]
-
-    def _plan(self, group: FakeAutoScalingGroup) -> tuple[int, int]:
-        """(batch size, how many old instances may go at batch start)."""
-        desired = int(group.desired_capacity or 0)
-        keep = math.ceil(desired * self.prefs.min_healthy / 100)
-        if self.prefs.max_healthy is None:
-            size = max(1, desired - keep)
-            return size, size
-        room = math.floor(desired * self.prefs.max_healthy / 100) - keep
-        if room <= 0:
-            return 1, 0
-        return room, min(room, max(0, desired - keep))
 
     def _next_batch(self, now: float) -> bool:
         group = self.group()
@@ -330,38 +229,6 @@ class InstanceRefresh:
         take = candidates[:size]
         self._start_batch(group, take, early, self.cursor)
         return True
-
-    def _unblocked(self, group: FakeAutoScalingGroup, queue: list[str]) -> list[str]:
-        states = fleet.states_by_id(group)
-        out = []
-        for instance_id in queue:
-            state = states.get(instance_id)
-            if state is None:
-                continue
-            if state.lifecycle_state == "Standby" and self.prefs.standby == "Wait":
-                continue
-            if state.protected_from_scale_in and self.prefs.scale_in_protected == "Wait":
-                continue
-            out.append(instance_id)
-        return out
-
-    def _start_batch(self, group: FakeAutoScalingGroup, old_ids: list[str], early: int, at: float) -> None:
-        states = fleet.states_by_id(group)
-        # StandbyInstances=Terminate: standby instances go without a replacement
-        # (they do not count towards the desired capacity).
-        standby = [i for i in old_ids if i in states and states[i].lifecycle_state == "Standby"]
-        serving = [i for i in old_ids if i not in standby]
-        first, deferred = serving[:early], serving[early:]
-        fleet.terminate(self.backend, group, standby + first)
-        spec = self.previous_spec if self._rolling_back() else self.target
-        new = fleet.launch(self.backend, group, spec, len(serving))
-        new_ids = [s.instance.id for s in new]
-        if self._rolling_back():
-            self.rollback_queue = [i for i in self.rollback_queue if i not in old_ids]
-        else:
-            self.queue = [i for i in self.queue if i not in old_ids]
-            self.launched.extend(new_ids)
-        self.batch = Batch(old_ids=old_ids, new_ids=new_ids, started=at, deferred_old=deferred)
 
     def _finish_batch(self, now: float) -> bool:
         batch = self.batch
@@ -466,33 +333,6 @@ class InstanceRefresh:
         self._settle_batch()
         self.status, self.status_reason, self.end_time = "Failed", reason, at
 
-    def _settle_batch(self) -> None:
-        """Close the in-flight batch when the refresh stops (cancel, failure).
-
-        Healthy new instances stay (the batch counts as done).  Unhealthy ones
-        are what Auto Scaling's health checks would replace next, with the
-        group's own launch settings: they are terminated, and replaced from
-        the group's configuration unless their old instances are still there.
-        """
-        batch, group = self.batch, self.group()
-        self.batch = None
-        if batch is None or group is None:
-            return
-        states = fleet.states_by_id(group)
-        new = [i for i in batch.new_ids if i in states]
-        unhealthy = [i for i in new if states[i].failing_health]
-        kept_old = self._alive(batch.deferred_old)
-        if not unhealthy:
-            fleet.terminate(self.backend, group, kept_old)
-            if self._rolling_back():
-                self.rollback_done += len(batch.old_ids)
-            else:
-                self.replaced += len(batch.old_ids)
-            return
-        fleet.terminate(self.backend, group, unhealthy)
-        missing = max(0, len(unhealthy) - len(kept_old))
-        fleet.launch(self.backend, group, fleet.group_spec(group), missing)
-
     # -- operations -----------------------------------------------------------
 
     def cancel(self, now: float, wait: bool) -> None:
@@ -528,7 +368,7 @@ class InstanceRefresh:
         assert group is not None
         self.rollback_details = {
             "RollbackReason": reason,
-            "RollbackStartTime": _ts(at),
+            "RollbackStartTime": timestamp(at),
             "PercentageCompleteOnRollback": self.percentage(),
             "InstancesToUpdateOnRollback": self.instances_to_update(),
             "ProgressDetailsOnRollback": self._progress(),
