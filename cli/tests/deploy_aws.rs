@@ -317,6 +317,18 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
     }
     assert!(statements.iter().all(|s| s["Action"] != "*"), "{document}");
 
+    // `status` shows the groups, their ladder and the version each instance runs.
+    let status = env.json(&["status"]);
+    let services = status["services"]["groups"].as_array().cloned().unwrap_or_default();
+    assert_eq!(services.len(), 4, "{status}");
+    let producer_status = services
+        .iter()
+        .find(|g| g["group"] == format!("{prefix}-producer"))
+        .unwrap_or_else(|| panic!("{status}"));
+    assert_eq!((producer_status["min"].as_u64(), producer_status["max"].as_u64()), (Some(2), Some(5)));
+    assert_eq!(producer_status["versions"][&version], 2, "{status}");
+    assert!(status["services"]["load_balancer_dns"].is_string(), "{status}");
+
     // A second run changes nothing.
     let _ = env.take_calls();
     let output = deploy(&env, &version, &[]);

@@ -17,6 +17,7 @@ pub mod provision;
 pub mod provision_local;
 pub mod render;
 pub mod status;
+pub mod status_fleet;
 pub mod status_local;
 pub mod topics;
 pub mod topics_inspect;

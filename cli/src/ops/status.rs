@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::plan::{assemble, discover, resolve_network, TargetOptions};
 use super::topics::{self as topics_ops, TopicsOptions, Via};
+use crate::ops::status_fleet::{self, ServicesStatus};
 use crate::aws::ec2::SecurityGroup;
 use crate::aws::msk::{self, BootstrapBrokers, MskCluster};
 use crate::aws::msk_config::MskConfiguration;
@@ -40,6 +41,8 @@ pub struct StatusReport {
     /// cluster's `forgectl:tier` tag); `None` when no tier is known.
     pub drift: Option<Plan>,
     pub drift_note: Option<String>,
+    /// What `deploy` runs: one entry per role's Auto Scaling group.
+    pub services: ServicesStatus,
 }
 
 impl StatusReport {
@@ -117,7 +120,9 @@ pub async fn status(options: &TargetOptions, console: &Console) -> Result<Status
         (Some(cluster), Some(tier)) => topics_summary(&environment, tier, cluster, options, console).await,
     };
 
+    let services = status_fleet::services(&clients, &environment).await?;
     Ok(StatusReport {
+        services,
         env: environment.name.clone(),
         region: environment.region.clone(),
         cluster,

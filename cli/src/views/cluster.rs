@@ -1,6 +1,7 @@
 //! Tables for `plan`, `provision`, `status` and `destroy`. The JSON form is
 //! each report's serde form and carries the same information.
 
+use crate::ops::status_fleet::ServicesStatus;
 use crate::cluster::{Action, Plan};
 use crate::console::Console;
 use crate::ops::destroy::DestroyReport;
@@ -167,6 +168,7 @@ pub fn print_status(console: &Console, report: &StatusReport) {
         ));
     }
     console.out(format!("topics: {}", report.topics));
+    print_services(console, &report.services);
     match &report.drift {
         Some(plan) if plan.pending || plan.refused => {
             console.out(format!("drift from tier {}:", plan.tier));
@@ -174,6 +176,30 @@ pub fn print_status(console: &Console, report: &StatusReport) {
         }
         Some(plan) => console.out(format!("no drift from tier {}", plan.tier)),
         None => console.out(format!("drift: {}", report.drift_note.as_deref().unwrap_or("not checked"))),
+    }
+}
+
+fn print_services(console: &Console, services: &ServicesStatus) {
+    if services.groups.is_empty() {
+        console.out("services: not deployed (run `forgectl deploy --version TAG`)");
+        return;
+    }
+    let mut table = console.table(&["SERVICE GROUP", "LADDER", "DESIRED", "IN SERVICE", "UNHEALTHY", "VERSIONS"]);
+    for group in &services.groups {
+        let versions =
+            group.versions.iter().map(|(version, count)| format!("{count} × {version}")).collect::<Vec<_>>().join(", ");
+        table.add_row(vec![
+            group.group.clone(),
+            format!("{}-{}", group.min, group.max),
+            group.desired.to_string(),
+            group.in_service.to_string(),
+            group.unhealthy.to_string(),
+            versions,
+        ]);
+    }
+    console.out(table);
+    if let Some(dns) = &services.load_balancer_dns {
+        console.out(format!("producer API: http://{dns}"));
     }
 }
 

@@ -1,0 +1,68 @@
+//! The services' part of `forgectl status` on AWS: per Auto Scaling group,
+//! the ladder, what runs and which versions.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::aws::{autoscaling, elb, launch_template, AwsClients};
+use crate::config::Environment;
+use crate::fleet::desired::version_from_description;
+use crate::fleet::names::FleetNames;
+use crate::fleet::FleetError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceGroupStatus {
+    pub group: String,
+    pub min: u32,
+    pub max: u32,
+    pub desired: u32,
+    pub in_service: u32,
+    pub unhealthy: u32,
+    /// Service version → number of instances running it.
+    pub versions: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ServicesStatus {
+    pub groups: Vec<ServiceGroupStatus>,
+    /// The producer API's address, when the load balancer exists.
+    pub load_balancer_dns: Option<String>,
+}
+
+pub async fn services(clients: &AwsClients, environment: &Environment) -> Result<ServicesStatus, FleetError> {
+    let names = FleetNames::for_env(environment);
+    let mut groups = Vec::new();
+    for group in autoscaling::find_groups(&clients.autoscaling, &environment.name).await? {
+        let mut numbers: Vec<i64> =
+            group.instances.iter().filter_map(|i| i.template.as_ref()).filter_map(|t| t.number()).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let template_id = group.template.as_ref().map(|t| t.id.clone()).unwrap_or_default();
+        let versions = launch_template::versions(&clients.ec2, &template_id, &numbers).await?;
+        let mut running = BTreeMap::new();
+        for instance in group.instances.iter().filter(|i| !i.lifecycle.starts_with("Terminat")) {
+            let number = instance.template.as_ref().and_then(|t| t.number());
+            let version = versions
+                .iter()
+                .find(|v| Some(v.number) == number)
+                .and_then(|v| version_from_description(v.description.as_deref()))
+                .unwrap_or_else(|| "unknown".into());
+            *running.entry(version).or_insert(0) += 1;
+        }
+        let count = |keep: &dyn Fn(&autoscaling::GroupInstance) -> bool| {
+            u32::try_from(group.instances.iter().filter(|i| keep(i)).count()).unwrap_or(u32::MAX)
+        };
+        groups.push(ServiceGroupStatus {
+            in_service: count(&|i| i.lifecycle == "InService"),
+            unhealthy: count(&|i| i.health.eq_ignore_ascii_case("unhealthy")),
+            group: group.name,
+            min: group.min,
+            max: group.max,
+            desired: group.desired,
+            versions: running,
+        });
+    }
+    let load_balancer_dns = elb::find_load_balancer(&clients.elb, &names.load_balancer).await?.map(|lb| lb.dns_name);
+    Ok(ServicesStatus { groups, load_balancer_dns })
+}
