@@ -321,10 +321,8 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
     let status = env.json(&["status"]);
     let services = status["services"]["groups"].as_array().cloned().unwrap_or_default();
     assert_eq!(services.len(), 4, "{status}");
-    let producer_status = services
-        .iter()
-        .find(|g| g["group"] == format!("{prefix}-producer"))
-        .unwrap_or_else(|| panic!("{status}"));
+    let producer_status =
+        services.iter().find(|g| g["group"] == format!("{prefix}-producer")).unwrap_or_else(|| panic!("{status}"));
     assert_eq!((producer_status["min"].as_u64(), producer_status["max"].as_u64()), (Some(2), Some(5)));
     assert_eq!(producer_status["versions"][&version], 2, "{status}");
     assert!(status["services"]["load_balancer_dns"].is_string(), "{status}");
@@ -462,6 +460,36 @@ fn a_new_version_replaces_instances_and_an_unhealthy_batch_rolls_back() {
     assert!(instances.len() == 2 && instances.iter().all(|v| v == "2"), "{instances:?}");
     let third = sdk.template_version(&format!("{prefix}-producer"), "3").version_description().map(str::to_string);
     assert_eq!(third, Some(format!("forgectl version {broken}")), "the broken version was published");
+
+    // An interrupted deploy leaves its instance refresh running in AWS; the
+    // next run follows it (here: rolls it back) instead of failing on
+    // InstanceRefreshInProgress or starting a second one.
+    let stalled = common::unique("vstalled-");
+    sdk.push_images(&stalled);
+    unhealthy_marker(&sdk, &stalled, true);
+    let mut first = env
+        .forgectl_process()
+        .env(PASSWORD_ENV, PASSWORD)
+        .args(["deploy", "--version", &stalled, "--yes", "--role", "producer"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("spawn: {err}"));
+    let stderr = first.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+    let started = std::io::BufRead::lines(std::io::BufReader::new(stderr))
+        .map_while(Result::ok)
+        .any(|line| line.contains("instance refresh") && line.contains("to version"));
+    let _ = first.kill();
+    let _ = first.wait();
+    assert!(started, "the first deploy never started its refresh");
+    let output = deploy(&env, &stalled, &["--ready-timeout", "4", "--role", "producer"]);
+    unhealthy_marker(&sdk, &stalled, false);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("following instance refresh"), "{stderr}");
+    assert!(stderr.contains("rolled back for producer"), "{stderr}");
+    let versions = fleet_versions(&sdk, &env);
+    let (version, instances) = &versions[&format!("{prefix}-producer")];
+    assert!(version == "2" && instances.iter().all(|v| v == "2"), "{version} {instances:?}");
 }
 
 #[test]

@@ -75,6 +75,8 @@ pub struct Refresh {
     pub reason: Option<String>,
     pub percentage_complete: u32,
     pub instances_to_update: u32,
+    /// The launch template version the refresh moves the group to.
+    pub target_version: Option<String>,
 }
 
 impl Refresh {
@@ -274,31 +276,50 @@ pub async fn start_refresh(
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    output
-        .instance_refresh_id()
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::malformed(action, resource, "InstanceRefreshId"))
+    refresh_id(output.instance_refresh_id(), action, resource)
+}
+
+fn refresh_id(id: Option<&str>, action: &str, resource: String) -> Result<String, AwsError> {
+    id.map(str::to_string).ok_or_else(|| AwsError::malformed(action, resource, "InstanceRefreshId"))
 }
 
 pub async fn describe_refresh(client: &Client, group: &str, id: &str) -> Result<Option<Refresh>, AwsError> {
+    Ok(refreshes(client, group, Some(id)).await?.into_iter().find(|refresh| refresh.id == id))
+}
+
+/// The group's refresh that is still running, if any (AWS allows one).
+pub async fn active_refresh(client: &Client, group: &str) -> Result<Option<Refresh>, AwsError> {
+    Ok(refreshes(client, group, None).await?.into_iter().find(|refresh| !refresh.is_finished()))
+}
+
+async fn refreshes(client: &Client, group: &str, id: Option<&str>) -> Result<Vec<Refresh>, AwsError> {
     let output = client
         .describe_instance_refreshes()
         .auto_scaling_group_name(group)
-        .instance_refresh_ids(id)
+        .set_instance_refresh_ids(id.map(|id| vec![id.to_string()]))
         .send()
         .await
         .map_err(|err| {
             AwsError::from_sdk("autoscaling:DescribeInstanceRefreshes", format!("Auto Scaling group {group}"), err)
         })?;
-    Ok(output.instance_refreshes().iter().find(|refresh| refresh.instance_refresh_id() == Some(id)).map(|refresh| {
-        Refresh {
-            id: id.to_string(),
-            status: refresh.status().map(|status| status.as_str().to_string()).unwrap_or_default(),
-            reason: refresh.status_reason().map(str::to_string),
-            percentage_complete: count(refresh.percentage_complete()),
-            instances_to_update: count(refresh.instances_to_update()),
-        }
-    }))
+    Ok(output
+        .instance_refreshes()
+        .iter()
+        .filter_map(|refresh| {
+            Some(Refresh {
+                id: refresh.instance_refresh_id()?.to_string(),
+                status: refresh.status().map(|status| status.as_str().to_string()).unwrap_or_default(),
+                reason: refresh.status_reason().map(str::to_string),
+                percentage_complete: count(refresh.percentage_complete()),
+                instances_to_update: count(refresh.instances_to_update()),
+                target_version: refresh
+                    .desired_configuration()
+                    .and_then(|desired| desired.launch_template())
+                    .and_then(|template| template.version())
+                    .map(str::to_string),
+            })
+        })
+        .collect())
 }
 
 /// RollbackInstanceRefresh: AWS puts back the instances the refresh
@@ -312,10 +333,7 @@ pub async fn rollback_refresh(client: &Client, group: &str) -> Result<String, Aw
         .send()
         .await
         .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    output
-        .instance_refresh_id()
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::malformed(action, resource, "InstanceRefreshId"))
+    refresh_id(output.instance_refresh_id(), action, resource)
 }
 
 /// Deletes the group and terminates its instances.

@@ -228,6 +228,11 @@ pub async fn authorize_ingress(
     let (group_id, group_name) = group;
     let permissions =
         ports.iter().map(|port| tcp_from_group(i32::from(*port), source_group, "Kafka clients (forgectl)")).collect();
+    authorize(client, (group_id, group_name), permissions).await
+}
+
+async fn authorize(client: &Client, group: (&str, &str), permissions: Vec<IpPermission>) -> Result<(), AwsError> {
+    let (group_id, group_name) = group;
     client
         .authorize_security_group_ingress()
         .group_id(group_id)
@@ -265,16 +270,7 @@ pub async fn authorize_tcp(
             ),
         };
     }
-    client
-        .authorize_security_group_ingress()
-        .group_id(group_id)
-        .ip_permissions(permission.build())
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk("ec2:AuthorizeSecurityGroupIngress", format!("security group {group_name}"), err)
-        })?;
-    Ok(())
+    authorize(client, (group_id, group_name), vec![permission.build()]).await
 }
 
 pub async fn revoke_ingress(client: &Client, group: (&str, &str), rules: &[IngressRule]) -> Result<(), AwsError> {

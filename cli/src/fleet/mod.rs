@@ -33,6 +33,9 @@ pub enum FleetError {
     #[error("environment `{env}`: secret {parameter} is not in Parameter Store and ${variable} is not set")]
     MissingSecret { env: String, parameter: String, variable: String },
 
+    #[error("Auto Scaling group {group} is in the middle of another rollout (instance refresh {id})")]
+    RefreshInProgress { group: String, id: String },
+
     #[error("the rollout of {version} was rolled back for {}: {}", roles.join(", "), reasons.join("; "))]
     RolledBack { version: String, roles: Vec<String>, reasons: Vec<String>, env: String },
 
@@ -68,6 +71,10 @@ impl FleetError {
             )),
             FleetError::RolledBack { env, .. } => Some(format!(
                 "the previous version runs again; the failed instances' container logs are in CloudWatch under /forgectl/{env}/<role>"
+            )),
+            FleetError::RefreshInProgress { group, .. } => Some(format!(
+                "wait for it to finish (`forgectl status` shows the versions), or stop it with \
+                 `aws autoscaling cancel-instance-refresh --auto-scaling-group-name {group}`, then re-run deploy"
             )),
             FleetError::RolloutFailed { .. } => Some(
                 "look at the group's activity history (`aws autoscaling describe-scaling-activities`), fix the cause and re-run deploy".into(),

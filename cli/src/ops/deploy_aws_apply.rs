@@ -343,7 +343,20 @@ impl Applier<'_> {
                     ));
                 }
                 let current_number = group.template.as_ref().and_then(|t| t.number());
-                if current_number != Some(number) {
+                let running = match current_number != Some(number) {
+                    true => autoscaling::active_refresh(&self.clients.autoscaling, &group_name).await?,
+                    false => None,
+                };
+                if let Some(running) = running {
+                    // An earlier run's rollout is still going (the command
+                    // was interrupted): follow it if it goes where this one would.
+                    if running.target_version.as_deref() != Some(number.to_string().as_str()) {
+                        return Err(FleetError::RefreshInProgress { group: group_name, id: running.id });
+                    }
+                    self.console
+                        .info(format!("auto scaling group {group_name}: following instance refresh {}", running.id));
+                    rollout = Some(PendingRollout { role, group: group_name.clone(), refresh_id: running.id });
+                } else if current_number != Some(number) {
                     let id = autoscaling::start_refresh(
                         &self.clients.autoscaling,
                         &group_name,

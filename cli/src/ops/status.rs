@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::plan::{assemble, discover, resolve_network, TargetOptions};
 use super::topics::{self as topics_ops, TopicsOptions, Via};
-use crate::ops::status_fleet::{self, ServicesStatus};
 use crate::aws::ec2::SecurityGroup;
 use crate::aws::msk::{self, BootstrapBrokers, MskCluster};
 use crate::aws::msk_config::MskConfiguration;
@@ -18,6 +17,7 @@ use crate::cluster::{self, ControlPlaneError, Plan, Target};
 use crate::config::{self, ConfigError, Provider};
 use crate::console::Console;
 use crate::error::CliError;
+use crate::ops::status_fleet::{self, ServicesStatus};
 use crate::profile::{self, ResolveOptions};
 
 /// Cluster states in which brokers answer (GetBootstrapBrokers works).

@@ -1,13 +1,13 @@
 //! Tables for `plan`, `provision`, `status` and `destroy`. The JSON form is
 //! each report's serde form and carries the same information.
 
-use crate::ops::status_fleet::ServicesStatus;
 use crate::cluster::{Action, Plan};
 use crate::console::Console;
 use crate::ops::destroy::DestroyReport;
 use crate::ops::plan::PlanReport;
 use crate::ops::provision::ProvisionReport;
 use crate::ops::status::StatusReport;
+use crate::ops::status_fleet::ServicesStatus;
 
 const NONE: &str = "-";
 

@@ -107,7 +107,13 @@ impl CpEnv {
     /// The binary, pointed at this environment, its profiles and its call
     /// log, without a terminal (plain progress lines, no prompts).
     pub fn forgectl(&self) -> Command {
-        let mut command = Command::cargo_bin("forgectl").unwrap_or_else(|err| panic!("forgectl binary: {err}"));
+        Command::from_std(self.forgectl_process())
+    }
+
+    /// The same as [`CpEnv::forgectl`], as a plain process: for tests that
+    /// spawn it and read its output while it runs.
+    pub fn forgectl_process(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("forgectl"));
         command
             .current_dir(self.dir.path())
             .env("CI", "true")
