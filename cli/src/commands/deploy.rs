@@ -12,10 +12,10 @@ use crate::error::CliError;
 use crate::exit::Exit;
 use crate::local::release::{is_valid_version, Artifacts};
 use crate::ops::deploy_aws::{self, AwsDeployOptions};
-use crate::ops::deploy_aws_apply;
 use crate::ops::deploy_local::{self as ops, LocalDeployOptions};
 use crate::ops::deploy_plan::has_changes;
 use crate::ops::render::{kafka_connection, postgres_connection};
+use crate::ops::{deploy_aws_apply, deploy_aws_plan};
 use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 use crate::views;
 
@@ -128,7 +128,7 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
 async fn deploy_aws(options: AwsDeployOptions, dry_run: bool, yes: bool, console: &Console) -> Result<Exit, CliError> {
     let clients = AwsClients::connect(&options.environment).await;
     let fleet = deploy_aws::observe(&clients, &options).await?;
-    let plan = deploy_aws::plan(&fleet, &options)?;
+    let plan = deploy_aws_plan::plan(&fleet, &options)?;
     if dry_run || !plan.has_changes() {
         console.emit(&plan, |console| views::deploy::print_fleet_plan(console, &plan))?;
         if !plan.has_changes() {

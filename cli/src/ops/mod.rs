@@ -4,6 +4,8 @@
 mod apply;
 pub mod deploy_aws;
 pub mod deploy_aws_apply;
+mod deploy_aws_front;
+pub mod deploy_aws_plan;
 pub mod deploy_local;
 pub mod deploy_plan;
 pub mod deploy_rollout;

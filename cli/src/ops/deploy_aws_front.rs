@@ -1,0 +1,97 @@
+//! The producer's front door on AWS: the load balancer's and the
+//! producers' security groups, the target group with its `/ready` health
+//! check, the Application Load Balancer and its listener.
+
+use crate::aws::ec2::{self, RuleSource};
+use crate::aws::elb::{self, TargetGroup};
+use crate::cluster::names::TAG_NAME;
+use crate::fleet::FleetError;
+use crate::ops::deploy_aws::{LISTENER_PORT, READY_PATH};
+use crate::ops::deploy_aws_apply::Applier;
+
+/// The producer's way in: the load balancer's DNS name and its target group.
+pub(super) struct Front {
+    pub(super) dns_name: String,
+    pub(super) target_group: TargetGroup,
+    pub(super) producer_sg: String,
+}
+
+impl Applier<'_> {
+    async fn security_group(&self, name: &str, description: &str) -> Result<(String, bool), FleetError> {
+        if let Some(group) = self.fleet.security_groups.iter().find(|group| group.name == name) {
+            return Ok((group.id.clone(), false));
+        }
+        let mut tags = self.tags.clone();
+        tags.insert(TAG_NAME.into(), name.to_string());
+        let id = ec2::create_security_group(&self.clients.ec2, name, description, &self.fleet.vpc_id, &tags).await?;
+        self.console.info(format!("security group {name}: created ({id})"));
+        Ok((id, true))
+    }
+
+    pub(super) async fn load_balancer(&self) -> Result<Front, FleetError> {
+        let names = &self.fleet.names;
+        let environment = &self.options.environment;
+        let (lb_sg, lb_sg_new) =
+            self.security_group(&names.load_balancer_sg, "forgectl: the producer API's load balancer").await?;
+        if lb_sg_new {
+            let sources: Vec<RuleSource> =
+                environment.services.load_balancer_cidrs.iter().cloned().map(RuleSource::Cidr).collect();
+            ec2::authorize_tcp(
+                &self.clients.ec2,
+                (&lb_sg, &names.load_balancer_sg),
+                LISTENER_PORT,
+                &sources,
+                "producer API clients (forgectl)",
+            )
+            .await?;
+        }
+        let (producer_sg, producer_sg_new) = self
+            .security_group(&names.producer_sg, "forgectl: producer instances, reached from the load balancer")
+            .await?;
+        if producer_sg_new {
+            ec2::authorize_tcp(
+                &self.clients.ec2,
+                (&producer_sg, &names.producer_sg),
+                environment.producer_port,
+                &[RuleSource::Group(lb_sg.clone())],
+                "load balancer to producer (forgectl)",
+            )
+            .await?;
+        }
+        let target_group = match &self.fleet.target_group {
+            Some(group) if group.health_check_path == READY_PATH => group.clone(),
+            Some(group) => {
+                elb::set_health_check_path(&self.clients.elb, group, READY_PATH).await?;
+                TargetGroup { health_check_path: READY_PATH.into(), ..group.clone() }
+            }
+            None => {
+                let group = elb::create_target_group(
+                    &self.clients.elb,
+                    &names.target_group,
+                    &self.fleet.vpc_id,
+                    environment.producer_port,
+                    READY_PATH,
+                    &self.tags,
+                )
+                .await?;
+                self.console.info(format!("target group {}: created, health check {READY_PATH}", group.name));
+                group
+            }
+        };
+        let load_balancer = match &self.fleet.load_balancer {
+            Some(lb) => lb.clone(),
+            None => {
+                let subnets: Vec<String> = self.fleet.subnets.iter().map(|subnet| subnet.id.clone()).collect();
+                let lb =
+                    elb::create_load_balancer(&self.clients.elb, &names.load_balancer, &subnets, &lb_sg, &self.tags)
+                        .await?;
+                self.console.info(format!("load balancer {}: created ({})", lb.name, lb.dns_name));
+                lb
+            }
+        };
+        if !self.fleet.listener_ports.contains(&i32::from(LISTENER_PORT)) {
+            elb::create_listener(&self.clients.elb, &load_balancer, LISTENER_PORT, &target_group).await?;
+        }
+        Ok(Front { dns_name: load_balancer.dns_name, target_group, producer_sg })
+    }
+}

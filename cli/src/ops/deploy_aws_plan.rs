@@ -1,0 +1,143 @@
+//! The aws deploy plan from what `deploy_aws::observe` read: the launch
+//! template data each role should run and the shared resources' changes.
+
+use crate::aws::autoscaling::Group;
+use crate::aws::launch_template::TemplateData;
+use crate::cluster::names::{common_tags, TAG_NAME, TAG_TIER};
+use crate::fleet::desired::{self, BootContext};
+use crate::fleet::plan::{plan_role, Change, FleetPlan, SharedChange};
+use crate::fleet::FleetError;
+use crate::ops::deploy_aws::{AwsDeployOptions, Fleet, LISTENER_PORT, READY_PATH};
+use crate::ops::render::CONSUMER_METRICS_PORT;
+use crate::profile::RoleName;
+
+/// Placeholder for a security group `deploy` has not created yet: the plan
+/// then shows the template changing, which it will.
+const NEW_GROUP: &str = "(new)";
+
+/// The launch template data of `role`, with the security groups known so far.
+pub fn template_for(
+    fleet: &Fleet,
+    options: &AwsDeployOptions,
+    role: RoleName,
+    producer_sg: Option<&str>,
+) -> Result<TemplateData, FleetError> {
+    let environment = &options.environment;
+    let spec = options.profile.role(role).ok_or_else(|| FleetError::Invalid {
+        env: environment.name.clone(),
+        message: format!("role {role} is not in tier {}", options.profile.tier),
+        hint: "pick a role of the tier".into(),
+    })?;
+    let instance_type = desired::instance_type(environment, spec);
+    let image_id = fleet.images.get(desired::ami_parameter(&instance_type)).cloned().unwrap_or_default();
+    let env = fleet.envs.get(&role).ok_or_else(|| FleetError::Invalid {
+        env: environment.name.clone(),
+        message: format!("role {role} was not read"),
+        hint: "re-run deploy".into(),
+    })?;
+    let boot = BootContext {
+        environment: &environment.name,
+        region: &fleet.scope.region,
+        registry: &fleet.registry,
+        version: &options.version,
+        names: &fleet.names,
+        ports: desired::role_ports(role, environment.producer_port, CONSUMER_METRICS_PORT),
+    };
+    let script = desired::user_data(env, &boot)?;
+    let mut groups = vec![fleet.client_sg.as_str()];
+    if role == RoleName::Producer {
+        groups.push(producer_sg.unwrap_or(NEW_GROUP));
+    }
+    let mut tags = common_tags(environment, &options.profile.tier);
+    tags.remove(TAG_TIER);
+    tags.insert(TAG_NAME.into(), fleet.names.group(role));
+    Ok(desired::template_data(&image_id, instance_type, &groups, &fleet.names, &script, tags))
+}
+
+/// The plan: shared resources first, then one row per role.
+pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, FleetError> {
+    let names = &fleet.names;
+    let mut shared = Vec::new();
+    let keep = options.environment.services.keep_images;
+    for repo in &fleet.repositories {
+        let lifecycle = fleet.lifecycle_policies.get(&repo.name).cloned().flatten();
+        let lifecycle_ok = lifecycle.is_some_and(|text| desired::same_json(&text, &desired::lifecycle_policy(keep)));
+        let change = SharedChange::new(
+            "ecr repository",
+            &repo.name,
+            if repo.scan_on_push && lifecycle_ok { Change::Keep } else { Change::Update },
+        );
+        shared.push(match (repo.scan_on_push, lifecycle_ok) {
+            (true, true) => change,
+            (false, _) => change.because("scan on push off"),
+            (true, false) => change.because(format!("lifecycle: keep the newest {keep}")),
+        });
+    }
+    let policy = desired::instance_policy(&fleet.scope, names);
+    shared.push(SharedChange::new(
+        "iam role",
+        &names.instance_role,
+        if fleet.role.is_some() { Change::Keep } else { Change::Create },
+    ));
+    let policy_change = match &fleet.role_policy {
+        None => Change::Create,
+        Some(text) if desired::same_json(text, &policy) => Change::Keep,
+        Some(_) => Change::Update,
+    };
+    shared.push(SharedChange::new("iam role policy", &names.role_policy, policy_change));
+    let profile_change = match &fleet.instance_profile {
+        None => Change::Create,
+        Some(profile) if profile.roles.contains(&names.instance_role) => Change::Keep,
+        Some(_) => Change::Update,
+    };
+    shared.push(SharedChange::new("instance profile", &names.instance_profile, profile_change));
+    for secret in &fleet.secrets {
+        shared.push(SharedChange::new("ssm securestring", &secret.parameter, secret.change()));
+    }
+    let producer = options.selected_roles().contains(&RoleName::Producer);
+    if producer {
+        let group_change = |name: &str| {
+            if fleet.security_groups.iter().any(|group| group.name == name) {
+                Change::Keep
+            } else {
+                Change::Create
+            }
+        };
+        shared.push(SharedChange::new(
+            "security group",
+            &names.load_balancer_sg,
+            group_change(&names.load_balancer_sg),
+        ));
+        shared.push(SharedChange::new("security group", &names.producer_sg, group_change(&names.producer_sg)));
+        let target_group_change = match &fleet.target_group {
+            None => Change::Create,
+            Some(group) if group.health_check_path == READY_PATH => Change::Keep,
+            Some(_) => Change::Update,
+        };
+        shared.push(
+            SharedChange::new("target group", &names.target_group, target_group_change)
+                .because(format!("health check {READY_PATH}")),
+        );
+        let lb_change = if fleet.load_balancer.is_some() { Change::Keep } else { Change::Create };
+        shared.push(SharedChange::new("load balancer", &names.load_balancer, lb_change));
+        let listener_change =
+            if fleet.listener_ports.contains(&i32::from(LISTENER_PORT)) { Change::Keep } else { Change::Create };
+        shared.push(SharedChange::new("listener", format!("{}:{LISTENER_PORT}", names.load_balancer), listener_change));
+    }
+
+    let producer_sg = fleet.security_groups.iter().find(|group| group.name == names.producer_sg).map(|g| g.id.as_str());
+    let mut roles = Vec::new();
+    for role in options.selected_roles() {
+        let desired = template_for(fleet, options, role, producer_sg)?;
+        let observed = fleet.roles.get(&role).cloned().unwrap_or_default();
+        if let Some(plan) = plan_role(&options.profile, role, &observed, &desired, &options.version) {
+            roles.push(plan);
+        }
+    }
+    Ok(FleetPlan { version: options.version.clone(), roles, shared })
+}
+
+/// The group of `role` as last read.
+pub fn group_of(fleet: &Fleet, role: RoleName) -> Option<&Group> {
+    fleet.roles.get(&role).and_then(|observed| observed.group.as_ref())
+}
