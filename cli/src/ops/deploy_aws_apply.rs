@@ -207,12 +207,14 @@ impl Applier<'_> {
                 let current = observed.group_template.as_ref();
                 let unchanged = current
                     .is_some_and(|current| template_changes(current, &desired, &self.options.version).is_empty());
-                let latest =
-                    launch_template::versions(&self.clients.ec2, &template.id, &[template.latest_version]).await?;
-                let reusable = latest
-                    .first()
-                    .filter(|latest| template_changes(latest, &desired, &self.options.version).is_empty())
-                    .map(|latest| latest.number);
+                let reusable = match unchanged {
+                    true => None,
+                    false => launch_template::versions(&self.clients.ec2, &template.id, &[template.latest_version])
+                        .await?
+                        .into_iter()
+                        .find(|latest| template_changes(latest, &desired, &self.options.version).is_empty())
+                        .map(|latest| latest.number),
+                };
                 match (current, reusable) {
                     (Some(current), _) if unchanged => (template.clone(), current.number),
                     // A run that stopped after publishing this version: use it.
