@@ -354,6 +354,38 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
     let calls = mutating(&env.take_calls());
     assert!(calls.iter().all(|call| call == "UpdateAutoScalingGroup"), "{calls:?}");
     assert_eq!(calls.len(), 4, "{calls:?}");
+
+    // Narrowing who may reach the load balancer replaces its rule in place.
+    let config = std::fs::read_to_string(&env.config).unwrap_or_else(|err| panic!("{err}"));
+    let narrowed = config
+        .replace("      keep_images: 20\n", "      keep_images: 20\n      load_balancer_cidrs: [203.0.113.0/24]\n");
+    std::fs::write(&env.config, narrowed).unwrap_or_else(|err| panic!("{err}"));
+    let output = deploy(&env, &version, &["--tier", "100k"]);
+    assert_success(&output, &["deploy", "narrowed"]);
+    assert!(
+        text(&output.stdout).contains("+tcp/80 from 203.0.113.0/24, -tcp/80 from 0.0.0.0/0"),
+        "{}",
+        text(&output.stdout)
+    );
+    let calls = mutating(&env.take_calls());
+    assert_eq!(calls, ["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"]);
+    let lb_group = sdk
+        .runtime
+        .block_on(
+            sdk.ec2
+                .describe_security_groups()
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder().name("group-name").values(format!("{prefix}-api-lb")).build(),
+                )
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let ranges: Vec<String> = lb_group.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .flat_map(|permission| permission.ip_ranges().iter().filter_map(|range| range.cidr_ip().map(str::to_string)))
+        .collect();
+    assert_eq!(ranges, ["203.0.113.0/24"]);
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::aws::autoscaling::Group;
+use crate::aws::ec2::{IngressRule, RuleSource};
 use crate::aws::launch_template::{TemplateData, TemplateVersion};
 use crate::ops::deploy_plan::{self, RoleAction, RolePlan, RunningRole};
 use crate::profile::{Profile, RoleName};
@@ -101,6 +102,46 @@ impl FleetPlan {
     pub fn has_changes(&self) -> bool {
         self.roles.iter().any(FleetRolePlan::has_changes) || self.shared.iter().any(|s| s.change != Change::Keep)
     }
+}
+
+/// What to open and what to close so that a group's inbound rules are
+/// exactly `desired`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleChanges {
+    pub open: Vec<IngressRule>,
+    pub close: Vec<IngressRule>,
+}
+
+impl RuleChanges {
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty() && self.close.is_empty()
+    }
+
+    pub fn describe(&self) -> String {
+        let open = self.open.iter().map(|rule| format!("+{rule}"));
+        let close = self.close.iter().map(|rule| format!("-{rule}"));
+        open.chain(close).collect::<Vec<_>>().join(", ")
+    }
+}
+
+pub fn rule_changes(actual: &[IngressRule], desired: &[IngressRule]) -> RuleChanges {
+    RuleChanges {
+        open: desired.iter().filter(|rule| !actual.contains(rule)).cloned().collect(),
+        close: actual.iter().filter(|rule| !desired.contains(rule)).cloned().collect(),
+    }
+}
+
+/// TCP `port` from each source.
+pub fn tcp_rules(port: u16, sources: impl IntoIterator<Item = RuleSource>) -> Vec<IngressRule> {
+    sources
+        .into_iter()
+        .map(|source| IngressRule {
+            protocol: "tcp".into(),
+            from_port: Some(i32::from(port)),
+            to_port: Some(i32::from(port)),
+            source,
+        })
+        .collect()
 }
 
 /// Which fields differ between the group's template version and the desired data.
@@ -273,6 +314,16 @@ mod tests {
         let plan = plan_role(&tier("50k"), RoleName::Producer, &running("v1", 2, (2, 5)), &desired, "v1");
         let plan = plan.unwrap_or_else(|| panic!("no plan"));
         assert_eq!((plan.summary.action, plan.template_changes.clone()), (RoleAction::RollingUpdate, vec!["ami"]));
+    }
+
+    #[test]
+    fn load_balancer_rules_follow_the_configured_ranges() {
+        let actual = tcp_rules(80, [RuleSource::Cidr("0.0.0.0/0".into())]);
+        let desired = tcp_rules(80, [RuleSource::Cidr("203.0.113.0/24".into())]);
+        let changes = rule_changes(&actual, &desired);
+        assert_eq!((changes.open.clone(), changes.close.clone()), (desired.clone(), actual.clone()));
+        assert_eq!(changes.describe(), "+tcp/80 from 203.0.113.0/24, -tcp/80 from 0.0.0.0/0");
+        assert!(rule_changes(&desired, &desired).is_empty());
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! producers' security groups, the target group with its `/ready` health
 //! check, the Application Load Balancer and its listener.
 
-use crate::aws::ec2::{self, RuleSource};
+use crate::aws::ec2::{self, IngressRule, RuleSource, SecurityGroup};
 use crate::aws::elb::{self, TargetGroup};
 use crate::cluster::names::TAG_NAME;
+use crate::fleet::plan::{rule_changes, tcp_rules};
 use crate::fleet::FleetError;
 use crate::ops::deploy_aws::{LISTENER_PORT, READY_PATH};
 use crate::ops::deploy_aws_apply::Applier;
@@ -17,47 +18,62 @@ pub(super) struct Front {
 }
 
 impl Applier<'_> {
-    async fn security_group(&self, name: &str, description: &str) -> Result<(String, bool), FleetError> {
+    /// The group as read, or a new one (with no rules yet).
+    async fn security_group(&self, name: &str, description: &str) -> Result<SecurityGroup, FleetError> {
         if let Some(group) = self.fleet.security_groups.iter().find(|group| group.name == name) {
-            return Ok((group.id.clone(), false));
+            return Ok(group.clone());
         }
         let mut tags = self.tags.clone();
         tags.insert(TAG_NAME.into(), name.to_string());
         let id = ec2::create_security_group(&self.clients.ec2, name, description, &self.fleet.vpc_id, &tags).await?;
         self.console.info(format!("security group {name}: created ({id})"));
-        Ok((id, true))
+        Ok(SecurityGroup { id, name: name.into(), vpc_id: self.fleet.vpc_id.clone(), tags, ingress: Vec::new() })
+    }
+
+    /// Opens what `desired` adds and closes what it no longer has.
+    async fn reconcile_rules(
+        &self,
+        group: &SecurityGroup,
+        desired: &[IngressRule],
+        description: &str,
+    ) -> Result<(), FleetError> {
+        let changes = rule_changes(&group.ingress, desired);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        // One call per port: every rule forgectl sets here is single-port TCP.
+        let mut ports: Vec<i32> = changes.open.iter().filter_map(|rule| rule.from_port).collect();
+        ports.dedup();
+        for port in ports {
+            let sources: Vec<RuleSource> = changes
+                .open
+                .iter()
+                .filter(|rule| rule.from_port == Some(port))
+                .map(|rule| rule.source.clone())
+                .collect();
+            let port = u16::try_from(port).unwrap_or_default();
+            ec2::authorize_tcp(&self.clients.ec2, (&group.id, &group.name), port, &sources, description).await?;
+        }
+        if !changes.close.is_empty() {
+            ec2::revoke_ingress(&self.clients.ec2, (&group.id, &group.name), &changes.close).await?;
+        }
+        self.console.info(format!("security group {}: {}", group.name, changes.describe()));
+        Ok(())
     }
 
     pub(super) async fn load_balancer(&self) -> Result<Front, FleetError> {
         let names = &self.fleet.names;
         let environment = &self.options.environment;
-        let (lb_sg, lb_sg_new) =
-            self.security_group(&names.load_balancer_sg, "forgectl: the producer API's load balancer").await?;
-        if lb_sg_new {
-            let sources: Vec<RuleSource> =
-                environment.services.load_balancer_cidrs.iter().cloned().map(RuleSource::Cidr).collect();
-            ec2::authorize_tcp(
-                &self.clients.ec2,
-                (&lb_sg, &names.load_balancer_sg),
-                LISTENER_PORT,
-                &sources,
-                "producer API clients (forgectl)",
-            )
-            .await?;
-        }
-        let (producer_sg, producer_sg_new) = self
+        let lb_sg = self.security_group(&names.load_balancer_sg, "forgectl: the producer API's load balancer").await?;
+        let lb_rules =
+            tcp_rules(LISTENER_PORT, environment.services.load_balancer_cidrs.iter().cloned().map(RuleSource::Cidr));
+        self.reconcile_rules(&lb_sg, &lb_rules, "producer API clients (forgectl)").await?;
+        let producer_sg = self
             .security_group(&names.producer_sg, "forgectl: producer instances, reached from the load balancer")
             .await?;
-        if producer_sg_new {
-            ec2::authorize_tcp(
-                &self.clients.ec2,
-                (&producer_sg, &names.producer_sg),
-                environment.producer_port,
-                &[RuleSource::Group(lb_sg.clone())],
-                "load balancer to producer (forgectl)",
-            )
-            .await?;
-        }
+        let producer_rules = tcp_rules(environment.producer_port, [RuleSource::Group(lb_sg.id.clone())]);
+        self.reconcile_rules(&producer_sg, &producer_rules, "load balancer to producer (forgectl)").await?;
+        let (lb_sg, producer_sg) = (lb_sg.id, producer_sg.id);
         let target_group = match &self.fleet.target_group {
             Some(group) if group.health_check_path == READY_PATH => group.clone(),
             Some(group) => {

@@ -2,10 +2,11 @@
 //! template data each role should run and the shared resources' changes.
 
 use crate::aws::autoscaling::Group;
+use crate::aws::ec2::{IngressRule, RuleSource};
 use crate::aws::launch_template::TemplateData;
 use crate::cluster::names::{common_tags, TAG_NAME, TAG_TIER};
 use crate::fleet::desired::{self, BootContext};
-use crate::fleet::plan::{plan_role, Change, FleetPlan, SharedChange};
+use crate::fleet::plan::{plan_role, rule_changes, tcp_rules, Change, FleetPlan, SharedChange};
 use crate::fleet::FleetError;
 use crate::ops::deploy_aws::{AwsDeployOptions, Fleet, LISTENER_PORT, READY_PATH};
 use crate::ops::render::CONSUMER_METRICS_PORT;
@@ -96,19 +97,19 @@ pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, Flee
     }
     let producer = options.selected_roles().contains(&RoleName::Producer);
     if producer {
-        let group_change = |name: &str| {
-            if fleet.security_groups.iter().any(|group| group.name == name) {
-                Change::Keep
-            } else {
-                Change::Create
-            }
-        };
-        shared.push(SharedChange::new(
-            "security group",
-            &names.load_balancer_sg,
-            group_change(&names.load_balancer_sg),
-        ));
-        shared.push(SharedChange::new("security group", &names.producer_sg, group_change(&names.producer_sg)));
+        for (name, desired) in front_rules(fleet, options) {
+            let change = match fleet.security_groups.iter().find(|group| group.name == name) {
+                None => SharedChange::new("security group", name, Change::Create),
+                Some(group) => {
+                    let changes = rule_changes(&group.ingress, &desired);
+                    match changes.is_empty() {
+                        true => SharedChange::new("security group", name, Change::Keep),
+                        false => SharedChange::new("security group", name, Change::Update).because(changes.describe()),
+                    }
+                }
+            };
+            shared.push(change);
+        }
         let target_group_change = match &fleet.target_group {
             None => Change::Create,
             Some(group) if group.health_check_path == READY_PATH => Change::Keep,
@@ -135,6 +136,20 @@ pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, Flee
         }
     }
     Ok(FleetPlan { version: options.version.clone(), roles, shared })
+}
+
+/// The inbound rules of the load balancer's and the producers' groups. The
+/// producers' rule names the load balancer's group, unknown until it exists.
+pub fn front_rules(fleet: &Fleet, options: &AwsDeployOptions) -> Vec<(String, Vec<IngressRule>)> {
+    let names = &fleet.names;
+    let services = &options.environment.services;
+    let lb_rules = tcp_rules(LISTENER_PORT, services.load_balancer_cidrs.iter().cloned().map(RuleSource::Cidr));
+    let lb_group = fleet.security_groups.iter().find(|group| group.name == names.load_balancer_sg);
+    let producer_rules = tcp_rules(
+        options.environment.producer_port,
+        [RuleSource::Group(lb_group.map(|group| group.id.clone()).unwrap_or_else(|| NEW_GROUP.into()))],
+    );
+    vec![(names.load_balancer_sg.clone(), lb_rules), (names.producer_sg.clone(), producer_rules)]
 }
 
 /// The group of `role` as last read.
