@@ -325,7 +325,7 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
         services.iter().find(|g| g["group"] == format!("{prefix}-producer")).unwrap_or_else(|| panic!("{status}"));
     assert_eq!((producer_status["min"].as_u64(), producer_status["max"].as_u64()), (Some(2), Some(5)));
     assert_eq!(producer_status["versions"][&version], 2, "{status}");
-    assert!(status["services"]["load_balancer_dns"].is_string(), "{status}");
+    assert!(status["services"]["producer_url"].as_str().is_some_and(|url| url.starts_with("http://")), "{status}");
 
     // A second run changes nothing.
     let _ = env.take_calls();
@@ -386,6 +386,61 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
         .flat_map(|permission| permission.ip_ranges().iter().filter_map(|range| range.cidr_ip().map(str::to_string)))
         .collect();
     assert_eq!(ranges, ["203.0.113.0/24"]);
+
+    // A certificate moves the API to HTTPS on 443; port 80 then redirects.
+    let certificate = request_certificate(&sdk, "api.example.com");
+    let config = std::fs::read_to_string(&env.config).unwrap_or_else(|err| panic!("{err}"));
+    let with_tls = config
+        .replace("      keep_images: 20\n", &format!("      keep_images: 20\n      certificate_arn: {certificate}\n"));
+    std::fs::write(&env.config, with_tls).unwrap_or_else(|err| panic!("{err}"));
+    let output = deploy(&env, &version, &["--tier", "100k"]);
+    assert_success(&output, &["deploy", "with a certificate"]);
+    assert!(text(&output.stdout).contains("Producer API: https://"), "{}", text(&output.stdout));
+    let mut calls = mutating(&env.take_calls());
+    calls.sort();
+    assert_eq!(calls, ["AuthorizeSecurityGroupIngress", "CreateListener", "ModifyListener"]);
+    let listeners = sdk
+        .runtime
+        .block_on(sdk.elb.describe_listeners().load_balancer_arn(lb.load_balancer_arn().unwrap_or_default()).send())
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let mut seen: Vec<(i32, String, String)> = listeners
+        .listeners()
+        .iter()
+        .map(|listener| {
+            let action = listener.default_actions().first().and_then(|a| a.r#type()).map(|t| t.as_str().to_string());
+            let protocol = listener.protocol().map(|p| p.as_str().to_string()).unwrap_or_default();
+            (listener.port().unwrap_or_default(), protocol, action.unwrap_or_default())
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [(80, "HTTP".to_string(), "redirect".to_string()), (443, "HTTPS".to_string(), "forward".to_string())]
+    );
+    let https = listeners.listeners().iter().find(|l| l.port() == Some(443)).unwrap_or_else(|| panic!("no 443"));
+    assert_eq!(https.certificates().first().and_then(|c| c.certificate_arn()), Some(certificate.as_str()));
+}
+
+/// An ACM certificate in the emulator, requested over ACM's JSON protocol
+/// (the emulator does not check signatures; no ACM SDK is needed for one call).
+fn request_certificate(sdk: &Sdk, domain: &str) -> String {
+    let url = common::aws_endpoint();
+    let answer: Value = sdk
+        .runtime
+        .block_on(async {
+            reqwest::Client::new()
+                .post(url.trim_end_matches('/'))
+                .header("X-Amz-Target", "CertificateManager.RequestCertificate")
+                .header("Content-Type", "application/x-amz-json-1.1")
+                .header("Authorization", "AWS4-HMAC-SHA256 Credential=AKIATEST/20261123/us-east-1/acm/aws4_request")
+                .body(serde_json::json!({ "DomainName": domain }).to_string())
+                .send()
+                .await?
+                .json()
+                .await
+        })
+        .unwrap_or_else(|err| panic!("RequestCertificate: {err}"));
+    answer["CertificateArn"].as_str().map(str::to_string).unwrap_or_else(|| panic!("{answer}"))
 }
 
 #[test]

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, Tag, TargetTypeEnum,
+    Action, ActionTypeEnum, Certificate, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum,
+    RedirectActionConfig, RedirectActionStatusCodeEnum, Tag, TargetTypeEnum,
 };
 use aws_sdk_elasticloadbalancingv2::Client;
 use serde::Serialize;
@@ -138,33 +139,142 @@ pub async fn create_load_balancer(
         .ok_or_else(|| AwsError::malformed(action, resource, "LoadBalancers"))
 }
 
-/// The ports the load balancer listens on.
-pub async fn listener_ports(client: &Client, lb: &LoadBalancer) -> Result<Vec<i32>, AwsError> {
+/// What a listener does with a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListenerAction {
+    /// To the target group with this ARN.
+    Forward(String),
+    /// A permanent redirect to HTTPS on 443.
+    RedirectToHttps,
+    /// Anything forgectl does not set (fixed responses, rules by hand).
+    Other,
+}
+
+/// One listener, as read or as wanted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listener {
+    /// Empty for a listener that does not exist yet.
+    pub arn: String,
+    pub port: u16,
+    /// `HTTP` or `HTTPS`.
+    pub protocol: String,
+    pub certificate_arn: Option<String>,
+    pub action: ListenerAction,
+}
+
+impl std::fmt::Display for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let action = match &self.action {
+            ListenerAction::Forward(_) => "forward to the producers",
+            ListenerAction::RedirectToHttps => "redirect to HTTPS",
+            ListenerAction::Other => "other",
+        };
+        write!(f, "{} :{} {action}", self.protocol, self.port)
+    }
+}
+
+/// TLS 1.3 and 1.2 only: what AWS recommends for new HTTPS listeners.
+const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+pub async fn listeners(client: &Client, lb: &LoadBalancer) -> Result<Vec<Listener>, AwsError> {
     let output = client.describe_listeners().load_balancer_arn(&lb.arn).send().await.map_err(|err| {
         AwsError::from_sdk("elasticloadbalancing:DescribeListeners", format!("load balancer {}", lb.name), err)
     })?;
-    Ok(output.listeners().iter().filter_map(|listener| listener.port()).collect())
+    Ok(output
+        .listeners()
+        .iter()
+        .filter_map(|listener| {
+            let action = match listener.default_actions() {
+                [only] => match only.r#type() {
+                    Some(ActionTypeEnum::Forward) => {
+                        only.target_group_arn().map(|arn| ListenerAction::Forward(arn.to_string()))
+                    }
+                    Some(ActionTypeEnum::Redirect) => only
+                        .redirect_config()
+                        .filter(|redirect| redirect.protocol() == Some("HTTPS"))
+                        .map(|_| ListenerAction::RedirectToHttps),
+                    _ => None,
+                },
+                _ => None,
+            };
+            Some(Listener {
+                arn: listener.listener_arn()?.to_string(),
+                port: u16::try_from(listener.port()?).ok()?,
+                protocol: listener.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                certificate_arn: listener.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
+                action: action.unwrap_or(ListenerAction::Other),
+            })
+        })
+        .collect())
 }
 
-/// An HTTP listener on `port` forwarding everything to the target group.
-pub async fn create_listener(
-    client: &Client,
-    lb: &LoadBalancer,
-    port: u16,
-    group: &TargetGroup,
-) -> Result<(), AwsError> {
+/// `None` for [`ListenerAction::Other`], which forgectl never sets.
+fn listener_action(action: &ListenerAction) -> Option<Vec<Action>> {
+    let action = match action {
+        ListenerAction::Forward(arn) => Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(arn).build(),
+        ListenerAction::RedirectToHttps => Action::builder()
+            .r#type(ActionTypeEnum::Redirect)
+            .redirect_config(
+                RedirectActionConfig::builder()
+                    .protocol("HTTPS")
+                    .port("443")
+                    .status_code(RedirectActionStatusCodeEnum::Http301)
+                    .build(),
+            )
+            .build(),
+        ListenerAction::Other => return None,
+    };
+    Some(vec![action])
+}
+
+fn certificates(listener: &Listener) -> Option<Vec<Certificate>> {
+    listener.certificate_arn.as_ref().map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
+}
+
+pub async fn create_listener(client: &Client, lb: &LoadBalancer, listener: &Listener) -> Result<(), AwsError> {
+    let https = listener.protocol == "HTTPS";
     client
         .create_listener()
         .load_balancer_arn(&lb.arn)
-        .protocol(ProtocolEnum::Http)
-        .port(i32::from(port))
-        .default_actions(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&group.arn).build())
+        .protocol(ProtocolEnum::from(listener.protocol.as_str()))
+        .port(i32::from(listener.port))
+        .set_certificates(certificates(listener))
+        .set_ssl_policy(https.then(|| SSL_POLICY.to_string()))
+        .set_default_actions(listener_action(&listener.action))
         .send()
         .await
         .map_err(|err| {
             AwsError::from_sdk("elasticloadbalancing:CreateListener", format!("load balancer {}", lb.name), err)
         })?;
     Ok(())
+}
+
+/// Sets protocol, certificate and action of the listener at `arn`.
+pub async fn modify_listener(client: &Client, arn: &str, listener: &Listener) -> Result<(), AwsError> {
+    let https = listener.protocol == "HTTPS";
+    client
+        .modify_listener()
+        .listener_arn(arn)
+        .protocol(ProtocolEnum::from(listener.protocol.as_str()))
+        .port(i32::from(listener.port))
+        .set_certificates(certificates(listener))
+        .set_ssl_policy(https.then(|| SSL_POLICY.to_string()))
+        .set_default_actions(listener_action(&listener.action))
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("elasticloadbalancing:ModifyListener", format!("listener {arn}"), err))?;
+    Ok(())
+}
+
+pub async fn delete_listener(client: &Client, arn: &str) -> Result<(), AwsError> {
+    let result = client
+        .delete_listener()
+        .listener_arn(arn)
+        .send()
+        .await
+        .map_err(|err| AwsError::from_sdk("elasticloadbalancing:DeleteListener", format!("listener {arn}"), err));
+    absent_if_not_found(result).map(|_| ())
 }
 
 pub async fn target_health(client: &Client, group: &TargetGroup) -> Result<Vec<TargetHealth>, AwsError> {

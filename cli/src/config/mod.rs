@@ -130,6 +130,10 @@ fn pick(path: &Path, mut file: ConfigFile, wanted: Option<&str>) -> Result<(Stri
     }
 }
 
+fn is_certificate_arn(text: &str) -> bool {
+    text.starts_with("arn:") && text.split(':').nth(2) == Some("acm") && text.contains(":certificate/")
+}
+
 fn is_ipv4_cidr(text: &str) -> bool {
     let Some((address, bits)) = text.split_once('/') else {
         return false;
@@ -206,6 +210,13 @@ fn resolve(
             "services.keep_images",
             format!("{} is outside 1-1000", spec.services.keep_images),
             "ECR lifecycle rules count images from 1 to 1000; 30 is a common choice",
+        ));
+    }
+    if let Some(arn) = spec.services.certificate_arn.as_deref().filter(|arn| !is_certificate_arn(arn)) {
+        return Err(invalid(
+            "services.certificate_arn",
+            format!("`{arn}` is not an ACM certificate ARN"),
+            "give the full ARN, arn:aws:acm:<region>:<account>:certificate/<id>, of a certificate in the environment's region",
         ));
     }
     if let Some(bad) = spec.services.load_balancer_cidrs.iter().find(|cidr| !is_ipv4_cidr(cidr)) {
@@ -333,6 +344,34 @@ mod tests {
         assert!(
             matches!(err, Err(ConfigError::Invalid { ref key, ref message, .. }) if key == "subnets" && message.contains("empty"))
         );
+    }
+
+    #[test]
+    fn services_settings_are_checked() {
+        let key_of = |yaml: &str| match resolve("e".into(), spec(yaml), &Default::default(), &no_vars) {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            key_of("provider: aws\nservices: {load_balancer_cidrs: [10.0.0.0/33]}"),
+            "services.load_balancer_cidrs"
+        );
+        assert_eq!(key_of("provider: aws\nservices: {keep_images: 0}"), "services.keep_images");
+        assert_eq!(
+            key_of("provider: aws\nservices: {certificate_arn: arn:aws:iam::1:server-certificate/x}"),
+            "services.certificate_arn"
+        );
+        let env = resolve(
+            "e".into(),
+            spec(
+                "provider: aws\nservices: {certificate_arn: arn:aws:acm:us-east-1:1:certificate/c, instance_size: dev}",
+            ),
+            &Default::default(),
+            &no_vars,
+        )
+        .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(env.services.instance_size, InstanceSize::Dev);
+        assert_eq!(env.services.load_balancer_cidrs, ["0.0.0.0/0"]);
     }
 
     #[test]

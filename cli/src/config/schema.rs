@@ -66,6 +66,10 @@ pub struct ServicesSpec {
     /// Images each ECR repository keeps; older ones expire.
     #[serde(default = "default_keep_images")]
     pub keep_images: u32,
+    /// ACM certificate for the producer's load balancer: HTTPS on 443, and
+    /// port 80 redirects to it. Without one the API is plain HTTP on 80.
+    #[serde(default)]
+    pub certificate_arn: Option<String>,
 }
 
 impl Default for ServicesSpec {
@@ -74,6 +78,7 @@ impl Default for ServicesSpec {
             instance_size: InstanceSize::default(),
             load_balancer_cidrs: default_load_balancer_cidrs(),
             keep_images: default_keep_images(),
+            certificate_arn: None,
         }
     }
 }

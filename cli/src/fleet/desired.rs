@@ -8,6 +8,7 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::aws::elb::{Listener, ListenerAction};
 use crate::aws::launch_template::TemplateData;
 use crate::config::{Environment, InstanceSize};
 use crate::profile::{RoleName, RoleSpec};
@@ -113,6 +114,26 @@ pub fn lifecycle_policy(keep: u32) -> Value {
             "action": {"type": "expire"}
         }]
     })
+}
+
+/// The producer load balancer's listeners: HTTPS on 443 and a redirect on
+/// 80 with a certificate, plain HTTP on 80 without.
+pub fn listeners(certificate_arn: Option<&str>, target_group_arn: &str) -> Vec<Listener> {
+    let forward = ListenerAction::Forward(target_group_arn.to_string());
+    let listener = |port, protocol: &str, certificate_arn: Option<&str>, action| Listener {
+        arn: String::new(),
+        port,
+        protocol: protocol.to_string(),
+        certificate_arn: certificate_arn.map(str::to_string),
+        action,
+    };
+    match certificate_arn {
+        Some(certificate) => vec![
+            listener(443, "HTTPS", Some(certificate), forward),
+            listener(80, "HTTP", None, ListenerAction::RedirectToHttps),
+        ],
+        None => vec![listener(80, "HTTP", None, forward)],
+    }
 }
 
 /// Compares two JSON policy texts by meaning, not by formatting.

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::aws::autoscaling::Group;
 use crate::aws::ec2::{IngressRule, RuleSource};
+use crate::aws::elb::Listener;
 use crate::aws::launch_template::{TemplateData, TemplateVersion};
 use crate::ops::deploy_plan::{self, RoleAction, RolePlan, RunningRole};
 use crate::profile::{Profile, RoleName};
@@ -129,6 +130,46 @@ pub fn rule_changes(actual: &[IngressRule], desired: &[IngressRule]) -> RuleChan
         open: desired.iter().filter(|rule| !actual.contains(rule)).cloned().collect(),
         close: actual.iter().filter(|rule| !desired.contains(rule)).cloned().collect(),
     }
+}
+
+/// How the load balancer's listeners get to the desired set, matched by port.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListenerChanges {
+    pub create: Vec<Listener>,
+    /// The existing listener's ARN and what it becomes.
+    pub modify: Vec<(String, Listener)>,
+    pub delete: Vec<Listener>,
+}
+
+impl ListenerChanges {
+    pub fn is_empty(&self) -> bool {
+        self.create.is_empty() && self.modify.is_empty() && self.delete.is_empty()
+    }
+
+    pub fn describe(&self) -> String {
+        let create = self.create.iter().map(|l| format!("+{l}"));
+        let modify = self.modify.iter().map(|(_, l)| format!("~{l}"));
+        let delete = self.delete.iter().map(|l| format!("-{l}"));
+        create.chain(modify).chain(delete).collect::<Vec<_>>().join(", ")
+    }
+}
+
+pub fn listener_changes(actual: &[Listener], desired: &[Listener]) -> ListenerChanges {
+    let mut changes = ListenerChanges::default();
+    for want in desired {
+        match actual.iter().find(|have| have.port == want.port) {
+            None => changes.create.push(want.clone()),
+            Some(have)
+                if (&have.protocol, &have.certificate_arn, &have.action)
+                    != (&want.protocol, &want.certificate_arn, &want.action) =>
+            {
+                changes.modify.push((have.arn.clone(), want.clone()))
+            }
+            Some(_) => {}
+        }
+    }
+    changes.delete = actual.iter().filter(|have| !desired.iter().any(|want| want.port == have.port)).cloned().collect();
+    changes
 }
 
 /// TCP `port` from each source.
@@ -324,6 +365,24 @@ mod tests {
         assert_eq!((changes.open.clone(), changes.close.clone()), (desired.clone(), actual.clone()));
         assert_eq!(changes.describe(), "+tcp/80 from 203.0.113.0/24, -tcp/80 from 0.0.0.0/0");
         assert!(rule_changes(&desired, &desired).is_empty());
+    }
+
+    #[test]
+    fn adding_a_certificate_moves_the_api_to_https_and_redirects_port_80() {
+        use crate::aws::elb::ListenerAction;
+        use crate::fleet::desired::listeners;
+        let mut actual = listeners(None, "tg");
+        actual[0].arn = "arn-80".into();
+        let changes = listener_changes(&actual, &listeners(Some("arn:aws:acm:r:1:certificate/c"), "tg"));
+        assert_eq!(changes.create.len(), 1);
+        assert_eq!((changes.create[0].port, changes.create[0].protocol.as_str()), (443, "HTTPS"));
+        assert_eq!(changes.modify.len(), 1);
+        assert_eq!(
+            (changes.modify[0].0.as_str(), &changes.modify[0].1.action),
+            ("arn-80", &ListenerAction::RedirectToHttps)
+        );
+        assert!(changes.delete.is_empty());
+        assert!(listener_changes(&actual, &listeners(None, "tg")).is_empty());
     }
 
     #[test]

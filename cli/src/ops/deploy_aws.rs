@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::aws::autoscaling::{self, Group};
 use crate::aws::ec2::{self, SecurityGroup, Subnet};
 use crate::aws::ecr::{self, Repository};
-use crate::aws::elb::{self, LoadBalancer, TargetGroup};
+use crate::aws::elb::{self, Listener, LoadBalancer, TargetGroup};
 use crate::aws::iam::{self, InstanceProfile, Role};
 use crate::aws::launch_template::{self, LaunchTemplate};
 use crate::aws::ssm::{self, SecretValue};
@@ -68,7 +68,7 @@ pub struct Fleet {
     pub secrets: Vec<SecretState>,
     pub target_group: Option<TargetGroup>,
     pub load_balancer: Option<LoadBalancer>,
-    pub listener_ports: Vec<i32>,
+    pub listeners: Vec<Listener>,
     pub images: BTreeMap<String, String>,
     pub templates: BTreeMap<RoleName, LaunchTemplate>,
     pub roles: BTreeMap<RoleName, ObservedRole>,
@@ -107,8 +107,6 @@ pub fn require_secrets(fleet: &Fleet, env: &str) -> Result<(), FleetError> {
     }
 }
 
-/// The load balancer's listener port.
-pub const LISTENER_PORT: u16 = 80;
 /// Where new instances' health is checked by the target group.
 pub const READY_PATH: &str = "/ready";
 
@@ -175,11 +173,11 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
     };
     let instance_profile = iam::get_instance_profile(&clients.iam, &names.instance_profile).await?;
 
-    let (target_group, load_balancer, listener_ports) = if roles.contains(&RoleName::Producer) {
+    let (target_group, load_balancer, listeners) = if roles.contains(&RoleName::Producer) {
         let target_group = elb::find_target_group(&clients.elb, &names.target_group).await?;
         let load_balancer = elb::find_load_balancer(&clients.elb, &names.load_balancer).await?;
         let ports = match &load_balancer {
-            Some(lb) => elb::listener_ports(&clients.elb, lb).await?,
+            Some(lb) => elb::listeners(&clients.elb, lb).await?,
             None => Vec::new(),
         };
         (target_group, load_balancer, ports)
@@ -236,7 +234,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         secrets,
         target_group,
         load_balancer,
-        listener_ports,
+        listeners,
         images,
         templates,
         roles: observed_roles,

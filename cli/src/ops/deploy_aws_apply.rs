@@ -48,7 +48,8 @@ pub struct AwsDeployReport {
     pub version: String,
     pub applied: Vec<SharedChange>,
     pub roles: Vec<RoleResult>,
-    pub load_balancer_dns: Option<String>,
+    /// The producer API's address on its load balancer.
+    pub producer_url: Option<String>,
 }
 
 pub(super) struct Applier<'a> {
@@ -101,8 +102,14 @@ pub async fn apply(
         version: options.version.clone(),
         applied,
         roles: results,
-        load_balancer_dns: front.map(|front| front.dns_name),
+        producer_url: front.map(|front| producer_url(&options.environment, &front.dns_name)),
     })
+}
+
+/// `https://` once the load balancer has a certificate.
+pub fn producer_url(environment: &crate::config::Environment, dns_name: &str) -> String {
+    let scheme = if environment.services.certificate_arn.is_some() { "https" } else { "http" };
+    format!("{scheme}://{dns_name}")
 }
 
 fn change_of(plan: &FleetPlan, kind: &str) -> Change {

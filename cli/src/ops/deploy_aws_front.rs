@@ -5,10 +5,12 @@
 use crate::aws::ec2::{self, IngressRule, RuleSource, SecurityGroup};
 use crate::aws::elb::{self, TargetGroup};
 use crate::cluster::names::TAG_NAME;
-use crate::fleet::plan::{rule_changes, tcp_rules};
+use crate::fleet::desired;
+use crate::fleet::plan::{listener_changes, rule_changes, tcp_rules};
 use crate::fleet::FleetError;
-use crate::ops::deploy_aws::{LISTENER_PORT, READY_PATH};
+use crate::ops::deploy_aws::READY_PATH;
 use crate::ops::deploy_aws_apply::Applier;
+use crate::ops::deploy_aws_plan::{certificate_arn, load_balancer_rules};
 
 /// The producer's way in: the load balancer's DNS name and its target group.
 pub(super) struct Front {
@@ -65,8 +67,7 @@ impl Applier<'_> {
         let names = &self.fleet.names;
         let environment = &self.options.environment;
         let lb_sg = self.security_group(&names.load_balancer_sg, "forgectl: the producer API's load balancer").await?;
-        let lb_rules =
-            tcp_rules(LISTENER_PORT, environment.services.load_balancer_cidrs.iter().cloned().map(RuleSource::Cidr));
+        let lb_rules = load_balancer_rules(self.options);
         self.reconcile_rules(&lb_sg, &lb_rules, "producer API clients (forgectl)").await?;
         let producer_sg = self
             .security_group(&names.producer_sg, "forgectl: producer instances, reached from the load balancer")
@@ -105,8 +106,19 @@ impl Applier<'_> {
                 lb
             }
         };
-        if !self.fleet.listener_ports.contains(&i32::from(LISTENER_PORT)) {
-            elb::create_listener(&self.clients.elb, &load_balancer, LISTENER_PORT, &target_group).await?;
+        let desired = desired::listeners(certificate_arn(self.options), &target_group.arn);
+        let changes = listener_changes(&self.fleet.listeners, &desired);
+        for listener in &changes.create {
+            elb::create_listener(&self.clients.elb, &load_balancer, listener).await?;
+        }
+        for (arn, listener) in &changes.modify {
+            elb::modify_listener(&self.clients.elb, arn, listener).await?;
+        }
+        for listener in &changes.delete {
+            elb::delete_listener(&self.clients.elb, &listener.arn).await?;
+        }
+        if !changes.is_empty() {
+            self.console.info(format!("load balancer {}: listeners {}", load_balancer.name, changes.describe()));
         }
         Ok(Front { dns_name: load_balancer.dns_name, target_group, producer_sg })
     }

@@ -6,9 +6,9 @@ use crate::aws::ec2::{IngressRule, RuleSource};
 use crate::aws::launch_template::TemplateData;
 use crate::cluster::names::{common_tags, TAG_NAME, TAG_TIER};
 use crate::fleet::desired::{self, BootContext};
-use crate::fleet::plan::{plan_role, rule_changes, tcp_rules, Change, FleetPlan, SharedChange};
+use crate::fleet::plan::{listener_changes, plan_role, rule_changes, tcp_rules, Change, FleetPlan, SharedChange};
 use crate::fleet::FleetError;
-use crate::ops::deploy_aws::{AwsDeployOptions, Fleet, LISTENER_PORT, READY_PATH};
+use crate::ops::deploy_aws::{AwsDeployOptions, Fleet, READY_PATH};
 use crate::ops::render::CONSUMER_METRICS_PORT;
 use crate::profile::RoleName;
 
@@ -121,9 +121,15 @@ pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, Flee
         );
         let lb_change = if fleet.load_balancer.is_some() { Change::Keep } else { Change::Create };
         shared.push(SharedChange::new("load balancer", &names.load_balancer, lb_change));
-        let listener_change =
-            if fleet.listener_ports.contains(&i32::from(LISTENER_PORT)) { Change::Keep } else { Change::Create };
-        shared.push(SharedChange::new("listener", format!("{}:{LISTENER_PORT}", names.load_balancer), listener_change));
+        let target_group_arn = fleet.target_group.as_ref().map(|group| group.arn.as_str()).unwrap_or(NEW_GROUP);
+        let changes =
+            listener_changes(&fleet.listeners, &desired::listeners(certificate_arn(options), target_group_arn));
+        let listener_change = match (changes.is_empty(), fleet.listeners.is_empty()) {
+            (true, _) => SharedChange::new("listeners", &names.load_balancer, Change::Keep),
+            (false, true) => SharedChange::new("listeners", &names.load_balancer, Change::Create),
+            (false, false) => SharedChange::new("listeners", &names.load_balancer, Change::Update),
+        };
+        shared.push(listener_change.because(changes.describe()));
     }
 
     let producer_sg = fleet.security_groups.iter().find(|group| group.name == names.producer_sg).map(|g| g.id.as_str());
@@ -142,14 +148,26 @@ pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, Flee
 /// producers' rule names the load balancer's group, unknown until it exists.
 pub fn front_rules(fleet: &Fleet, options: &AwsDeployOptions) -> Vec<(String, Vec<IngressRule>)> {
     let names = &fleet.names;
-    let services = &options.environment.services;
-    let lb_rules = tcp_rules(LISTENER_PORT, services.load_balancer_cidrs.iter().cloned().map(RuleSource::Cidr));
+    let lb_rules = load_balancer_rules(options);
     let lb_group = fleet.security_groups.iter().find(|group| group.name == names.load_balancer_sg);
     let producer_rules = tcp_rules(
         options.environment.producer_port,
         [RuleSource::Group(lb_group.map(|group| group.id.clone()).unwrap_or_else(|| NEW_GROUP.into()))],
     );
     vec![(names.load_balancer_sg.clone(), lb_rules), (names.producer_sg.clone(), producer_rules)]
+}
+
+pub fn certificate_arn(options: &AwsDeployOptions) -> Option<&str> {
+    options.environment.services.certificate_arn.as_deref()
+}
+
+/// The listeners' ports, open to the configured ranges.
+pub fn load_balancer_rules(options: &AwsDeployOptions) -> Vec<IngressRule> {
+    let cidrs = &options.environment.services.load_balancer_cidrs;
+    desired::listeners(certificate_arn(options), "")
+        .iter()
+        .flat_map(|listener| tcp_rules(listener.port, cidrs.iter().cloned().map(RuleSource::Cidr)))
+        .collect()
 }
 
 /// The group of `role` as last read.

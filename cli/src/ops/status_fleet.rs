@@ -10,6 +10,7 @@ use crate::config::Environment;
 use crate::fleet::desired::version_from_description;
 use crate::fleet::names::FleetNames;
 use crate::fleet::FleetError;
+use crate::ops::deploy_aws_apply::producer_url;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceGroupStatus {
@@ -27,7 +28,7 @@ pub struct ServiceGroupStatus {
 pub struct ServicesStatus {
     pub groups: Vec<ServiceGroupStatus>,
     /// The producer API's address, when the load balancer exists.
-    pub load_balancer_dns: Option<String>,
+    pub producer_url: Option<String>,
 }
 
 pub async fn services(clients: &AwsClients, environment: &Environment) -> Result<ServicesStatus, FleetError> {
@@ -63,6 +64,8 @@ pub async fn services(clients: &AwsClients, environment: &Environment) -> Result
             versions: running,
         });
     }
-    let load_balancer_dns = elb::find_load_balancer(&clients.elb, &names.load_balancer).await?.map(|lb| lb.dns_name);
-    Ok(ServicesStatus { groups, load_balancer_dns })
+    let producer_url = elb::find_load_balancer(&clients.elb, &names.load_balancer)
+        .await?
+        .map(|lb| producer_url(environment, &lb.dns_name));
+    Ok(ServicesStatus { groups, producer_url })
 }

@@ -198,8 +198,8 @@ fn print_services(console: &Console, services: &ServicesStatus) {
         ]);
     }
     console.out(table);
-    if let Some(dns) = &services.load_balancer_dns {
-        console.out(format!("producer API: http://{dns}"));
+    if let Some(url) = &services.producer_url {
+        console.out(format!("producer API: {url}"));
     }
 }
 

@@ -72,8 +72,8 @@ pub fn print_fleet_report(console: &Console, report: &AwsDeployReport) {
     }
     console.out(table);
     console.out(format!("Deployed {} to {}.", report.version, report.environment));
-    if let Some(dns) = &report.load_balancer_dns {
-        console.out(format!("Producer API: http://{dns}/v1/uploads/{{kind}}"));
+    if let Some(url) = &report.producer_url {
+        console.out(format!("Producer API: {url}/v1/uploads/{{kind}}"));
     }
 }
 
