@@ -129,7 +129,7 @@ pub fn plan(fleet: &Fleet, options: &AwsDeployOptions) -> Result<FleetPlan, Flee
             (false, true) => SharedChange::new("listeners", &names.load_balancer, Change::Create),
             (false, false) => SharedChange::new("listeners", &names.load_balancer, Change::Update),
         };
-        shared.push(listener_change.because(changes.describe()));
+        shared.push(if changes.is_empty() { listener_change } else { listener_change.because(changes.describe()) });
     }
 
     let producer_sg = fleet.security_groups.iter().find(|group| group.name == names.producer_sg).map(|g| g.id.as_str());

@@ -104,7 +104,7 @@ pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<Dest
     let deadline = Deadline::after(options.timeout);
     let mut deleted = Vec::new();
     // Instances first: they hold the client and service security groups.
-    let services = destroy_fleet::teardown(&clients, &environment, &fleet, console).await?;
+    let mut services = destroy_fleet::teardown(&clients, &environment, &fleet, console).await?;
     let work = async {
         if let Some(cluster) = &cluster {
             if cluster.state != "DELETING" {
@@ -129,12 +129,13 @@ pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<Dest
         }
         for group in &groups {
             delete_group(&clients, console, group, deadline).await?;
-            // The services' groups are reported with the clients' kind: both
-            // are groups whose members talk to the brokers or to each other.
             let resource = if group.name == names.broker_sg {
                 ResourceKind::BrokerSecurityGroup
-            } else {
+            } else if group.name == names.client_sg {
                 ResourceKind::ClientSecurityGroup
+            } else {
+                services.push(format!("security group {}", group.name));
+                continue;
             };
             deleted.push(Deleted { resource, name: group.name.clone(), id: group.id.clone() });
         }
