@@ -62,7 +62,7 @@ impl std::fmt::Display for IngressRule {
     }
 }
 
-fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+pub(crate) fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
 }
 

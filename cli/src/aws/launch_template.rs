@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::types::{
     InstanceType, LaunchTemplateHttpTokensState, LaunchTemplateIamInstanceProfileSpecificationRequest,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData,
-    ResourceType, Tag, TagSpecification,
+    ResourceType, TagSpecification,
 };
 use aws_sdk_ec2::Client;
 use serde::Serialize;
 
+use super::ec2::ec2_tags;
 use super::error::{absent_if_not_found, AwsError};
 
 /// What forgectl sets in a launch template version, and compares.
@@ -42,10 +43,6 @@ pub struct TemplateVersion {
     pub number: i64,
     pub description: Option<String>,
     pub data: TemplateData,
-}
-
-fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
-    tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
 }
 
 fn request_data(data: &TemplateData) -> RequestLaunchTemplateData {

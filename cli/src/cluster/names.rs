@@ -42,10 +42,18 @@ impl Names {
 /// The tags every resource of the environment carries: the environment's
 /// own, then forgectl's, which win.
 pub fn common_tags(environment: &Environment, tier: &str) -> BTreeMap<String, String> {
+    let mut tags = environment_tags(environment);
+    tags.insert(TAG_TIER.into(), tier.into());
+    tags
+}
+
+/// [`common_tags`] without the tier: for what `deploy` creates, where the
+/// tier is a per-run choice and a tag would turn every tier change into a
+/// tag change on every resource.
+pub fn environment_tags(environment: &Environment) -> BTreeMap<String, String> {
     let mut tags = environment.tags.clone();
     tags.insert(TAG_ENV.into(), environment.name.clone());
     tags.insert(TAG_MANAGED_BY.into(), MANAGED_BY.into());
-    tags.insert(TAG_TIER.into(), tier.into());
     tags
 }
 

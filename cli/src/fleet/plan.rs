@@ -105,6 +105,39 @@ impl FleetPlan {
     }
 }
 
+/// The template versions a group and its instances launch from, of the
+/// template `template_id`: what to read to know what runs.
+pub fn template_numbers(group: &Group, template_id: &str) -> Vec<i64> {
+    let mut numbers: Vec<i64> = group
+        .template
+        .iter()
+        .chain(group.instances.iter().filter_map(|instance| instance.template.as_ref()))
+        .filter(|reference| reference.id == template_id)
+        .filter_map(|reference| reference.number())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+}
+
+/// The service version each live instance runs, read from the description
+/// of its template version (`unknown` for versions forgectl did not write).
+pub fn instance_versions(group: &Group, versions: &[TemplateVersion]) -> Vec<String> {
+    group
+        .instances
+        .iter()
+        .filter(|instance| !instance.lifecycle.starts_with("Terminat"))
+        .map(|instance| {
+            let number = instance.template.as_ref().and_then(|t| t.number());
+            versions
+                .iter()
+                .find(|version| Some(version.number) == number)
+                .and_then(|version| version_from_description(version.description.as_deref()))
+                .unwrap_or_else(|| "unknown".into())
+        })
+        .collect()
+}
+
 /// What to open and what to close so that a group's inbound rules are
 /// exactly `desired`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

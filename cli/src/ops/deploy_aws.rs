@@ -17,7 +17,7 @@ use crate::cluster::names::Names;
 use crate::config::{Environment, SecurityProtocol};
 use crate::fleet::desired::{self, AccountScope};
 use crate::fleet::names::{repository, FleetNames, CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
-use crate::fleet::plan::{Change, ObservedRole};
+use crate::fleet::plan::{instance_versions, template_numbers, Change, ObservedRole};
 use crate::fleet::FleetError;
 use crate::kafka::KafkaConnection;
 use crate::ops::render::postgres_connection;
@@ -286,30 +286,11 @@ async fn observe_role(
     let Some(template) = template else {
         return Ok(ObservedRole { group, ..ObservedRole::default() });
     };
-    let mut numbers: Vec<i64> = group
-        .iter()
-        .flat_map(|group| group.template.iter().chain(group.instances.iter().filter_map(|i| i.template.as_ref())))
-        .filter(|reference| reference.id == template.id)
-        .filter_map(|reference| reference.number())
-        .collect();
-    numbers.sort_unstable();
-    numbers.dedup();
+    let numbers = group.as_ref().map(|group| template_numbers(group, &template.id)).unwrap_or_default();
     let versions = launch_template::versions(&clients.ec2, &template.id, &numbers).await?;
-    let version_of = |number: Option<i64>| {
-        versions
-            .iter()
-            .find(|version| Some(version.number) == number)
-            .and_then(|version| desired::version_from_description(version.description.as_deref()))
-            .unwrap_or_else(|| "unknown".into())
-    };
     let group_number = group.as_ref().and_then(|g| g.template.as_ref()).and_then(|t| t.number());
     let group_template = versions.iter().find(|version| Some(version.number) == group_number).cloned();
-    let instance_versions = group
-        .iter()
-        .flat_map(|group| group.instances.iter())
-        .filter(|instance| !instance.lifecycle.starts_with("Terminat"))
-        .map(|instance| version_of(instance.template.as_ref().and_then(|t| t.number())))
-        .collect();
+    let instance_versions = group.as_ref().map(|group| instance_versions(group, &versions)).unwrap_or_default();
     let cpu_target = match &group {
         Some(group) => autoscaling::cpu_target(&clients.autoscaling, &group.name, scaling_policy).await?,
         None => None,

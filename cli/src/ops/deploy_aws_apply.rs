@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::aws::autoscaling::{self, GroupSpec};
 use crate::aws::launch_template::{self, LaunchTemplate};
 use crate::aws::{ecr, iam, ssm, AwsClients, AwsError, AwsErrorKind};
-use crate::cluster::names::{common_tags, TAG_NAME, TAG_TIER};
+use crate::cluster::names::{environment_tags, TAG_NAME};
 use crate::console::Console;
 use crate::fleet::desired::{self, version_description};
 use crate::fleet::plan::{template_changes, Change, FleetPlan, FleetRolePlan, SharedChange};
@@ -67,9 +67,7 @@ pub async fn apply(
     plan: &FleetPlan,
     console: &Console,
 ) -> Result<AwsDeployReport, FleetError> {
-    let mut tags = common_tags(&options.environment, &options.profile.tier);
-    // The tier is a deploy-time choice; a tag would make every tier change a tag change.
-    tags.remove(TAG_TIER);
+    let tags = environment_tags(&options.environment);
     let applier = Applier { clients, options, fleet, console, tags };
     let applied: Vec<SharedChange> = plan.shared.iter().filter(|s| s.change != Change::Keep).cloned().collect();
     applier.repositories(plan).await?;

@@ -4,7 +4,7 @@
 use crate::aws::autoscaling::Group;
 use crate::aws::ec2::{IngressRule, RuleSource};
 use crate::aws::launch_template::TemplateData;
-use crate::cluster::names::{common_tags, TAG_NAME, TAG_TIER};
+use crate::cluster::names::{environment_tags, TAG_NAME};
 use crate::fleet::desired::{self, BootContext};
 use crate::fleet::plan::{listener_changes, plan_role, rule_changes, tcp_rules, Change, FleetPlan, SharedChange};
 use crate::fleet::FleetError;
@@ -49,8 +49,7 @@ pub fn template_for(
     if role == RoleName::Producer {
         groups.push(producer_sg.unwrap_or(NEW_GROUP));
     }
-    let mut tags = common_tags(environment, &options.profile.tier);
-    tags.remove(TAG_TIER);
+    let mut tags = environment_tags(environment);
     tags.insert(TAG_NAME.into(), fleet.names.group(role));
     Ok(desired::template_data(&image_id, instance_type, &groups, &fleet.names, &script, tags))
 }

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::aws::{autoscaling, elb, launch_template, AwsClients};
 use crate::config::Environment;
-use crate::fleet::desired::version_from_description;
 use crate::fleet::names::FleetNames;
+use crate::fleet::plan::{instance_versions, template_numbers};
 use crate::fleet::FleetError;
 use crate::ops::deploy_aws_apply::producer_url;
 
@@ -35,20 +35,11 @@ pub async fn services(clients: &AwsClients, environment: &Environment) -> Result
     let names = FleetNames::for_env(environment);
     let mut groups = Vec::new();
     for group in autoscaling::find_groups(&clients.autoscaling, &environment.name).await? {
-        let mut numbers: Vec<i64> =
-            group.instances.iter().filter_map(|i| i.template.as_ref()).filter_map(|t| t.number()).collect();
-        numbers.sort_unstable();
-        numbers.dedup();
         let template_id = group.template.as_ref().map(|t| t.id.clone()).unwrap_or_default();
+        let numbers = template_numbers(&group, &template_id);
         let versions = launch_template::versions(&clients.ec2, &template_id, &numbers).await?;
         let mut running = BTreeMap::new();
-        for instance in group.instances.iter().filter(|i| !i.lifecycle.starts_with("Terminat")) {
-            let number = instance.template.as_ref().and_then(|t| t.number());
-            let version = versions
-                .iter()
-                .find(|v| Some(v.number) == number)
-                .and_then(|v| version_from_description(v.description.as_deref()))
-                .unwrap_or_else(|| "unknown".into());
+        for version in instance_versions(&group, &versions) {
             *running.entry(version).or_insert(0) += 1;
         }
         let count = |keep: &dyn Fn(&autoscaling::GroupInstance) -> bool| {
