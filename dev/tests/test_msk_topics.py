@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 from conftest import Clusters, error_of, unique, wait_for
 
@@ -58,7 +59,15 @@ def kafka_view(
         if md.error is not None or not md.partitions:
             return None
         rf = {len(p.replicas) for p in md.partitions.values()}
-        cfg = next(iter(admin.describe_configs([ConfigResource(ResourceType.TOPIC, name)]).values())).result(10)
+        try:
+            cfg = next(iter(admin.describe_configs([ConfigResource(ResourceType.TOPIC, name)]).values())).result(10)
+        except KafkaException as err:
+            # The broker answering DescribeConfigs may not have replayed the
+            # topic's creation yet, even though the one that answered
+            # Metadata had.
+            if err.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                return None
+            raise
         view = (len(md.partitions), max(rf), {k: v.value for k, v in cfg.items()})
         return view if until(view) else None
 

@@ -164,29 +164,35 @@ pub async fn create_topics(settings: &KafkaSettings, names: &[String], partition
             }
         }
     }
-    // Leaders are elected asynchronously; produce before that fails.
-    let consumer: BaseConsumer =
-        settings.client_config().create().unwrap_or_else(|e| panic!("creating a Kafka client: {e}"));
-    for name in names {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let ok = consumer
-                .fetch_metadata(Some(name), Duration::from_secs(5))
-                .map(|m| {
-                    m.topics().iter().any(|t| {
-                        t.error().is_none()
-                            && t.partitions().len() == partitions as usize
-                            && t.partitions().iter().all(|p| p.leader() >= 0)
-                    })
-                })
-                .unwrap_or(false);
-            if ok {
-                break;
+    // Leaders are elected asynchronously, and each broker learns of the topic
+    // on its own: produce before that fails, and a consumer group formed from
+    // a lagging broker's metadata gets no partitions. Ask every broker.
+    for broker in settings.brokers.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+        let mut one = settings.clone();
+        one.brokers = broker.to_string();
+        let consumer: BaseConsumer =
+            one.client_config().create().unwrap_or_else(|e| panic!("creating a Kafka client for {broker}: {e}"));
+        for name in names {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while !topic_ready(&consumer, name, partitions) {
+                assert!(std::time::Instant::now() < deadline, "topic {name} never became ready on {broker}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            assert!(std::time::Instant::now() < deadline, "topic {name} never became ready");
-            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+fn topic_ready(consumer: &BaseConsumer, name: &str, partitions: i32) -> bool {
+    consumer
+        .fetch_metadata(Some(name), Duration::from_secs(5))
+        .map(|m| {
+            m.topics().iter().any(|t| {
+                t.error().is_none()
+                    && t.partitions().len() == partitions as usize
+                    && t.partitions().iter().all(|p| p.leader() >= 0)
+            })
+        })
+        .unwrap_or(false)
 }
 
 pub async fn delete_topics(settings: &KafkaSettings, names: &[String]) {
