@@ -85,16 +85,22 @@ class ClusterOperation:
             }
         )
 
+    def _identity_v2(self, now: float) -> Json:
+        """The fields V2's operation summary and full description share."""
+        return {
+            "clusterArn": self.cluster_arn,
+            "clusterType": self.cluster_type,
+            "startTime": iso(self.created_at),
+            "endTime": iso(self.end_time),
+            "operationArn": self.arn,
+            "operationState": self.state(now),
+            "operationType": self.operation_type,
+        }
+
     def info_v2(self, now: float) -> Json:
         return drop_none(
             {
-                "clusterArn": self.cluster_arn,
-                "clusterType": self.cluster_type,
-                "startTime": iso(self.created_at),
-                "endTime": iso(self.end_time),
-                "operationArn": self.arn,
-                "operationState": self.state(now),
-                "operationType": self.operation_type,
+                **self._identity_v2(now),
                 "provisioned": {
                     "operationSteps": self.steps(now),
                     "sourceClusterInfo": self.source,
@@ -104,17 +110,7 @@ class ClusterOperation:
         )
 
     def summary_v2(self, now: float) -> Json:
-        return drop_none(
-            {
-                "clusterArn": self.cluster_arn,
-                "clusterType": self.cluster_type,
-                "startTime": iso(self.created_at),
-                "endTime": iso(self.end_time),
-                "operationArn": self.arn,
-                "operationState": self.state(now),
-                "operationType": self.operation_type,
-            }
-        )
+        return drop_none(self._identity_v2(now))
 
 
 class ClusterOperationsApi:
