@@ -109,22 +109,18 @@ fn template_spec(template_id: &str, version: i64) -> LaunchTemplateSpecification
 pub async fn find_groups(client: &Client, env: &str) -> Result<Vec<Group>, AwsError> {
     let resource = format!("Auto Scaling groups tagged {TAG_ENV}={env}");
     let mut groups = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let page = client
-            .describe_auto_scaling_groups()
-            .filters(Filter::builder().name(format!("tag:{TAG_ENV}")).values(env).build())
-            .filters(Filter::builder().name(format!("tag:{TAG_MANAGED_BY}")).values(MANAGED_BY).build())
-            .set_next_token(next_token.take())
-            .send()
-            .await
-            .map_err(|err| AwsError::from_sdk("autoscaling:DescribeAutoScalingGroups", resource.clone(), err))?;
+    let mut pages = client
+        .describe_auto_scaling_groups()
+        .filters(Filter::builder().name(format!("tag:{TAG_ENV}")).values(env).build())
+        .filters(Filter::builder().name(format!("tag:{TAG_MANAGED_BY}")).values(MANAGED_BY).build())
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|err| AwsError::from_sdk("autoscaling:DescribeAutoScalingGroups", resource.clone(), err))?;
         groups.extend(page.auto_scaling_groups().iter().filter_map(convert_group));
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
-            _ => return Ok(groups),
-        }
     }
+    Ok(groups)
 }
 
 fn convert_group(group: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Option<Group> {

@@ -112,22 +112,17 @@ fn convert_subnet(subnet: &aws_sdk_ec2::types::Subnet) -> Option<Subnet> {
 pub async fn find_security_groups(client: &Client, env: &str) -> Result<Vec<SecurityGroup>, AwsError> {
     let resource = format!("security groups tagged {TAG_ENV}={env}");
     let mut groups = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let page = client
-            .describe_security_groups()
-            .filters(filter(&format!("tag:{TAG_ENV}"), &[env]))
-            .filters(filter(&format!("tag:{TAG_MANAGED_BY}"), &[MANAGED_BY]))
-            .set_next_token(next_token.take())
-            .send()
-            .await
-            .map_err(|err| AwsError::from_sdk("ec2:DescribeSecurityGroups", resource.clone(), err))?;
+    let mut pages = client
+        .describe_security_groups()
+        .filters(filter(&format!("tag:{TAG_ENV}"), &[env]))
+        .filters(filter(&format!("tag:{TAG_MANAGED_BY}"), &[MANAGED_BY]))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| AwsError::from_sdk("ec2:DescribeSecurityGroups", resource.clone(), err))?;
         groups.extend(page.security_groups().iter().filter_map(convert_group));
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
-            _ => return Ok(groups),
-        }
     }
+    Ok(groups)
 }
 
 fn convert_group(group: &aws_sdk_ec2::types::SecurityGroup) -> Option<SecurityGroup> {

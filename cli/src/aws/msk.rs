@@ -137,28 +137,23 @@ pub(super) fn resource(name: &str) -> String {
 /// names are unique per account and region). One call in the common case.
 pub async fn list_clusters_named(client: &Client, name: &str) -> Result<Vec<MskCluster>, AwsError> {
     let mut found = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let page = client
-            .list_clusters_v2()
-            // A prefix filter: it also returns e.g. `name-2`, dropped below.
-            .cluster_name_filter(name)
-            .cluster_type_filter("PROVISIONED")
-            .max_results(LIST_PAGE_SIZE)
-            .set_next_token(next_token.take())
-            .send()
-            .await
-            .map_err(|err| AwsError::from_sdk("kafka:ListClustersV2", resource(name), err))?;
+    let mut pages = client
+        .list_clusters_v2()
+        // A prefix filter: it also returns e.g. `name-2`, dropped below.
+        .cluster_name_filter(name)
+        .cluster_type_filter("PROVISIONED")
+        .max_results(LIST_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| AwsError::from_sdk("kafka:ListClustersV2", resource(name), err))?;
         for cluster in page.cluster_info_list() {
             if cluster.cluster_name() == Some(name) {
                 found.push(convert(cluster, "kafka:ListClustersV2")?);
             }
         }
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
-            _ => return Ok(found),
-        }
     }
+    Ok(found)
 }
 
 /// The environment's cluster: named `{name_prefix}` and tagged

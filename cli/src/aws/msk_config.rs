@@ -33,23 +33,15 @@ fn resource(name: &str) -> String {
 /// ListConfigurations (one page in most accounts) and, when found, one
 /// DescribeConfigurationRevision.
 pub async fn find_configuration(client: &Client, name: &str) -> Result<Option<MskConfiguration>, AwsError> {
-    let mut next_token: Option<String> = None;
-    let found = loop {
-        let page = client
-            .list_configurations()
-            .max_results(LIST_PAGE_SIZE)
-            .set_next_token(next_token.take())
-            .send()
-            .await
-            .map_err(|err| AwsError::from_sdk("kafka:ListConfigurations", resource(name), err))?;
-        if let Some(found) = page.configurations().iter().find(|c| c.name() == Some(name)) {
-            break Some(found.clone());
+    let mut pages = client.list_configurations().max_results(LIST_PAGE_SIZE).into_paginator().send();
+    let mut found = None;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| AwsError::from_sdk("kafka:ListConfigurations", resource(name), err))?;
+        found = page.configurations().iter().find(|c| c.name() == Some(name)).cloned();
+        if found.is_some() {
+            break;
         }
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
-            _ => break None,
-        }
-    };
+    }
     let Some(found) = found else { return Ok(None) };
     let arn =
         found.arn().ok_or_else(|| AwsError::malformed("kafka:ListConfigurations", resource(name), "Arn"))?.to_string();

@@ -87,23 +87,13 @@ pub async fn put_secret(
 /// Names of the parameters under `path` (values are not read).
 pub async fn names_under(client: &Client, path: &str) -> Result<Vec<String>, AwsError> {
     let mut names = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let page = client
-            .get_parameters_by_path()
-            .path(path)
-            .recursive(true)
-            .with_decryption(false)
-            .set_next_token(next_token.take())
-            .send()
-            .await
-            .map_err(|err| AwsError::from_sdk("ssm:GetParametersByPath", format!("path {path}"), err))?;
+    let mut pages =
+        client.get_parameters_by_path().path(path).recursive(true).with_decryption(false).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| AwsError::from_sdk("ssm:GetParametersByPath", format!("path {path}"), err))?;
         names.extend(page.parameters().iter().filter_map(|p| p.name()).map(str::to_string));
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
-            _ => return Ok(names),
-        }
     }
+    Ok(names)
 }
 
 pub async fn delete_parameter(client: &Client, name: &str) -> Result<(), AwsError> {

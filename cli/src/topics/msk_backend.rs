@@ -114,18 +114,16 @@ impl MskBackend {
 
     async fn list(&self) -> Result<Vec<(String, u32, u16)>, TopicsError> {
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        let mut pages = self
+            .client
+            .list_topics()
+            .cluster_arn(&self.cluster_arn)
+            .max_results(LIST_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
             self.reads.fetch_add(1, Ordering::Relaxed);
-            let page = self
-                .client
-                .list_topics()
-                .cluster_arn(&self.cluster_arn)
-                .max_results(LIST_PAGE_SIZE)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|err| self.error("kafka:ListTopics", None, err))?;
+            let page = page.map_err(|err| self.error("kafka:ListTopics", None, err))?;
             for topic in page.topics() {
                 if let Some(name) = topic.topic_name() {
                     let partitions = topic.partition_count().and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
@@ -133,11 +131,8 @@ impl MskBackend {
                     out.push((name.to_string(), partitions, rf));
                 }
             }
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(out),
-            }
         }
+        Ok(out)
     }
 
     /// `None` when the topic does not exist.

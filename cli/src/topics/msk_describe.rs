@@ -52,29 +52,23 @@ impl MskBackend {
 
     async fn partitions(&self, topic: &str) -> Result<Vec<PartitionMetadata>, TopicsError> {
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        let mut pages = self
+            .client
+            .describe_topic_partitions()
+            .cluster_arn(&self.cluster_arn)
+            .topic_name(topic)
+            .max_results(PARTITIONS_PAGE_SIZE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
             self.reads.fetch_add(1, Ordering::Relaxed);
-            let page = self
-                .client
-                .describe_topic_partitions()
-                .cluster_arn(&self.cluster_arn)
-                .topic_name(topic)
-                .max_results(PARTITIONS_PAGE_SIZE)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|err| self.error("kafka:DescribeTopicPartitions", Some(topic), err))?;
+            let page = page.map_err(|err| self.error("kafka:DescribeTopicPartitions", Some(topic), err))?;
             out.extend(page.partitions().iter().map(|p| PartitionMetadata {
                 id: p.partition().unwrap_or(-1),
                 leader: p.leader().unwrap_or(-1),
                 replicas: p.replicas().to_vec(),
                 isr: p.isr().to_vec(),
             }));
-            match page.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => break,
-            }
         }
         out.sort_by_key(|p| p.id);
         Ok(out)

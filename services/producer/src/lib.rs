@@ -7,6 +7,8 @@ pub mod error;
 pub mod insights;
 pub mod kafka;
 pub mod routes;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod validate;
 
 pub use app::{Server, ServerError};

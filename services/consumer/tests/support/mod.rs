@@ -3,41 +3,16 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use forgectl_consumer::ConsumerOptions;
-use forgectl_producer::{ProducerConfig, Server, ServerError};
+pub use forgectl_producer::testkit::start_producer;
 use reqwest::StatusCode;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use forgectl_service_common::testkit::*;
 pub use forgectl_service_common::Kind;
-
-pub struct ProducerProc {
-    pub addr: SocketAddr,
-    pub base: String,
-    pub cancel: CancellationToken,
-    pub task: JoinHandle<Result<(), ServerError>>,
-}
-
-impl ProducerProc {
-    pub async fn stop(self) {
-        self.cancel.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(40), self.task).await;
-    }
-}
-
-pub async fn start_producer(mut vars: HashMap<String, String>) -> ProducerProc {
-    vars.entry("PRODUCER_LISTEN_ADDR".into()).or_insert_with(|| "127.0.0.1:0".into());
-    let config = ProducerConfig::from_env(&vars).unwrap_or_else(|e| panic!("producer config: {e}"));
-    let server = Server::bind(config).await.unwrap_or_else(|e| panic!("producer bind: {e}"));
-    let addr = server.local_addr().unwrap_or_else(|e| panic!("local addr: {e}"));
-    let cancel = CancellationToken::new();
-    let task = tokio::spawn(server.run(cancel.clone()));
-    ProducerProc { addr, base: format!("http://{addr}"), cancel, task }
-}
 
 pub struct ConsumerProc {
     pub cancel: CancellationToken,
