@@ -89,6 +89,12 @@ pub enum Command {
     Status(commands::status::StatusArgs),
     /// Delete the environment's cluster, configuration and security groups.
     Destroy(commands::destroy::DestroyArgs),
+    /// This binary's version, git commit, build date and target.
+    Version,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completion(commands::shell_integration::CompletionArgs),
+    /// Write man pages for forgectl and every subcommand into a directory.
+    Man(commands::shell_integration::ManArgs),
 }
 
 #[cfg(test)]
@@ -100,5 +106,23 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// `-y` wherever `--yes` exists, so CI scripts can use either everywhere.
+    #[test]
+    fn every_yes_flag_has_the_short_form() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                if arg.get_long() == Some("yes") && arg.get_short() != Some('y') {
+                    missing.push(path.to_string());
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "forgectl", &mut missing);
+        assert!(missing.is_empty(), "--yes without -y in: {missing:?}");
     }
 }

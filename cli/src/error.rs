@@ -35,6 +35,9 @@ pub enum CliError {
     #[error(transparent)]
     Fleet(#[from] crate::fleet::FleetError),
 
+    #[error(transparent)]
+    ShellIntegration(#[from] crate::ops::shell_integration::ShellIntegrationError),
+
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
         path: std::path::PathBuf,
@@ -52,7 +55,7 @@ impl CliError {
             CliError::Render(err) => err.exit(),
             CliError::Topics(err) => err.exit(),
             CliError::ControlPlane(err) => err.exit(),
-            CliError::WriteFile { .. } => Exit::Failure,
+            CliError::WriteFile { .. } | CliError::ShellIntegration(_) => Exit::Failure,
             CliError::Local(err) => err.exit(),
             CliError::Fleet(err) => err.exit(),
         }
@@ -68,7 +71,9 @@ impl CliError {
             CliError::ControlPlane(err) => err.hint(),
             CliError::Local(err) => err.hint(),
             CliError::Fleet(err) => err.hint(),
-            CliError::WriteFile { .. } => Some("check that the directory exists and is writable".into()),
+            CliError::WriteFile { .. } | CliError::ShellIntegration(_) => {
+                Some("check that the directory exists and is writable".into())
+            }
         }
     }
 }

@@ -38,7 +38,7 @@ pub struct DeployArgs {
     pub dry_run: bool,
 
     /// Apply without asking.
-    #[arg(long)]
+    #[arg(long, short = 'y')]
     pub yes: bool,
 
     /// Local provider: take the service binaries from this directory instead of building them.

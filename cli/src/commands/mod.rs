@@ -10,6 +10,7 @@ pub mod plan;
 pub mod profiles;
 pub mod provision;
 pub mod render;
+pub mod shell_integration;
 pub mod status;
 pub mod topics;
 
@@ -30,5 +31,8 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Provision(args) => provision::run(args, &cli.global, console).await,
         Command::Status(args) => status::run(args, &cli.global, console).await,
         Command::Destroy(args) => destroy::run(args, &cli.global, console).await,
+        Command::Version => shell_integration::version(console),
+        Command::Completion(args) => shell_integration::completion(args, console),
+        Command::Man(args) => shell_integration::man(args, console),
     }
 }

@@ -2,6 +2,7 @@
 //! and return data; they never see the argument parser.
 
 mod apply;
+pub mod build_info;
 pub mod deploy_aws;
 pub mod deploy_aws_apply;
 mod deploy_aws_front;
@@ -18,6 +19,7 @@ pub mod profiles;
 pub mod provision;
 pub mod provision_local;
 pub mod render;
+pub mod shell_integration;
 pub mod status;
 pub mod status_fleet;
 pub mod status_local;

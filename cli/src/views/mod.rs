@@ -1,6 +1,7 @@
 //! Human renderings (tables, text) of operation results. The JSON form is
 //! the results' own serde representation.
 
+pub mod build_info;
 pub mod cluster;
 pub mod deploy;
 pub mod local;
