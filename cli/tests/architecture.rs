@@ -191,36 +191,39 @@ fn render(graph: &Graph) -> String {
     out
 }
 
+/// A chain of files that leads back to its start, if there is one.
 fn find_cycle(edges: &BTreeSet<(Vec<String>, Vec<String>)>) -> Option<Vec<String>> {
-    let mut next: BTreeMap<&Vec<String>, Vec<&Vec<String>>> = BTreeMap::new();
+    let mut next: BTreeMap<&[String], Vec<&[String]>> = BTreeMap::new();
     for (from, to) in edges {
         next.entry(from).or_default().push(to);
     }
-    fn visit<'a>(
-        at: &'a Vec<String>,
-        next: &BTreeMap<&'a Vec<String>, Vec<&'a Vec<String>>>,
-        stack: &mut Vec<&'a Vec<String>>,
-        done: &mut BTreeSet<&'a Vec<String>>,
-    ) -> Option<Vec<String>> {
-        if let Some(start) = stack.iter().position(|seen| *seen == at) {
-            let mut cycle: Vec<String> = stack[start..].iter().map(|module| module.join("::")).collect();
-            cycle.push(at.join("::"));
-            return Some(cycle);
-        }
-        if !done.insert(at) {
-            return None;
-        }
-        stack.push(at);
-        for to in next.get(at).into_iter().flatten() {
-            if let Some(cycle) = visit(to, next, stack, done) {
-                return Some(cycle);
-            }
-        }
-        stack.pop();
-        None
-    }
     let mut done = BTreeSet::new();
     next.keys().find_map(|start| visit(start, &next, &mut Vec::new(), &mut done))
+}
+
+/// Depth first from `at`; `stack` is the path that led here.
+fn visit<'a>(
+    at: &'a [String],
+    next: &BTreeMap<&'a [String], Vec<&'a [String]>>,
+    stack: &mut Vec<&'a [String]>,
+    done: &mut BTreeSet<&'a [String]>,
+) -> Option<Vec<String>> {
+    if let Some(start) = stack.iter().position(|seen| *seen == at) {
+        let mut cycle: Vec<String> = stack[start..].iter().map(|module| module.join("::")).collect();
+        cycle.push(at.join("::"));
+        return Some(cycle);
+    }
+    if !done.insert(at) {
+        return None;
+    }
+    stack.push(at);
+    for to in next.get(at).into_iter().flatten() {
+        if let Some(cycle) = visit(to, next, stack, done) {
+            return Some(cycle);
+        }
+    }
+    stack.pop();
+    None
 }
 
 #[test]
