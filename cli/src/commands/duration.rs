@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-/// `90m`, `1h30m`, `45s`, `2h`; a bare number is seconds. Zero is refused:
-/// a wait of nothing would give up before the first look.
+/// `90m`, `1h30m`, `45s`, `2h`; a bare number is seconds, as the flags have
+/// always taken it. A zero with a unit is refused as it always was.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let duration = match text.parse::<u64>() {
-        Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => humantime::parse_duration(text)
-            .map_err(|err| format!("`{text}` is not a duration ({err}); use e.g. 90m, 1h30m or 45s"))?,
-    };
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    let duration = humantime::parse_duration(text)
+        .map_err(|err| format!("`{text}` is not a duration ({err}); use e.g. 90m, 1h30m or 45s"))?;
     if duration.is_zero() {
         return Err(format!("`{text}` is no time at all; use e.g. 90m, 1h30m or 45s"));
     }
@@ -31,6 +31,6 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("0m").is_err());
-        assert!(parse_duration("0").is_err());
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
     }
 }
