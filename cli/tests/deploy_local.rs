@@ -85,6 +85,17 @@ impl Env {
         serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
     }
 
+    /// A client that sends the environment's producer key, which deploy
+    /// generated into the state directory.
+    fn api_client(&self) -> reqwest::Client {
+        let path = self.dir.path().join(".forgectl").join(&self.name).join("producer-api-key");
+        let key = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+        let mut headers = reqwest::header::HeaderMap::new();
+        let value = reqwest::header::HeaderValue::from_str(key.trim()).unwrap_or_else(|err| panic!("{err}"));
+        headers.insert("x-api-key", value);
+        reqwest::Client::builder().default_headers(headers).build().unwrap_or_else(|err| panic!("{err}"))
+    }
+
     fn status(&self) -> Value {
         self.ok(&["status", "--output", "json"])
     }
@@ -169,10 +180,13 @@ async fn deploy_roll_back_and_destroy_on_the_local_stack() {
     // A version change under continuous uploads: none may fail.
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
+    // Uploads need the key deploy generated.
+    let refused = upload(&reqwest::Client::new(), env.port, "events", &format!("{run}-anonymous")).await;
+    assert_eq!(refused, Err("HTTP 401 Unauthorized".to_string()));
     let load = {
         let (stop, sent, run, port) = (stop.clone(), sent.clone(), run.clone(), env.port);
+        let client = env.api_client();
         tokio::spawn(async move {
-            let client = reqwest::Client::new();
             let started = Instant::now();
             let mut failures = Vec::new();
             while !stop.load(Ordering::Relaxed) && started.elapsed() < LOAD_LIMIT {
@@ -253,7 +267,7 @@ async fn deploy_roll_back_and_destroy_on_the_local_stack() {
     let producers: Vec<_> = after.iter().filter(|(role, ..)| role == "producer").collect();
     assert_eq!(producers.len(), 2, "{after:?}");
     assert!(producers.iter().all(|(_, version, ready, _)| version == "v2" && *ready), "{after:?}");
-    let client = reqwest::Client::new();
+    let client = env.api_client();
     upload(&client, env.port, "sms", &format!("{run}-after-rollback")).await.unwrap_or_else(|err| panic!("{err}"));
 
     // Teardown stops exactly the recorded processes.

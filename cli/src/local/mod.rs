@@ -4,6 +4,7 @@
 //! consumer groups and a small load balancer in front of the producers,
 //! the local counterpart of the ALB that the runbooks require.
 
+pub mod api_key;
 pub mod balancer;
 pub mod process;
 pub mod release;

@@ -59,6 +59,11 @@ impl StateDir {
         self.root.join("releases")
     }
 
+    /// The producers' API key (mode 0600); see `local::api_key`.
+    pub fn api_key_file(&self) -> PathBuf {
+        self.root.join("producer-api-key")
+    }
+
     pub fn balancer_targets(&self) -> PathBuf {
         self.root.join("balancer-targets.json")
     }

@@ -5,12 +5,18 @@ use serde::Serialize;
 use crate::config::{Environment, SecurityProtocol};
 use crate::kafka::KafkaConnection;
 use crate::profile::{Profile, RoleName, TopicSpec};
-use crate::render::{render_template, service_env, EnvVar, PostgresConnection, RenderError, ServiceEnv};
+use crate::render::{render_template, service_env, EnvVar, PostgresConnection, RenderError, ServiceEnv, REDACTED};
 
 /// The producer's HTTP port, the runbooks' 8000.
 pub const PRODUCER_PORT: u16 = 8000;
 /// The consumer's health and metrics port.
 pub const CONSUMER_METRICS_PORT: u16 = 8001;
+/// The producer's `/metrics` port: a listener of its own, which no Service,
+/// port mapping or load balancer forwards.
+pub const PRODUCER_METRICS_PORT: u16 = 8002;
+/// Where the operator's shell holds the producer's keys for `--show-secrets`
+/// and for `docker compose up`: the variable the producer itself reads.
+pub const PRODUCER_API_KEYS_VAR: &str = "PRODUCER_API_KEYS";
 /// The runbooks' scaling rule: add nodes above 50% CPU.
 pub const CPU_TARGET_PERCENT: u32 = 50;
 /// The runbooks' lag rule: scale consumers when lag passes 50 messages.
@@ -63,6 +69,26 @@ pub fn postgres_connection(environment: &Environment, show_secrets: bool) -> Res
     })
 }
 
+/// What the producer needs beyond the shared variables: its metrics address
+/// (all interfaces of its container or pod; nothing publishes the port) and
+/// its API keys, a secret like the database password. `api_keys` is `None`
+/// when the value is not to be shown.
+fn add_producer_access(env: &mut ServiceEnv, api_keys: Option<String>) {
+    if env.role.is_consumer() {
+        return;
+    }
+    env.vars.push(EnvVar {
+        name: "PRODUCER_METRICS_ADDR".to_string(),
+        value: format!("0.0.0.0:{PRODUCER_METRICS_PORT}"),
+        secret: false,
+    });
+    env.vars.push(EnvVar {
+        name: PRODUCER_API_KEYS_VAR.to_string(),
+        value: api_keys.unwrap_or_else(|| REDACTED.to_string()),
+        secret: true,
+    });
+}
+
 #[derive(Debug, Serialize)]
 struct EnvFileContext<'a> {
     role: RoleName,
@@ -75,7 +101,9 @@ struct EnvFileContext<'a> {
 pub fn render_env(options: &RenderOptions, role: RoleName) -> Result<(ServiceEnv, String), RenderError> {
     let kafka = kafka_connection(&options.environment)?;
     let postgres = postgres_connection(&options.environment, options.show_secrets)?;
-    let env = service_env(&options.profile, role, &kafka, &postgres)?;
+    let mut env = service_env(&options.profile, role, &kafka, &postgres)?;
+    let api_keys = options.show_secrets.then(|| std::env::var(PRODUCER_API_KEYS_VAR).ok()).flatten();
+    add_producer_access(&mut env, api_keys);
     let text = render_template(
         "role.env",
         &EnvFileContext { role, environment: &options.environment.name, tier: &options.profile.tier, vars: &env.vars },
@@ -100,17 +128,22 @@ struct ServiceContext {
     memory_request: &'static str,
 }
 
+/// `api_keys`: the producer's `PRODUCER_API_KEYS` value as the output
+/// should hold it (a reference to the shell for compose, `None` for k8s,
+/// whose secrets come from a Secret).
 fn services(
     options: &RenderOptions,
     kafka: &KafkaConnection,
     postgres: &PostgresConnection,
+    api_keys: Option<String>,
 ) -> Result<Vec<ServiceContext>, RenderError> {
     options
         .profile
         .roles
         .iter()
         .map(|role| {
-            let env = service_env(&options.profile, role.name, kafka, postgres)?;
+            let mut env = service_env(&options.profile, role.name, kafka, postgres)?;
+            add_producer_access(&mut env, api_keys.clone());
             Ok(ServiceContext {
                 name: role.name.to_string(),
                 image: options.image(role.name),
@@ -162,7 +195,12 @@ pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
             tier: &options.profile.tier,
             kafka_image_version: COMPOSE_KAFKA_IMAGE_VERSION,
             topics: &options.profile.topics,
-            services: services(options, &kafka, &postgres)?,
+            services: services(
+                options,
+                &kafka,
+                &postgres,
+                Some(format!("${{{PRODUCER_API_KEYS_VAR}:?export {PRODUCER_API_KEYS_VAR} first (name:key,...)}}")),
+            )?,
         },
     )
 }
@@ -194,7 +232,7 @@ pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
             tls: kafka.security_protocol != SecurityProtocol::Plaintext,
             cpu_target_percent: CPU_TARGET_PERCENT,
             lag_threshold: CONSUMER_LAG_THRESHOLD,
-            services: services(options, &kafka, &postgres)?,
+            services: services(options, &kafka, &postgres, None)?,
         },
     )
 }

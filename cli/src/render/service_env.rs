@@ -72,6 +72,11 @@ pub fn service_env(
         if let Some(group) = &spec.group {
             plain("KAFKA_CONSUMER_GROUP", group);
         }
+        // The dead-letter topics `topics sync` creates are named by the
+        // profile's suffix; the consumers write to exactly those.
+        if let Some(dead_letter) = &profile.dead_letter {
+            plain("KAFKA_DEAD_LETTER_SUFFIX", &dead_letter.suffix);
+        }
     }
     vars.push(EnvVar {
         name: "DI_POSTGRES_PASSWORD".to_string(),

@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 
 use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, prefixed_topics, unique};
 
-use crate::procs::{wait_http_ok, Proc};
+use crate::procs::{api_client, producer_vars, wait_http_ok, Proc};
 use crate::stats::{cpu_seconds, percentile};
 use crate::workload::{make_uploads, Workload};
 
@@ -59,9 +59,8 @@ pub async fn run(w: &Workload, dau: f64, duration: Duration) -> anyhow::Result<E
     let rows_total: usize = uploads.iter().map(|u| u.records).sum();
 
     let port = free_port();
-    let mut pvars = stack.service_env();
+    let mut pvars = producer_vars(stack.service_env(), port);
     pvars.insert("DI_KAFKA_TOPIC_PREFIX".into(), prefix.clone());
-    pvars.insert("PRODUCER_LISTEN_ADDR".into(), format!("127.0.0.1:{port}"));
     let producer = Proc::spawn("forgectl-producer", &pvars)?;
     let group = format!("{prefix}g");
     let mut cvars = stack.service_env();
@@ -76,7 +75,7 @@ pub async fn run(w: &Workload, dau: f64, duration: Duration) -> anyhow::Result<E
     // Let the group settle and warm the producer (topic metadata, pooled
     // connections) as a running service would be, before the clock starts.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let warm = reqwest::Client::new();
+    let warm = api_client(reqwest::Client::builder())?;
     for (i, u) in make_uploads(w, 50, &format!("{prefix}warm"), 5).iter().enumerate() {
         let _ = warm
             .post(format!("{base}/v1/uploads/{}", u.kind.as_str()))
@@ -116,7 +115,7 @@ pub async fn run(w: &Workload, dau: f64, duration: Duration) -> anyhow::Result<E
         })
     };
 
-    let client = reqwest::Client::new();
+    let client = api_client(reqwest::Client::builder())?;
     let acked: Arc<Mutex<Vec<Acked>>> = Arc::default();
     let cpu_p0 = cpu_seconds(producer.pid());
     let cpu_c0 = cpu_seconds(consumer.pid());

@@ -1,10 +1,11 @@
-//! `forgectl-services-bench [producer|consumer|e2e|all]`: the benchmarks of
+//! `forgectl-services-bench [producer|consumer|e2e|limits|all]`: the benchmarks of
 //! docs/benchmarks/services.md, against the local stack (`dev/stack up`).
 //! Build in release: `cargo build --release -p forgectl-producer
 //! -p forgectl-consumer -p forgectl-services-bench`.
 
 mod consumer;
 mod e2e;
+mod limits;
 mod own;
 mod procs;
 mod producer;
@@ -123,6 +124,20 @@ async fn main() -> anyhow::Result<()> {
             r.dau * 0.5 / r.producer_cpu.max(1e-9),
             r.dau * 0.5 / r.consumer_cpu.max(1e-9)
         );
+    }
+    if what == "limits" {
+        for s in limits::run(Duration::from_secs(secs)).await? {
+            println!(
+                "LIMITS {}: idle RSS {:.1} MiB, peak RSS {:.1} MiB ({:.1}x idle); statuses {:?}; a polite client got {}/{} answers",
+                s.name,
+                s.idle_rss_kib as f64 / 1024.0,
+                s.peak_rss_kib as f64 / 1024.0,
+                s.peak_rss_kib as f64 / s.idle_rss_kib.max(1) as f64,
+                s.statuses,
+                s.probe_answered,
+                s.probe_sent
+            );
+        }
     }
     Ok(())
 }

@@ -21,6 +21,25 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     Ok(p)
 }
 
+/// The key the benches' producer accepts: measured as deployed, with keys.
+pub const BENCH_API_KEY: &str = "bench-api-key-0123456789abcdef";
+
+/// The producer's variables on top of the stack's: its listen port, a free
+/// metrics port and the bench key.
+pub fn producer_vars(mut vars: HashMap<String, String>, port: u16) -> HashMap<String, String> {
+    vars.insert("PRODUCER_LISTEN_ADDR".into(), format!("127.0.0.1:{port}"));
+    vars.insert("PRODUCER_METRICS_ADDR".into(), "127.0.0.1:0".into());
+    vars.insert("PRODUCER_API_KEYS".into(), format!("bench:{BENCH_API_KEY}"));
+    vars
+}
+
+/// An HTTP client that presents the bench key on every request.
+pub fn api_client(builder: reqwest::ClientBuilder) -> anyhow::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-api-key", reqwest::header::HeaderValue::from_static(BENCH_API_KEY));
+    Ok(builder.default_headers(headers).build()?)
+}
+
 pub struct Proc {
     pub child: Child,
 }

@@ -10,7 +10,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, prefixed_topics, unique, Stack};
 
-use crate::procs::{wait_http_ok, Proc};
+use crate::procs::{api_client, producer_vars, wait_http_ok, Proc};
 use crate::stats::{cpu_seconds, ms, percentile};
 use crate::workload::{make_uploads, Upload, Workload};
 
@@ -125,13 +125,12 @@ pub async fn run(w: &Workload, duration: Duration, concurrency: usize, rounds: u
     let uploads: Arc<Vec<Upload>> = Arc::new(make_uploads(w, 2000, "pb", 7));
 
     let port = free_port();
-    let mut vars = stack.service_env();
+    let mut vars = producer_vars(stack.service_env(), port);
     vars.insert("DI_KAFKA_TOPIC_PREFIX".into(), prefix.clone());
-    vars.insert("PRODUCER_LISTEN_ADDR".into(), format!("127.0.0.1:{port}"));
     let api = Proc::spawn("forgectl-producer", &vars)?;
     let base = format!("http://127.0.0.1:{port}");
     wait_http_ok(&format!("{base}/health"), Duration::from_secs(20)).await?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let client = api_client(reqwest::Client::builder().pool_max_idle_per_host(concurrency))?;
     let raw = Arc::new(raw_producer(&stack)?);
     let self_pid = std::process::id();
 

@@ -6,6 +6,9 @@ use std::time::Duration;
 use forgectl_service_common::env::{self, EnvSource};
 use forgectl_service_common::{ConfigError, KafkaSettings, Kind, PgSettings};
 
+/// The profiles' default (`profiles/_base.yaml`, `dead_letter.suffix`).
+pub const DEFAULT_DEAD_LETTER_SUFFIX: &str = ".dlq";
+
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
     pub kafka: KafkaSettings,
@@ -21,6 +24,13 @@ pub struct ConsumerOptions {
     pub max_poll_interval: Duration,
     /// How fast the group notices a dead member (SIGKILL, crash).
     pub session_timeout: Duration,
+    /// Appended to a topic's name for its dead-letter topic; deploy and
+    /// render pass the profile's `dead_letter.suffix`.
+    pub dead_letter_suffix: String,
+    /// A message larger than this is dead-lettered without its value (which
+    /// the dead-letter topic may not accept); the producer's uploads are far
+    /// below it.
+    pub max_message_bytes: usize,
     /// Set when `DI_MONGODB_HOST` is: only used to warn that PostgreSQL is the sink.
     pub mongodb_host: Option<String>,
 }
@@ -39,6 +49,9 @@ impl ConsumerOptions {
             metrics_listen: Some(env::parse_or(env, "CONSUMER_METRICS_ADDR", SocketAddr::from(([0, 0, 0, 0], 8001)))?),
             max_poll_interval: Duration::from_millis(env::parse_or(env, "CONSUMER_MAX_POLL_INTERVAL_MS", 300_000u64)?),
             session_timeout: Duration::from_millis(env::parse_or(env, "CONSUMER_SESSION_TIMEOUT_MS", 45_000u64)?),
+            dead_letter_suffix: env::optional(env, "KAFKA_DEAD_LETTER_SUFFIX")
+                .unwrap_or_else(|| DEFAULT_DEAD_LETTER_SUFFIX.to_string()),
+            max_message_bytes: env::parse_or(env, "CONSUMER_MAX_MESSAGE_BYTES", 5 * 1024 * 1024)?,
             mongodb_host: env::optional(env, "DI_MONGODB_HOST"),
         };
         opts.validate()?;
@@ -53,8 +66,17 @@ impl ConsumerOptions {
                 reason: "must be positive".into(),
             });
         }
+        if self.dead_letter_suffix.is_empty()
+            || !self.dead_letter_suffix.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
+            return Err(ConfigError::Invalid {
+                var: "KAFKA_DEAD_LETTER_SUFFIX",
+                value: self.dead_letter_suffix.clone(),
+                reason: "must be non-empty and use only letters, digits, '.', '_' and '-'".into(),
+            });
+        }
         for t in &self.topics {
-            if t.ends_with(".dlq") {
+            if t.ends_with(&self.dead_letter_suffix) {
                 return Err(ConfigError::Invalid {
                     var: "ENABLED_TOPICS",
                     value: t.clone(),
@@ -109,6 +131,11 @@ mod tests {
     fn rejects_bad_topics_and_missing_group() {
         assert!(ConsumerOptions::from_env(&env(&[("ENABLED_TOPICS", "sms_batched.dlq")])).is_err());
         assert!(ConsumerOptions::from_env(&env(&[("ENABLED_TOPICS", "a;drop table")])).is_err());
+        let custom = [("ENABLED_TOPICS", "sms_batched.dead"), ("KAFKA_DEAD_LETTER_SUFFIX", ".dead")];
+        assert!(ConsumerOptions::from_env(&env(&custom)).is_err());
+        let o = ConsumerOptions::from_env(&env(&[("KAFKA_DEAD_LETTER_SUFFIX", ".dead")])).unwrap();
+        assert_eq!(o.dead_letter_suffix, ".dead");
+        assert!(ConsumerOptions::from_env(&env(&[("KAFKA_DEAD_LETTER_SUFFIX", "/x")])).is_err());
         let mut e = env(&[]);
         e.remove("KAFKA_CONSUMER_GROUP");
         assert!(ConsumerOptions::from_env(&e).unwrap_err().to_string().contains("KAFKA_CONSUMER_GROUP"));

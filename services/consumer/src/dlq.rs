@@ -1,16 +1,16 @@
-//! Dead letters: messages that can never be written go to `<topic>.dlq` with
-//! headers that say why and where they came from. The DLQ topics are declared
-//! by `forgectl topics` next to their source topics; this consumer never
-//! creates them.
+//! Dead letters: messages that can never be written go to
+//! `<topic><suffix>` (the profile's `dead_letter.suffix`, `.dlq` by default)
+//! with headers that say why and where they came from. The DLQ topics are
+//! declared by `forgectl topics` next to their source topics; this consumer
+//! never creates them, and a missing one is a reason not to be ready.
 
 use std::time::Duration;
 
 use futures::future::join_all;
-use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{BorrowedHeaders, Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use forgectl_service_common::kinds::dlq_topic;
 use forgectl_service_common::KafkaSettings;
 
 use crate::batch::{Item, Payload, Source};
@@ -19,6 +19,8 @@ pub const H_ERROR: &str = "dlq.error";
 pub const H_TOPIC: &str = "dlq.source.topic";
 pub const H_PARTITION: &str = "dlq.source.partition";
 pub const H_OFFSET: &str = "dlq.source.offset";
+/// Set when the value was too large to keep: its size in bytes.
+pub const H_ORIGINAL_SIZE: &str = "dlq.original.size";
 
 /// Longest error text put in a header.
 const MAX_ERROR_LEN: usize = 1024;
@@ -29,6 +31,61 @@ pub enum DlqError {
     Create(#[source] KafkaError),
     #[error("sending a dead letter for {0}")]
     Send(Box<SendFailure>),
+}
+
+impl DlqError {
+    /// Why no retry can help until an operator acts (the dead-letter topic
+    /// is missing or we may not write it); `None` for transient failures.
+    pub fn permanent_reason(&self) -> Option<String> {
+        let DlqError::Send(failure) = self else {
+            return None;
+        };
+        match failure.source.rdkafka_error_code()? {
+            RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic => {
+                Some(format!("dead-letter topic {} does not exist; create it with `forgectl topics sync`", failure.dlq))
+            }
+            RDKafkaErrorCode::TopicAuthorizationFailed | RDKafkaErrorCode::ClusterAuthorizationFailed => {
+                Some(format!("not authorised to write dead-letter topic {}", failure.dlq))
+            }
+            RDKafkaErrorCode::MessageSizeTooLarge => {
+                Some(format!("dead-letter topic {} refuses the message as too large", failure.dlq))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A message's headers read through librdkafka's raw accessor, so a key
+/// that is not UTF-8 (which `Headers::get` would panic on) comes out lossily
+/// decoded instead of taking the consumer down.
+pub fn raw_headers(headers: &BorrowedHeaders) -> Vec<(String, Vec<u8>)> {
+    use rdkafka::bindings as rd;
+    // SAFETY: `BorrowedHeaders` is rdkafka's zero-sized view of a native
+    // `rd_kafka_headers_t`: its address is that pointer (see rdkafka's
+    // `BorrowedHeaders::from_native_ptr`), valid for the borrow's lifetime.
+    let native = headers as *const BorrowedHeaders as *const rd::rd_kafka_headers_t;
+    (0..headers.count())
+        .filter_map(|idx| {
+            let mut name = std::ptr::null();
+            let mut value = std::ptr::null();
+            let mut size = 0usize;
+            // SAFETY: `native` is valid (above), `idx` < count, and the out
+            // pointers are locals librdkafka fills in.
+            let err = unsafe { rd::rd_kafka_header_get_all(native, idx, &mut name, &mut value, &mut size) };
+            if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
+                return None;
+            }
+            // SAFETY: librdkafka returns a NUL-terminated name and, unless
+            // null, `size` value bytes, both owned by the headers.
+            let key = unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy().into_owned();
+            let value = if value.is_null() {
+                Vec::new()
+            } else {
+                unsafe { std::slice::from_raw_parts(value.cast::<u8>(), size) }.to_vec()
+            };
+            Some((key, value))
+        })
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,22 +115,33 @@ pub fn dlq_headers(source: &Source, error: &str, original: &[(String, Vec<u8>)])
         (H_PARTITION.to_string(), source.partition.to_string().into_bytes()),
         (H_OFFSET.to_string(), source.offset.to_string().into_bytes()),
     ];
-    out.extend(original.iter().filter(|(k, _)| !k.starts_with("dlq.")).cloned());
+    // An earlier dead letter's headers are replaced by ours; the size note
+    // is added by the decoder for this very letter.
+    out.extend(original.iter().filter(|(k, _)| !k.starts_with("dlq.") || k == H_ORIGINAL_SIZE).cloned());
     out
 }
 
 pub struct DeadLetters {
     producer: FutureProducer,
+    suffix: String,
 }
 
 impl DeadLetters {
-    pub fn new(kafka: &KafkaSettings) -> Result<Self, DlqError> {
+    pub fn new(kafka: &KafkaSettings, suffix: &str) -> Result<Self, DlqError> {
         let mut cfg = kafka.client_config();
         cfg.set("acks", "all")
             .set("enable.idempotence", "true")
             .set("message.timeout.ms", "10000")
+            // A missing dead-letter topic must surface as "unknown topic"
+            // (a reason not to be ready), not as a timeout: mark a topic
+            // absent after 5 s instead of librdkafka's 30.
+            .set("topic.metadata.propagation.max.ms", "5000")
             .set("linger.ms", "0");
-        Ok(Self { producer: cfg.create().map_err(DlqError::Create)? })
+        Ok(Self { producer: cfg.create().map_err(DlqError::Create)?, suffix: suffix.to_string() })
+    }
+
+    pub fn topic_for(&self, topic: &str) -> String {
+        format!("{topic}{}", self.suffix)
     }
 
     /// Sends every unsent dead letter in `items` and waits for all the acks
@@ -84,7 +152,7 @@ impl DeadLetters {
             .iter()
             .enumerate()
             .filter(|(_, item)| matches!(&item.payload, Payload::Poison(p) if !p.dlq_sent))
-            .map(|(idx, item)| (idx, dlq_topic(&item.source.topic)))
+            .map(|(idx, item)| (idx, self.topic_for(&item.source.topic)))
             .collect();
         let mut futures = Vec::with_capacity(pending.len());
         for (idx, topic) in &pending {
@@ -122,7 +190,7 @@ impl DeadLetters {
                 Err((source, _)) => {
                     if first_err.is_none() {
                         first_err = Some(DlqError::Send(Box::new(SendFailure {
-                            dlq: dlq_topic(&item.source.topic),
+                            dlq: self.topic_for(&item.source.topic),
                             topic: item.source.topic.clone(),
                             partition: item.source.partition,
                             offset: item.source.offset,

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -18,6 +18,28 @@ use tokio_util::sync::CancellationToken;
 pub struct Health {
     /// The consume loop is running (set after subscribe, cleared on exit).
     pub running: AtomicBool,
+    /// Why the loop cannot make progress until an operator acts (a missing
+    /// dead-letter topic, a permanent database error); it keeps retrying.
+    blocked: Mutex<Option<String>>,
+}
+
+impl Health {
+    pub fn set_blocked(&self, reason: Option<String>) {
+        let mut blocked = self.blocked.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *blocked != reason {
+            match &reason {
+                Some(why) => tracing::error!(reason = %why, "consumer not ready: cannot make progress"),
+                None if blocked.is_some() => tracing::info!("consumer unblocked"),
+                None => {}
+            }
+            metrics::gauge!("consumer_blocked").set(if reason.is_some() { 1.0 } else { 0.0 });
+            *blocked = reason;
+        }
+    }
+
+    pub fn blocked(&self) -> Option<String> {
+        self.blocked.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,10 +88,19 @@ async fn ready(State(s): State<AppState>) -> Response {
         Ok(c) => c.simple_query("SELECT 1").await.map(|_| ()).map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
-    let ok = running && db.is_ok();
+    let blocked = s.health.blocked();
+    let ok = running && db.is_ok() && blocked.is_none();
+    let consumer = match (&blocked, running) {
+        (Some(_), _) => "blocked",
+        (None, true) => "running",
+        (None, false) => "starting",
+    };
+    // This port is internal (metrics and health only), so the reason is
+    // spelled out for the operator.
     let body = serde_json::json!({
         "status": if ok { "ready" } else { "not_ready" },
-        "consumer": if running { "running" } else { "starting" },
+        "consumer": consumer,
+        "reason": blocked,
         "database": match &db { Ok(()) => "ok".to_string(), Err(e) => e.clone() },
     });
     (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body)).into_response()

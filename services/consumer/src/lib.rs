@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod config;
 pub mod context;
+pub mod decode;
 pub mod dlq;
 pub mod http;
 pub mod run;

@@ -102,11 +102,12 @@ pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(),
     consumer.subscribe(&topics).map_err(|source| ConsumerError::Subscribe { topics: opts.topics.clone(), source })?;
     tracing::info!(group = %opts.group, topics = ?opts.topics, "consumer subscribed");
     let sink = Sink::new(pool, &opts.group, &opts.topics);
-    let dlq = DeadLetters::new(&opts.kafka)?;
+    let dlq = DeadLetters::new(&opts.kafka, &opts.dead_letter_suffix)?;
     let mut worker = Worker::new(consumer, sink, dlq, opts.batch_max_rows, opts.batch_max_wait);
+    worker.max_message_bytes = opts.max_message_bytes;
     health.running.store(true, Ordering::Relaxed);
 
-    consume(&mut worker, &cancel).await;
+    consume(&mut worker, &health, &cancel).await;
 
     shutdown(&mut worker).await;
     health.running.store(false, Ordering::Relaxed);
@@ -116,7 +117,7 @@ pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(),
     Ok(())
 }
 
-async fn consume(worker: &mut Worker, cancel: &CancellationToken) {
+async fn consume(worker: &mut Worker, health: &Health, cancel: &CancellationToken) {
     let far = Duration::from_secs(3600);
     loop {
         worker.handle_rebalances().await;
@@ -147,9 +148,13 @@ async fn consume(worker: &mut Worker, cancel: &CancellationToken) {
                     worker.flush().await
                 };
                 match result {
-                    Ok(()) => worker.resume(),
+                    Ok(()) => {
+                        health.set_blocked(None);
+                        worker.resume();
+                    }
                     Err(e) => {
                         tracing::debug!(error = %e, "still cannot write");
+                        health.set_blocked(e.permanent_reason());
                         worker.pause("write failed");
                     }
                 }
@@ -157,6 +162,7 @@ async fn consume(worker: &mut Worker, cancel: &CancellationToken) {
         } else if worker.should_flush() {
             if let Err(e) = worker.flush().await {
                 metrics::counter!("consumer_write_errors_total").increment(1);
+                health.set_blocked(e.permanent_reason());
                 worker.pause(&e.to_string());
             }
         }

@@ -24,6 +24,16 @@ pub enum WriteError {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// Retrying cannot help until an operator acts: wrong credentials, a
+    /// missing database or table, a revoked grant.
+    #[error("PostgreSQL refuses every write: {0}")]
+    Permanent(String),
+}
+
+/// SQLSTATE classes no retry fixes: 28 (authorization), 3D (no such
+/// database), 42 (undefined table, permission denied).
+fn is_permanent(e: &tokio_postgres::Error) -> bool {
+    e.code().is_some_and(|c| ["28", "3D", "42"].iter().any(|class| c.code().starts_with(class)))
 }
 
 impl WriteError {
@@ -31,6 +41,8 @@ impl WriteError {
         let data = !is_connection_error(&e) && e.code().map(|c| c.code().starts_with("22")).unwrap_or(false);
         if data {
             WriteError::Data { topic: topic.to_string(), source: e }
+        } else if is_permanent(&e) {
+            WriteError::Permanent(describe(&e))
         } else {
             WriteError::Unavailable(describe(&e))
         }
@@ -47,6 +59,7 @@ fn describe(e: &tokio_postgres::Error) -> String {
 
 fn from_pool(e: deadpool_postgres::PoolError) -> WriteError {
     match e {
+        deadpool_postgres::PoolError::Backend(e) if is_permanent(&e) => WriteError::Permanent(describe(&e)),
         deadpool_postgres::PoolError::Backend(e) => WriteError::Unavailable(describe(&e)),
         other => WriteError::Unavailable(other.to_string()),
     }

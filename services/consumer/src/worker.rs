@@ -7,10 +7,8 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
-
-use forgectl_service_common::Envelope;
 
 use crate::batch::{Batch, Item, Payload, Poison, Source};
 use crate::context::{LoopContext, RebalanceEvent};
@@ -36,6 +34,17 @@ pub enum FlushError {
     Dlq(#[from] DlqError),
 }
 
+impl FlushError {
+    /// Why retrying cannot succeed until an operator acts, for `/ready`.
+    pub fn permanent_reason(&self) -> Option<String> {
+        match self {
+            FlushError::Db(e @ WriteError::Permanent(_)) => Some(e.to_string()),
+            FlushError::Db(_) => None,
+            FlushError::Dlq(e) => e.permanent_reason(),
+        }
+    }
+}
+
 type Tp = (String, i32);
 
 pub struct Worker {
@@ -45,6 +54,8 @@ pub struct Worker {
     pub batch: Batch,
     pub max_rows: usize,
     pub max_wait: Duration,
+    /// Larger messages are dead-lettered without their value.
+    pub max_message_bytes: usize,
     assigned: BTreeSet<Tp>,
     /// Next offsets known to be durable in PostgreSQL.
     durable: HashMap<Tp, i64>,
@@ -64,6 +75,7 @@ impl Worker {
             batch: Batch::default(),
             max_rows,
             max_wait,
+            max_message_bytes: usize::MAX,
             assigned: BTreeSet::new(),
             durable: HashMap::new(),
             sought: HashSet::new(),
@@ -130,7 +142,7 @@ impl Worker {
 
     /// Takes one message into the batch, or skips it if PostgreSQL already
     /// holds it (after a rebalance or restart).
-    pub fn take<M: Message>(&mut self, msg: &M) {
+    pub fn take(&mut self, msg: &OwnedMessage) {
         let source = Source { topic: msg.topic().to_string(), partition: msg.partition(), offset: msg.offset() };
         let tp = (source.topic.clone(), source.partition);
         if let Some(&durable) = self.durable.get(&tp) {
@@ -147,11 +159,7 @@ impl Worker {
             }
         }
         metrics::counter!("consumer_messages_consumed_total", "topic" => source.topic.clone()).increment(1);
-        let payload = match msg.payload().map(Envelope::decode) {
-            Some(Ok(env)) => Payload::Rows(env),
-            Some(Err(e)) => Payload::Poison(poison(msg, e.to_string())),
-            None => Payload::Poison(poison(msg, "message has no value".into())),
-        };
+        let payload = crate::decode::decode(msg, self.max_message_bytes);
         self.batch.push(Item { source, payload });
     }
 
@@ -291,20 +299,5 @@ impl Worker {
             self.backoff = write_retry_backoff();
             metrics::gauge!("consumer_paused").set(0.0);
         }
-    }
-}
-
-fn poison<M: Message>(msg: &M, error: String) -> Poison {
-    let headers = msg
-        .headers()
-        .map(|hs| hs.iter().map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec).unwrap_or_default())).collect())
-        .unwrap_or_default();
-    tracing::warn!(topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), error = %error, "poison message; dead-lettering");
-    Poison {
-        key: msg.key().map(<[u8]>::to_vec),
-        payload: msg.payload().map(<[u8]>::to_vec),
-        headers,
-        error,
-        dlq_sent: false,
     }
 }

@@ -33,6 +33,24 @@ impl ApiError {
         self
     }
 
+    /// Every upload slot is taken.
+    pub fn busy(retry_after: u32) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many uploads in progress; retry later")
+            .retry(retry_after)
+    }
+
+    pub fn request_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the request did not complete within {} s", limit.as_secs()),
+        )
+    }
+
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the body exceeds {limit} bytes"))
+    }
+
     pub fn from_invalid(e: InvalidUpload) -> Self {
         match e {
             InvalidUpload::Malformed(m) => Self::new(StatusCode::BAD_REQUEST, "malformed_body", m),

@@ -1,14 +1,16 @@
 //! The one Kafka producer of the process, and the mapping from delivery
 //! outcomes to errors the HTTP layer can answer with.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use forgectl_service_common::envelope::BATCH_ID_HEADER;
 
@@ -51,6 +53,53 @@ impl ProduceError {
     }
 }
 
+/// Raised once librdkafka reports a fatal error (for the idempotent
+/// producer: the broker fenced it or lost its sequence state). The client
+/// can never send again, so the producer stops being ready and the server
+/// shuts down to be replaced.
+#[derive(Default)]
+pub struct FatalSignal {
+    raised: AtomicBool,
+    notify: Notify,
+}
+
+impl FatalSignal {
+    pub fn raise(&self) {
+        if !self.raised.swap(true, Ordering::SeqCst) {
+            metrics::gauge!("producer_kafka_fatal").set(1.0);
+        }
+        // notify_one keeps a permit, so a waiter that arrives later still wakes.
+        self.notify.notify_one();
+    }
+
+    pub fn is_raised(&self) -> bool {
+        self.raised.load(Ordering::SeqCst)
+    }
+
+    pub async fn raised(&self) {
+        while !self.is_raised() {
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// The producer's client context: logs librdkafka's errors and raises the
+/// fatal signal; everything else is the default behaviour.
+pub struct WatchedContext {
+    fatal: Arc<FatalSignal>,
+}
+
+impl ClientContext for WatchedContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) {
+            tracing::error!(%reason, "fatal Kafka producer error; the producer is no longer ready");
+            self.fatal.raise();
+        } else {
+            tracing::warn!(error = %error, %reason, "librdkafka error");
+        }
+    }
+}
+
 pub struct Acked {
     pub partition: i32,
     pub offset: i64,
@@ -59,8 +108,11 @@ pub struct Acked {
 /// Wraps the process's single `FutureProducer` with an in-flight byte budget.
 #[derive(Clone)]
 pub struct UploadProducer {
-    producer: FutureProducer,
+    producer: FutureProducer<WatchedContext>,
+    fatal: Arc<FatalSignal>,
     inflight: Arc<Semaphore>,
+    /// High-water mark of reserved KiB, for the budget's metrics and tests.
+    inflight_peak_kib: Arc<std::sync::atomic::AtomicU32>,
     /// Permits are KiB so the budget fits a semaphore's u32 count.
     inflight_kib: u32,
     delivery_timeout: Duration,
@@ -86,11 +138,15 @@ impl UploadProducer {
             .set("queue.buffering.max.kbytes", (cfg.max_inflight_bytes / 1024 + 1024).to_string())
             .set("message.max.bytes", (cfg.max_body_bytes + 64 * 1024).to_string())
             .set("statistics.interval.ms", "0");
-        let producer: FutureProducer = cc.create().map_err(ProduceError::Create)?;
+        let fatal = Arc::new(FatalSignal::default());
+        let producer: FutureProducer<WatchedContext> =
+            cc.create_with_context(WatchedContext { fatal: fatal.clone() }).map_err(ProduceError::Create)?;
         let inflight_kib = u32::try_from(cfg.max_inflight_bytes / 1024).unwrap_or(u32::MAX).max(1);
         Ok(Self {
             producer,
+            fatal,
             inflight: Arc::new(Semaphore::new(inflight_kib as usize)),
+            inflight_peak_kib: Arc::default(),
             inflight_kib,
             delivery_timeout: cfg.delivery_timeout,
         })
@@ -100,7 +156,19 @@ impl UploadProducer {
     /// backpressure for the client, not a queue for the server.
     pub fn reserve(&self, bytes: usize) -> Result<OwnedSemaphorePermit, ProduceError> {
         let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.inflight_kib);
-        self.inflight.clone().try_acquire_many_owned(kib).map_err(|_| ProduceError::InflightCap)
+        let permit = self.inflight.clone().try_acquire_many_owned(kib).map_err(|_| ProduceError::InflightCap)?;
+        let reserved = self.inflight_kib - self.inflight.available_permits() as u32;
+        self.inflight_peak_kib.fetch_max(reserved, Ordering::Relaxed);
+        Ok(permit)
+    }
+
+    /// The most bytes ever reserved at once; never above the budget.
+    pub fn inflight_bytes_peak(&self) -> usize {
+        self.inflight_peak_kib.load(Ordering::Relaxed) as usize * 1024
+    }
+
+    pub fn fatal(&self) -> &Arc<FatalSignal> {
+        &self.fatal
     }
 
     pub fn inflight_bytes(&self) -> usize {
@@ -121,31 +189,29 @@ impl UploadProducer {
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                 return Err(ProduceError::QueueFull)
             }
-            Err((e, _)) => return Err(classify(topic, e)),
+            Err((e, _)) => return Err(self.classify(topic, e)),
         };
         // The producer's own message.timeout.ms fires first; this margin only
         // guards against a lost callback.
         let bound = self.delivery_timeout + Duration::from_secs(5);
         match tokio::time::timeout(bound, fut).await {
             Ok(Ok(Ok(d))) => Ok(Acked { partition: d.partition, offset: d.offset }),
-            Ok(Ok(Err((e, _)))) => Err(classify(topic, e)),
+            Ok(Ok(Err((e, _)))) => Err(self.classify(topic, e)),
             Ok(Err(_canceled)) => Err(ProduceError::Unavailable { topic: topic.into(), source: KafkaError::Canceled }),
             Err(_) => Err(ProduceError::Timeout { topic: topic.into(), timeout: bound }),
         }
     }
 
-    /// Metadata round trip for `/ready`.
-    pub async fn check_metadata(&self, topic: Option<String>) -> Result<(), String> {
+    /// Kafka as `/ready` sees it: a metadata round trip, and no fatal error.
+    /// The error text is for logs and never leaves the process.
+    pub async fn check_kafka(&self) -> Result<(), String> {
+        if let Some((code, reason)) = self.producer.client().fatal_error() {
+            self.fatal.raise();
+            return Err(format!("fatal producer error {code}: {reason}"));
+        }
         let producer = self.producer.clone();
         tokio::task::spawn_blocking(move || {
-            producer
-                .client()
-                .fetch_metadata(topic.as_deref(), Duration::from_secs(2))
-                .map_err(|e| e.to_string())
-                .and_then(|md| match md.topics().iter().find_map(|t| t.error()) {
-                    Some(err) if topic.is_some() => Err(format!("topic metadata error: {err:?}")),
-                    _ => Ok(()),
-                })
+            producer.client().fetch_metadata(None, Duration::from_secs(2)).map(|_| ()).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| e.to_string())?
@@ -157,6 +223,15 @@ impl UploadProducer {
         tokio::task::spawn_blocking(move || producer.flush(Timeout::After(timeout)))
             .await
             .unwrap_or(Err(KafkaError::Canceled))
+    }
+}
+
+impl UploadProducer {
+    fn classify(&self, topic: &str, e: KafkaError) -> ProduceError {
+        if e.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) {
+            self.fatal.raise();
+        }
+        classify(topic, e)
     }
 }
 
@@ -177,5 +252,21 @@ fn classify(topic: &str, e: KafkaError) -> ProduceError {
             | RDKafkaErrorCode::InvalidRecord),
         ) => ProduceError::Rejected { topic: topic.into(), code: c },
         _ => ProduceError::Unavailable { topic: topic.into(), source: e },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_fatal_error_raises_the_signal_once_and_wakes_late_waiters() {
+        let fatal = Arc::new(FatalSignal::default());
+        let context = WatchedContext { fatal: fatal.clone() };
+        context.error(KafkaError::Global(RDKafkaErrorCode::BrokerTransportFailure), "broker down");
+        assert!(!fatal.is_raised(), "a transient error is not fatal");
+        context.error(KafkaError::Global(RDKafkaErrorCode::Fatal), "producer fenced");
+        assert!(fatal.is_raised());
+        tokio::time::timeout(Duration::from_secs(5), fatal.raised()).await.unwrap();
     }
 }

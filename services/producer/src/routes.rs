@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 
 use forgectl_service_common::envelope::{EnvelopeRef, ENVELOPE_VERSION};
@@ -41,12 +43,12 @@ pub struct Accepted<'a> {
 pub async fn upload(
     State(state): State<Arc<AppState>>,
     Path(kind): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Response {
     let kind = kind.parse::<Kind>().ok();
-    let bytes = body.as_ref().map(|b| b.len()).unwrap_or(0);
-    let mut info = UploadInfo { kind, records: 0, bytes };
-    let mut resp = match handle_upload(&state, kind, body, &mut info).await {
+    let mut info = UploadInfo { kind, records: 0, bytes: 0 };
+    let mut resp = match handle_upload(&state, kind, &headers, body, &mut info).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     };
@@ -54,10 +56,27 @@ pub async fn upload(
     resp
 }
 
+/// The declared body length, if the client sent a usable one.
+fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Reads the body no further than `limit` bytes: a client that declared a
+/// length cannot send more (hyper enforces it), and one that streams
+/// without a length cannot send more than it was budgeted for.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::body_too_large(limit)),
+        Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_body", format!("reading the body: {e}"))),
+    }
+}
+
 async fn handle_upload(
     state: &AppState,
     kind: Option<Kind>,
-    body: Result<Bytes, BytesRejection>,
+    headers: &HeaderMap,
+    body: Body,
     info: &mut UploadInfo,
 ) -> Result<Response, ApiError> {
     let Some(kind) = kind else {
@@ -67,14 +86,17 @@ async fn handle_upload(
             "unknown kind; expected one of sms, events, apps_and_device, contacts, call_logs",
         ));
     };
-    let body = body.map_err(|rej| match rej {
-        BytesRejection::FailedToBufferBody(_) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the body exceeds {} bytes", state.config.max_body_bytes),
-        ),
-        other => ApiError::new(other.status(), "bad_body", other.body_text()),
-    })?;
+    let max_body = state.config.max_body_bytes;
+    let declared = declared_length(headers);
+    if declared.is_some_and(|n| n > max_body) {
+        return Err(ApiError::body_too_large(max_body));
+    }
+    // The byte budget is taken before a single body byte is buffered: the
+    // declared length, or the largest allowed body when none was declared.
+    let budget = declared.unwrap_or(max_body);
+    let _permit = state.producer.reserve(budget).map_err(|e| reject(state, kind, e))?;
+    let body = read_body(body, budget).await?;
+    info.bytes = body.len();
     let upload = parse_upload(&body, state.config.max_records).map_err(ApiError::from_invalid)?;
     info.records = upload.records.len();
 
@@ -90,16 +112,14 @@ async fn handle_upload(
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_upload", format!("cannot encode: {e}"))
     })?;
 
+    // The envelope only adds a few fixed fields to what the budget covers.
+    drop(body);
     let topic = state.topic(kind);
-    let produced = match state.producer.reserve(payload.len()) {
-        Ok(_permit) => state.producer.send(topic, &upload.device_id, &upload.batch_id, &payload).await,
-        Err(e) => Err(e),
-    };
-    let acked = produced.map_err(|e| {
-        metrics::counter!("producer_produce_errors_total", "reason" => e.reason()).increment(1);
-        tracing::warn!(error = %e, kind = %kind, "upload not accepted");
-        ApiError::from_produce(&e, state.config.retry_after_secs)
-    })?;
+    let acked = state
+        .producer
+        .send(topic, &upload.device_id, &upload.batch_id, &payload)
+        .await
+        .map_err(|e| reject(state, kind, e))?;
     Ok(Json(Accepted {
         status: "accepted",
         kind,
@@ -112,32 +132,72 @@ async fn handle_upload(
     .into_response())
 }
 
+fn reject(state: &AppState, kind: Kind, e: crate::kafka::ProduceError) -> ApiError {
+    metrics::counter!("producer_produce_errors_total", "reason" => e.reason()).increment(1);
+    tracing::warn!(error = %e, kind = %kind, "upload not accepted");
+    ApiError::from_produce(&e, state.config.retry_after_secs)
+}
+
 pub async fn health() -> Response {
     Json(serde_json::json!({ "status": "ok" })).into_response()
 }
 
+/// How long `/ready` waits for the insights database.
+const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Ready means Kafka is: uploads need nothing else. The insights database is
+/// reported, never a reason to fail, so a PostgreSQL outage does not make
+/// the load balancer replace every producer. The body carries states only;
+/// the reasons go to the log, never to whoever can reach the listener.
 pub async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    let kafka = state.producer.check_metadata(None).await;
+    let kafka = state.producer.check_kafka().await;
+    if let Err(reason) = &kafka {
+        tracing::warn!(%reason, "not ready: Kafka");
+    }
     let database = match &state.insights_pool {
-        None => Ok("disabled"),
-        Some(pool) => match pool.get().await {
-            Ok(client) => client.simple_query("SELECT 1").await.map(|_| "ok").map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+        None => "disabled",
+        Some(pool) => match tokio::time::timeout(DATABASE_CHECK_TIMEOUT, ping(pool)).await {
+            Ok(Ok(())) => "ok",
+            Ok(Err(reason)) => {
+                tracing::warn!(%reason, "insights database unavailable (uploads continue)");
+                "unavailable"
+            }
+            Err(_) => {
+                tracing::warn!("insights database did not answer within 2 s (uploads continue)");
+                "unavailable"
+            }
         },
     };
-    let ok = kafka.is_ok() && database.is_ok();
+    metrics::gauge!("producer_dependency_up", "dependency" => "kafka").set(if kafka.is_ok() { 1.0 } else { 0.0 });
+    if database != "disabled" {
+        metrics::gauge!("producer_dependency_up", "dependency" => "insights_database").set(if database == "ok" {
+            1.0
+        } else {
+            0.0
+        });
+    }
+    let ok = kafka.is_ok();
     let body = serde_json::json!({
         "status": if ok { "ready" } else { "not_ready" },
-        "kafka": match &kafka { Ok(()) => "ok".to_string(), Err(e) => e.clone() },
-        "database": match &database { Ok(s) => s.to_string(), Err(e) => e.clone() },
+        "kafka": if ok { "ok" } else { "unavailable" },
+        "database": database,
     });
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body)).into_response()
 }
 
+async fn ping(pool: &deadpool_postgres::Pool) -> Result<(), String> {
+    let client = pool.get().await.map_err(|e| e.to_string())?;
+    client.simple_query("SELECT 1").await.map(|_| ()).map_err(|e| e.to_string())
+}
+
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     metrics::gauge!("producer_queue_depth").set(f64::from(state.producer.queue_depth()));
     metrics::gauge!("producer_inflight_bytes").set(state.producer.inflight_bytes() as f64);
+    metrics::gauge!("producer_inflight_bytes_peak").set(state.producer.inflight_bytes_peak() as f64);
+    metrics::gauge!("producer_inflight_bytes_budget").set(state.config.max_inflight_bytes as f64);
+    metrics::gauge!("producer_uploads_in_progress")
+        .set((state.config.max_concurrent_uploads - state.upload_slots.available_permits()) as f64);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 

@@ -100,7 +100,7 @@ async fn malformed_corpus_gets_4xx_and_service_stays_healthy() {
     assert_eq!(v["topic"], format!("{prefix}sms_batched"));
 
     let metrics =
-        c.get(p.url("/metrics")).send().await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+        c.get(p.metrics_url()).send().await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
     assert!(metrics.contains("producer_requests_total"), "{metrics}");
     assert!(!metrics.contains("status=\"500\""), "a 500 was served: {metrics}");
 
@@ -229,6 +229,10 @@ async fn backpressure_and_kafka_down_answer_with_retry_after() {
 
     let r = c.get(p.url("/ready")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let text = r.text().await.unwrap_or_default();
+    let v: Value = serde_json::from_str(&text).unwrap_or_default();
+    assert_eq!(v["kafka"], "unavailable", "{text}");
+    assert!(!text.contains(&dead.to_string()), "/ready leaks internal error text: {text}");
     let r = c.get(p.url("/health")).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.status(), StatusCode::OK);
     p.stop().await;
@@ -246,6 +250,8 @@ async fn sigterm_shuts_down_gracefully() {
             .envs(stack.service_env())
             .env("DI_KAFKA_TOPIC_PREFIX", &prefix)
             .env("PRODUCER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("PRODUCER_METRICS_ADDR", "127.0.0.1:0")
+            .env("PRODUCER_API_KEYS", "term:sigterm-test-key-0123456789")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -261,6 +267,7 @@ async fn sigterm_shuts_down_gracefully() {
     .await;
     let r = c
         .post(format!("{base}/v1/uploads/sms"))
+        .header("x-api-key", "sigterm-test-key-0123456789")
         .json(&upload_body("d", "b", 2, 10))
         .send()
         .await

@@ -167,10 +167,15 @@ async fn server_matches_openapi() {
         assert_eq!(got, want);
         seen.insert(got);
     }
-    for path in ["/health", "/ready", "/metrics"] {
+    for path in ["/health", "/ready"] {
         let r = c.get(p.url(path)).send().await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(check(&spec, path, "get", r).await, 200, "{path}");
     }
+    // /metrics is documented on its own server, and only there.
+    let r = c.get(p.metrics_url()).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(check(&spec, "/metrics", "get", r).await, 200);
+    let r = c.get(p.url("/metrics")).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND, "/metrics on the public listener");
     assert!(seen.is_superset(&[200, 400, 401, 404, 413, 422].into_iter().collect()));
     p.stop().await;
 

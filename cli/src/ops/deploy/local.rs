@@ -12,6 +12,7 @@ use crate::config::Environment;
 use crate::console::Console;
 use crate::fleet::roles::{plan, RoleAction, RolePlan, RunningRole};
 use crate::kafka::KafkaConnection;
+use crate::local::api_key;
 use crate::local::balancer::TARGETS_POLL;
 use crate::local::process::{self, GRACEFUL_STOP};
 use crate::local::release::{self, Artifacts, Release};
@@ -241,7 +242,13 @@ fn launch(
         .map_err(|err| LocalError::Spawn { what: id.clone(), source: std::io::Error::other(err.to_string()) })?;
     let mut env: Vec<(String, String)> = service.vars.into_iter().map(|var| (var.name, var.value)).collect();
     let listen = format!("127.0.0.1:{port}");
-    env.push((if role.is_consumer() { "CONSUMER_METRICS_ADDR" } else { "PRODUCER_LISTEN_ADDR" }.to_string(), listen));
+    if role.is_consumer() {
+        env.push(("CONSUMER_METRICS_ADDR".to_string(), listen));
+    } else {
+        env.push(("PRODUCER_LISTEN_ADDR".to_string(), listen));
+        env.push(("PRODUCER_METRICS_ADDR".to_string(), format!("127.0.0.1:{}", process::free_port()?)));
+        env.push(("PRODUCER_API_KEYS".to_string(), api_key::producer_keys_var(&api_key::ensure(state)?)));
+    }
     let pid = process::spawn(&executable, &[], &env, &log)?;
     Ok(Instance { id, role, version: release.version.clone(), pid, port, executable, log })
 }
