@@ -6,6 +6,8 @@ use std::time::Duration;
 use forgectl_service_common::env::{self, EnvSource};
 use forgectl_service_common::{ConfigError, KafkaSettings, Kind, PgSettings};
 
+use crate::mongo::MongoSettings;
+
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
     pub kafka: KafkaSettings,
@@ -21,8 +23,8 @@ pub struct ConsumerOptions {
     pub max_poll_interval: Duration,
     /// How fast the group notices a dead member (SIGKILL, crash).
     pub session_timeout: Duration,
-    /// Set when `DI_MONGODB_HOST` is: only used to warn that PostgreSQL is the sink.
-    pub mongodb_host: Option<String>,
+    /// The MongoDB sink's settings; `None` (sink off) without `DI_MONGODB_HOST`.
+    pub mongodb: Option<MongoSettings>,
 }
 
 impl ConsumerOptions {
@@ -39,7 +41,7 @@ impl ConsumerOptions {
             metrics_listen: Some(env::parse_or(env, "CONSUMER_METRICS_ADDR", SocketAddr::from(([0, 0, 0, 0], 8001)))?),
             max_poll_interval: Duration::from_millis(env::parse_or(env, "CONSUMER_MAX_POLL_INTERVAL_MS", 300_000u64)?),
             session_timeout: Duration::from_millis(env::parse_or(env, "CONSUMER_SESSION_TIMEOUT_MS", 45_000u64)?),
-            mongodb_host: env::optional(env, "DI_MONGODB_HOST"),
+            mongodb: MongoSettings::from_env(env)?,
         };
         opts.validate()?;
         Ok(opts)
