@@ -14,7 +14,7 @@ use crate::kafka::KafkaConnection;
 use crate::local::state::StateDir;
 use crate::ops::local_runtime;
 use crate::ops::provision_local::{self, LocalProvisionOptions};
-use crate::ops::render::{kafka_connection, postgres_connection};
+use crate::ops::render::{kafka_connection, mongodb_connection, postgres_connection};
 use crate::ops::status_local::{self, LocalStatusOptions};
 use crate::ops::topics::{TopicsOptions, Via};
 use crate::profile::ProfileSource;
@@ -69,6 +69,7 @@ pub async fn status(
     let options = LocalStatusOptions {
         state: state_dir(&environment)?,
         postgres: postgres_connection(&environment, true)?,
+        mongodb: mongodb_connection(&environment, true),
         topics: topics_options(environment, global, args.tier)?,
     };
     let report = status_local::status(&options, console).await?;

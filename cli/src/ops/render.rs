@@ -5,7 +5,9 @@ use serde::Serialize;
 use crate::config::{Environment, SecurityProtocol};
 use crate::kafka::KafkaConnection;
 use crate::profile::{Profile, RoleName, TopicSpec};
-use crate::render::{render_template, service_env, EnvVar, PostgresConnection, RenderError, ServiceEnv};
+use crate::render::{
+    render_template, service_env, EnvVar, MongoConnection, PostgresConnection, RenderError, ServiceEnv,
+};
 
 /// The producer's HTTP port, the runbooks' 8000.
 pub const PRODUCER_PORT: u16 = 8000;
@@ -63,6 +65,22 @@ pub fn postgres_connection(environment: &Environment, show_secrets: bool) -> Res
     })
 }
 
+/// The consumers' MongoDB, if the environment has one.
+pub fn mongodb_connection(environment: &Environment, show_secrets: bool) -> Option<MongoConnection> {
+    environment.mongodb.as_ref().map(|mongo| MongoConnection {
+        host: mongo.host.clone(),
+        port: mongo.port.clone(),
+        username: mongo.username.clone(),
+        password: mongo
+            .password_env
+            .as_deref()
+            .filter(|_| show_secrets)
+            .and_then(|variable| std::env::var(variable).ok()),
+        database: mongo.database.clone(),
+        enabled_sources: mongo.enabled_sources.clone(),
+    })
+}
+
 #[derive(Debug, Serialize)]
 struct EnvFileContext<'a> {
     role: RoleName,
@@ -75,7 +93,8 @@ struct EnvFileContext<'a> {
 pub fn render_env(options: &RenderOptions, role: RoleName) -> Result<(ServiceEnv, String), RenderError> {
     let kafka = kafka_connection(&options.environment)?;
     let postgres = postgres_connection(&options.environment, options.show_secrets)?;
-    let env = service_env(&options.profile, role, &kafka, &postgres)?;
+    let mongodb = mongodb_connection(&options.environment, options.show_secrets);
+    let env = service_env(&options.profile, role, &kafka, &postgres, mongodb.as_ref())?;
     let text = render_template(
         "role.env",
         &EnvFileContext { role, environment: &options.environment.name, tier: &options.profile.tier, vars: &env.vars },
@@ -104,13 +123,14 @@ fn services(
     options: &RenderOptions,
     kafka: &KafkaConnection,
     postgres: &PostgresConnection,
+    mongodb: Option<&MongoConnection>,
 ) -> Result<Vec<ServiceContext>, RenderError> {
     options
         .profile
         .roles
         .iter()
         .map(|role| {
-            let env = service_env(&options.profile, role.name, kafka, postgres)?;
+            let env = service_env(&options.profile, role.name, kafka, postgres, mongodb)?;
             Ok(ServiceContext {
                 name: role.name.to_string(),
                 image: options.image(role.name),
@@ -139,6 +159,8 @@ struct ComposeContext<'a> {
     tier: &'a str,
     kafka_image_version: &'a str,
     topics: &'a [TopicSpec],
+    /// A MongoDB service for the consumers' second sink.
+    has_mongodb: bool,
     services: Vec<ServiceContext>,
 }
 
@@ -154,6 +176,14 @@ pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
         database: "api_insights_db".to_string(),
         sync_database: "sync_db".to_string(),
     };
+    let mongodb = options.environment.mongodb.as_ref().map(|mongo| MongoConnection {
+        host: "mongodb".to_string(),
+        port: "27017".to_string(),
+        username: Some("${DI_MONGODB_USERNAME:-mobileforge_user}".to_string()),
+        password: Some("${DI_MONGODB_PASSWORD}".to_string()),
+        database: mongo.database.clone(),
+        enabled_sources: mongo.enabled_sources.clone(),
+    });
     render_template(
         "compose.yaml",
         &ComposeContext {
@@ -162,7 +192,8 @@ pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
             tier: &options.profile.tier,
             kafka_image_version: COMPOSE_KAFKA_IMAGE_VERSION,
             topics: &options.profile.topics,
-            services: services(options, &kafka, &postgres)?,
+            has_mongodb: mongodb.is_some(),
+            services: services(options, &kafka, &postgres, mongodb.as_ref())?,
         },
     )
 }
@@ -184,6 +215,7 @@ pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
     let kafka = kafka_connection(&options.environment)?;
     // Kubernetes gets the password from a Secret, never from the manifest.
     let postgres = PostgresConnection { password: None, ..postgres_connection(&options.environment, false)? };
+    let mongodb = mongodb_connection(&options.environment, false);
     render_template(
         "k8s.yaml",
         &K8sContext {
@@ -194,7 +226,7 @@ pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
             tls: kafka.security_protocol != SecurityProtocol::Plaintext,
             cpu_target_percent: CPU_TARGET_PERCENT,
             lag_threshold: CONSUMER_LAG_THRESHOLD,
-            services: services(options, &kafka, &postgres)?,
+            services: services(options, &kafka, &postgres, mongodb.as_ref())?,
         },
     )
 }
