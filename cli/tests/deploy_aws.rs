@@ -14,6 +14,8 @@ use serde_json::Value;
 /// Store and nowhere else.
 const PASSWORD: &str = "Pg-s3cret-only-in-ssm";
 const PASSWORD_ENV: &str = "FORGECTL_TEST_PG_PASSWORD";
+const MONGO_PASSWORD: &str = "Mongo-s3cret-only-in-ssm";
+const MONGO_PASSWORD_ENV: &str = "FORGECTL_TEST_MONGO_PASSWORD";
 
 /// `name_prefix` keeps ELB names (at most 32 characters) readable; the
 /// tests' environment names are long to be unique.
@@ -21,6 +23,8 @@ fn settings(prefix: &str) -> String {
     format!(
         "    name_prefix: {prefix}\n    postgres:\n      host: db.example.internal\n      port: \"5432\"\n      username: mobileforge_user\n      \
          password_env: {PASSWORD_ENV}\n      database: api_insights_db\n      sync_database: sync_db\n    \
+         mongodb:\n      host: mongo.example.internal\n      port: \"27017\"\n      username: mobileforge_user\n      \
+         password_env: {MONGO_PASSWORD_ENV}\n      database: sync_db\n    \
          services:\n      instance_size: dev\n      keep_images: 20\n"
     )
 }
@@ -116,6 +120,7 @@ fn deployed_env(label: &str) -> (CpEnv, Sdk, String) {
 fn deploy(env: &CpEnv, version: &str, extra: &[&str]) -> std::process::Output {
     env.forgectl()
         .env(PASSWORD_ENV, PASSWORD)
+        .env(MONGO_PASSWORD_ENV, MONGO_PASSWORD)
         .args(["deploy", "--version", version, "--yes"])
         .args(extra)
         .output()
@@ -204,6 +209,7 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
             .unwrap_or_default();
         assert!(!user_data.contains(PASSWORD), "{role}: the password is in the user-data");
         assert!(!user_data.contains("DI_POSTGRES_PASSWORD="), "{role}: a secret variable is in the user-data");
+        assert!(!user_data.contains(MONGO_PASSWORD), "{role}: the MongoDB password is in the user-data");
         assert!(user_data.contains("get-parameters-by-path --region \"$REGION\" --path \"$SECRETS_PATH\""));
         assert!(user_data.contains(&format!("/forgectl/{}/", env.name)), "{role}: secrets path missing");
         assert!(user_data.contains(&format!(":{version}")), "{role}: image tag missing");
@@ -286,6 +292,20 @@ fn a_50k_deploy_builds_the_fleet_then_100k_moves_the_ladder_in_place() {
     let parameter = parameter.parameter().unwrap_or_else(|| panic!("no parameter"));
     assert_eq!(parameter.r#type().map(|t| t.as_str()), Some("SecureString"));
     assert_eq!(parameter.value(), Some(PASSWORD));
+    // MongoDB's password sits next to it, under the path the instances read.
+    let mongo = sdk
+        .runtime
+        .block_on(
+            sdk.ssm
+                .get_parameter()
+                .name(format!("/forgectl/{}/DI_MONGODB_PASSWORD", env.name))
+                .with_decryption(true)
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let mongo = mongo.parameter().unwrap_or_else(|| panic!("no MongoDB parameter"));
+    assert_eq!(mongo.r#type().map(|t| t.as_str()), Some("SecureString"));
+    assert_eq!(mongo.value(), Some(MONGO_PASSWORD));
 
     // IAM: role, profile, and a policy that reads only this environment's path.
     let profile = sdk
@@ -557,6 +577,7 @@ fn a_new_version_replaces_instances_and_an_unhealthy_batch_rolls_back() {
     let mut first = env
         .forgectl_process()
         .env(PASSWORD_ENV, PASSWORD)
+        .env(MONGO_PASSWORD_ENV, MONGO_PASSWORD)
         .args(["deploy", "--version", &stalled, "--yes", "--role", "producer"])
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -18,7 +18,10 @@ fn forgectl() -> Command {
         .env("DI_POSTGRES_USERNAME", "mobileforge_user")
         .env("DI_POSTGRES_PASSWORD", PASSWORD)
         .env("DI_POSTGRES_DATABASE", "api_insights_db")
-        .env("DI_POSTGRES_SYNC_DATABASE", "sync_db");
+        .env("DI_POSTGRES_SYNC_DATABASE", "sync_db")
+        .env("DI_MONGODB_HOST", "127.0.0.1")
+        .env("DI_MONGODB_PORT", "25017")
+        .env("DI_MONGODB_DATABASE", "sync_db");
     command
 }
 
@@ -37,6 +40,10 @@ fn env_file_matches_the_runbooks_split_and_redacts_the_password() {
         "DI_KAFKA_BROKER_ENDPOINT=127.0.0.1:29092,127.0.0.1:29093",
         "DI_POSTGRES_SYNC_DATABASE=sync_db",
         "DI_POSTGRES_PASSWORD=<redacted>",
+        "DI_MONGODB_HOST=127.0.0.1",
+        "DI_MONGODB_PORT=25017",
+        "DI_MONGODB_DATABASE=sync_db",
+        "DI_MONGODB_ENABLED_SOURCES=*",
     ] {
         assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
     }
@@ -48,6 +55,7 @@ fn env_file_shows_secrets_only_when_asked() {
     let text = run(&["--env", "local", "render", "env", "--role", "producer", "--show-secrets"]);
     assert!(text.lines().any(|l| l == format!("DI_POSTGRES_PASSWORD={PASSWORD}")));
     assert!(!text.contains("ENABLED_TOPICS"), "the producer consumes nothing");
+    assert!(!text.contains("DI_MONGODB"), "the producer never writes to MongoDB");
 }
 
 #[test]
@@ -90,6 +98,9 @@ fn k8s_manifests_carry_the_ladder_and_no_secret() {
     let container = &deployment["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(container["image"], "forgectl-consumer:v1.2.3");
     assert_eq!(container["env"][0]["valueFrom"]["secretKeyRef"]["key"], "DI_POSTGRES_PASSWORD");
+    // The consumers' non-secret variables sit in their ConfigMaps.
+    assert!(text.contains("DI_MONGODB_HOST: \"127.0.0.1\""), "{text}");
+    assert!(text.contains("DI_MONGODB_ENABLED_SOURCES: \"*\""), "{text}");
 }
 
 #[test]
@@ -102,6 +113,12 @@ fn compose_file_declares_every_topic_and_service() {
     assert_eq!(compose["services"]["sms-consumer"]["deploy"]["replicas"], 2);
     let topics_script = compose["services"]["topics"]["command"][0].as_str().unwrap_or_default();
     assert!(topics_script.contains("--topic sms_batched --partitions 8"), "{topics_script}");
+    assert_eq!(compose["services"]["mongodb"]["image"], "mongo:7");
+    let consumer = &compose["services"]["common-consumer"];
+    assert_eq!(consumer["environment"]["DI_MONGODB_HOST"], "mongodb");
+    assert_eq!(consumer["environment"]["DI_MONGODB_PASSWORD"], "${DI_MONGODB_PASSWORD}");
+    assert!(consumer["depends_on"]["mongodb"].is_object());
+    assert!(compose["services"]["producer"]["environment"]["DI_MONGODB_HOST"].is_null());
     assert!(!text.contains(PASSWORD));
 }
 

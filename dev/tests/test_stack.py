@@ -1,8 +1,9 @@
-"""The stack's own contract: env, status, PostgreSQL, moto."""
+"""The stack's own contract: env, status, PostgreSQL, moto, FerretDB."""
 
 from __future__ import annotations
 
 import os
+import sys
 import subprocess
 from pathlib import Path
 
@@ -18,13 +19,24 @@ def test_env_contract(stack: dict[str, str]) -> None:
     assert os.environ["KAFKA_BOOTSTRAP_SERVERS"] == os.environ["DI_KAFKA_BROKER_ENDPOINT"] == plaintext
     assert os.environ["KAFKA_TLS_BOOTSTRAP_SERVERS"] == "127.0.0.1:29192,127.0.0.1:29193,127.0.0.1:29194"
     ca = Path(os.environ["KAFKA_TLS_CA_LOCATION"])
-    assert ca.is_absolute() and ca.is_file() and ca == DEV / ".run" / "tls" / "ca.pem"
+    # Resolved: a worktree's dev/.run may link to the main checkout's.
+    assert ca.is_absolute() and ca.is_file() and ca == (DEV / ".run").resolve() / "tls" / "ca.pem"
     assert os.environ["DI_POSTGRES_HOST"] == "127.0.0.1"
     assert os.environ["DI_POSTGRES_PORT"] == "25432"
     assert os.environ["DI_POSTGRES_USERNAME"] == "mobileforge_user"
     assert os.environ["DI_POSTGRES_DATABASE"] == "api_insights_db"
     assert os.environ["DI_POSTGRES_SYNC_DATABASE"] == "sync_db"
     assert os.environ["FORGECTL_STACK"] == "up"
+    assert os.environ["DI_MONGODB_HOST"] == "127.0.0.1"
+    assert os.environ["DI_MONGODB_PORT"] == "25017"
+    assert os.environ["DI_MONGODB_DATABASE"] == "sync_db"
+    assert os.environ["DI_MONGODB_ENABLED_SOURCES"] == "*"
+    # FerretDB over SQLite authenticates nobody, so no credentials are exported.
+    assert "DI_MONGODB_USERNAME" not in os.environ and "DI_MONGODB_PASSWORD" not in os.environ
+    for var in ("MAX_POOL_SIZE", "MIN_POOL_SIZE", "SERVER_SELECTION_TIMEOUT_MS", "CONNECT_TIMEOUT_MS",
+                "SOCKET_TIMEOUT_MS", "WAIT_QUEUE_TIMEOUT_MS"):
+        assert int(os.environ[f"DI_MONGODB_{var}"]) > 0, var
+    assert os.environ["DI_MONGODB_RETRY_WRITES"] == "true"
 
 
 def test_env_output_is_shell_quoted_and_matches_password_file() -> None:
@@ -47,7 +59,7 @@ def test_status_reports_all_up() -> None:
     res = stack_cmd("status")
     assert res.returncode == 0, res.stdout + res.stderr
     rows = {line.split()[0]: line for line in res.stdout.splitlines()[1:]}
-    assert set(rows) == {"kafka", "postgres", "moto"}
+    assert set(rows) == {"kafka", "postgres", "moto", "ferretdb"}
     assert all(line.rstrip().endswith("up") for line in rows.values())
 
 
@@ -102,3 +114,25 @@ def test_moto_serves_the_other_services_forgectl_needs(endpoint: str) -> None:
     iam = boto3.client("iam", endpoint_url=endpoint)
     policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")["Policy"]
     assert policy["PolicyName"] == "AmazonSSMManagedInstanceCore"
+
+
+def test_ferretdb_answers_the_mongodb_wire_protocol() -> None:
+    sys.path.insert(0, str(DEV / "tools"))
+    from stack_ferretdb import ferretdb_healthy, ping_message
+
+    # The hand-written OP_MSG is well-formed: its length prefixes add up.
+    msg = ping_message()
+    assert int.from_bytes(msg[:4], "little") == len(msg)
+    assert int.from_bytes(msg[21:25], "little") == len(msg) - 21
+    assert ferretdb_healthy(int(os.environ["DI_MONGODB_PORT"]))
+    # Nothing listens next to it: a closed port is reported as down.
+    assert not ferretdb_healthy(int(os.environ["DI_MONGODB_PORT"]) + 1, timeout=1.0)
+
+
+def test_ferretdb_launcher_refuses_to_start_without_a_data_dir() -> None:
+    sys.path.insert(0, str(DEV / "tools"))
+    from stack_common import FERRETDB_BIN
+
+    res = subprocess.run([str(FERRETDB_BIN), "-listen", "127.0.0.1:0"], text=True, capture_output=True, timeout=30)
+    assert res.returncode == 1
+    assert "-sqlite-dir is required" in res.stderr

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""forgectl local development stack: Kafka (KRaft, 3 nodes) + PostgreSQL 15 + moto.
+"""forgectl local development stack: Kafka (KRaft, 3 nodes) + PostgreSQL 15 + moto
++ FerretDB (MongoDB wire protocol).
 
 Usage: dev/stack up | down [--purge] | reset | status | env
 
 Everything binds to 127.0.0.1.  Runtime state lives in dev/.run (git-ignored):
-pids/, logs/, tls/, kafka/node-<n>/, pg/.  Processes are only ever stopped by
+pids/, logs/, tls/, kafka/node-<n>/, pg/, ferretdb/.  Processes are only ever stopped by
 the PIDs recorded in dev/.run/pids.  See dev/README.md for the contract.
 
 This file holds the commands; each component lives in its own module next to
-it (stack_kafka, stack_postgres, stack_moto), shared plumbing in stack_common.
+it (stack_kafka, stack_postgres, stack_moto, stack_ferretdb), shared plumbing in stack_common.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ if _TOOLS not in sys.path:
     sys.path.insert(0, _TOOLS)
 
 from stack_common import (  # noqa: E402
+    FERRETDB_BIN,
+    FERRETDB_PORT,
     HOST,
     KAFKA_LIBS,
     KAFKA_RUN,
     LOGS,
+    MONGODB_DATABASE,
     MOTO_URL,
     NODES,
     PG_DATABASES,
@@ -57,6 +61,7 @@ from stack_common import (  # noqa: E402
     say,
     wait_until,
 )
+from stack_ferretdb import FERRETDB_MARKER, ferretdb_healthy, start_ferretdb, stop_ferretdb  # noqa: E402
 from stack_kafka import ensure_tls, kafka_healthy, kafka_marker, kafka_tls_ok, start_kafka, stop_kafka  # noqa: E402
 from stack_moto import MOTO_MARKER, moto_healthy, start_moto, stop_moto  # noqa: E402
 from stack_postgres import pg_healthy, pg_marker, pg_password, pg_paths, pg_provision, start_postgres, stop_postgres  # noqa: E402
@@ -72,6 +77,8 @@ def require_setup() -> None:
         missing.append(str(VENV_PY))
     if not KAFKA_LIBS.is_dir() or not any(KAFKA_LIBS.glob("kafka_2.13-*.jar")):
         missing.append(str(KAFKA_LIBS))
+    if not FERRETDB_BIN.exists():
+        missing.append(str(FERRETDB_BIN))
     if not shutil.which("java"):
         missing.append("java")
     if missing:
@@ -82,7 +89,7 @@ def require_setup() -> None:
 
 
 def all_healthy() -> bool:
-    return kafka_healthy() and pg_healthy() and moto_healthy()
+    return kafka_healthy() and pg_healthy() and moto_healthy() and ferretdb_healthy()
 
 
 def cmd_up() -> int:
@@ -94,15 +101,18 @@ def cmd_up() -> int:
         all(alive(read_pid(f"kafka-{n}"), kafka_marker(n)) for n in NODES)
         and alive(read_pid("postgres"), pg_marker(pg_paths()))
         and alive(read_pid("moto"), MOTO_MARKER)
+        and alive(read_pid("ferretdb"), FERRETDB_MARKER)
     )
     if running and all_healthy():
         say("stack already up and healthy")
         return 0
     ensure_tls()
-    # Start everything first (Kafka is the slowest), then wait for each.
+    # Start what is not running (Kafka is the slowest), then wait for each;
+    # each start_* leaves a component that already runs alone.
     start_kafka()
     pg_started = start_postgres()
     start_moto()
+    start_ferretdb()
 
     def nodes_running() -> bool:
         return all(alive(read_pid(f"kafka-{n}"), kafka_marker(n)) for n in NODES)
@@ -127,6 +137,10 @@ def cmd_up() -> int:
 
     wait_until("moto", moto_healthy, TIMEOUT, [LOGS / "moto.log"], lambda: alive(read_pid("moto"), MOTO_MARKER))
     say(f"moto healthy on {MOTO_URL}")
+
+    wait_until("ferretdb", ferretdb_healthy, TIMEOUT, [LOGS / "ferretdb.log"],
+               lambda: alive(read_pid("ferretdb"), FERRETDB_MARKER))
+    say(f"ferretdb healthy on {HOST}:{FERRETDB_PORT}")
     say(f"stack up in {time.time() - t0:.1f}s  ->  eval \"$(dev/stack env)\"")
     return 0
 
@@ -139,13 +153,14 @@ def leftovers() -> list[str]:
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         cl = cmdline(int(proc.name))
-        if any(m in cl for m in markers) or MOTO_MARKER in cl:
+        if any(m in cl for m in markers) or MOTO_MARKER in cl or FERRETDB_MARKER in cl:
             if not is_zombie(int(proc.name)):
                 out.append(f"{proc.name}: {cl[:120]}")
     return out
 
 
 def cmd_down(purge: bool) -> int:
+    stop_ferretdb()
     stop_moto()
     stop_postgres()
     stop_kafka()
@@ -181,6 +196,9 @@ def cmd_status() -> int:
     m_pid = read_pid("moto")
     m_alive = alive(m_pid, MOTO_MARKER)
     rows.append(("moto", str(m_pid) if m_alive else "-", MOTO_URL, m_alive and moto_healthy()))
+    f_pid = read_pid("ferretdb")
+    f_alive = alive(f_pid, FERRETDB_MARKER)
+    rows.append(("ferretdb", str(f_pid) if f_alive else "-", f"{HOST}:{FERRETDB_PORT}", f_alive and ferretdb_healthy()))
     header = ("COMPONENT", "PID(S)", "ENDPOINT", "HEALTH")
     table = [header] + [(c, p, e, "up" if h else "down") for c, p, e, h in rows]
     widths = [max(len(r[i]) for r in table) for i in range(4)]
@@ -209,6 +227,19 @@ def cmd_env() -> int:
         ("DI_POSTGRES_PASSWORD", password),
         ("DI_POSTGRES_DATABASE", PG_DATABASES[0]),
         ("DI_POSTGRES_SYNC_DATABASE", PG_DATABASES[1]),
+        # FerretDB over SQLite authenticates nobody: no USERNAME/PASSWORD.
+        # The rest are the runbook's values, scaled to a loopback server.
+        ("DI_MONGODB_HOST", HOST),
+        ("DI_MONGODB_PORT", str(FERRETDB_PORT)),
+        ("DI_MONGODB_DATABASE", MONGODB_DATABASE),
+        ("DI_MONGODB_ENABLED_SOURCES", "*"),
+        ("DI_MONGODB_MAX_POOL_SIZE", "10"),
+        ("DI_MONGODB_MIN_POOL_SIZE", "1"),
+        ("DI_MONGODB_SERVER_SELECTION_TIMEOUT_MS", "5000"),
+        ("DI_MONGODB_CONNECT_TIMEOUT_MS", "2000"),
+        ("DI_MONGODB_SOCKET_TIMEOUT_MS", "10000"),
+        ("DI_MONGODB_RETRY_WRITES", "true"),
+        ("DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS", "2000"),
         ("FORGECTL_STACK", "up"),
     ]
     for key, value in values:
@@ -217,7 +248,8 @@ def cmd_env() -> int:
 
 
 USAGE = """usage: dev/stack <command>
-  up              start Kafka (3 KRaft nodes), PostgreSQL 15 and moto; wait until healthy
+  up              start Kafka (3 KRaft nodes), PostgreSQL 15, moto and FerretDB (only what is not
+                  running); wait until healthy
   down [--purge]  stop what `up` started (by recorded PID); --purge also wipes dev/.run
   reset           down --purge
   status          table of components; exit 0 only if all are healthy

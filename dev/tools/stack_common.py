@@ -25,8 +25,11 @@ from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "dev"
-CACHE = DEV / ".cache"
-RUN = DEV / ".run"
+# Resolved: a worktree whose dev/.cache and dev/.run link to the main
+# checkout's must recognise (by command-line marker) the processes that
+# checkout started, instead of trying to start them a second time.
+CACHE = (DEV / ".cache").resolve()
+RUN = (DEV / ".run").resolve()
 PIDS = RUN / "pids"
 LOGS = RUN / "logs"
 TLS = RUN / "tls"
@@ -49,6 +52,11 @@ PG_DATABASES = ("api_insights_db", "sync_db")
 
 MOTO_PORT = 25000
 MOTO_URL = f"http://{HOST}:{MOTO_PORT}"
+
+FERRETDB_PORT = 25017
+FERRETDB_BIN = CACHE / "ferretdb" / "ferretdb-dev"
+FERRETDB_DATA = RUN / "ferretdb"
+MONGODB_DATABASE = "sync_db"
 
 TIMEOUT = float(os.environ.get("FORGECTL_STACK_TIMEOUT_SECONDS", "120"))
 

@@ -17,7 +17,7 @@ use crate::ops::deploy::aws::apply as deploy_aws_apply;
 use crate::ops::deploy::aws::observe::{self as deploy_aws, AwsDeployOptions};
 use crate::ops::deploy::aws::plan as deploy_aws_plan;
 use crate::ops::deploy::local::{self as ops, LocalDeployOptions};
-use crate::ops::render::{kafka_connection, postgres_connection};
+use crate::ops::render::{kafka_connection, mongodb_connection, postgres_connection};
 use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 use crate::views;
 
@@ -96,11 +96,23 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
         }
         .into());
     }
+    let mongodb = mongodb_connection(&environment, true);
+    if let Some(variable) = environment.mongodb.as_ref().and_then(|mongo| mongo.password_env.clone()) {
+        if mongodb.as_ref().is_some_and(|mongo| mongo.password.is_none()) {
+            return Err(ConfigError::MissingVariable {
+                env: environment.name.clone(),
+                key: "mongodb.password_env".into(),
+                variable,
+            }
+            .into());
+        }
+    }
     let base_dir =
         std::env::current_dir().map_err(|source| CliError::WriteFile { path: PathBuf::from("."), source })?;
     let options = LocalDeployOptions {
         kafka: kafka_connection(&environment)?,
         postgres,
+        mongodb,
         producer_port: environment.producer_port,
         environment,
         profile,

@@ -15,7 +15,7 @@ use crate::local::state::StateDir;
 use crate::ops::local::provision::{self as provision_local, LocalProvisionOptions};
 use crate::ops::local::runtime as local_runtime;
 use crate::ops::local::status::{self as status_local, LocalStatusOptions};
-use crate::ops::render::{kafka_connection, postgres_connection};
+use crate::ops::render::{kafka_connection, mongodb_connection, postgres_connection};
 use crate::ops::topics::reconcile::{TopicsOptions, Via};
 use crate::profile::ProfileSource;
 use crate::views;
@@ -69,6 +69,7 @@ pub async fn status(
     let options = LocalStatusOptions {
         state: state_dir(&environment)?,
         postgres: postgres_connection(&environment, true)?,
+        mongodb: mongodb_connection(&environment, true),
         topics: topics_options(environment, global, args.tier)?,
     };
     let report = status_local::status(&options, console).await?;

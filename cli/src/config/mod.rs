@@ -49,6 +49,7 @@ pub struct Environment {
     pub kms_key_arn: Option<String>,
     pub kafka: Option<KafkaEndpoint>,
     pub postgres: Option<PostgresEndpoint>,
+    pub mongodb: Option<MongoEndpoint>,
     pub producer_port: u16,
     pub services: ServicesSpec,
 }
@@ -72,6 +73,17 @@ pub struct PostgresEndpoint {
     pub password_env: String,
     pub database: String,
     pub sync_database: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MongoEndpoint {
+    pub host: String,
+    pub port: String,
+    pub username: Option<String>,
+    /// The variable holding the password, never the password.
+    pub password_env: Option<String>,
+    pub database: String,
+    pub enabled_sources: String,
 }
 
 impl Environment {
@@ -157,6 +169,7 @@ fn implicit_spec() -> EnvironmentSpec {
         kms_key_arn: None,
         kafka: None,
         postgres: None,
+        mongodb: None,
         producer_port: None,
         services: ServicesSpec::default(),
     }
@@ -272,6 +285,26 @@ fn resolve(
         }),
         None => None,
     };
+    let mongodb = match &spec.mongodb {
+        Some(mongo) => {
+            if mongo.username.is_some() != mongo.password_env.is_some() {
+                return Err(invalid(
+                    "mongodb",
+                    "`username` and `password_env` go together".into(),
+                    "set both (a server with authentication) or neither (one without)",
+                ));
+            }
+            Some(MongoEndpoint {
+                host: expand("mongodb.host", &mongo.host)?,
+                port: expand("mongodb.port", &mongo.port)?,
+                username: mongo.username.as_deref().map(|value| expand("mongodb.username", value)).transpose()?,
+                password_env: mongo.password_env.clone(),
+                database: expand("mongodb.database", &mongo.database)?,
+                enabled_sources: expand("mongodb.enabled_sources", &mongo.enabled_sources)?,
+            })
+        }
+        None => None,
+    };
     if spec.provider == Provider::Local && kafka.as_ref().and_then(|k| k.bootstrap_servers.as_ref()).is_none() {
         return Err(invalid(
             "kafka",
@@ -295,6 +328,7 @@ fn resolve(
         kms_key_arn: spec.kms_key_arn,
         kafka,
         postgres,
+        mongodb,
         producer_port: spec.producer_port.unwrap_or(DEFAULT_PRODUCER_PORT),
         services: spec.services,
         name,

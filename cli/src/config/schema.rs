@@ -45,6 +45,8 @@ pub struct EnvironmentSpec {
     pub kafka: Option<KafkaEndpointSpec>,
     /// PostgreSQL for the services (the `local` provider).
     pub postgres: Option<PostgresSpec>,
+    /// MongoDB for the consumers' second sink; omitted: PostgreSQL only.
+    pub mongodb: Option<MongoSpec>,
     /// The local provider's load balancer port in front of the producers.
     pub producer_port: Option<u16>,
     /// How the aws provider runs the services (`deploy`).
@@ -122,6 +124,27 @@ pub struct PostgresSpec {
     pub password_env: String,
     pub database: String,
     pub sync_database: String,
+}
+
+/// A MongoDB-protocol server (MongoDB, DocumentDB, Atlas; FerretDB in dev).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MongoSpec {
+    pub host: String,
+    pub port: String,
+    /// Omitted for a server without authentication (the dev stack's FerretDB).
+    pub username: Option<String>,
+    /// Name of the environment variable that holds the password; required
+    /// with `username`.
+    pub password_env: Option<String>,
+    pub database: String,
+    /// `DI_MONGODB_ENABLED_SOURCES`: `*` or kinds/topics, comma-separated.
+    #[serde(default = "all_sources")]
+    pub enabled_sources: String,
+}
+
+fn all_sources() -> String {
+    "*".into()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

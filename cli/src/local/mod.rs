@@ -60,6 +60,9 @@ pub enum LocalError {
 
     #[error("cannot read row counts from PostgreSQL at {host}:{port}: {reason}")]
     Postgres { host: String, port: String, reason: String },
+
+    #[error("cannot read document counts from MongoDB at {host}:{port}: {reason}")]
+    Mongo { host: String, port: String, reason: String },
 }
 
 impl LocalError {
@@ -77,6 +80,7 @@ impl LocalError {
                     .into(),
             ),
             LocalError::Postgres { .. } => Some("check the environment's postgres settings and that PostgreSQL runs".into()),
+            LocalError::Mongo { .. } => Some("check the environment's mongodb settings and that the server runs".into()),
             LocalError::MissingBinary { .. } => Some(
                 "build them with `cargo build --release -p forgectl-producer -p forgectl-consumer`, or pass --artifacts-dir"
                     .into(),

@@ -5,7 +5,9 @@ use serde::Serialize;
 use crate::config::{Environment, SecurityProtocol};
 use crate::kafka::KafkaConnection;
 use crate::profile::{Profile, RoleName, TopicSpec};
-use crate::render::{render_template, service_env, EnvVar, PostgresConnection, RenderError, ServiceEnv, REDACTED};
+use crate::render::{
+    render_template, service_env, EnvVar, MongoConnection, PostgresConnection, RenderError, ServiceEnv, REDACTED,
+};
 
 /// The producer's HTTP port, the runbooks' 8000.
 pub const PRODUCER_PORT: u16 = 8000;
@@ -89,6 +91,22 @@ fn add_producer_access(env: &mut ServiceEnv, api_keys: Option<String>) {
     });
 }
 
+/// The consumers' MongoDB, if the environment has one.
+pub fn mongodb_connection(environment: &Environment, show_secrets: bool) -> Option<MongoConnection> {
+    environment.mongodb.as_ref().map(|mongo| MongoConnection {
+        host: mongo.host.clone(),
+        port: mongo.port.clone(),
+        username: mongo.username.clone(),
+        password: mongo
+            .password_env
+            .as_deref()
+            .filter(|_| show_secrets)
+            .and_then(|variable| std::env::var(variable).ok()),
+        database: mongo.database.clone(),
+        enabled_sources: mongo.enabled_sources.clone(),
+    })
+}
+
 #[derive(Debug, Serialize)]
 struct EnvFileContext<'a> {
     role: RoleName,
@@ -101,7 +119,8 @@ struct EnvFileContext<'a> {
 pub fn render_env(options: &RenderOptions, role: RoleName) -> Result<(ServiceEnv, String), RenderError> {
     let kafka = kafka_connection(&options.environment)?;
     let postgres = postgres_connection(&options.environment, options.show_secrets)?;
-    let mut env = service_env(&options.profile, role, &kafka, &postgres)?;
+    let mongodb = mongodb_connection(&options.environment, options.show_secrets);
+    let mut env = service_env(&options.profile, role, &kafka, &postgres, mongodb.as_ref())?;
     let api_keys = options.show_secrets.then(|| std::env::var(PRODUCER_API_KEYS_VAR).ok()).flatten();
     add_producer_access(&mut env, api_keys);
     let text = render_template(
@@ -136,13 +155,14 @@ fn services(
     kafka: &KafkaConnection,
     postgres: &PostgresConnection,
     api_keys: Option<String>,
+    mongodb: Option<&MongoConnection>,
 ) -> Result<Vec<ServiceContext>, RenderError> {
     options
         .profile
         .roles
         .iter()
         .map(|role| {
-            let mut env = service_env(&options.profile, role.name, kafka, postgres)?;
+            let mut env = service_env(&options.profile, role.name, kafka, postgres, mongodb)?;
             add_producer_access(&mut env, api_keys.clone());
             Ok(ServiceContext {
                 name: role.name.to_string(),
@@ -172,6 +192,8 @@ struct ComposeContext<'a> {
     tier: &'a str,
     kafka_image_version: &'a str,
     topics: &'a [TopicSpec],
+    /// A MongoDB service for the consumers' second sink.
+    has_mongodb: bool,
     services: Vec<ServiceContext>,
 }
 
@@ -187,6 +209,14 @@ pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
         database: "api_insights_db".to_string(),
         sync_database: "sync_db".to_string(),
     };
+    let mongodb = options.environment.mongodb.as_ref().map(|mongo| MongoConnection {
+        host: "mongodb".to_string(),
+        port: "27017".to_string(),
+        username: Some("${DI_MONGODB_USERNAME:-mobileforge_user}".to_string()),
+        password: Some("${DI_MONGODB_PASSWORD}".to_string()),
+        database: mongo.database.clone(),
+        enabled_sources: mongo.enabled_sources.clone(),
+    });
     render_template(
         "compose.yaml",
         &ComposeContext {
@@ -195,11 +225,13 @@ pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
             tier: &options.profile.tier,
             kafka_image_version: COMPOSE_KAFKA_IMAGE_VERSION,
             topics: &options.profile.topics,
+            has_mongodb: mongodb.is_some(),
             services: services(
                 options,
                 &kafka,
                 &postgres,
                 Some(format!("${{{PRODUCER_API_KEYS_VAR}:?export {PRODUCER_API_KEYS_VAR} first (name:key,...)}}")),
+                mongodb.as_ref(),
             )?,
         },
     )
@@ -222,6 +254,7 @@ pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
     let kafka = kafka_connection(&options.environment)?;
     // Kubernetes gets the password from a Secret, never from the manifest.
     let postgres = PostgresConnection { password: None, ..postgres_connection(&options.environment, false)? };
+    let mongodb = mongodb_connection(&options.environment, false);
     render_template(
         "k8s.yaml",
         &K8sContext {
@@ -232,7 +265,7 @@ pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
             tls: kafka.security_protocol != SecurityProtocol::Plaintext,
             cpu_target_percent: CPU_TARGET_PERCENT,
             lag_threshold: CONSUMER_LAG_THRESHOLD,
-            services: services(options, &kafka, &postgres, None)?,
+            services: services(options, &kafka, &postgres, None, mongodb.as_ref())?,
         },
     )
 }

@@ -8,7 +8,7 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::Environment as Templates;
 use serde::Serialize;
 
-pub use service_env::{service_env, EnvVar, PostgresConnection, ServiceEnv, REDACTED};
+pub use service_env::{service_env, EnvVar, MongoConnection, PostgresConnection, ServiceEnv, REDACTED};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("role.env", include_str!("../../../templates/render/role.env.j2")),

@@ -23,6 +23,19 @@ pub struct PostgresConnection {
     pub sync_database: String,
 }
 
+/// The consumers' MongoDB sink. The producer never writes to MongoDB, so it
+/// gets none of these variables (and never the password).
+#[derive(Debug, Clone, Serialize)]
+pub struct MongoConnection {
+    pub host: String,
+    pub port: String,
+    pub username: Option<String>,
+    /// `None` when the secret is not to be shown (or not available).
+    pub password: Option<String>,
+    pub database: String,
+    pub enabled_sources: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnvVar {
     pub name: String,
@@ -49,6 +62,7 @@ pub fn service_env(
     role: RoleName,
     kafka: &KafkaConnection,
     postgres: &PostgresConnection,
+    mongodb: Option<&MongoConnection>,
 ) -> Result<ServiceEnv, RenderError> {
     let spec = profile
         .role(role)
@@ -77,12 +91,28 @@ pub fn service_env(
         if let Some(dead_letter) = &profile.dead_letter {
             plain("KAFKA_DEAD_LETTER_SUFFIX", &dead_letter.suffix);
         }
+        if let Some(mongo) = mongodb {
+            plain("DI_MONGODB_HOST", &mongo.host);
+            plain("DI_MONGODB_PORT", &mongo.port);
+            plain("DI_MONGODB_DATABASE", &mongo.database);
+            plain("DI_MONGODB_ENABLED_SOURCES", &mongo.enabled_sources);
+            if let Some(user) = &mongo.username {
+                plain("DI_MONGODB_USERNAME", user);
+            }
+        }
     }
     vars.push(EnvVar {
         name: "DI_POSTGRES_PASSWORD".to_string(),
         value: postgres.password.clone().unwrap_or_else(|| REDACTED.to_string()),
         secret: true,
     });
+    if let Some(mongo) = mongodb.filter(|mongo| role.is_consumer() && mongo.username.is_some()) {
+        vars.push(EnvVar {
+            name: "DI_MONGODB_PASSWORD".to_string(),
+            value: mongo.password.clone().unwrap_or_else(|| REDACTED.to_string()),
+            secret: true,
+        });
+    }
     if let Some(bad) = vars.iter().find(|var| var.value.contains(['\n', '\r'])) {
         return Err(RenderError::MultilineValue { name: bad.name.clone() });
     }

@@ -40,13 +40,24 @@ pub fn print_status(console: &Console, report: &LocalStatusReport) {
         lag.add_row(vec![group.group.clone(), group.total_lag.to_string()]);
     }
     console.out(lag);
-    let mut rows = console.table(&["TOPIC", "TABLE (sync_db)", "ROWS"]);
+    let with_mongodb = report.rows.iter().any(|table| table.documents.is_some());
+    let mut header = vec!["TOPIC", "TABLE (sync_db)", "ROWS"];
+    if with_mongodb {
+        header.extend(["COLLECTION (MongoDB)", "DOCUMENTS"]);
+    }
+    let mut rows = console.table(&header);
     for table in &report.rows {
-        rows.add_row(vec![
+        let mut row = vec![
             table.topic.clone(),
             table.table.clone(),
             table.rows.map(|rows| rows.to_string()).unwrap_or_else(|| "(no table yet)".to_string()),
-        ]);
+        ];
+        if let Some(documents) = &table.documents {
+            row.extend([documents.collection.clone(), documents.documents.to_string()]);
+        } else if with_mongodb {
+            row.extend(["-".to_string(), "-".to_string()]);
+        }
+        rows.add_row(row);
     }
     console.out(rows);
 }

@@ -8,6 +8,7 @@ use forgectl_service_common::{ConfigError, KafkaSettings, Kind, PgSettings};
 
 /// The profiles' default (`profiles/_base.yaml`, `dead_letter.suffix`).
 pub const DEFAULT_DEAD_LETTER_SUFFIX: &str = ".dlq";
+use crate::mongo::MongoSettings;
 
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
@@ -30,9 +31,8 @@ pub struct ConsumerOptions {
     /// A message larger than this is dead-lettered without its value (which
     /// the dead-letter topic may not accept); the producer's uploads are far
     /// below it.
-    pub max_message_bytes: usize,
-    /// Set when `DI_MONGODB_HOST` is: only used to warn that PostgreSQL is the sink.
-    pub mongodb_host: Option<String>,
+    /// The MongoDB sink's settings; `None` (sink off) without `DI_MONGODB_HOST`.
+    pub mongodb: Option<MongoSettings>,
 }
 
 impl ConsumerOptions {
@@ -52,7 +52,7 @@ impl ConsumerOptions {
             dead_letter_suffix: env::optional(env, "KAFKA_DEAD_LETTER_SUFFIX")
                 .unwrap_or_else(|| DEFAULT_DEAD_LETTER_SUFFIX.to_string()),
             max_message_bytes: env::parse_or(env, "CONSUMER_MAX_MESSAGE_BYTES", 5 * 1024 * 1024)?,
-            mongodb_host: env::optional(env, "DI_MONGODB_HOST"),
+            mongodb: MongoSettings::from_env(env)?,
         };
         opts.validate()?;
         Ok(opts)

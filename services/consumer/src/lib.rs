@@ -1,5 +1,6 @@
-//! forgectl's consumer: Kafka topics into PostgreSQL tables, idempotently,
-//! with offsets stored in the same transaction as the rows.
+//! forgectl's consumer: Kafka topics into PostgreSQL tables (and, when
+//! `DI_MONGODB_HOST` is set, MongoDB collections), idempotently, with offsets
+//! stored in the same transaction as the rows, after MongoDB has the batch.
 
 pub mod batch;
 pub mod config;
@@ -7,6 +8,7 @@ pub mod context;
 pub mod decode;
 pub mod dlq;
 pub mod http;
+pub mod mongo;
 pub mod run;
 pub mod schema;
 pub mod sink;

@@ -16,6 +16,7 @@ use crate::config::ConsumerOptions;
 use crate::context::LoopContext;
 use crate::dlq::{DeadLetters, DlqError};
 use crate::http::{self, Health};
+use crate::mongo::{MongoError, MongoSink};
 use crate::schema;
 use crate::sink::Sink;
 use crate::worker::{KafkaConsumer, Worker};
@@ -42,6 +43,8 @@ pub enum ConsumerError {
     Dlq(#[from] DlqError),
     #[error(transparent)]
     Http(#[from] http::HttpError),
+    #[error(transparent)]
+    Mongo(#[from] MongoError),
 }
 
 fn kafka_consumer(opts: &ConsumerOptions) -> Result<KafkaConsumer, ConsumerError> {
@@ -62,14 +65,14 @@ fn kafka_consumer(opts: &ConsumerOptions) -> Result<KafkaConsumer, ConsumerError
 /// in-flight batch and leaves the group.
 pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(), ConsumerError> {
     let metrics = metrics_handle(LATENCY_BUCKETS);
-    if let Some(host) = &opts.mongodb_host {
-        tracing::warn!(
-            mongodb_host = %host,
-            "DI_MONGODB_HOST is set, but this consumer has no MongoDB sink yet: \
-             records go to PostgreSQL ({}), and the DI_MONGODB_* settings are ignored",
-            opts.pg.sync_database
-        );
-    }
+    let mongo = match &opts.mongodb {
+        Some(settings) => {
+            tracing::info!(host = %settings.host, port = settings.port, database = %settings.database,
+                sources = ?settings.enabled, "MongoDB sink on");
+            Some(MongoSink::new(settings)?)
+        }
+        None => None,
+    };
     let pool = opts.pg.pool(&opts.pg.sync_database, 2)?;
     let health = Arc::new(Health::default());
     let http_task = match opts.metrics_listen {
@@ -103,7 +106,7 @@ pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(),
     tracing::info!(group = %opts.group, topics = ?opts.topics, "consumer subscribed");
     let sink = Sink::new(pool, &opts.group, &opts.topics);
     let dlq = DeadLetters::new(&opts.kafka, &opts.dead_letter_suffix)?;
-    let mut worker = Worker::new(consumer, sink, dlq, opts.batch_max_rows, opts.batch_max_wait);
+    let mut worker = Worker::new(consumer, sink, dlq, opts.batch_max_rows, opts.batch_max_wait).with_mongo(mongo);
     worker.max_message_bytes = opts.max_message_bytes;
     health.running.store(true, Ordering::Relaxed);
 
@@ -142,11 +145,7 @@ async fn consume(worker: &mut Worker, health: &Health, cancel: &CancellationToke
         }
         if worker.paused {
             if worker.retry_at.is_some_and(|t| Instant::now() >= t) {
-                let result = if worker.batch.is_empty() {
-                    worker.sink.ping().await.map_err(Into::into)
-                } else {
-                    worker.flush().await
-                };
+                let result = if worker.batch.is_empty() { worker.ping().await } else { worker.flush().await };
                 match result {
                     Ok(()) => {
                         health.set_blocked(None);
@@ -161,7 +160,7 @@ async fn consume(worker: &mut Worker, health: &Health, cancel: &CancellationToke
             }
         } else if worker.should_flush() {
             if let Err(e) = worker.flush().await {
-                metrics::counter!("consumer_write_errors_total").increment(1);
+                metrics::counter!("consumer_write_errors_total", "sink" => e.sink()).increment(1);
                 health.set_blocked(e.permanent_reason());
                 worker.pause(&e.to_string());
             }

@@ -1,6 +1,7 @@
 //! The consume loop's state and steps: take messages into the batch, flush
-//! it (dead letters, then rows + offsets in one transaction, then the Kafka
-//! commit), react to rebalances, and pause/resume around database outages.
+//! it (dead letters, then MongoDB's documents when that sink is on, then rows
+//! and offsets in one transaction, then the Kafka commit), react to
+//! rebalances, and pause/resume around database outages.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::batch::{Batch, Item, Payload, Poison, Source};
 use crate::context::{LoopContext, RebalanceEvent};
 use crate::dlq::{DeadLetters, DlqError};
+use crate::mongo::{MongoError, MongoSink};
 use crate::sink::{Sink, WriteError};
 
 pub type KafkaConsumer = StreamConsumer<LoopContext>;
@@ -32,6 +34,19 @@ pub enum FlushError {
     Db(#[from] WriteError),
     #[error(transparent)]
     Dlq(#[from] DlqError),
+    #[error(transparent)]
+    Mongo(#[from] MongoError),
+}
+
+impl FlushError {
+    /// The store that failed, for the per-sink error metric.
+    pub fn sink(&self) -> &'static str {
+        match self {
+            FlushError::Db(_) => "postgres",
+            FlushError::Dlq(_) => "dead_letters",
+            FlushError::Mongo(_) => "mongodb",
+        }
+    }
 }
 
 impl FlushError {
@@ -50,6 +65,8 @@ type Tp = (String, i32);
 pub struct Worker {
     pub consumer: KafkaConsumer,
     pub sink: Sink,
+    /// The second store, written before `sink` (which holds the offsets).
+    pub mongo: Option<MongoSink>,
     pub dlq: DeadLetters,
     pub batch: Batch,
     pub max_rows: usize,
@@ -71,6 +88,7 @@ impl Worker {
         Self {
             consumer,
             sink,
+            mongo: None,
             dlq,
             batch: Batch::default(),
             max_rows,
@@ -83,6 +101,20 @@ impl Worker {
             retry_at: None,
             backoff: write_retry_backoff(),
         }
+    }
+
+    pub fn with_mongo(mut self, mongo: Option<MongoSink>) -> Self {
+        self.mongo = mongo;
+        self
+    }
+
+    /// Whether every store answers (probed while paused with nothing to write).
+    pub async fn ping(&self) -> Result<(), FlushError> {
+        self.sink.ping().await?;
+        if let Some(mongo) = &self.mongo {
+            mongo.ping().await?;
+        }
+        Ok(())
     }
 
     /// When the loop must wake up even without a message.
@@ -170,13 +202,15 @@ impl Worker {
                 || self.batch.oldest.is_some_and(|t| t.elapsed() >= self.max_wait))
     }
 
-    /// Dead letters first (acked), then rows and offsets in one transaction,
-    /// then the Kafka commit for lag tools. On any error the batch is kept.
+    /// Dead letters first (acked), then MongoDB's documents, then rows and
+    /// offsets in one transaction, then the Kafka commit for lag tools. On
+    /// any error the batch is kept; both stores skip what they already hold.
     pub async fn flush(&mut self) -> Result<(), FlushError> {
         if self.batch.is_empty() {
             return Ok(());
         }
         self.dlq.send_pending(&mut self.batch.items).await?;
+        self.write_mongo().await?;
         let started = Instant::now();
         match self.sink.write(&self.batch.items).await {
             Ok(stats) => {
@@ -207,6 +241,9 @@ impl Worker {
             match self.sink.write(&self.batch.items[one.clone()]).await {
                 Ok(stats) => self.record_written(stats, started),
                 Err(WriteError::Data { source, .. }) => {
+                    if let Err(e) = self.forget_in_mongo(&self.batch.items[done]).await {
+                        break Err(e);
+                    }
                     let item = &mut self.batch.items[done];
                     if let Payload::Rows(env) = &item.payload {
                         item.payload = Payload::Poison(Poison {
@@ -241,10 +278,11 @@ impl Worker {
     }
 
     fn record_written(&self, stats: crate::sink::WriteStats, started: Instant) {
-        metrics::histogram!("consumer_batch_write_seconds").record(started.elapsed().as_secs_f64());
-        metrics::counter!("consumer_rows_written_total").increment(stats.inserted);
-        metrics::counter!("consumer_rows_duplicate_total").increment(stats.rows - stats.inserted);
-        metrics::counter!("consumer_batches_written_total").increment(1);
+        let sink = "postgres";
+        metrics::histogram!("consumer_batch_write_seconds", "sink" => sink).record(started.elapsed().as_secs_f64());
+        metrics::counter!("consumer_rows_written_total", "sink" => sink).increment(stats.inserted);
+        metrics::counter!("consumer_rows_duplicate_total", "sink" => sink).increment(stats.rows - stats.inserted);
+        metrics::counter!("consumer_batches_written_total", "sink" => sink).increment(1);
     }
 
     /// Records durable offsets and mirrors them to Kafka, asynchronously: a

@@ -20,7 +20,7 @@ use crate::local::state::{Instance, StateDir};
 use crate::local::LocalError;
 use crate::ops::local::runtime::{ensure_balancer, live_instances, wait_ready};
 use crate::profile::{Profile, RoleName};
-use crate::render::{service_env, PostgresConnection};
+use crate::render::{service_env, MongoConnection, PostgresConnection};
 
 #[derive(Debug, Clone)]
 pub struct LocalDeployOptions {
@@ -34,6 +34,7 @@ pub struct LocalDeployOptions {
     pub base_dir: PathBuf,
     pub kafka: KafkaConnection,
     pub postgres: PostgresConnection,
+    pub mongodb: Option<MongoConnection>,
     pub producer_port: u16,
 }
 
@@ -238,7 +239,7 @@ fn launch(
     let id = format!("{}-{}-{}", role, release.version, unique_suffix());
     let log = state.logs().join(format!("{id}.log"));
     let executable = if role.is_consumer() { release.consumer.clone() } else { release.producer.clone() };
-    let service = service_env(&options.profile, role, &options.kafka, &options.postgres)
+    let service = service_env(&options.profile, role, &options.kafka, &options.postgres, options.mongodb.as_ref())
         .map_err(|err| LocalError::Spawn { what: id.clone(), source: std::io::Error::other(err.to_string()) })?;
     let mut env: Vec<(String, String)> = service.vars.into_iter().map(|var| (var.name, var.value)).collect();
     let listen = format!("127.0.0.1:{port}");

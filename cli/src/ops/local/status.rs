@@ -1,5 +1,6 @@
 //! `status` for the local provider: the service processes and their
-//! readiness, consumer lag per group, and the rows that reached PostgreSQL.
+//! readiness, consumer lag per group, and the rows that reached PostgreSQL
+//! (and the documents that reached MongoDB, when the environment has one).
 
 use serde::Serialize;
 use tokio_postgres::NoTls;
@@ -11,13 +12,14 @@ use crate::local::LocalError;
 use crate::ops::local::runtime::{self as local_runtime, LocalStatus};
 use crate::ops::topics::inspect::{self as topics_inspect, LagReport};
 use crate::ops::topics::reconcile::{self as topics, TopicsOptions};
-use crate::render::PostgresConnection;
+use crate::render::{MongoConnection, PostgresConnection};
 
 #[derive(Debug, Clone)]
 pub struct LocalStatusOptions {
     pub topics: TopicsOptions,
     pub state: StateDir,
     pub postgres: PostgresConnection,
+    pub mongodb: Option<MongoConnection>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,6 +28,16 @@ pub struct TableRows {
     pub table: String,
     /// `None` when the consumer has not created the table yet.
     pub rows: Option<i64>,
+    /// The topic's MongoDB collection and its documents (0 before the first
+    /// write); `None` without a MongoDB sink.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents: Option<CollectionDocuments>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionDocuments {
+    pub collection: String,
+    pub documents: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,7 +57,12 @@ pub async fn status(options: &LocalStatusOptions, console: &Console) -> Result<L
     let lag = topics_inspect::lag(&options.topics, &[], console).await?;
     let total_lag = lag.groups.iter().map(|group| group.total_lag).sum();
     let topic_names: Vec<String> = profile.topics.iter().map(|topic| topic.name.clone()).collect();
-    let rows = row_counts(&options.postgres, &topic_names).await?;
+    let mut rows = row_counts(&options.postgres, &topic_names).await?;
+    if let Some(mongodb) = &options.mongodb {
+        for (table, documents) in rows.iter_mut().zip(document_counts(mongodb, &topic_names).await?) {
+            table.documents = Some(documents);
+        }
+    }
     Ok(LocalStatusReport { provider: "local", tier: profile.tier, processes, lag, total_lag, rows })
 }
 
@@ -83,9 +100,42 @@ async fn row_counts(postgres: &PostgresConnection, topics: &[String]) -> Result<
         } else {
             None
         };
-        counts.push(TableRows { topic: topic.clone(), table, rows });
+        counts.push(TableRows { topic: topic.clone(), table, rows, documents: None });
     }
     drop(client);
     driver.abort();
+    Ok(counts)
+}
+
+/// Documents per topic collection (the consumer names each after its topic).
+async fn document_counts(mongodb: &MongoConnection, topics: &[String]) -> Result<Vec<CollectionDocuments>, LocalError> {
+    use mongodb::bson::{doc, Document};
+    use mongodb::options::{ClientOptions, Credential, ServerAddress};
+
+    let failed = |reason: String| LocalError::Mongo { host: mongodb.host.clone(), port: mongodb.port.clone(), reason };
+    let port = mongodb.port.parse().map_err(|_| failed(format!("port `{}` is not a number", mongodb.port)))?;
+    let mut options = ClientOptions::default();
+    options.hosts = vec![ServerAddress::Tcp { host: mongodb.host.clone(), port: Some(port) }];
+    options.server_selection_timeout = Some(std::time::Duration::from_secs(5));
+    options.connect_timeout = Some(std::time::Duration::from_secs(5));
+    if let Some(username) = &mongodb.username {
+        let mut credential = Credential::default();
+        credential.username = Some(username.clone());
+        credential.password = mongodb.password.clone();
+        options.credential = Some(credential);
+    }
+    let client = mongodb::Client::with_options(options).map_err(|err| failed(err.to_string()))?;
+    let database = client.database(&mongodb.database);
+    let mut counts = Vec::new();
+    for topic in topics {
+        // An exact count: estimated counts come from metadata some
+        // MongoDB-protocol servers keep loosely.
+        let documents = database
+            .collection::<Document>(topic)
+            .count_documents(doc! {})
+            .await
+            .map_err(|err| failed(err.to_string()))?;
+        counts.push(CollectionDocuments { collection: topic.clone(), documents });
+    }
     Ok(counts)
 }

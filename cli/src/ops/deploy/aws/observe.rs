@@ -20,7 +20,7 @@ use crate::fleet::plan::{instance_versions, template_numbers, Change, ObservedRo
 use crate::fleet::FleetError;
 use crate::kafka::KafkaConnection;
 use crate::naming::Names;
-use crate::ops::render::postgres_connection;
+use crate::ops::render::{mongodb_connection, postgres_connection};
 use crate::profile::{Profile, RoleName};
 use crate::render::{service_env, ServiceEnv};
 
@@ -191,6 +191,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
     let mut observed_roles = BTreeMap::new();
     let mut envs = BTreeMap::new();
     let postgres = postgres_connection(environment, false)?;
+    let mongodb = mongodb_connection(environment, false);
     for role in &roles {
         let spec = options.profile.role(*role).ok_or_else(|| FleetError::Invalid {
             env: environment.name.clone(),
@@ -214,7 +215,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         if let Some(template) = template {
             templates.insert(*role, template);
         }
-        envs.insert(*role, service_env(&options.profile, *role, &kafka, &postgres)?);
+        envs.insert(*role, service_env(&options.profile, *role, &kafka, &postgres, mongodb.as_ref())?);
     }
 
     Ok(Fleet {
@@ -274,7 +275,17 @@ async fn secret_states(
     let parameter = names.secret(&variable);
     let stored = ssm::secret(&clients.ssm, &parameter).await?;
     let given = std::env::var(&postgres.password_env).ok().filter(|value| !value.is_empty()).map(SecretValue::new);
-    Ok(vec![SecretState { variable, parameter, source: postgres.password_env.clone(), stored, given }])
+    let mut secrets = vec![SecretState { variable, parameter, source: postgres.password_env.clone(), stored, given }];
+    // The MongoDB password sits next to PostgreSQL's, under the same path
+    // the instances read at boot.
+    if let Some(source) = environment.mongodb.as_ref().and_then(|mongo| mongo.password_env.clone()) {
+        let variable = "DI_MONGODB_PASSWORD".to_string();
+        let parameter = names.secret(&variable);
+        let stored = ssm::secret(&clients.ssm, &parameter).await?;
+        let given = std::env::var(&source).ok().filter(|value| !value.is_empty()).map(SecretValue::new);
+        secrets.push(SecretState { variable, parameter, source, stored, given });
+    }
+    Ok(secrets)
 }
 
 async fn observe_role(
