@@ -89,6 +89,8 @@ pub enum Command {
     Status(commands::status::StatusArgs),
     /// Delete the environment's cluster, configuration and security groups.
     Destroy(commands::destroy::DestroyArgs),
+    /// The monthly AWS cost of a tier: MSK, EC2 at the ladder's min and max, load balancer, data transfer.
+    Cost(commands::cost::CostArgs),
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Thin subcommands: each turns its arguments into an options struct and
 //! calls an operation in `ops`. Nothing here talks to AWS or Kafka.
 
+pub mod cost;
 pub mod deploy;
 pub mod destroy;
 pub mod images;
@@ -30,5 +31,6 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Provision(args) => provision::run(args, &cli.global, console).await,
         Command::Status(args) => status::run(args, &cli.global, console).await,
         Command::Destroy(args) => destroy::run(args, &cli.global, console).await,
+        Command::Cost(args) => cost::run(args, &cli.global, console).await,
     }
 }

@@ -9,6 +9,7 @@ pub mod deploy_aws_plan;
 pub mod deploy_local;
 pub mod deploy_plan;
 pub mod deploy_rollout;
+pub mod cost;
 pub mod destroy;
 pub mod destroy_fleet;
 pub mod images;

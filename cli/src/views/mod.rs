@@ -2,6 +2,7 @@
 //! the results' own serde representation.
 
 pub mod cluster;
+pub mod cost;
 pub mod deploy;
 pub mod local;
 pub mod profiles;
