@@ -105,8 +105,7 @@ pub struct OnDemandPrice {
 /// Reads one GetProducts document. A document without an on-demand USD
 /// price is malformed for our use, not a price of zero.
 pub fn parse_on_demand(service_code: &str, document: &str) -> Result<Vec<OnDemandPrice>, CostError> {
-    let malformed =
-        |message: String| CostError::PriceListMalformed { service_code: service_code.to_string(), message };
+    let malformed = |message: String| CostError::PriceListMalformed { service_code: service_code.to_string(), message };
     let parsed: PriceDocument = serde_json::from_str(document).map_err(|err| malformed(err.to_string()))?;
     let mut prices = Vec::new();
     for term in parsed.terms.on_demand.values() {
@@ -115,9 +114,8 @@ pub fn parse_on_demand(service_code: &str, document: &str) -> Result<Vec<OnDeman
                 .price_per_unit
                 .get("USD")
                 .ok_or_else(|| malformed(format!("SKU {} has a price without USD", parsed.product.sku)))?;
-            let usd: f64 = text
-                .parse()
-                .map_err(|_| malformed(format!("SKU {}: `{text}` is not a price", parsed.product.sku)))?;
+            let usd: f64 =
+                text.parse().map_err(|_| malformed(format!("SKU {}: `{text}` is not a price", parsed.product.sku)))?;
             prices.push(OnDemandPrice {
                 sku: parsed.product.sku.clone(),
                 usage_type: parsed.product.attributes.get("usagetype").cloned(),
@@ -181,7 +179,8 @@ pub async fn live_table(api: &impl PriceList, region: &str, needs: &Needs) -> Re
     let elb = lookup
         .documents(api, "AWSELB", &[("regionCode", region), ("productFamily", "Load Balancer-Application")])
         .await?;
-    let usage_ends = |price: &OnDemandPrice, suffix: &str| price.usage_type.as_deref().is_some_and(|u| u.ends_with(suffix));
+    let usage_ends =
+        |price: &OnDemandPrice, suffix: &str| price.usage_type.as_deref().is_some_and(|u| u.ends_with(suffix));
     let hour = lookup.one(&elb, "application load balancer hour", |price| usage_ends(price, "LoadBalancerUsage"))?;
     let lcu_hour = lookup.one(&elb, "application load balancer LCU-hour", |price| usage_ends(price, "LCUUsage"))?;
 

@@ -34,8 +34,8 @@ pub struct Kind {
     pub record_bytes: f64,
 }
 
-/// A tier's traffic on an average day. Only kinds whose topic the profile
-/// keeps are counted (the India switch drops two).
+/// A tier's traffic on an average day. Kinds the India switch drops are not
+/// counted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Traffic {
     pub workload_version: u32,
@@ -55,7 +55,7 @@ impl Workload {
         let (name, text) = BUILTIN_WORKLOAD;
         let workload: Workload = serde_yaml::from_str(text)
             .map_err(|err| CostError::MalformedWorkload { name: name.to_string(), message: err.to_string() })?;
-        if !(workload.peak_to_average >= 1.0 && workload.peak_to_average.is_finite()) {
+        if !workload.peak_to_average.is_finite() || workload.peak_to_average < 1.0 {
             return Err(CostError::MalformedWorkload {
                 name: name.to_string(),
                 message: format!("peak_to_average is {}, expected ≥ 1", workload.peak_to_average),
@@ -70,12 +70,22 @@ impl Workload {
         let mut uploads_per_day = 0.0;
         let mut bytes_per_day = 0.0;
         let mut replica_bytes_per_day = 0.0;
+        // The India switch drops kinds; a profile may prefix its topic names
+        // (`<prefix>sms_batched`), so the kind's topic is found by suffix.
+        let largest_rf = profile.topics.iter().map(|topic| topic.replication_factor).max().unwrap_or(1);
         for kind in self.kinds.values() {
-            let Some(topic) = profile.topic(&kind.topic) else { continue };
+            if profile.india && profile.india_excluded_topics.iter().any(|topic| topic.ends_with(&kind.topic)) {
+                continue;
+            }
+            let replication_factor = profile
+                .topics
+                .iter()
+                .find(|topic| topic.name.ends_with(&kind.topic))
+                .map_or(largest_rf, |topic| topic.replication_factor);
             let bytes = dau * kind.uploads_per_day * kind.records_per_upload * kind.record_bytes;
             uploads_per_day += dau * kind.uploads_per_day;
             bytes_per_day += bytes;
-            replica_bytes_per_day += bytes * f64::from(topic.replication_factor.saturating_sub(1));
+            replica_bytes_per_day += bytes * f64::from(replication_factor.saturating_sub(1));
         }
         let days_per_month = hours_per_month / HOURS_PER_DAY;
         let uploads_per_second_average = uploads_per_day / SECONDS_PER_DAY;

@@ -90,7 +90,7 @@ impl PriceTable {
     /// that breaks this would make every figure wrong, so it is refused.
     fn check(&self, name: &str) -> Result<(), CostError> {
         let malformed = |message: String| CostError::MalformedTable { name: name.to_string(), message };
-        if !(self.hours_per_month > 0.0 && self.hours_per_month.is_finite()) {
+        if !self.hours_per_month.is_finite() || self.hours_per_month <= 0.0 {
             return Err(malformed(format!("hours_per_month is {}", self.hours_per_month)));
         }
         let named = [
@@ -100,14 +100,10 @@ impl PriceTable {
             ("load_balancer.lcu_hour", self.load_balancer.lcu_hour),
             ("data_transfer.cross_az_gb_each_direction", self.data_transfer.cross_az_gb_each_direction),
         ];
-        let keyed = self
-            .msk
-            .broker_hour
-            .iter()
-            .chain(self.ec2.instance_hour.iter())
-            .map(|(key, price)| (key.as_str(), *price));
+        let keyed =
+            self.msk.broker_hour.iter().chain(self.ec2.instance_hour.iter()).map(|(key, price)| (key.as_str(), *price));
         for (key, price) in named.into_iter().chain(keyed) {
-            if !(price >= 0.0 && price.is_finite()) {
+            if !price.is_finite() || price < 0.0 {
                 return Err(malformed(format!("{key} is {price}, not a price")));
             }
         }
@@ -119,7 +115,11 @@ impl PriceTable {
     }
 
     pub fn instance_hour(&self, instance_type: &str) -> Result<f64, CostError> {
-        self.ec2.instance_hour.get(instance_type).copied().ok_or_else(|| self.missing("EC2 instance-hour", instance_type))
+        self.ec2
+            .instance_hour
+            .get(instance_type)
+            .copied()
+            .ok_or_else(|| self.missing("EC2 instance-hour", instance_type))
     }
 
     fn missing(&self, what: &'static str, key: &str) -> CostError {

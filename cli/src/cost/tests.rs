@@ -120,7 +120,9 @@ fn every_tier_matches_the_hand_computed_bill() {
         let tier = expected.tier;
         assert_eq!(monthly(&estimate, "brokers"), (expected.brokers, expected.brokers), "{tier} brokers");
         assert_eq!(monthly(&estimate, "broker storage"), (expected.storage, expected.storage), "{tier} storage");
-        for (role, figures) in ["producer", "sms-consumer", "events-consumer", "common-consumer"].iter().zip(expected.roles) {
+        for (role, figures) in
+            ["producer", "sms-consumer", "events-consumer", "common-consumer"].iter().zip(expected.roles)
+        {
             assert_eq!(monthly(&estimate, &format!("{role}:")), figures, "{tier} {role}");
         }
         assert_eq!(monthly(&estimate, "root volumes"), expected.root, "{tier} root volumes");
@@ -214,7 +216,13 @@ fn document(service: &str, sku: &str, attributes: &[(&str, &str)], unit: &str, u
 
 #[test]
 fn a_price_document_parses_to_its_on_demand_price() {
-    let text = document("AmazonEC2", "SKU1", &[("instanceType", "c7i.xlarge"), ("usagetype", "BoxUsage:c7i.xlarge")], "Hrs", "0.1785000000");
+    let text = document(
+        "AmazonEC2",
+        "SKU1",
+        &[("instanceType", "c7i.xlarge"), ("usagetype", "BoxUsage:c7i.xlarge")],
+        "Hrs",
+        "0.1785000000",
+    );
     let prices = parse_on_demand("AmazonEC2", &text).unwrap();
     assert_eq!(prices.len(), 1);
     assert_eq!(prices[0].usd, 0.1785);
@@ -232,7 +240,13 @@ impl PriceList for RecordedPriceList {
         let filter = |name: &str| filters.iter().find(|(field, _)| *field == name).map(|(_, value)| *value);
         Ok(match service_code {
             "AmazonMSK" => vec![
-                document(service_code, "M1", &[("instanceType", "kafka.m7g.large"), ("usagetype", "USE1-Kafka.m7g.large")], "Hrs", "0.2040000000"),
+                document(
+                    service_code,
+                    "M1",
+                    &[("instanceType", "kafka.m7g.large"), ("usagetype", "USE1-Kafka.m7g.large")],
+                    "Hrs",
+                    "0.2040000000",
+                ),
                 document(service_code, "M2", &[("usagetype", "USE1-Kafka.Storage.GP2")], "GB-Mo", "0.1000000000"),
                 document(service_code, "M3", &[("usagetype", "USE1-TieredStorage")], "GB-Mo", "0.0600000000"),
             ],
@@ -251,7 +265,13 @@ impl PriceList for RecordedPriceList {
                 document(service_code, "L2", &[("usagetype", "USE1-LCUUsage")], "LCU-Hrs", "0.0080000000"),
             ],
             "AWSDataTransfer" => {
-                vec![document(service_code, "D1", &[("usagetype", "USE1-DataTransfer-Regional-Bytes")], "GB", "0.0100000000")]
+                vec![document(
+                    service_code,
+                    "D1",
+                    &[("usagetype", "USE1-DataTransfer-Regional-Bytes")],
+                    "GB",
+                    "0.0100000000",
+                )]
             }
             other => panic!("unexpected service {other}"),
         })
@@ -266,7 +286,8 @@ async fn a_live_table_prices_like_the_built_in_one() {
     let live = live_table(&RecordedPriceList, "us-east-1", &needs).await.unwrap();
     assert_eq!(live.date, "2026-11-15T00:00:00Z");
     let profile = load_tier(&ProfileSource::Builtin, "100k", ResolveOptions { india: false }).unwrap();
-    let estimate = estimate(&profile, InstanceSize::Production, &live, PriceOrigin::Live, &Workload::builtin().unwrap()).unwrap();
+    let estimate =
+        estimate(&profile, InstanceSize::Production, &live, PriceOrigin::Live, &Workload::builtin().unwrap()).unwrap();
     // Same prices as the built-in table, so the 100k totals computed by hand above.
     assert_eq!((estimate.monthly_min, estimate.monthly_max), (2851.30, 7041.53));
 }

@@ -27,7 +27,13 @@ pub async fn cost(options: &CostOptions) -> Result<CostEstimate, CliError> {
     let region = priced_region(&environment);
     if !options.live {
         let table = PriceTable::builtin(region)?;
-        return Ok(cost::estimate(&profile, environment.services.instance_size, &table, PriceOrigin::Table, &workload)?);
+        return Ok(cost::estimate(
+            &profile,
+            environment.services.instance_size,
+            &table,
+            PriceOrigin::Table,
+            &workload,
+        )?);
     }
     let api = SdkPriceList::connect(&environment).await;
     let table = live::live_table(&api, region, &needs(&profile)).await?;
@@ -56,7 +62,9 @@ fn needs(profile: &Profile) -> Needs {
 pub enum CostChange {
     Priced(CostDelta),
     /// No price for the region or a type: the plan goes on, and says why.
-    Unpriced { reason: String },
+    Unpriced {
+        reason: String,
+    },
 }
 
 /// The monthly change from the environment's tier to `requested`, priced

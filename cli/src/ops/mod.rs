@@ -2,6 +2,7 @@
 //! and return data; they never see the argument parser.
 
 mod apply;
+pub mod cost;
 pub mod deploy_aws;
 pub mod deploy_aws_apply;
 mod deploy_aws_front;
@@ -9,7 +10,6 @@ pub mod deploy_aws_plan;
 pub mod deploy_local;
 pub mod deploy_plan;
 pub mod deploy_rollout;
-pub mod cost;
 pub mod destroy;
 pub mod destroy_fleet;
 pub mod images;

@@ -14,8 +14,8 @@ use crate::cluster::actual::{configured_network, default_network, pick_groups};
 use crate::cluster::names::Names;
 use crate::cluster::{self, Actual, ControlPlaneError, Network, Plan, Target};
 use crate::config::{self, Environment, EnvironmentOverrides};
-use crate::ops::cost::{tier_change, CostChange};
 use crate::error::CliError;
+use crate::ops::cost::{tier_change, CostChange};
 use crate::profile::{self, Profile, ProfileSource, ResolveOptions};
 
 /// What every control-plane command starts from.

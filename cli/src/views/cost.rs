@@ -33,7 +33,7 @@ pub fn print_estimate(console: &Console, estimate: &CostEstimate) {
                 None => line.item.clone(),
             },
             quantity,
-            format!("{}", line.unit_price),
+            line.unit_price.to_string(),
             money(line.monthly_min),
             money(line.monthly_max),
         ]);
