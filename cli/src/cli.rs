@@ -95,6 +95,8 @@ pub enum Command {
     Completion(commands::shell_integration::CompletionArgs),
     /// Write man pages for forgectl and every subcommand into a directory.
     Man(commands::shell_integration::ManArgs),
+    /// The monthly AWS cost of a tier: MSK, EC2 at the ladder's min and max, load balancer, data transfer.
+    Cost(commands::cost::CostArgs),
 }
 
 #[cfg(test)]

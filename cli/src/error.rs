@@ -37,6 +37,7 @@ pub enum CliError {
 
     #[error(transparent)]
     ShellIntegration(#[from] crate::ops::shell_integration::ShellIntegrationError),
+    Cost(#[from] crate::cost::CostError),
 
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
@@ -58,6 +59,7 @@ impl CliError {
             CliError::WriteFile { .. } | CliError::ShellIntegration(_) => Exit::Failure,
             CliError::Local(err) => err.exit(),
             CliError::Fleet(err) => err.exit(),
+            CliError::Cost(err) => err.exit(),
         }
     }
 
@@ -71,6 +73,7 @@ impl CliError {
             CliError::ControlPlane(err) => err.hint(),
             CliError::Local(err) => err.hint(),
             CliError::Fleet(err) => err.hint(),
+            CliError::Cost(err) => err.hint(),
             CliError::WriteFile { .. } | CliError::ShellIntegration(_) => {
                 Some("check that the directory exists and is writable".into())
             }

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod console;
+pub mod cost;
 pub mod error;
 pub mod exit;
 pub mod fleet;

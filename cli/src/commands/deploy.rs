@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use serde::Serialize;
 
 use crate::aws::AwsClients;
 use crate::cli::GlobalArgs;
@@ -11,8 +12,10 @@ use crate::config::{select_environment, ConfigError, Provider};
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::fleet::plan::FleetPlan;
 use crate::fleet::roles::has_changes;
 use crate::local::release::{is_valid_version, Artifacts};
+use crate::ops::cost::{tier_change, CostChange};
 use crate::ops::deploy::aws::apply as deploy_aws_apply;
 use crate::ops::deploy::aws::observe::{self as deploy_aws, AwsDeployOptions};
 use crate::ops::deploy::aws::plan as deploy_aws_plan;
@@ -76,6 +79,7 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
     let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
     let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
     if environment.provider == Provider::Aws {
+        let cost = tier_change(&environment, &source, &profile);
         let options = AwsDeployOptions {
             environment,
             profile,
@@ -84,7 +88,7 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
             batch_timeout: args.ready_timeout.unwrap_or(AWS_BATCH_TIMEOUT),
             poll_interval: AWS_POLL_INTERVAL,
         };
-        return deploy_aws(options, args.dry_run, args.yes, console).await;
+        return deploy_aws(options, cost, args.dry_run, args.yes, console).await;
     }
     let postgres = postgres_connection(&environment, true)?;
     if postgres.password.is_none() {
@@ -140,12 +144,33 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
     Ok(Exit::Success)
 }
 
-async fn deploy_aws(options: AwsDeployOptions, dry_run: bool, yes: bool, console: &Console) -> Result<Exit, CliError> {
+/// The aws plan with the monthly change of the tier, as `--dry-run` shows it.
+#[derive(Serialize)]
+struct FleetPlanWithCost<'a> {
+    #[serde(flatten)]
+    plan: &'a FleetPlan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost: Option<&'a CostChange>,
+}
+
+async fn deploy_aws(
+    options: AwsDeployOptions,
+    cost: Option<CostChange>,
+    dry_run: bool,
+    yes: bool,
+    console: &Console,
+) -> Result<Exit, CliError> {
     let clients = AwsClients::connect(&options.environment).await;
     let fleet = deploy_aws::observe(&clients, &options).await?;
     let plan = deploy_aws_plan::plan(&fleet, &options)?;
     if dry_run || !plan.has_changes() {
-        console.emit(&plan, |console| views::deploy::print_fleet_plan(console, &plan))?;
+        let shown = FleetPlanWithCost { plan: &plan, cost: cost.as_ref() };
+        console.emit(&shown, |console| {
+            views::deploy::print_fleet_plan(console, &plan);
+            if let Some(cost) = &cost {
+                console.out(views::cost::change_line(cost));
+            }
+        })?;
         if !plan.has_changes() {
             console.info("nothing to change");
         }

@@ -1,6 +1,7 @@
 //! Thin subcommands: each turns its arguments into an options struct and
 //! calls an operation in `ops`. Nothing here talks to AWS or Kafka.
 
+pub mod cost;
 pub mod deploy;
 pub mod destroy;
 pub mod duration;
@@ -35,5 +36,6 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Version => shell_integration::version(console),
         Command::Completion(args) => shell_integration::completion(args, console),
         Command::Man(args) => shell_integration::man(args, console),
+        Command::Cost(args) => cost::run(args, &cli.global, console).await,
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod build_info;
 pub mod cluster;
+pub mod cost;
 pub mod deploy;
 pub mod images;
 pub mod local;

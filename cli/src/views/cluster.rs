@@ -62,6 +62,9 @@ pub fn summary(plan: &Plan) -> String {
 
 pub fn print_plan_report(console: &Console, report: &PlanReport) {
     print_plan(console, &report.plan);
+    if let Some(cost) = &report.cost {
+        console.out(super::cost::change_line(cost));
+    }
     console.info(format!("read with {} AWS calls in {} ms", report.aws_calls, report.elapsed_ms));
 }
 

@@ -3,6 +3,7 @@
 
 pub mod build_info;
 pub mod cluster;
+pub mod cost;
 pub mod deploy;
 pub mod local;
 pub mod profiles;

@@ -15,6 +15,7 @@ use crate::cluster::{self, Actual, ControlPlaneError, Network, Plan, Target};
 use crate::config::{self, Environment, EnvironmentOverrides};
 use crate::error::CliError;
 use crate::naming::Names;
+use crate::ops::cost::{tier_change, CostChange};
 use crate::profile::{self, Profile, ProfileSource, ResolveOptions};
 
 /// What every control-plane command starts from.
@@ -50,6 +51,9 @@ pub struct PlanReport {
     /// AWS calls the plan took, and how long it took, for the benchmark.
     pub aws_calls: usize,
     pub elapsed_ms: u128,
+    /// The monthly change from the environment's tier to the planned one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostChange>,
 }
 
 pub async fn plan(options: &TargetOptions) -> Result<PlanReport, CliError> {
@@ -58,7 +62,8 @@ pub async fn plan(options: &TargetOptions) -> Result<PlanReport, CliError> {
     let clients = AwsClients::connect(&prepared.environment).await;
     let actual = observe(&clients, &prepared.target).await?;
     let plan = cluster::plan(&prepared.target, &actual);
-    Ok(PlanReport { plan, aws_calls: clients.calls.count(), elapsed_ms: started.elapsed().as_millis() })
+    let cost = tier_change(&prepared.environment, &options.profiles, &prepared.profile);
+    Ok(PlanReport { plan, aws_calls: clients.calls.count(), elapsed_ms: started.elapsed().as_millis(), cost })
 }
 
 /// The environment's resources, found by name and tags; no network.
