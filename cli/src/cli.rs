@@ -89,6 +89,10 @@ pub enum Command {
     Status(commands::status::StatusArgs),
     /// Delete the environment's cluster, configuration and security groups.
     Destroy(commands::destroy::DestroyArgs),
+    /// Send canary uploads through the front door and check every record reaches the stores once.
+    Verify(commands::verify::VerifyArgs),
+    /// Drive the workload model at the tier's peak rate (open loop) and judge the run against its SLOs.
+    Loadtest(commands::loadtest::LoadtestArgs),
 }
 
 #[cfg(test)]

@@ -35,6 +35,9 @@ pub enum CliError {
     #[error(transparent)]
     Fleet(#[from] crate::fleet::FleetError),
 
+    #[error(transparent)]
+    Prove(#[from] crate::prove::ProveError),
+
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
         path: std::path::PathBuf,
@@ -55,6 +58,7 @@ impl CliError {
             CliError::WriteFile { .. } => Exit::Failure,
             CliError::Local(err) => err.exit(),
             CliError::Fleet(err) => err.exit(),
+            CliError::Prove(err) => err.exit(),
         }
     }
 
@@ -68,6 +72,7 @@ impl CliError {
             CliError::ControlPlane(err) => err.hint(),
             CliError::Local(err) => err.hint(),
             CliError::Fleet(err) => err.hint(),
+            CliError::Prove(err) => err.hint(),
             CliError::WriteFile { .. } => Some("check that the directory exists and is writable".into()),
         }
     }

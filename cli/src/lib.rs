@@ -15,6 +15,7 @@ pub mod kafka;
 pub mod local;
 pub mod ops;
 pub mod profile;
+pub mod prove;
 pub mod render;
 pub mod topics;
 pub mod views;

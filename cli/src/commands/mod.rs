@@ -4,14 +4,17 @@
 pub mod deploy;
 pub mod destroy;
 pub mod images;
+pub mod loadtest;
 pub mod local_balancer;
 mod local_provider;
 pub mod plan;
 pub mod profiles;
+mod prove_context;
 pub mod provision;
 pub mod render;
 pub mod status;
 pub mod topics;
+pub mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::console::Console;
@@ -30,5 +33,7 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Provision(args) => provision::run(args, &cli.global, console).await,
         Command::Status(args) => status::run(args, &cli.global, console).await,
         Command::Destroy(args) => destroy::run(args, &cli.global, console).await,
+        Command::Verify(args) => verify::run(args, &cli.global, console).await,
+        Command::Loadtest(args) => loadtest::run(args, &cli.global, console).await,
     }
 }

@@ -5,4 +5,5 @@ pub mod cluster;
 pub mod deploy;
 pub mod local;
 pub mod profiles;
+pub mod prove;
 pub mod topics;
