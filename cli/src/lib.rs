@@ -13,6 +13,7 @@ pub mod exit;
 pub mod fleet;
 pub mod kafka;
 pub mod local;
+pub mod naming;
 pub mod ops;
 pub mod profile;
 pub mod prove;

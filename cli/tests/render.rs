@@ -63,7 +63,7 @@ fn k8s_manifests_carry_the_ladder_and_no_secret() {
     let documents: Vec<Value> = text
         .split("\n---\n")
         .filter(|doc| doc.lines().any(|line| line.starts_with("kind:")))
-        .map(|doc| serde_yaml::from_str(doc).unwrap_or_else(|err| panic!("{err}\n{doc}")))
+        .map(|doc| serde_norway::from_str(doc).unwrap_or_else(|err| panic!("{err}\n{doc}")))
         .collect();
     let find = |kind: &str, name: &str| {
         documents
@@ -95,7 +95,7 @@ fn k8s_manifests_carry_the_ladder_and_no_secret() {
 #[test]
 fn compose_file_declares_every_topic_and_service() {
     let text = run(&["--env", "local", "render", "compose", "--tier", "50k"]);
-    let compose: Value = serde_yaml::from_str(&text).unwrap_or_else(|err| panic!("{err}\n{text}"));
+    let compose: Value = serde_norway::from_str(&text).unwrap_or_else(|err| panic!("{err}\n{text}"));
     for service in ["kafka", "topics", "postgres", "producer", "sms-consumer", "events-consumer", "common-consumer"] {
         assert!(compose["services"][service].is_object(), "service {service}");
     }

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use forgectl::config::{select_environment, EnvironmentOverrides};
 use forgectl::console::{Console, OutputFormat};
-use forgectl::ops::topics::{sync, TargetOptions, TopicsOptions, TopicsSyncOptions, Via};
+use forgectl::ops::topics::reconcile::{sync, TargetOptions, TopicsOptions, TopicsSyncOptions, Via};
 use forgectl::profile::ProfileSource;
 use forgectl::topics::Batching;
 use topics_support::*;

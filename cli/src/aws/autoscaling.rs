@@ -11,7 +11,7 @@ use aws_sdk_autoscaling::Client;
 use serde::Serialize;
 
 use super::error::{absent_if_not_found, AwsError};
-use crate::cluster::names::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY};
+use crate::naming::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TemplateRef {

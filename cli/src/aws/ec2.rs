@@ -8,7 +8,7 @@ use aws_sdk_ec2::Client;
 use serde::Serialize;
 
 use super::error::AwsError;
-use crate::cluster::names::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY};
+use crate::naming::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Subnet {

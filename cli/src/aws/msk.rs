@@ -12,9 +12,8 @@ use aws_sdk_kafka::Client;
 use serde::Serialize;
 
 use super::error::{AwsError, AwsErrorKind};
-use crate::cluster::names::{is_managed, Names};
-use crate::cluster::target::ClusterSpec;
 use crate::config::{ClientAuth, Environment};
+use crate::naming::{is_managed, Names};
 
 /// ListClustersV2 page size: MSK's maximum, so one call covers most accounts.
 const LIST_PAGE_SIZE: i32 = 100;
@@ -204,6 +203,24 @@ pub struct Placement<'a> {
     pub security_group: &'a str,
     pub configuration_arn: &'a str,
     pub configuration_revision: i64,
+}
+
+/// What CreateClusterV2 is asked for; the cluster model builds it from the tier.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterSpec {
+    pub name: String,
+    pub kafka_version: String,
+    pub broker_count: u32,
+    pub broker_type: String,
+    pub ebs_volume_gib: u32,
+    /// MSK's ClientBroker: TLS, TLS_PLAINTEXT or PLAINTEXT.
+    pub client_broker: String,
+    pub in_cluster: bool,
+    /// Customer-managed key; `None` means the AWS-managed key.
+    pub kms_key_arn: Option<String>,
+    pub enhanced_monitoring: String,
+    pub client_auth: ClientAuth,
+    pub tags: BTreeMap<String, String>,
 }
 
 /// CreateClusterV2 (provisioned); returns the new cluster's ARN.

@@ -5,22 +5,35 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ssm::types::{ParameterType, Tag};
 use aws_sdk_ssm::Client;
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
 
 use super::error::{absent_if_not_found, AwsError};
 
-/// A secret's value. Debug prints no value, so a stray `{:?}` cannot leak it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretValue(String);
+/// A secret's value. Debug prints no value, so a stray `{:?}` cannot leak it,
+/// and secrecy zeroes the memory on drop.
+#[derive(Clone)]
+pub struct SecretValue(SecretString);
 
 impl SecretValue {
     pub fn new(value: String) -> Self {
-        SecretValue(value)
+        SecretValue(SecretString::from(value))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
+
+/// Equal values need no new parameter version; compared in constant time as
+/// any comparison of secrets should be.
+impl PartialEq for SecretValue {
+    fn eq(&self, other: &Self) -> bool {
+        bool::from(self.expose().as_bytes().ct_eq(other.expose().as_bytes()))
+    }
+}
+
+impl Eq for SecretValue {}
 
 impl std::fmt::Debug for SecretValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,7 +63,7 @@ pub async fn secret(client: &Client, name: &str) -> Result<Option<SecretValue>, 
         .await
         .map_err(|err| AwsError::from_sdk("ssm:GetParameter", format!("parameter {name}"), err));
     Ok(absent_if_not_found(result)?
-        .and_then(|output| output.parameter().and_then(|p| p.value()).map(|value| SecretValue(value.to_string()))))
+        .and_then(|output| output.parameter().and_then(|p| p.value()).map(|value| SecretValue::new(value.to_string()))))
 }
 
 /// Writes a SecureString. A new parameter gets the tags in the same call;

@@ -8,7 +8,7 @@ use crate::aws::msk::MskCluster;
 use crate::aws::msk_config::MskConfiguration;
 
 use super::error::ControlPlaneError;
-use super::names::Names;
+use crate::naming::Names;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Actual {

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::actual::Actual;
-use super::names::{is_managed, TAG_ENV};
 use super::plan::{Action, FieldChange, ResourceKind, ResourcePlan, Step};
 use super::target::{SecurityGroupSpec, Target};
 use crate::aws::ec2::{IngressRule, RuleSource, SecurityGroup};
 use crate::aws::msk::MskCluster;
+use crate::naming::{is_managed, TAG_ENV};
 
 /// Cluster states that end on their own in ACTIVE; provision waits them out.
 const TRANSIENT_STATES: [&str; 5] = ["CREATING", "UPDATING", "REBOOTING_BROKER", "MAINTENANCE", "HEALING"];

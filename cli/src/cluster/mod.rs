@@ -1,11 +1,10 @@
 //! The control plane's model: what an environment should hold (`target`),
-//! how its resources are named and tagged (`names`), what AWS holds
+//! how its resources are named and tagged (`crate::naming`), what AWS holds
 //! (`actual`), and the pure comparison of the two (`plan`, `compare`).
 
 pub mod actual;
 mod compare;
 pub mod error;
-pub mod names;
 pub mod plan;
 pub mod target;
 

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::names::{common_tags, configuration_marker, Names, TAG_NAME};
+pub use crate::aws::msk::ClusterSpec;
 use crate::config::{ClientAuth, ConfigError, Environment, Provider};
+use crate::naming::{common_tags, configuration_marker, Names, TAG_NAME};
 use crate::profile::{ClientBroker, Profile};
 
 /// MSK's listener ports (Amazon MSK developer guide, "Port information").
@@ -60,23 +61,6 @@ impl ConfigurationSpec {
     pub fn server_properties(&self) -> String {
         self.properties.iter().map(|(key, value)| format!("{key}={value}\n")).collect()
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ClusterSpec {
-    pub name: String,
-    pub kafka_version: String,
-    pub broker_count: u32,
-    pub broker_type: String,
-    pub ebs_volume_gib: u32,
-    /// MSK's ClientBroker: TLS, TLS_PLAINTEXT or PLAINTEXT.
-    pub client_broker: String,
-    pub in_cluster: bool,
-    /// Customer-managed key; `None` means the AWS-managed key.
-    pub kms_key_arn: Option<String>,
-    pub enhanced_monitoring: String,
-    pub client_auth: ClientAuth,
-    pub tags: BTreeMap<String, String>,
 }
 
 impl Target {

@@ -2,13 +2,13 @@
 //! written by hand.
 
 use super::actual::{configured_network, default_network, Actual, Network, NetworkSource};
-use super::names::{TAG_ENV, TAG_MANAGED_BY, TAG_TIER};
 use super::plan::{plan, Action, Plan, ResourceKind, Step};
 use super::target::Target;
 use crate::aws::ec2::{IngressRule, RuleSource, SecurityGroup, Subnet};
 use crate::aws::msk::{ClientAuthState, MskCluster, StateInfo};
 use crate::aws::msk_config::MskConfiguration;
 use crate::config::{select_environment, ClientAuth, ConfigError, Environment, EnvironmentOverrides, Provider};
+use crate::naming::{TAG_ENV, TAG_MANAGED_BY, TAG_TIER};
 use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 
 const VPC: &str = "vpc-1";

@@ -5,17 +5,19 @@ use clap::Args;
 
 use crate::aws::AwsClients;
 use crate::cli::GlobalArgs;
+use crate::commands::duration::parse_duration;
 use crate::commands::render::RoleArg;
 use crate::config::{select_environment, ConfigError, Provider};
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::fleet::roles::has_changes;
 use crate::local::release::{is_valid_version, Artifacts};
-use crate::ops::deploy_aws::{self, AwsDeployOptions};
-use crate::ops::deploy_local::{self as ops, LocalDeployOptions};
-use crate::ops::deploy_plan::has_changes;
+use crate::ops::deploy::aws::apply as deploy_aws_apply;
+use crate::ops::deploy::aws::observe::{self as deploy_aws, AwsDeployOptions};
+use crate::ops::deploy::aws::plan as deploy_aws_plan;
+use crate::ops::deploy::local::{self as ops, LocalDeployOptions};
 use crate::ops::render::{kafka_connection, postgres_connection};
-use crate::ops::{deploy_aws_apply, deploy_aws_plan};
 use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 use crate::views;
 
@@ -47,14 +49,15 @@ pub struct DeployArgs {
 
     /// How long a batch of new instances may take to become healthy (local:
     /// to answer /ready) before the rollout stops and rolls back.
-    /// Default: 60 for local processes, 900 for EC2 instances.
-    #[arg(long, value_name = "SECONDS")]
-    pub ready_timeout: Option<u64>,
+    /// A bare number is seconds; `90s`, `15m` work too.
+    /// Default: 60s for local processes, 15m for EC2 instances.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub ready_timeout: Option<Duration>,
 }
 
 /// EC2 instances install Docker and pull the image before they answer.
-const AWS_BATCH_TIMEOUT_SECONDS: u64 = 900;
-const LOCAL_READY_TIMEOUT_SECONDS: u64 = 60;
+const AWS_BATCH_TIMEOUT: Duration = Duration::from_secs(900);
+const LOCAL_READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// DescribeInstanceRefreshes is rate limited per account; every few seconds is plenty.
 const AWS_POLL_INTERVAL: Duration = Duration::from_secs(3);
 
@@ -78,7 +81,7 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
             profile,
             version: args.version,
             roles: args.roles.into_iter().map(Into::into).collect(),
-            batch_timeout: Duration::from_secs(args.ready_timeout.unwrap_or(AWS_BATCH_TIMEOUT_SECONDS)),
+            batch_timeout: args.ready_timeout.unwrap_or(AWS_BATCH_TIMEOUT),
             poll_interval: AWS_POLL_INTERVAL,
         };
         return deploy_aws(options, args.dry_run, args.yes, console).await;
@@ -104,7 +107,7 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
         version: args.version,
         roles: args.roles.into_iter().map(Into::into).collect(),
         artifacts: args.artifacts_dir.map(Artifacts::Directory).unwrap_or(Artifacts::BuildWorkspace),
-        ready_timeout: Duration::from_secs(args.ready_timeout.unwrap_or(LOCAL_READY_TIMEOUT_SECONDS)),
+        ready_timeout: args.ready_timeout.unwrap_or(LOCAL_READY_TIMEOUT),
         base_dir,
     };
 

@@ -2,12 +2,12 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::provision::parse_duration;
+use super::duration::parse_duration;
 use crate::cli::GlobalArgs;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
-use crate::ops::destroy::{self as ops, DestroyOptions};
+use crate::ops::cluster::destroy::{self as ops, DestroyOptions};
 use crate::views;
 
 #[derive(Debug, Args)]

@@ -20,7 +20,7 @@ pub struct LoadtestArgs {
     pub tier: Option<String>,
 
     /// How long to send load (at most 15m); the drain wait comes after.
-    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = crate::commands::duration::parse_duration)]
     pub duration: Duration,
 
     /// Multiple of the tier's peak upload rate (at most 10).

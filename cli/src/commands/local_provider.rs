@@ -12,11 +12,11 @@ use crate::error::CliError;
 use crate::exit::Exit;
 use crate::kafka::KafkaConnection;
 use crate::local::state::StateDir;
-use crate::ops::local_runtime;
-use crate::ops::provision_local::{self, LocalProvisionOptions};
+use crate::ops::local::provision::{self as provision_local, LocalProvisionOptions};
+use crate::ops::local::runtime as local_runtime;
+use crate::ops::local::status::{self as status_local, LocalStatusOptions};
 use crate::ops::render::{kafka_connection, postgres_connection};
-use crate::ops::status_local::{self, LocalStatusOptions};
-use crate::ops::topics::{TopicsOptions, Via};
+use crate::ops::topics::reconcile::{TopicsOptions, Via};
 use crate::profile::ProfileSource;
 use crate::views;
 

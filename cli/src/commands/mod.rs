@@ -3,6 +3,7 @@
 
 pub mod deploy;
 pub mod destroy;
+pub mod duration;
 pub mod images;
 pub mod loadtest;
 pub mod local_balancer;

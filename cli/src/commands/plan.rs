@@ -4,7 +4,7 @@ use crate::cli::GlobalArgs;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
-use crate::ops::plan::{self as ops, TargetOptions};
+use crate::ops::cluster::plan::{self as ops, TargetOptions};
 use crate::profile::ProfileSource;
 use crate::views;
 

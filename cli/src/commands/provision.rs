@@ -2,12 +2,14 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::duration::parse_duration;
 use super::plan::target_options;
 use crate::cli::GlobalArgs;
-use crate::console::Console;
+use crate::cluster::Plan;
+use crate::console::{Console, OutputFormat};
 use crate::error::CliError;
 use crate::exit::Exit;
-use crate::ops::provision::{self as ops, ProvisionOptions, DEFAULT_TIMEOUT};
+use crate::ops::cluster::provision::{self as ops, ProvisionOptions, Provisioned, DEFAULT_TIMEOUT};
 use crate::views;
 
 #[derive(Debug, Args)]
@@ -41,53 +43,35 @@ pub async fn run(args: ProvisionArgs, global: &GlobalArgs, console: &Console) ->
         timeout: args.timeout,
         skip_topics: args.skip_topics,
     };
-    if let Some(report) = ops::provision(&options, console).await? {
-        console.emit(&report, |console| views::cluster::print_provision(console, &report))?;
+    match ops::provision(&options, &ReviewInConsole { console, assume_yes: args.yes }, console).await? {
+        Provisioned::Report(report) => {
+            console.emit(&report, |console| views::cluster::print_provision(console, &report))?;
+        }
+        Provisioned::PlanOnly(plan) => {
+            if console.format() == OutputFormat::Json {
+                console.json(&plan)?;
+            }
+            console.info("dry run: nothing was changed");
+        }
     }
     Ok(Exit::Success)
 }
 
-/// `90m`, `1h30m`, `45s`, `2h`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    let mut total = 0u64;
-    let mut number = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return Err(format!("`{text}`: unknown unit `{c}`; use h, m or s (e.g. 90m)")),
-        };
-        let value: u64 = number.parse().map_err(|_| format!("`{text}`: expected a number before `{c}`"))?;
-        total = total.saturating_add(value.saturating_mul(unit));
-        number.clear();
-    }
-    if !number.is_empty() || total == 0 {
-        return Err(format!("`{text}` is not a duration; use e.g. 90m, 1h30m or 45s"));
-    }
-    Ok(Duration::from_secs(total))
+/// Shows the plan as a table (JSON output gets it in the report) and asks
+/// before applying.
+struct ReviewInConsole<'a> {
+    console: &'a Console,
+    assume_yes: bool,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(parse_duration("90m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("45s"), Ok(Duration::from_secs(45)));
-        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5x").is_err());
-        assert!(parse_duration("0m").is_err());
+impl ops::Review for ReviewInConsole<'_> {
+    fn review(&self, plan: &Plan, will_apply: bool) -> Result<(), CliError> {
+        if self.console.format() == OutputFormat::Table {
+            views::cluster::print_plan(self.console, plan);
+        }
+        if will_apply {
+            self.console.confirm(&format!("Apply this plan to environment {}", plan.env), self.assume_yes)?;
+        }
+        Ok(())
     }
 }

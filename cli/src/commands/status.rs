@@ -5,7 +5,7 @@ use crate::cli::GlobalArgs;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
-use crate::ops::status as ops;
+use crate::ops::cluster::status as ops;
 use crate::views;
 
 #[derive(Debug, Args)]

@@ -22,7 +22,7 @@ pub struct VerifyArgs {
     pub uploads_per_kind: u32,
 
     /// How long to wait for every record to be stored (at most 10m).
-    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = crate::commands::duration::parse_duration)]
     pub wait: Duration,
 
     /// Delete the canary rows afterwards (device id forgectl-canary-<run>).

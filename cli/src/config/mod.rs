@@ -107,7 +107,7 @@ pub fn select_environment(overrides: &EnvironmentOverrides) -> Result<Environmen
 fn read_config(path: &Path) -> Result<ConfigFile, ConfigError> {
     let text =
         std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-    serde_yaml::from_str(&text).map_err(|err| {
+    serde_norway::from_str(&text).map_err(|err| {
         let (line, column, message) = crate::yaml_position::split(&err);
         ConfigError::Parse { path: path.to_path_buf(), line, column, message }
     })
@@ -325,7 +325,7 @@ mod tests {
     use super::*;
 
     fn spec(yaml: &str) -> EnvironmentSpec {
-        serde_yaml::from_str(yaml).unwrap_or_else(|err| panic!("test yaml: {err}"))
+        serde_norway::from_str(yaml).unwrap_or_else(|err| panic!("test yaml: {err}"))
     }
 
     fn no_vars(_: &str) -> Option<String> {
@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn unknown_auth_mode_is_a_parse_error() {
-        let err = serde_yaml::from_str::<EnvironmentSpec>("provider: aws\nclient_auth: kerberos");
+        let err = serde_norway::from_str::<EnvironmentSpec>("provider: aws\nclient_auth: kerberos");
         assert!(err.is_err_and(|e| e.to_string().contains("unknown variant `kerberos`")));
     }
 

@@ -1,10 +1,11 @@
 //! The services on AWS: one Auto Scaling group per role behind a launch
 //! template, the producer's load balancer, the instance role, the secrets
-//! in Parameter Store and the images in ECR. `ops::deploy_aws` drives it.
+//! in Parameter Store and the images in ECR. `ops::deploy::aws::observe` drives it.
 
 pub mod desired;
 pub mod names;
 pub mod plan;
+pub mod roles;
 
 use crate::aws::AwsError;
 use crate::exit::Exit;

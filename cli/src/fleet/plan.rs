@@ -8,7 +8,7 @@ use crate::aws::autoscaling::Group;
 use crate::aws::ec2::{IngressRule, RuleSource};
 use crate::aws::elb::Listener;
 use crate::aws::launch_template::{TemplateData, TemplateVersion};
-use crate::ops::deploy_plan::{self, RoleAction, RolePlan, RunningRole};
+use crate::fleet::roles::{self, RoleAction, RolePlan, RunningRole};
 use crate::profile::{Profile, RoleName};
 
 use super::desired::version_from_description;
@@ -257,7 +257,7 @@ pub fn plan_role(
     version: &str,
 ) -> Option<FleetRolePlan> {
     let running = RunningRole { role, versions: observed.instance_versions.clone() };
-    let mut summary = deploy_plan::plan(profile, &[running], &[role], version).into_iter().next()?;
+    let mut summary = roles::plan(profile, &[running], &[role], version).into_iter().next()?;
     let current_bounds = observed.group.as_ref().map(|group| (group.min, group.max));
     if let Some(group) = &observed.group {
         // The group's desired capacity is what runs (instances may be mid-replacement).

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use crate::aws::ecr::{self, RegistryLogin};
 use crate::aws::{AwsClients, AwsErrorKind};
-use crate::cluster::names::{MANAGED_BY, TAG_MANAGED_BY};
 use crate::fleet::desired;
 use crate::fleet::names::{CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
 use crate::fleet::plan::Change;
 use crate::fleet::FleetError;
+use crate::naming::{MANAGED_BY, TAG_MANAGED_BY};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RepositoryResult {

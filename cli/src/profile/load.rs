@@ -102,7 +102,7 @@ fn parse_layer(display: &str, text: &str) -> Result<ProfileLayer, ProfileError> 
     if text.lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#')) {
         return Ok(ProfileLayer::default());
     }
-    serde_yaml::from_str(text).map_err(|err| {
+    serde_norway::from_str(text).map_err(|err| {
         let (line, column, message) = crate::yaml_position::split(&err);
         ProfileError::Parse { path: display.to_string(), line, column, message }
     })

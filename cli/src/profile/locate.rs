@@ -1,6 +1,6 @@
 //! Finds the line a dotted key path sits on in a YAML file, so that a rule
 //! broken by merged values can still point at the file and line to edit.
-//! serde_yaml keeps no positions for values that deserialised fine, hence a
+//! serde_norway keeps no positions for values that deserialised fine, hence a
 //! second, event-level pass with yaml-rust2.
 
 use std::collections::HashMap;

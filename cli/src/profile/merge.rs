@@ -174,7 +174,7 @@ mod tests {
     use super::*;
 
     fn layer(yaml: &str) -> ProfileLayer {
-        serde_yaml::from_str(yaml).unwrap_or_else(|err| panic!("test yaml: {err}"))
+        serde_norway::from_str(yaml).unwrap_or_else(|err| panic!("test yaml: {err}"))
     }
 
     #[test]

@@ -87,7 +87,7 @@ async fn front_door(environment: &Environment) -> Result<FrontDoor, ProveError> 
                 });
             }
             Ok(FrontDoor {
-                url: crate::ops::deploy_aws_apply::producer_url(environment, &balancer.dns_name),
+                url: crate::ops::deploy::aws::apply::producer_url(environment, &balancer.dns_name),
                 served_by: format!("load balancer {name}"),
                 api_key,
             })

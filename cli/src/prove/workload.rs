@@ -46,7 +46,7 @@ impl Workload {
 
     fn parse(text: &str) -> Result<Workload, ProveError> {
         let invalid = |reason: String| ProveError::Workload { source_name: MODEL_NAME, reason };
-        let file: ModelFile = serde_yaml::from_str(text).map_err(|err| invalid(err.to_string()))?;
+        let file: ModelFile = serde_norway::from_str(text).map_err(|err| invalid(err.to_string()))?;
         if file.peak_to_average.is_nan() || file.peak_to_average < 1.0 {
             return Err(invalid(format!("peak_to_average is {}, below 1", file.peak_to_average)));
         }

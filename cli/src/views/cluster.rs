@@ -3,11 +3,11 @@
 
 use crate::cluster::{Action, Plan};
 use crate::console::Console;
-use crate::ops::destroy::DestroyReport;
-use crate::ops::plan::PlanReport;
-use crate::ops::provision::ProvisionReport;
-use crate::ops::status::StatusReport;
-use crate::ops::status_fleet::ServicesStatus;
+use crate::ops::cluster::destroy::DestroyReport;
+use crate::ops::cluster::plan::PlanReport;
+use crate::ops::cluster::provision::ProvisionReport;
+use crate::ops::cluster::status::StatusReport;
+use crate::ops::deploy::aws::status::ServicesStatus;
 
 const NONE: &str = "-";
 
@@ -124,7 +124,7 @@ pub fn print_status(console: &Console, report: &StatusReport) {
                 cluster.broker_count.to_string(),
                 cluster.broker_type.clone().unwrap_or_else(|| NONE.into()),
                 cluster.ebs_volume_gib.map(|g| g.to_string()).unwrap_or_else(|| NONE.into()),
-                cluster.tags.get(crate::cluster::names::TAG_TIER).cloned().unwrap_or_else(|| NONE.into()),
+                cluster.tags.get(crate::naming::TAG_TIER).cloned().unwrap_or_else(|| NONE.into()),
                 cluster.arn.clone(),
             ]);
             console.out(table);

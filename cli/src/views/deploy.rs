@@ -1,9 +1,9 @@
 use crate::console::Console;
 use crate::fleet::plan::{Change, FleetPlan};
-use crate::ops::deploy_aws_apply::AwsDeployReport;
-use crate::ops::deploy_local::DeployReport;
-use crate::ops::deploy_plan::RolePlan;
-use crate::ops::deploy_rollout::RolloutOutcome;
+use crate::fleet::roles::RolePlan;
+use crate::ops::deploy::aws::apply::AwsDeployReport;
+use crate::ops::deploy::aws::rollout::RolloutOutcome;
+use crate::ops::deploy::local::DeployReport;
 
 fn kebab<T: serde::Serialize>(value: T) -> String {
     serde_json::to_value(value).ok().and_then(|value| value.as_str().map(str::to_string)).unwrap_or_default()

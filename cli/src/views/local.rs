@@ -1,7 +1,7 @@
 use crate::console::Console;
-use crate::ops::local_runtime::LocalTeardown;
-use crate::ops::provision_local::LocalProvisionReport;
-use crate::ops::status_local::LocalStatusReport;
+use crate::ops::local::provision::LocalProvisionReport;
+use crate::ops::local::runtime::LocalTeardown;
+use crate::ops::local::status::LocalStatusReport;
 
 pub fn print_provision(console: &Console, report: &LocalProvisionReport) {
     console.out(format!(

@@ -1,8 +1,8 @@
 //! Tables for `forgectl topics …`. The JSON form is each report's serde form.
 
 use crate::console::Console;
-use crate::ops::topics::{PlanReport, SyncReport};
-use crate::ops::topics_inspect::{DescribeReport, LagReport};
+use crate::ops::topics::inspect::{DescribeReport, LagReport};
+use crate::ops::topics::reconcile::{PlanReport, SyncReport};
 use crate::topics::{Action, Change, Plan};
 
 const NONE: &str = "-";

@@ -27,7 +27,7 @@ impl Workload {
     pub fn load() -> anyhow::Result<Workload> {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../workload/v1.yaml");
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-        let w: Workload = serde_yaml::from_str(&text).with_context(|| format!("parsing {path}"))?;
+        let w: Workload = serde_norway::from_str(&text).with_context(|| format!("parsing {path}"))?;
         for k in Kind::ALL {
             let m = w.kinds.get(k.as_str()).with_context(|| format!("{path}: kind {k} is missing"))?;
             anyhow::ensure!(

@@ -1,24 +1,33 @@
 use std::fmt;
 
+use secrecy::{ExposeSecret, SecretString};
+
 /// A value that must never reach a log line or an error message.
 ///
 /// `Debug` and `Display` both print a fixed placeholder, so deriving `Debug`
-/// on a config struct that holds one stays safe.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
+/// on a config struct that holds one stays safe; secrecy zeroes the memory
+/// when the value is dropped.
+#[derive(Clone)]
+pub struct Secret(SecretString);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(SecretString::from(value.into()))
     }
 
     /// The only way to read the value: callers that need it must ask by name.
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.expose().is_empty()
+    }
+}
+
+impl Default for Secret {
+    fn default() -> Self {
+        Self::new(String::new())
     }
 }
 

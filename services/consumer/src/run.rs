@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backon::{ExponentialBuilder, Retryable};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
@@ -21,6 +22,9 @@ use crate::worker::{KafkaConsumer, Worker};
 
 /// How long shutdown keeps trying to write the in-flight batch.
 const SHUTDOWN_FLUSH_BUDGET: Duration = Duration::from_secs(15);
+/// Schema migration retries while the database is still starting.
+const MIGRATION_RETRY_MIN: Duration = Duration::from_millis(250);
+const MIGRATION_RETRY_MAX: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumerError {
@@ -75,23 +79,22 @@ pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(),
 
     // The schema must exist before the first write; the database may still
     // be starting, so retry until it answers or we are told to stop.
-    let mut backoff = Duration::from_millis(250);
-    loop {
-        let attempt = async {
-            let mut client = pool.get().await.map_err(|e| e.to_string())?;
-            schema::migrate(&mut client, &opts.topics).await.map_err(|e| e.to_string())
-        };
-        match attempt.await {
-            Ok(()) => break,
-            Err(e) => {
-                tracing::warn!(error = %e, "schema migration failed; retrying");
-                tokio::select! {
-                    _ = cancel.cancelled() => return Ok(()),
-                    _ = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        }
+    let migrate = || async {
+        let mut client = pool.get().await.map_err(|e| e.to_string())?;
+        schema::migrate(&mut client, &opts.topics).await.map_err(|e| e.to_string())
+    };
+    let until_migrated = migrate
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(MIGRATION_RETRY_MIN)
+                .with_max_delay(MIGRATION_RETRY_MAX)
+                .without_max_times(),
+        )
+        .notify(|e, _| tracing::warn!(error = %e, "schema migration failed; retrying"));
+    tokio::select! {
+        _ = cancel.cancelled() => return Ok(()),
+        // Retries without a limit, so it only ever returns Ok.
+        _ = until_migrated => {}
     }
 
     let consumer = kafka_consumer(&opts)?;

@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
@@ -21,6 +22,11 @@ pub type KafkaConsumer = StreamConsumer<LoopContext>;
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 /// Retry cadence while the database is down; far below max.poll.interval.ms.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Doubling from MIN_BACKOFF up to MAX_BACKOFF, for as long as the outage lasts.
+fn write_retry_backoff() -> ExponentialBackoff {
+    ExponentialBuilder::default().with_min_delay(MIN_BACKOFF).with_max_delay(MAX_BACKOFF).without_max_times().build()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlushError {
@@ -45,7 +51,8 @@ pub struct Worker {
     sought: HashSet<Tp>,
     pub paused: bool,
     pub retry_at: Option<Instant>,
-    backoff: Duration,
+    /// Pauses between write retries while the database is down.
+    backoff: ExponentialBackoff,
 }
 
 impl Worker {
@@ -62,7 +69,7 @@ impl Worker {
             sought: HashSet::new(),
             paused: false,
             retry_at: None,
-            backoff: MIN_BACKOFF,
+            backoff: write_retry_backoff(),
         }
     }
 
@@ -261,11 +268,10 @@ impl Worker {
                 tracing::warn!(error = %e, "pause failed");
             }
             self.paused = true;
-            self.backoff = MIN_BACKOFF;
+            self.backoff = write_retry_backoff();
             metrics::gauge!("consumer_paused").set(1.0);
         }
-        self.retry_at = Some(Instant::now() + self.backoff);
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        self.retry_at = Some(Instant::now() + self.backoff.next().unwrap_or(MAX_BACKOFF));
     }
 
     pub fn resume(&mut self) {
@@ -282,7 +288,7 @@ impl Worker {
             }
             self.paused = false;
             self.retry_at = None;
-            self.backoff = MIN_BACKOFF;
+            self.backoff = write_retry_backoff();
             metrics::gauge!("consumer_paused").set(0.0);
         }
     }

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use deadpool_postgres::Pool;
 use metrics_exporter_prometheus::PrometheusHandle;
+use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -147,11 +148,10 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
 
 /// Compares without an early exit so response time does not leak how much
 /// of a key matched.
+/// Compares without an early exit on the first differing byte, so response
+/// time does not tell a caller how much of a key was right.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    bool::from(a.ct_eq(b))
 }
 
 async fn auth(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {

@@ -8,13 +8,13 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use serde_yaml::Value as Yaml;
+use serde_norway::Value as Yaml;
 use support::*;
 
 fn spec() -> Yaml {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
 }
 
 fn resolve<'a>(spec: &'a Yaml, node: &'a Yaml) -> &'a Yaml {

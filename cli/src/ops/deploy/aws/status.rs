@@ -10,7 +10,7 @@ use crate::config::Environment;
 use crate::fleet::names::FleetNames;
 use crate::fleet::plan::{instance_versions, template_numbers};
 use crate::fleet::FleetError;
-use crate::ops::deploy_aws_apply::producer_url;
+use crate::ops::deploy::aws::apply::producer_url;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceGroupStatus {

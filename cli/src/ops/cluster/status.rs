@@ -6,18 +6,18 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::plan::{assemble, discover, resolve_network, TargetOptions};
-use super::topics::{self as topics_ops, TopicsOptions, Via};
 use crate::aws::ec2::SecurityGroup;
 use crate::aws::msk::{self, BootstrapBrokers, MskCluster};
 use crate::aws::msk_config::MskConfiguration;
 use crate::aws::AwsClients;
-use crate::cluster::names::{is_managed, Names, TAG_TIER};
 use crate::cluster::{self, ControlPlaneError, Plan, Target};
 use crate::config::{self, ConfigError, Provider};
 use crate::console::Console;
 use crate::error::CliError;
-use crate::ops::status_fleet::{self, ServicesStatus};
+use crate::naming::{is_managed, Names, TAG_TIER};
+use crate::ops::cluster::plan::{assemble, discover, resolve_network, TargetOptions};
+use crate::ops::deploy::aws::status::{self as status_fleet, ServicesStatus};
+use crate::ops::topics::reconcile::{self as topics_ops, TopicsOptions, Via};
 use crate::profile::{self, ResolveOptions};
 
 /// Cluster states in which brokers answer (GetBootstrapBrokers works).

@@ -10,7 +10,7 @@ use crate::console::Console;
 use crate::error::CliError;
 use crate::kafka::{Admin, KafkaConnection};
 use crate::local::LocalError;
-use crate::ops::topics::{self, SyncReport, TopicsOptions, TopicsSyncOptions};
+use crate::ops::topics::reconcile::{self as topics, SyncReport, TopicsOptions, TopicsSyncOptions};
 use crate::topics::TopicsError;
 
 /// A local Kafka that does not answer in this long is down or misaddressed.

@@ -5,12 +5,12 @@
 
 use serde::Serialize;
 
-use super::wait::{self, Deadline};
 use crate::aws::msk::{MskCluster, Placement};
 use crate::aws::{ec2, msk, msk_config, msk_update, AwsClients};
 use crate::cluster::target::SecurityGroupSpec;
 use crate::cluster::{Action, Actual, ControlPlaneError, Plan, ResourceKind, ResourcePlan, Step, Target};
 use crate::console::Console;
+use crate::ops::cluster::wait::{self, Deadline};
 
 /// What was done to one resource.
 #[derive(Debug, Clone, Serialize)]

@@ -4,13 +4,13 @@
 
 use crate::aws::ec2::{self, IngressRule, RuleSource, SecurityGroup};
 use crate::aws::elb::{self, TargetGroup};
-use crate::cluster::names::TAG_NAME;
 use crate::fleet::desired;
 use crate::fleet::plan::{listener_changes, rule_changes, tcp_rules};
 use crate::fleet::FleetError;
-use crate::ops::deploy_aws::READY_PATH;
-use crate::ops::deploy_aws_apply::Applier;
-use crate::ops::deploy_aws_plan::{certificate_arn, load_balancer_rules};
+use crate::naming::TAG_NAME;
+use crate::ops::deploy::aws::applier::Applier;
+use crate::ops::deploy::aws::observe::READY_PATH;
+use crate::ops::deploy::aws::plan::{certificate_arn, load_balancer_rules};
 
 /// The producer's way in: the load balancer's DNS name and its target group.
 pub(super) struct Front {

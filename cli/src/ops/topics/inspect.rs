@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::topics::{desired, TopicsOptions};
-use super::topics_target::{connect, Target};
 use crate::console::Console;
 use crate::kafka::{self, is_internal_topic, ConfigValue, KafkaConnection, PartitionMetadata, PartitionOffsets};
+use crate::ops::topics::reconcile::{desired, TopicsOptions};
+use crate::ops::topics::target::{connect, Target};
 use crate::topics::{TopicsError, METADATA_TIMEOUT};
 
 /// How long one OffsetFetch or ListOffsets call may take.

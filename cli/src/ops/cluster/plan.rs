@@ -11,10 +11,10 @@ use crate::aws::msk::MskCluster;
 use crate::aws::msk_config::MskConfiguration;
 use crate::aws::{ec2, msk, msk_config, AwsClients};
 use crate::cluster::actual::{configured_network, default_network, pick_groups};
-use crate::cluster::names::Names;
 use crate::cluster::{self, Actual, ControlPlaneError, Network, Plan, Target};
 use crate::config::{self, Environment, EnvironmentOverrides};
 use crate::error::CliError;
+use crate::naming::Names;
 use crate::profile::{self, Profile, ProfileSource, ResolveOptions};
 
 /// What every control-plane command starts from.

@@ -10,14 +10,14 @@ use serde::Serialize;
 
 use crate::config::Environment;
 use crate::console::Console;
+use crate::fleet::roles::{plan, RoleAction, RolePlan, RunningRole};
 use crate::kafka::KafkaConnection;
 use crate::local::balancer::TARGETS_POLL;
 use crate::local::process::{self, GRACEFUL_STOP};
 use crate::local::release::{self, Artifacts, Release};
 use crate::local::state::{Instance, StateDir};
 use crate::local::LocalError;
-use crate::ops::deploy_plan::{plan, RoleAction, RolePlan, RunningRole};
-use crate::ops::local_runtime::{ensure_balancer, live_instances, wait_ready};
+use crate::ops::local::runtime::{ensure_balancer, live_instances, wait_ready};
 use crate::profile::{Profile, RoleName};
 use crate::render::{service_env, PostgresConnection};
 

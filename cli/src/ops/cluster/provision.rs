@@ -5,16 +5,15 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::apply::{Applied, Applier};
-use super::plan::{observe, prepare, TargetOptions};
-use super::topics::{self as topics_ops, TopicsOptions, TopicsSyncOptions, Via};
-use super::wait::Deadline;
 use crate::aws::msk::{self, MskCluster};
 use crate::aws::AwsClients;
 use crate::cluster::{self, ControlPlaneError, Plan};
-use crate::console::{Console, OutputFormat};
+use crate::console::Console;
 use crate::error::CliError;
-use crate::views;
+use crate::ops::cluster::apply::{Applied, Applier};
+use crate::ops::cluster::plan::{observe, prepare, TargetOptions};
+use crate::ops::cluster::wait::Deadline;
+use crate::ops::topics::reconcile::{self as topics_ops, TopicsOptions, TopicsSyncOptions, Via};
 
 /// Default bound on waiting: MSK documents cluster creation at up to about
 /// 60 minutes (broker type changes take ~15 minutes per broker pair), plus
@@ -46,33 +45,42 @@ pub struct ProvisionReport {
     pub elapsed_ms: u128,
 }
 
-pub async fn provision(options: &ProvisionOptions, console: &Console) -> Result<Option<ProvisionReport>, CliError> {
+/// What provision ends with.
+pub enum Provisioned {
+    Report(Box<ProvisionReport>),
+    /// `--dry-run` where there is no cluster yet to report on: only the plan.
+    PlanOnly(Plan),
+}
+
+/// The command's say between planning and applying: it shows the plan and,
+/// when something is pending and this is no dry run, asks to go ahead.
+pub trait Review {
+    fn review(&self, plan: &Plan, will_apply: bool) -> Result<(), CliError>;
+}
+
+pub async fn provision(
+    options: &ProvisionOptions,
+    review: &dyn Review,
+    console: &Console,
+) -> Result<Provisioned, CliError> {
     let prepared = prepare(&options.target)?;
     let started = Instant::now();
     let target = &prepared.target;
     let clients = AwsClients::connect(&prepared.environment).await;
     let actual = observe(&clients, target).await?;
     let plan = cluster::plan(target, &actual);
-    if console.format() == OutputFormat::Table {
-        views::cluster::print_plan(console, &plan);
-    }
     if plan.refused {
+        review.review(&plan, false)?;
         return Err(ControlPlaneError::Refused { env: target.env.clone(), reasons: plan.refusals() }.into());
     }
+    review.review(&plan, !options.dry_run && plan.pending)?;
     if options.dry_run {
-        return match actual.cluster.clone() {
-            Some(cluster) => Ok(Some(report(&prepared, plan, Vec::new(), cluster, None, None, true, started))),
-            None => {
-                if console.format() == OutputFormat::Json {
-                    console.json(&plan)?;
-                }
-                console.info("dry run: nothing was changed");
-                Ok(None)
+        return Ok(match actual.cluster.clone() {
+            Some(cluster) => {
+                Provisioned::Report(Box::new(report(&prepared, plan, Vec::new(), cluster, None, None, true, started)))
             }
-        };
-    }
-    if plan.pending {
-        console.confirm(&format!("Apply this plan to environment {}", target.env), options.assume_yes)?;
+            None => Provisioned::PlanOnly(plan),
+        });
     }
 
     let applier = Applier { clients: &clients, console, target, deadline: Deadline::after(options.timeout) };
@@ -97,12 +105,12 @@ pub async fn provision(options: &ProvisionOptions, console: &Console) -> Result<
             }
         }
     };
-    Ok(Some(report(&prepared, plan, applied, cluster, bootstrap, topics, false, started)))
+    Ok(Provisioned::Report(Box::new(report(&prepared, plan, applied, cluster, bootstrap, topics, false, started))))
 }
 
 #[allow(clippy::too_many_arguments)]
 fn report(
-    prepared: &super::plan::Prepared,
+    prepared: &crate::ops::cluster::plan::Prepared,
     plan: Plan,
     applied: Vec<Applied>,
     cluster: MskCluster,

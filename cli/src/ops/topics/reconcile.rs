@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::topics_target::{connect, Target};
-pub use super::topics_target::{TargetOptions, Via};
 use crate::console::Console;
+use crate::ops::topics::target::{connect, Target};
+pub use crate::ops::topics::target::{TargetOptions, Via};
 use crate::profile::{self, Profile, ProfileSource, ResolveOptions, TopicSpec};
 use crate::topics::{self, BackendKind, Change, Plan, PlanOptions, RequestCounts, TopicBackend, TopicsError};
 
@@ -247,5 +247,5 @@ fn refuse_if_needed(plan: &Plan, console: &Console) -> Result<(), TopicsError> {
 }
 
 #[cfg(test)]
-#[path = "topics_tests.rs"]
+#[path = "reconcile_tests.rs"]
 mod tests;

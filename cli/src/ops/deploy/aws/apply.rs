@@ -2,24 +2,25 @@
 //! settings, IAM, secrets, load balancer), then each role's launch template
 //! and Auto Scaling group, then the rolling updates.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
+use backon::{ConstantBuilder, Retryable};
 use serde::Serialize;
 
 use crate::aws::autoscaling::{self, GroupSpec};
 use crate::aws::launch_template::{self, LaunchTemplate};
 use crate::aws::{ecr, iam, ssm, AwsClients, AwsError, AwsErrorKind};
-use crate::cluster::names::{environment_tags, TAG_NAME};
 use crate::console::Console;
 use crate::fleet::desired::{self, version_description};
 use crate::fleet::plan::{template_changes, Change, FleetPlan, FleetRolePlan, SharedChange};
+use crate::fleet::roles::RoleAction;
 use crate::fleet::FleetError;
-use crate::ops::deploy_aws::{AwsDeployOptions, Fleet};
-use crate::ops::deploy_aws_front::Front;
-use crate::ops::deploy_aws_plan::{group_of, template_for};
-use crate::ops::deploy_plan::RoleAction;
-use crate::ops::deploy_rollout::{self, PendingRollout, RolloutOutcome};
+use crate::naming::{environment_tags, TAG_NAME};
+use crate::ops::deploy::aws::applier::Applier;
+use crate::ops::deploy::aws::front::Front;
+use crate::ops::deploy::aws::observe::{AwsDeployOptions, Fleet};
+use crate::ops::deploy::aws::plan::{group_of, template_for};
+use crate::ops::deploy::aws::rollout::{self, PendingRollout, RolloutOutcome};
 use crate::profile::RoleName;
 
 /// Seconds a new instance gets to boot, pull and start before health
@@ -27,7 +28,7 @@ use crate::profile::RoleName;
 const HEALTH_CHECK_GRACE_SECONDS: i32 = 300;
 /// IAM is eventually consistent: a just-created instance profile can be
 /// refused by Auto Scaling for a few seconds.
-const IAM_PROPAGATION_ATTEMPTS: u32 = 10;
+const IAM_PROPAGATION_ATTEMPTS: usize = 10;
 const IAM_PROPAGATION_PAUSE: Duration = Duration::from_secs(6);
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,14 +51,6 @@ pub struct AwsDeployReport {
     pub roles: Vec<RoleResult>,
     /// The producer API's address on its load balancer.
     pub producer_url: Option<String>,
-}
-
-pub(super) struct Applier<'a> {
-    pub(super) clients: &'a AwsClients,
-    pub(super) options: &'a AwsDeployOptions,
-    pub(super) fleet: &'a Fleet,
-    pub(super) console: &'a Console,
-    pub(super) tags: BTreeMap<String, String>,
 }
 
 pub async fn apply(
@@ -86,12 +79,11 @@ pub async fn apply(
         results.push(result);
         rollouts.extend(rollout);
     }
-    let outcomes =
-        deploy_rollout::follow(clients, rollouts, options.batch_timeout, options.poll_interval, console).await?;
+    let outcomes = rollout::follow(clients, rollouts, options.batch_timeout, options.poll_interval, console).await?;
     for result in &mut results {
         result.rollout = outcomes.get(&result.role).cloned();
     }
-    let failed = deploy_rollout::failures(&outcomes, &options.version, &options.environment.name);
+    let failed = rollout::failures(&outcomes, &options.version, &options.environment.name);
     if let Some(error) = failed {
         return Err(error);
     }
@@ -284,7 +276,7 @@ impl Applier<'_> {
                         &group_name,
                         &template.id,
                         number,
-                        deploy_rollout::REFRESH_PLAN,
+                        rollout::REFRESH_PLAN,
                     )
                     .await?;
                     self.console
@@ -344,19 +336,18 @@ impl Applier<'_> {
             health_check_grace_seconds: HEALTH_CHECK_GRACE_SECONDS,
             tags: &tags,
         };
-        let mut attempt = 1;
-        loop {
-            match autoscaling::create_group(&self.clients.autoscaling, &group).await {
-                Ok(()) => return Ok(()),
-                Err(error) if attempt < IAM_PROPAGATION_ATTEMPTS && is_profile_not_ready(&error) => {
-                    self.console
-                        .info(format!("{name}: the new instance profile is not visible to Auto Scaling yet; retrying"));
-                    attempt += 1;
-                    tokio::time::sleep(IAM_PROPAGATION_PAUSE).await;
-                }
-                Err(error) => return Err(error.into()),
-            }
-        }
+        let pauses =
+            ConstantBuilder::default().with_delay(IAM_PROPAGATION_PAUSE).with_max_times(IAM_PROPAGATION_ATTEMPTS - 1);
+        let create = || autoscaling::create_group(&self.clients.autoscaling, &group);
+        create
+            .retry(pauses)
+            .when(is_profile_not_ready)
+            .notify(|_, _| {
+                self.console
+                    .info(format!("{name}: the new instance profile is not visible to Auto Scaling yet; retrying"))
+            })
+            .await
+            .map_err(Into::into)
     }
 }
 

@@ -8,9 +8,9 @@ use crate::console::Console;
 use crate::error::CliError;
 use crate::local::state::StateDir;
 use crate::local::LocalError;
-use crate::ops::local_runtime::{self, LocalStatus};
-use crate::ops::topics::{self, TopicsOptions};
-use crate::ops::topics_inspect::{self, LagReport};
+use crate::ops::local::runtime::{self as local_runtime, LocalStatus};
+use crate::ops::topics::inspect::{self as topics_inspect, LagReport};
+use crate::ops::topics::reconcile::{self as topics, TopicsOptions};
 use crate::render::PostgresConnection;
 
 #[derive(Debug, Clone)]

@@ -1,14 +1,14 @@
-//! The aws deploy plan from what `deploy_aws::observe` read: the launch
+//! The aws deploy plan from what `observe` read: the launch
 //! template data each role should run and the shared resources' changes.
 
 use crate::aws::autoscaling::Group;
 use crate::aws::ec2::{IngressRule, RuleSource};
 use crate::aws::launch_template::TemplateData;
-use crate::cluster::names::{environment_tags, TAG_NAME};
 use crate::fleet::desired::{self, BootContext};
 use crate::fleet::plan::{listener_changes, plan_role, rule_changes, tcp_rules, Change, FleetPlan, SharedChange};
 use crate::fleet::FleetError;
-use crate::ops::deploy_aws::{AwsDeployOptions, Fleet, READY_PATH};
+use crate::naming::{environment_tags, TAG_NAME};
+use crate::ops::deploy::aws::observe::{AwsDeployOptions, Fleet, READY_PATH};
 use crate::ops::render::CONSUMER_METRICS_PORT;
 use crate::profile::RoleName;
 

@@ -6,6 +6,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use backon::{BackoffBuilder, ExponentialBuilder};
+
 use crate::aws::{msk, msk_update, AwsClients};
 use crate::cluster::ControlPlaneError;
 use crate::console::Console;
@@ -63,7 +65,8 @@ where
     Fut: Future<Output = Result<Poll<T>, ControlPlaneError>>,
 {
     let mut progress = console.progress(label);
-    let mut interval = POLL_FIRST;
+    let mut intervals =
+        ExponentialBuilder::default().with_min_delay(POLL_FIRST).with_max_delay(POLL_MAX).without_max_times().build();
     loop {
         match check().await {
             Ok(Poll::Done(value)) => {
@@ -81,8 +84,8 @@ where
             progress.finish("timed out");
             return Err(ControlPlaneError::TimedOut { what: label.to_string(), waited: deadline.started.elapsed() });
         }
+        let interval = intervals.next().unwrap_or(POLL_MAX);
         tokio::time::sleep(interval.min(remaining)).await;
-        interval = (interval * 2).min(POLL_MAX);
     }
 }
 

@@ -8,17 +8,17 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::plan::discover;
-use super::wait::{self, Deadline, Poll};
 use crate::aws::ec2::{self, SecurityGroup};
 use crate::aws::{msk_config, msk_update, AwsClients, AwsErrorKind};
-use crate::cluster::names::{is_managed, Names};
 use crate::cluster::{ControlPlaneError, ResourceKind};
 use crate::config::{self, ConfigError, EnvironmentOverrides, Provider};
 use crate::console::Console;
 use crate::error::CliError;
 use crate::fleet::names::FleetNames;
-use crate::ops::destroy_fleet;
+use crate::naming::{is_managed, Names};
+use crate::ops::cluster::plan::discover;
+use crate::ops::cluster::wait::{self, Deadline, Poll};
+use crate::ops::deploy::aws::destroy as destroy_fleet;
 
 /// After an MSK cluster is deleted its network interfaces linger for a few
 /// minutes and keep the broker SG "in use" (DependencyViolation); retry
@@ -80,7 +80,7 @@ pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<Dest
         }
         ours
     });
-    let marker = crate::cluster::names::configuration_marker(&env);
+    let marker = crate::naming::configuration_marker(&env);
     let configuration = found.configuration.filter(|c| c.description.contains(&marker));
     let mut groups = found.groups;
     // Groups whose rules reference another group go before it: brokers'
