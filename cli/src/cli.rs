@@ -97,6 +97,10 @@ pub enum Command {
     Man(commands::shell_integration::ManArgs),
     /// The monthly AWS cost of a tier: MSK, EC2 at the ladder's min and max, load balancer, data transfer.
     Cost(commands::cost::CostArgs),
+    /// Send canary uploads through the front door and check every record reaches the stores once.
+    Verify(commands::verify::VerifyArgs),
+    /// Drive the workload model at the tier's peak rate (open loop) and judge the run against its SLOs.
+    Loadtest(commands::loadtest::LoadtestArgs),
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub enum CliError {
     #[error(transparent)]
     ShellIntegration(#[from] crate::ops::shell_integration::ShellIntegrationError),
     Cost(#[from] crate::cost::CostError),
+    Prove(#[from] crate::prove::ProveError),
 
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
@@ -60,6 +61,7 @@ impl CliError {
             CliError::Local(err) => err.exit(),
             CliError::Fleet(err) => err.exit(),
             CliError::Cost(err) => err.exit(),
+            CliError::Prove(err) => err.exit(),
         }
     }
 
@@ -73,6 +75,7 @@ impl CliError {
             CliError::ControlPlane(err) => err.hint(),
             CliError::Local(err) => err.hint(),
             CliError::Fleet(err) => err.hint(),
+            CliError::Prove(err) => err.hint(),
             CliError::Cost(err) => err.hint(),
             CliError::WriteFile { .. } | CliError::ShellIntegration(_) => {
                 Some("check that the directory exists and is writable".into())

@@ -17,6 +17,7 @@ pub mod local;
 pub mod naming;
 pub mod ops;
 pub mod profile;
+pub mod prove;
 pub mod render;
 pub mod topics;
 pub mod views;

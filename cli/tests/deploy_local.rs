@@ -6,8 +6,7 @@
 //! It uses the tier's real topic names and consumer groups (as the main job
 //! does), and a private environment name, state directory and balancer port.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,97 +14,11 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod local_support;
+use local_support::{artifacts_dir, required, Env};
+
 /// Upper bound on the background upload loop, whatever happens.
 const LOAD_LIMIT: Duration = Duration::from_secs(120);
-
-fn required(name: &str) -> String {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => value,
-        _ => panic!("{name} is not set: run dev/stack up && eval \"$(dev/stack env)\""),
-    }
-}
-
-/// The service binaries `cargo test --workspace` builds next to forgectl.
-fn artifacts_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_BIN_EXE_forgectl")).parent().map(Path::to_path_buf).unwrap_or_default();
-    for binary in ["forgectl-producer", "forgectl-consumer"] {
-        assert!(
-            dir.join(binary).is_file(),
-            "{binary} is not built in {}: run `cargo build -p forgectl-producer -p forgectl-consumer` (cargo test --workspace does)",
-            dir.display()
-        );
-    }
-    dir
-}
-
-struct Env {
-    dir: tempfile::TempDir,
-    name: String,
-    port: u16,
-}
-
-impl Env {
-    fn new() -> Self {
-        required("KAFKA_BOOTSTRAP_SERVERS");
-        required("DI_POSTGRES_PASSWORD");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map(|address| address.port())
-            .unwrap_or_else(|err| panic!("free port: {err}"));
-        let name = format!("ldeploy{}", std::process::id());
-        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
-        let config = format!(
-            "environments:\n  {name}:\n    provider: local\n    tier: 50k\n    producer_port: {port}\n    kafka:\n      bootstrap_servers: \"${{KAFKA_BOOTSTRAP_SERVERS}}\"\n    postgres:\n      host: \"${{DI_POSTGRES_HOST}}\"\n      port: \"${{DI_POSTGRES_PORT}}\"\n      username: \"${{DI_POSTGRES_USERNAME}}\"\n      password_env: DI_POSTGRES_PASSWORD\n      database: \"${{DI_POSTGRES_DATABASE}}\"\n      sync_database: \"${{DI_POSTGRES_SYNC_DATABASE}}\"\n"
-        );
-        std::fs::write(dir.path().join("forgectl.yaml"), config).unwrap_or_else(|err| panic!("{err}"));
-        Self { dir, name, port }
-    }
-
-    fn forgectl(&self, args: &[&str]) -> Output {
-        let profiles = Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles");
-        Command::cargo_bin("forgectl")
-            .unwrap_or_else(|err| panic!("{err}"))
-            .current_dir(self.dir.path())
-            .env("CI", "true")
-            .args(["--env", &self.name, "--profiles-dir"])
-            .arg(&profiles)
-            .args(args)
-            .output()
-            .unwrap_or_else(|err| panic!("{err}"))
-    }
-
-    fn ok(&self, args: &[&str]) -> Value {
-        let output = self.forgectl(args);
-        assert!(
-            output.status.success(),
-            "forgectl {args:?} failed ({:?}):\n{}",
-            output.status.code(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
-    }
-
-    /// A client that sends the environment's producer key, which deploy
-    /// generated into the state directory.
-    fn api_client(&self) -> reqwest::Client {
-        let path = self.dir.path().join(".forgectl").join(&self.name).join("producer-api-key");
-        let key = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-        let mut headers = reqwest::header::HeaderMap::new();
-        let value = reqwest::header::HeaderValue::from_str(key.trim()).unwrap_or_else(|err| panic!("{err}"));
-        headers.insert("x-api-key", value);
-        reqwest::Client::builder().default_headers(headers).build().unwrap_or_else(|err| panic!("{err}"))
-    }
-
-    fn status(&self) -> Value {
-        self.ok(&["status", "--output", "json"])
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = self.forgectl(&["destroy", "--yes", "--confirm", &self.name.clone()]);
-    }
-}
 
 fn instances(status: &Value) -> Vec<(String, String, bool, i64)> {
     status["instances"]
@@ -161,7 +74,7 @@ async fn rows_for(prefix: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_roll_back_and_destroy_on_the_local_stack() {
-    let env = Env::new();
+    let env = Env::new("ldeploy");
     let artifacts = artifacts_dir();
     let artifacts = artifacts.to_string_lossy().to_string();
     let run = format!("{}-{}", env.name, std::process::id());

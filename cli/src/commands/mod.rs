@@ -6,15 +6,18 @@ pub mod deploy;
 pub mod destroy;
 pub mod duration;
 pub mod images;
+pub mod loadtest;
 pub mod local_balancer;
 mod local_provider;
 pub mod plan;
 pub mod profiles;
+mod prove_context;
 pub mod provision;
 pub mod render;
 pub mod shell_integration;
 pub mod status;
 pub mod topics;
+pub mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::console::Console;
@@ -37,5 +40,7 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Completion(args) => shell_integration::completion(args, console),
         Command::Man(args) => shell_integration::man(args, console),
         Command::Cost(args) => cost::run(args, &cli.global, console).await,
+        Command::Verify(args) => verify::run(args, &cli.global, console).await,
+        Command::Loadtest(args) => loadtest::run(args, &cli.global, console).await,
     }
 }

@@ -30,6 +30,16 @@ pub fn ensure(state: &StateDir) -> Result<String, LocalError> {
     Ok(key)
 }
 
+/// The environment's key if deploy has created one; never creates it.
+pub fn read(state: &StateDir) -> Result<Option<String>, LocalError> {
+    let path = state.api_key_file();
+    match std::fs::read_to_string(&path) {
+        Ok(key) => Ok(Some(key.trim().to_string()).filter(|key| !key.is_empty())),
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(LocalError::Io { action: "read", path, source }),
+    }
+}
+
 /// `PRODUCER_API_KEYS` for the producers.
 pub fn producer_keys_var(key: &str) -> String {
     format!("{KEY_NAME}:{key}")

@@ -5,6 +5,7 @@
 //! - `topics`: the tier's topics (plan, sync, check, describe, lag)
 //! - `deploy`: the producer and consumers, on AWS (`deploy::aws`) or as local processes (`deploy::local`)
 //! - `local`: the local provider's provision, status and process runtime
+//! - `verify`, `loadtest`: proving an environment from its front door (with `crate::prove`)
 //! - `profiles`, `render`, `images`, `build_info`, `shell_integration`: one file each
 
 pub mod build_info;
@@ -12,8 +13,10 @@ pub mod cluster;
 pub mod cost;
 pub mod deploy;
 pub mod images;
+pub mod loadtest;
 pub mod local;
 pub mod profiles;
 pub mod render;
 pub mod shell_integration;
 pub mod topics;
+pub mod verify;

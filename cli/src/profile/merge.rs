@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 
 use super::schema::{
-    DeadLetterLayer, EncryptionLayer, IndiaLayer, InstanceTypesLayer, KafkaLayer, ProfileLayer, RoleLayer,
+    DeadLetterLayer, EncryptionLayer, IndiaLayer, InstanceTypesLayer, KafkaLayer, ProfileLayer, RoleLayer, SloLayer,
     TopicDefaultsLayer, TopicLayer,
 };
 
@@ -56,6 +56,7 @@ replace_leaf!(
     u16,
     u32,
     u64,
+    f64,
     bool,
     Vec<String>,
     super::schema::ConfigValue,
@@ -76,6 +77,7 @@ impl Overlay for ProfileLayer {
             roles: self.roles.overlay(upper.roles),
             india: self.india.overlay(upper.india),
             dead_letter: self.dead_letter.overlay(upper.dead_letter),
+            slo: self.slo.overlay(upper.slo),
         }
     }
 }
@@ -146,6 +148,17 @@ impl Overlay for DeadLetterLayer {
             suffix: self.suffix.overlay(upper.suffix),
             partitions: self.partitions.overlay(upper.partitions),
             configs: self.configs.overlay(upper.configs),
+        }
+    }
+}
+
+impl Overlay for SloLayer {
+    fn overlay(self, upper: Self) -> Self {
+        SloLayer {
+            upload_p99_ms: self.upload_p99_ms.overlay(upper.upload_p99_ms),
+            upload_p999_ms: self.upload_p999_ms.overlay(upper.upload_p999_ms),
+            max_error_percent: self.max_error_percent.overlay(upper.max_error_percent),
+            lag_drain_seconds: self.lag_drain_seconds.overlay(upper.lag_drain_seconds),
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct Profile {
     /// How the consumers' dead-letter topics are laid out; `None` when the
     /// profile declares none.
     pub dead_letter: Option<DeadLetterSpec>,
+    /// The objectives `forgectl loadtest` judges a run against; `None` when
+    /// the profile declares none.
+    pub slo: Option<SloSpec>,
     /// The file this tier was loaded from (a `builtin:` path when embedded).
     pub source: String,
 }
@@ -105,6 +108,18 @@ pub struct DeadLetterSpec {
     pub suffix: String,
     pub partitions: u32,
     pub configs: BTreeMap<String, String>,
+}
+
+/// Service-level objectives of a tier at its peak rate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloSpec {
+    /// Upload latency through the front door, from the scheduled send time.
+    pub upload_p99_ms: u32,
+    pub upload_p999_ms: u32,
+    /// Uploads answered with anything but 2xx (or not answered), in percent.
+    pub max_error_percent: f64,
+    /// After the load stops, every consumer group's lag reaches 0 within this.
+    pub lag_drain_seconds: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::error::Issue;
 use super::locate::Locator;
 use super::model::{
-    DeadLetterSpec, EncryptionInTransit, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec, TopicSpec,
+    DeadLetterSpec, EncryptionInTransit, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec, SloSpec, TopicSpec,
     DEFAULT_DEAD_LETTER_SUFFIX, PROFILE_JSON_SCHEMA_VERSION,
 };
 use super::schema::ProfileLayer;
@@ -101,6 +101,24 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
         configs: dlq.configs.unwrap_or_default().into_iter().map(|(key, value)| (key, value.0)).collect(),
     });
 
+    let slo = match layer.slo {
+        None => None,
+        Some(slo) => {
+            let fields = (
+                required.take(slo.upload_p99_ms, "slo.upload_p99_ms"),
+                required.take(slo.upload_p999_ms, "slo.upload_p999_ms"),
+                required.take(slo.max_error_percent, "slo.max_error_percent"),
+                required.take(slo.lag_drain_seconds, "slo.lag_drain_seconds"),
+            );
+            match fields {
+                (Some(upload_p99_ms), Some(upload_p999_ms), Some(max_error_percent), Some(lag_drain_seconds)) => {
+                    Some(SloSpec { upload_p99_ms, upload_p999_ms, max_error_percent, lag_drain_seconds })
+                }
+                _ => None,
+            }
+        }
+    };
+
     let (
         Some(dau),
         (
@@ -137,6 +155,7 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
             enhanced_monitoring,
         },
         dead_letter,
+        slo,
         topics,
         roles,
         india_excluded_topics,

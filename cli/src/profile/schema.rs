@@ -20,6 +20,17 @@ pub struct ProfileLayer {
     pub roles: Option<IndexMap<RoleName, RoleLayer>>,
     pub india: Option<IndiaLayer>,
     pub dead_letter: Option<DeadLetterLayer>,
+    pub slo: Option<SloLayer>,
+}
+
+/// The service-level objectives `forgectl loadtest` judges a run against.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloLayer {
+    pub upload_p99_ms: Option<u32>,
+    pub upload_p999_ms: Option<u32>,
+    pub max_error_percent: Option<f64>,
+    pub lag_drain_seconds: Option<u32>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -45,7 +45,38 @@ pub fn validate(profile: &Profile, locator: &Locator) -> Vec<Issue> {
     check_consumption(profile, locator, &mut issues);
     check_india(profile, locator, &mut issues);
     check_dead_letter(profile, locator, &mut issues);
+    check_slo(profile, locator, &mut issues);
     issues
+}
+
+fn check_slo(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
+    let Some(slo) = &profile.slo else {
+        return;
+    };
+    if slo.upload_p99_ms == 0 {
+        issues.push(locator.issue("slo.upload_p99_ms", "must be above 0", "set a latency in milliseconds, e.g. 50"));
+    }
+    if slo.upload_p999_ms < slo.upload_p99_ms {
+        issues.push(locator.issue(
+            "slo.upload_p999_ms",
+            format!("is {} ms, below slo.upload_p99_ms ({} ms)", slo.upload_p999_ms, slo.upload_p99_ms),
+            "a higher percentile cannot have a lower bound; raise it",
+        ));
+    }
+    if !(0.0..=100.0).contains(&slo.max_error_percent) {
+        issues.push(locator.issue(
+            "slo.max_error_percent",
+            format!("is {}, not a percentage", slo.max_error_percent),
+            "use a value from 0 to 100, e.g. 0.1",
+        ));
+    }
+    if slo.lag_drain_seconds == 0 {
+        issues.push(locator.issue(
+            "slo.lag_drain_seconds",
+            "must be above 0",
+            "set how many seconds the consumers may take to catch up, e.g. 60",
+        ));
+    }
 }
 
 fn check_kafka(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {

@@ -7,4 +7,5 @@ pub mod cost;
 pub mod deploy;
 pub mod local;
 pub mod profiles;
+pub mod prove;
 pub mod topics;
