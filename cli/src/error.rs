@@ -37,7 +37,11 @@ pub enum CliError {
 
     #[error(transparent)]
     ShellIntegration(#[from] crate::ops::shell_integration::ShellIntegrationError),
+
+    #[error(transparent)]
     Cost(#[from] crate::cost::CostError),
+
+    #[error(transparent)]
     Prove(#[from] crate::prove::ProveError),
 
     #[error("cannot write {}: {source}", path.display())]

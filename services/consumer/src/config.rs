@@ -31,6 +31,7 @@ pub struct ConsumerOptions {
     /// A message larger than this is dead-lettered without its value (which
     /// the dead-letter topic may not accept); the producer's uploads are far
     /// below it.
+    pub max_message_bytes: usize,
     /// The MongoDB sink's settings; `None` (sink off) without `DI_MONGODB_HOST`.
     pub mongodb: Option<MongoSettings>,
 }

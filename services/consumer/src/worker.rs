@@ -56,6 +56,9 @@ impl FlushError {
             FlushError::Db(e @ WriteError::Permanent(_)) => Some(e.to_string()),
             FlushError::Db(_) => None,
             FlushError::Dlq(e) => e.permanent_reason(),
+            // MongoDB outages are retried paused, as PostgreSQL's are; a
+            // document MongoDB rejects as data is dead-lettered instead.
+            FlushError::Mongo(_) => None,
         }
     }
 }
