@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("entry", &["main", "cli", "commands", "error"]),
     ("views", &["views"]),
     ("ops", &["ops"]),
-    ("capabilities", &["cluster", "topics", "fleet", "local", "render"]),
+    ("capabilities", &["cluster", "topics", "fleet", "local", "render", "cost", "prove"]),
     ("adapters", &["aws", "kafka"]),
     ("foundation", &["config", "profile", "naming", "console", "exit", "yaml_position"]),
 ];
@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
 const KNOWN_UPWARD: &[(&str, &str)] = &[
     // Operations that still return the top-level CliError instead of their own.
     ("ops::cluster", "error"),
+    ("ops::cost", "error"),
     ("ops::local", "error"),
 ];
 

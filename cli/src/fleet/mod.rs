@@ -83,3 +83,9 @@ impl FleetError {
         }
     }
 }
+
+/// `https://` once the load balancer has a certificate.
+pub fn producer_url(environment: &crate::config::Environment, dns_name: &str) -> String {
+    let scheme = if environment.services.certificate_arn.is_some() { "https" } else { "http" };
+    format!("{scheme}://{dns_name}")
+}

@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::config::{Environment, SecurityProtocol};
 use crate::kafka::KafkaConnection;
 use crate::profile::{Profile, RoleName, TopicSpec};
+pub use crate::render::connections::{kafka_connection, mongodb_connection, postgres_connection};
 use crate::render::{
     render_template, service_env, EnvVar, MongoConnection, PostgresConnection, RenderError, ServiceEnv, REDACTED,
 };
@@ -47,30 +48,6 @@ impl RenderOptions {
     }
 }
 
-/// Where the environment's Kafka is, as the services should reach it.
-pub fn kafka_connection(environment: &Environment) -> Result<KafkaConnection, RenderError> {
-    let endpoint = environment.kafka.as_ref();
-    let bootstrap = endpoint.and_then(|kafka| kafka.bootstrap_servers.clone()).ok_or_else(|| {
-        RenderError::MissingEndpoint { env: environment.name.clone(), what: "kafka.bootstrap_servers" }
-    })?;
-    Ok(KafkaConnection::from_endpoint(endpoint, bootstrap))
-}
-
-pub fn postgres_connection(environment: &Environment, show_secrets: bool) -> Result<PostgresConnection, RenderError> {
-    let postgres = environment
-        .postgres
-        .as_ref()
-        .ok_or_else(|| RenderError::MissingEndpoint { env: environment.name.clone(), what: "postgres" })?;
-    Ok(PostgresConnection {
-        host: postgres.host.clone(),
-        port: postgres.port.clone(),
-        username: postgres.username.clone(),
-        password: show_secrets.then(|| std::env::var(&postgres.password_env).ok()).flatten(),
-        database: postgres.database.clone(),
-        sync_database: postgres.sync_database.clone(),
-    })
-}
-
 /// What the producer needs beyond the shared variables: its metrics address
 /// (all interfaces of its container or pod; nothing publishes the port) and
 /// its API keys, a secret like the database password. `api_keys` is `None`
@@ -89,22 +66,6 @@ fn add_producer_access(env: &mut ServiceEnv, api_keys: Option<String>) {
         value: api_keys.unwrap_or_else(|| REDACTED.to_string()),
         secret: true,
     });
-}
-
-/// The consumers' MongoDB, if the environment has one.
-pub fn mongodb_connection(environment: &Environment, show_secrets: bool) -> Option<MongoConnection> {
-    environment.mongodb.as_ref().map(|mongo| MongoConnection {
-        host: mongo.host.clone(),
-        port: mongo.port.clone(),
-        username: mongo.username.clone(),
-        password: mongo
-            .password_env
-            .as_deref()
-            .filter(|_| show_secrets)
-            .and_then(|variable| std::env::var(variable).ok()),
-        database: mongo.database.clone(),
-        enabled_sources: mongo.enabled_sources.clone(),
-    })
 }
 
 #[derive(Debug, Serialize)]

@@ -44,7 +44,7 @@ pub struct ProveTargets {
 /// The environment's front door, PostgreSQL and Kafka.
 pub async fn resolve(environment: &Environment) -> Result<ProveTargets, ProveError> {
     let front_door = front_door(environment).await?;
-    let postgres = crate::ops::render::postgres_connection(environment, true)
+    let postgres = crate::render::connections::postgres_connection(environment, true)
         .map_err(|err| ProveError::Invalid { message: err.to_string(), hint: err.hint().unwrap_or_default() })?;
     if postgres.password.is_none() {
         let variable = environment.postgres.as_ref().map(|pg| pg.password_env.as_str()).unwrap_or_default();
@@ -56,7 +56,7 @@ pub async fn resolve(environment: &Environment) -> Result<ProveTargets, ProveErr
             hint: format!("export {variable} (for the local stack: eval \"$(dev/stack env)\")"),
         });
     }
-    let kafka = crate::ops::render::kafka_connection(environment).ok();
+    let kafka = crate::render::connections::kafka_connection(environment).ok();
     Ok(ProveTargets { front_door, postgres, kafka })
 }
 
@@ -91,7 +91,7 @@ async fn front_door(environment: &Environment) -> Result<FrontDoor, ProveError> 
                 });
             }
             Ok(FrontDoor {
-                url: crate::ops::deploy::aws::apply::producer_url(environment, &balancer.dns_name),
+                url: crate::fleet::producer_url(environment, &balancer.dns_name),
                 served_by: format!("load balancer {name}"),
                 api_key,
             })

@@ -9,6 +9,7 @@ mod error;
 pub mod histogram;
 pub mod lag;
 pub mod recorder;
+pub mod report;
 pub mod report_html;
 pub mod schedule;
 pub mod store;

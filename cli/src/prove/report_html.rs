@@ -3,9 +3,9 @@
 use minijinja::Environment;
 use serde::Serialize;
 
+use super::report::LoadtestReport;
 use super::svg::{Chart, Series};
 use super::ProveError;
-use crate::ops::loadtest::LoadtestReport;
 
 const TEMPLATE_NAME: &str = "loadtest.html";
 const TEMPLATE: &str = include_str!("../../../templates/prove/loadtest.html.j2");

@@ -2,6 +2,7 @@
 //! rollout: a role's `.env`, a docker-compose file, Kubernetes manifests.
 //! Templates live in `templates/render/` and are built into the binary.
 
+pub mod connections;
 mod service_env;
 
 use minijinja::syntax::SyntaxConfig;

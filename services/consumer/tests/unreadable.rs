@@ -16,6 +16,9 @@ use rdkafka::Message;
 use serde_json::Value;
 use support::*;
 
+/// A dead letter as read back: its value and its headers (key, raw value).
+type DeadLetter = (Option<Vec<u8>>, Vec<(String, Vec<u8>)>);
+
 const WAIT: Duration = Duration::from_secs(60);
 
 /// Headers with a key that is not UTF-8, which `OwnedHeaders::insert`
@@ -87,7 +90,7 @@ async fn unreadable_messages_are_dead_lettered_and_never_crash() {
         cfg.create().unwrap_or_else(|e| panic!("{e}"))
     };
     dlq.subscribe(&[&format!("{sms}.dlq")]).unwrap_or_else(|e| panic!("{e}"));
-    let mut letters: Vec<(Option<Vec<u8>>, Vec<(String, Vec<u8>)>)> = Vec::new();
+    let mut letters: Vec<DeadLetter> = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while letters.len() < 4 && std::time::Instant::now() < deadline {
         if let Some(Ok(m)) = dlq.poll(Duration::from_millis(500)) {

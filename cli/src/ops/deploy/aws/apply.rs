@@ -2,6 +2,7 @@
 //! settings, IAM, secrets, load balancer), then each role's launch template
 //! and Auto Scaling group, then the rolling updates.
 
+pub use crate::fleet::producer_url;
 use std::time::Duration;
 
 use backon::{ConstantBuilder, Retryable};
@@ -94,12 +95,6 @@ pub async fn apply(
         roles: results,
         producer_url: front.map(|front| producer_url(&options.environment, &front.dns_name)),
     })
-}
-
-/// `https://` once the load balancer has a certificate.
-pub fn producer_url(environment: &crate::config::Environment, dns_name: &str) -> String {
-    let scheme = if environment.services.certificate_arn.is_some() { "https" } else { "http" };
-    format!("{scheme}://{dns_name}")
 }
 
 fn change_of(plan: &FleetPlan, kind: &str) -> Change {
