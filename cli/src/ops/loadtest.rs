@@ -8,20 +8,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::console::Console;
-use crate::profile::{Profile, SloSpec};
+use crate::profile::Profile;
 use crate::prove::endpoint::FrontDoor;
 use crate::prove::lag::{self, LagProbe, LagSample};
 use crate::prove::recorder::{LoadRecorder, LoadSummary};
 use crate::prove::schedule::{run_open_loop, Schedule};
 use crate::prove::uploader::Uploader;
-use crate::prove::verdict::{self, Verdict};
+use crate::prove::verdict;
 use crate::prove::workload::{BodyFactory, Workload};
 use crate::prove::{report_html, ProveError};
 
