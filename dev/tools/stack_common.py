@@ -175,6 +175,17 @@ def stop_pid(name: str, pid: int, marker: str, grace: float, group: bool = True,
 MAX_LOG_BYTES = 50 * 1024 * 1024
 
 
+def stop_service(name: str, marker: str, grace: float = 10.0) -> None:
+    """Stop a one-process part of the stack (moto, FerretDB) by its PID file."""
+    pid = read_pid(name)
+    if not alive(pid, marker):
+        pid_file(name).unlink(missing_ok=True)
+        return
+    if stop_pid(name, pid, marker, grace):
+        pid_file(name).unlink(missing_ok=True)
+        say(f"{name} stopped")
+
+
 def spawn(name: str, cmd: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     if log.exists() and log.stat().st_size > MAX_LOG_BYTES:

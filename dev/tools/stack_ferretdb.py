@@ -19,12 +19,11 @@ from stack_common import (
     LOGS,
     alive,
     die,
-    pid_file,
     read_pid,
     require_free,
     say,
     spawn,
-    stop_pid,
+    stop_service,
 )
 
 # This checkout's launcher binary: never another checkout's FerretDB.
@@ -93,10 +92,4 @@ def start_ferretdb() -> bool:
 
 
 def stop_ferretdb() -> None:
-    pid = read_pid("ferretdb")
-    if not alive(pid, FERRETDB_MARKER):
-        pid_file("ferretdb").unlink(missing_ok=True)
-        return
-    if stop_pid("ferretdb", pid, FERRETDB_MARKER, 10.0):
-        pid_file("ferretdb").unlink(missing_ok=True)
-        say("ferretdb stopped")
+    stop_service("ferretdb", FERRETDB_MARKER)

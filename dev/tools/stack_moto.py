@@ -19,12 +19,11 @@ from stack_common import (
     TLS_BOOTSTRAP,
     VENV_PY,
     alive,
-    pid_file,
     read_pid,
     require_free,
     say,
     spawn,
-    stop_pid,
+    stop_service,
 )
 
 # ---------------------------------------------------------------------------
@@ -70,10 +69,4 @@ def start_moto() -> bool:
 
 
 def stop_moto() -> None:
-    pid = read_pid("moto")
-    if not alive(pid, MOTO_MARKER):
-        pid_file("moto").unlink(missing_ok=True)
-        return
-    if stop_pid("moto", pid, MOTO_MARKER, 10.0):
-        pid_file("moto").unlink(missing_ok=True)
-        say("moto stopped")
+    stop_service("moto", MOTO_MARKER)
