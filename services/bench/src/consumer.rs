@@ -73,6 +73,9 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench>
     vars.insert("ENABLED_TOPICS".into(), topic.clone());
     vars.insert("KAFKA_CONSUMER_GROUP".into(), group.clone());
     vars.insert("CONSUMER_METRICS_ADDR".into(), format!("127.0.0.1:{}", free_port()));
+    // PostgreSQL alone, even when the shell exported the stack's DI_MONGODB_*
+    // (an empty value reads as unset).
+    vars.insert("DI_MONGODB_HOST".into(), String::new());
     let db = stack.pg_client(&stack.pg.sync_database).await;
     let proc = Proc::spawn("forgectl-consumer", &vars)?;
     let started = Instant::now();

@@ -1,11 +1,12 @@
-//! `forgectl-services-bench [producer|consumer|e2e|limits|all]`: the benchmarks of
-//! docs/benchmarks/services.md, against the local stack (`dev/stack up`).
+//! `forgectl-services-bench [producer|consumer|mongo|e2e|limits|all]`: the
+//! benchmarks of docs/benchmarks/services.md, against the local stack (`dev/stack up`).
 //! Build in release: `cargo build --release -p forgectl-producer
 //! -p forgectl-consumer -p forgectl-services-bench`.
 
 mod consumer;
 mod e2e;
 mod limits;
+mod mongo;
 mod own;
 mod procs;
 mod producer;
@@ -97,6 +98,21 @@ async fn main() -> anyhow::Result<()> {
             0.5 * per_cpu / sms_rows_peak,
             2.0 * per_cpu / peak_rows,
             2.0 * per_cpu / sms_rows_peak
+        );
+    }
+    // Not in `all`: it needs the stack's FerretDB (DI_MONGODB_*), which
+    // BENCH_OWN_STACK does not start.
+    if what == "mongo" {
+        let msgs: usize = std::env::var("BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+        let r = mongo::run(&w, msgs).await?;
+        println!(
+            "MONGO documents {}: consumer (both sinks) {:.0} docs/s | sink alone {:.0} docs/s | plain insert_many loop {:.0} docs/s | ratios {:.2}x (consumer) {:.2}x (sink)",
+            r.documents,
+            r.consumer_docs_per_sec,
+            r.sink_docs_per_sec,
+            r.plain_docs_per_sec,
+            r.consumer_docs_per_sec / r.plain_docs_per_sec,
+            r.sink_docs_per_sec / r.plain_docs_per_sec
         );
     }
     if what == "e2e" || what == "all" {
