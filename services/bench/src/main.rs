@@ -1,10 +1,11 @@
-//! `forgectl-services-bench [producer|consumer|mongo|e2e|limits|all]`: the
+//! `forgectl-services-bench [producer|latency|consumer|mongo|e2e|limits|all]`: the
 //! benchmarks of docs/benchmarks/services.md, against the local stack (`dev/stack up`).
 //! Build in release: `cargo build --release -p forgectl-producer
 //! -p forgectl-consumer -p forgectl-services-bench`.
 
 mod consumer;
 mod e2e;
+mod latency;
 mod limits;
 mod mongo;
 mod own;
@@ -78,6 +79,34 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
+    // Not in `all`: an open-loop latency comparison at one rate, several rounds.
+    if what == "latency" {
+        let dau: f64 = std::env::var("BENCH_DAU").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000.0);
+        let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+        let r = latency::run(&w, dau, Duration::from_secs(secs), rounds).await?;
+        for run in r.api.iter().chain(r.raw.iter()) {
+            println!(
+                "  {:<7} {}/{} ok  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  sender behind schedule at most {:.2} ms",
+                run.label,
+                run.ok,
+                run.sent,
+                ms(run.p50),
+                ms(run.p99),
+                ms(run.max),
+                ms(run.sender_lag)
+            );
+        }
+        let p99 = |v: &[latency::OpenLoopRun]| v.iter().map(|x| ms(x.p99)).collect::<Vec<_>>();
+        let (api, raw) = (p99(&r.api), p99(&r.raw));
+        let ratios: Vec<String> = api.iter().zip(&raw).map(|(a, b)| format!("{:.2}", a / b)).collect();
+        println!(
+            "LATENCY open loop {:.1} uploads/s ({dau:.0} DAU peak): p99 api {:?} ms, raw {:?} ms; per-round ratio api/raw {}",
+            r.rate,
+            api.iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>(),
+            raw.iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>(),
+            ratios.join(", ")
+        );
+    }
     if what == "consumer" || what == "all" {
         let msgs: usize = std::env::var("BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(6000);
         let r = consumer::run(&w, msgs).await?;
@@ -114,6 +143,9 @@ async fn main() -> anyhow::Result<()> {
             r.consumer_docs_per_sec / r.plain_docs_per_sec,
             r.sink_docs_per_sec / r.plain_docs_per_sec
         );
+        if let Some([c, s, p]) = r.server_cpu {
+            println!("MONGO server CPU (cores busy): consumer phase {c:.2}, sink phase {s:.2}, plain loop {p:.2}");
+        }
     }
     if what == "e2e" || what == "all" {
         let dau: f64 = std::env::var("BENCH_DAU").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000.0);

@@ -18,6 +18,7 @@ use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, 
 use forgectl_service_common::Envelope;
 
 use crate::procs::Proc;
+use crate::stats::cpu_seconds;
 use crate::workload::{make_uploads, Workload};
 
 pub struct MongoBench {
@@ -25,6 +26,15 @@ pub struct MongoBench {
     pub consumer_docs_per_sec: f64,
     pub sink_docs_per_sec: f64,
     pub plain_docs_per_sec: f64,
+    /// CPU the MongoDB server used per wall-clock second of each phase
+    /// (consumer, sink, plain), when `BENCH_MONGO_PID` names its process.
+    pub server_cpu: Option<[f64; 3]>,
+}
+
+/// CPU seconds of the MongoDB server process named by `BENCH_MONGO_PID`.
+fn server_cpu_seconds() -> Option<f64> {
+    let pid: u32 = std::env::var("BENCH_MONGO_PID").ok()?.parse().ok()?;
+    Some(cpu_seconds(pid))
 }
 
 /// The consumer's default `CONSUMER_BATCH_MAX_ROWS`: the same batch size for
@@ -123,9 +133,9 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<MongoBench> {
     let mongo = consumer_sink.database().clone();
     let proc = Proc::spawn("forgectl-consumer", &vars)?;
     let started = Instant::now();
-    let (t0, docs0) = loop {
+    let (t0, docs0, cpu0) = loop {
         if progress(&pg, &group).await > 0 {
-            break (Instant::now(), count(&mongo, &topic).await?);
+            break (Instant::now(), count(&mongo, &topic).await?, server_cpu_seconds());
         }
         anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "consumer made no progress in 120 s");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -135,6 +145,7 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<MongoBench> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let consumer_secs = t0.elapsed().as_secs_f64();
+    let consumer_cpu = cpu0.zip(server_cpu_seconds()).map(|(a, b)| (b - a) / consumer_secs);
     proc.stop().await;
     let written = count(&mongo, &topic).await?;
     anyhow::ensure!(written == total, "consumer wrote {written} documents, expected {total}");
@@ -146,12 +157,14 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<MongoBench> {
     let sink_db = format!("{prefix}s");
     let alone = sink(&sink_db)?;
     let items = batches(&topic, envelopes());
+    let cpu0 = server_cpu_seconds();
     let t = Instant::now();
     for batch in &items {
         let done = alone.write(batch).await?;
         anyhow::ensure!(done.rejected.is_empty(), "the sink rejected {} messages", done.rejected.len());
     }
     let sink_secs = t.elapsed().as_secs_f64();
+    let sink_cpu = cpu0.zip(server_cpu_seconds()).map(|(a, b)| (b - a) / sink_secs);
     anyhow::ensure!(count(alone.database(), &topic).await? == total, "the sink lost documents");
 
     // 3. Baseline: the same documents, built beforehand, the same batches,
@@ -163,11 +176,13 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<MongoBench> {
         .iter()
         .map(|batch| plan(batch, &EnabledSources::All).by_topic.into_values().flat_map(|t| t.documents).collect())
         .collect();
+    let cpu0 = server_cpu_seconds();
     let t = Instant::now();
     for batch in &docs {
         collection.insert_many(batch).ordered(false).await?;
     }
     let plain_secs = t.elapsed().as_secs_f64();
+    let plain_cpu = cpu0.zip(server_cpu_seconds()).map(|(a, b)| (b - a) / plain_secs);
     anyhow::ensure!(count(plain.database(), &topic).await? == total, "the baseline lost documents");
 
     for db in [&mongo, alone.database(), plain.database()] {
@@ -181,6 +196,7 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<MongoBench> {
         consumer_docs_per_sec,
         sink_docs_per_sec: total as f64 / sink_secs,
         plain_docs_per_sec: total as f64 / plain_secs,
+        server_cpu: consumer_cpu.zip(sink_cpu).zip(plain_cpu).map(|((c, s), p)| [c, s, p]),
     })
 }
 

@@ -43,7 +43,7 @@ impl RunResult {
     }
 }
 
-fn raw_producer(stack: &Stack) -> anyhow::Result<FutureProducer> {
+pub fn raw_producer(stack: &Stack) -> anyhow::Result<FutureProducer> {
     // Exactly the settings the API's producer uses (services/producer/src/kafka.rs).
     let mut cfg = stack.kafka().client_config();
     cfg.set("acks", "all")
