@@ -30,7 +30,7 @@ pub fn print_capacity(console: &Console, report: &CapacityReport) {
     console.out(steps);
 
     let target = report.cpu_target * 100.0;
-    console.out(format!("Per process, from a straight-line fit of CPU against throughput:"));
+    console.out("Per process, from a straight-line fit of CPU against throughput:");
     let mut capacities = console.table(&["ROLE", "IDLE CPU", "CPU PER 1k", "AT 50% OF 1 CORE", "PER NODE"]);
     for capacity in &report.capacities {
         capacities.add_row(vec![
