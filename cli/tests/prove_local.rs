@@ -74,7 +74,7 @@ fn verify_and_a_short_loadtest_on_the_local_provider() {
     assert_eq!(html.matches("<svg").count(), 3, "latency, throughput and lag charts");
     assert!(!html.contains("<script"), "the report is self-contained and static");
 
-    // A short ramp: two 3 s steps at a fifth and two fifths of the peak.
+    // A short ramp: 3 s idle, then two 3 s steps at a fifth and two fifths of the peak.
     let refused = env.forgectl(&["capacity", "--steps", "1", "--step-duration", "3s"]);
     assert_eq!(refused.status.code(), Some(2), "one step cannot show a slope");
     let output = env.forgectl(&[
@@ -92,7 +92,8 @@ fn verify_and_a_short_loadtest_on_the_local_provider() {
     assert!(matches!(output.status.code(), Some(0 | 1)), "capacity broke ({:?}):\n{stderr}", output.status.code());
     let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}:\n{stderr}"));
     let steps = report["steps"].as_array().cloned().unwrap_or_default();
-    assert_eq!(steps.len(), 2, "{report:#}");
+    assert_eq!(steps.len(), 3, "the idle window, then two steps: {report:#}");
+    assert_eq!(steps[0]["multiplier"].as_f64(), Some(0.0));
     for step in &steps {
         assert_eq!(step["roles"].as_array().map(Vec::len), Some(4), "{step:#}");
         assert!(step["roles"][0]["cores_per_process"].as_f64().unwrap_or_default() > 0.0, "{step:#}");

@@ -187,7 +187,9 @@ pub async fn run(options: &CapacityOptions, console: &Console) -> Result<Capacit
         None => None,
     };
     let run_id = format!("capacity-{:x}", std::process::id());
-    let mut steps = Vec::new();
+    // The idle point anchors each line: what the processes burn with no load
+    // (polling, timers, metrics) is not capacity used by uploads.
+    let mut steps = vec![measure_idle(options, console).await?];
     for (index, planned) in plan.steps.iter().enumerate() {
         let step =
             measure_step(options, planned, &uploader, probe.as_ref(), &format!("{run_id}-{index}"), console).await?;
@@ -321,11 +323,7 @@ async fn measure_step(
         } else {
             (&cpu_after_load, load_seconds, succeeded as f64 / load_seconds, !saturated)
         };
-        let used_cores: f64 = pids
-            .iter()
-            .map(|pid| cpu_after.get(pid).copied().unwrap_or(0.0) - cpu_before.get(pid).copied().unwrap_or(0.0))
-            .sum::<f64>()
-            / seconds;
+        let used_cores = cores_used(&pids, &cpu_before, cpu_after, seconds);
         let processes = pids.len().max(1);
         roles.push(RoleStep {
             role,
@@ -351,6 +349,50 @@ async fn measure_step(
         consumer_window_seconds: consumer_seconds,
         roles,
     })
+}
+
+/// A quiet window as long as one step: every role at rate 0.
+async fn measure_idle(options: &CapacityOptions, console: &Console) -> Result<StepReport, ProveError> {
+    let mut progress = console.progress("capacity");
+    progress.update("idle: no load");
+    let before = cpu_times(&options.instances)?;
+    let start = Instant::now();
+    tokio::time::sleep(options.step_duration).await;
+    let seconds = start.elapsed().as_secs_f64();
+    let after = cpu_times(&options.instances)?;
+    let roles: Vec<RoleStep> = options
+        .profile
+        .roles
+        .iter()
+        .map(|spec| {
+            let pids: Vec<i32> = options.instances.iter().filter(|i| i.role == spec.name).map(|i| i.pid).collect();
+            RoleStep {
+                role: spec.name,
+                processes: pids.len(),
+                rate_per_process: 0.0,
+                cores_per_process: cores_used(&pids, &before, &after, seconds) / pids.len().max(1) as f64,
+                used: true,
+            }
+        })
+        .collect();
+    progress.finish("idle: measured");
+    Ok(StepReport {
+        multiplier: 0.0,
+        target_rate_per_second: 0.0,
+        offered: 0,
+        succeeded: 0,
+        failed: 0,
+        error_percent: 0.0,
+        achieved_rate_per_second: 0.0,
+        consumer_window_seconds: seconds,
+        roles,
+    })
+}
+
+/// Cores the processes used together between two readings `seconds` apart.
+fn cores_used(pids: &[i32], before: &BTreeMap<i32, f64>, after: &BTreeMap<i32, f64>, seconds: f64) -> f64 {
+    pids.iter().map(|pid| after.get(pid).copied().unwrap_or(0.0) - before.get(pid).copied().unwrap_or(0.0)).sum::<f64>()
+        / seconds
 }
 
 fn cpu_times(instances: &[Instance]) -> Result<BTreeMap<i32, f64>, ProveError> {
