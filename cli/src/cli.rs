@@ -101,6 +101,8 @@ pub enum Command {
     Verify(commands::verify::VerifyArgs),
     /// Drive the workload model at the tier's peak rate (open loop) and judge the run against its SLOs.
     Loadtest(commands::loadtest::LoadtestArgs),
+    /// Measure uploads/s per producer and rows/s per consumer at 50% CPU on the local provider, and the ladder they imply.
+    Capacity(commands::capacity::CapacityArgs),
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! docs/architecture.md; this test fails when it is stale.
 //!
 //! Redraw it with:
-//! `FORGECTL_WRITE_ARCHITECTURE=1 cargo test -p forgectl --test architecture`
+//! `FORGECTL_WRITE_ARCHITECTURE=1 cargo test --workspace --test architecture`
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -276,6 +276,6 @@ fn docs_show_the_current_graph() {
     }
     panic!(
         "docs/architecture.md's module graph is stale; redraw it with \
-         FORGECTL_WRITE_ARCHITECTURE=1 cargo test -p forgectl --test architecture"
+         FORGECTL_WRITE_ARCHITECTURE=1 cargo test --workspace --test architecture"
     );
 }

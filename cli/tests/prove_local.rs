@@ -1,8 +1,9 @@
 //! `verify` and `loadtest` on the local provider, end to end against the
 //! stack's real Kafka and PostgreSQL: deploy the 50k ladder, send canaries
 //! through the local balancer and find every record once, then a short,
-//! light load test whose reports and verdict are checked for shape (its
-//! numbers depend on the machine, so they are not asserted).
+//! light load test and a short capacity ramp whose reports and verdicts are
+//! checked for shape (their numbers depend on the machine, so they are not
+//! asserted).
 
 use serde_json::Value;
 
@@ -72,4 +73,35 @@ fn verify_and_a_short_loadtest_on_the_local_provider() {
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_eq!(html.matches("<svg").count(), 3, "latency, throughput and lag charts");
     assert!(!html.contains("<script"), "the report is self-contained and static");
+
+    // A short ramp: 3 s idle, then two 3 s steps at a fifth and two fifths of the peak.
+    let refused = env.forgectl(&["capacity", "--steps", "1", "--step-duration", "3s"]);
+    assert_eq!(refused.status.code(), Some(2), "one step cannot show a slope");
+    let output = env.forgectl(&[
+        "capacity",
+        "--steps",
+        "0.2,0.4",
+        "--step-duration",
+        "3s",
+        "--node-vcpus",
+        "4",
+        "--output",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(matches!(output.status.code(), Some(0 | 1)), "capacity broke ({:?}):\n{stderr}", output.status.code());
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}:\n{stderr}"));
+    let steps = report["steps"].as_array().cloned().unwrap_or_default();
+    assert_eq!(steps.len(), 3, "the idle window, then two steps: {report:#}");
+    assert_eq!(steps[0]["multiplier"].as_f64(), Some(0.0));
+    for step in &steps {
+        assert_eq!(step["roles"].as_array().map(Vec::len), Some(4), "{step:#}");
+        assert!(step["roles"][0]["cores_per_process"].as_f64().unwrap_or_default() > 0.0, "{step:#}");
+    }
+    let measured = report["capacities"].as_array().map(Vec::len).unwrap_or_default();
+    let unmeasured = report["unmeasured"].as_array().map(Vec::len).unwrap_or_default();
+    assert_eq!(measured + unmeasured, 4, "every role is either measured or says why not: {report:#}");
+    assert_eq!(output.status.code() == Some(0), unmeasured == 0);
+    // One ladder row per tier and measured role, each beside the profile's range.
+    assert_eq!(report["ladder"].as_array().map(Vec::len), Some(5 * measured), "{report:#}");
 }

@@ -35,7 +35,7 @@ fn topics_options(
     Ok(TopicsOptions::for_tier(environment, profiles, tier, Via::Kafka, None))
 }
 
-fn state_dir(environment: &Environment) -> Result<StateDir, CliError> {
+pub(crate) fn state_dir(environment: &Environment) -> Result<StateDir, CliError> {
     let base = std::env::current_dir()
         .map_err(|source| CliError::WriteFile { path: std::path::PathBuf::from("."), source })?;
     Ok(StateDir::new(&base, &environment.name))

@@ -5,10 +5,11 @@
 //! - `topics`: the tier's topics (plan, sync, check, describe, lag)
 //! - `deploy`: the producer and consumers, on AWS (`deploy::aws`) or as local processes (`deploy::local`)
 //! - `local`: the local provider's provision, status and process runtime
-//! - `verify`, `loadtest`: proving an environment from its front door (with `crate::prove`)
+//! - `verify`, `loadtest`, `capacity`: proving an environment from its front door (with `crate::prove`)
 //! - `profiles`, `render`, `images`, `build_info`, `shell_integration`: one file each
 
 pub mod build_info;
+pub mod capacity;
 pub mod cluster;
 pub mod cost;
 pub mod deploy;

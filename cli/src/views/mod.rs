@@ -2,6 +2,7 @@
 //! the results' own serde representation.
 
 pub mod build_info;
+pub mod capacity;
 pub mod cluster;
 pub mod cost;
 pub mod deploy;
