@@ -10,7 +10,7 @@ use super::desired::{self, version_description};
 use super::diff::{listener_changes, rule_changes, template_changes, RuleChanges};
 use super::plan::{Change, FleetPlan, FleetRolePlan, Refusal, ResourceKind, SharedChange, Step};
 use super::roles::{self, RoleAction, RunningRole};
-use super::target::{pending_id, Target, CPU_TARGET_PERCENT, READY_PATH};
+use super::target::{Pending, Target, CPU_TARGET_PERCENT, READY_PATH};
 use super::FleetError;
 
 const LB_SG_DESCRIPTION: &str = "forgectl: the producer API's load balancer";
@@ -139,7 +139,7 @@ fn front(actual: &Actual, target: &Target<'_>) -> Vec<SharedChange> {
                     vpc_id: actual.vpc_id.clone(),
                 }];
                 steps.extend(rule_steps(
-                    (pending_id(&name), name.clone()),
+                    (Pending::SecurityGroup.id(&name), name.clone()),
                     &rule_changes(&[], &desired),
                     rule_description,
                 ));
@@ -185,7 +185,7 @@ fn front(actual: &Actual, target: &Target<'_>) -> Vec<SharedChange> {
         None => {
             let security_group = match actual.security_group(&names.load_balancer_sg) {
                 Some(group) => group.id.clone(),
-                None => pending_id(&names.load_balancer_sg),
+                None => Pending::SecurityGroup.id(&names.load_balancer_sg),
             };
             let create = Step::CreateLoadBalancer {
                 name: names.load_balancer.clone(),
@@ -198,7 +198,7 @@ fn front(actual: &Actual, target: &Target<'_>) -> Vec<SharedChange> {
 
     let target_group_arn = match &actual.target_group {
         Some(group) => group.arn.clone(),
-        None => pending_id(&names.target_group),
+        None => Pending::TargetGroup.id(&names.target_group),
     };
     let changes = listener_changes(&actual.listeners, &desired::listeners(target.certificate_arn(), &target_group_arn));
     let change = match (changes.is_empty(), actual.listeners.is_empty()) {
@@ -340,7 +340,7 @@ fn role_steps(
             subnets: actual.subnet_ids(),
             target_group: (role == RoleName::Producer).then(|| match &actual.target_group {
                 Some(group) => group.arn.clone(),
-                None => pending_id(&names.target_group),
+                None => Pending::TargetGroup.id(&names.target_group),
             }),
         }),
         Some(group) => {

@@ -182,7 +182,7 @@ impl FleetPlan {
 }
 
 /// One call's worth of work. IDs of resources this deploy creates are
-/// `target::pending_id`s until the applier binds them.
+/// `target::Pending` IDs until the applier binds them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
     EnableScanOnPush {

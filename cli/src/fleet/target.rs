@@ -17,10 +17,23 @@ pub const CPU_TARGET_PERCENT: f64 = 50.0;
 /// Where new instances' health is checked by the target group.
 pub const READY_PATH: &str = "/ready";
 
-/// Stands for the ID of a resource this deploy creates (`name` is its
-/// name): the plan shows it, the applier binds it once the resource exists.
-pub fn pending_id(name: &str) -> String {
-    format!("(new {name})")
+/// The resources whose IDs later steps need before they exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pending {
+    SecurityGroup,
+    TargetGroup,
+}
+
+impl Pending {
+    /// Stands for the ID of the resource named `name` this deploy creates
+    /// (a target group and a security group may share a name): the plan
+    /// shows it, the applier binds it once the resource exists.
+    pub fn id(self, name: &str) -> String {
+        match self {
+            Pending::SecurityGroup => format!("(new security group {name})"),
+            Pending::TargetGroup => format!("(new target group {name})"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,7 +80,9 @@ impl Target<'_> {
     pub fn front_rules(&self, actual: &Actual) -> Vec<(String, Vec<IngressRule>)> {
         let names = &actual.names;
         let lb_group = actual.security_group(&names.load_balancer_sg);
-        let lb_group_id = lb_group.map(|group| group.id.clone()).unwrap_or_else(|| pending_id(&names.load_balancer_sg));
+        let lb_group_id = lb_group
+            .map(|group| group.id.clone())
+            .unwrap_or_else(|| Pending::SecurityGroup.id(&names.load_balancer_sg));
         let producer_rules = tcp_rules(self.environment.producer_port, [RuleSource::Group(lb_group_id)]);
         vec![(names.load_balancer_sg.clone(), self.load_balancer_rules()), (names.producer_sg.clone(), producer_rules)]
     }
@@ -104,7 +119,7 @@ impl Target<'_> {
         let script = desired::user_data(env, &boot)?;
         let producer_sg = match actual.security_group(&names.producer_sg) {
             Some(group) => group.id.clone(),
-            None => pending_id(&names.producer_sg),
+            None => Pending::SecurityGroup.id(&names.producer_sg),
         };
         let mut groups = vec![actual.client_sg.as_str()];
         if role == RoleName::Producer {

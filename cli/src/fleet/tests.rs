@@ -10,7 +10,7 @@ use super::diff::{listener_changes, rule_changes};
 use super::names::FleetNames;
 use super::plan::{plan, Change, FleetPlan, Refusal, ResourceKind, Step};
 use super::roles::RoleAction;
-use super::target::{pending_id, tcp_rules, Target, CPU_TARGET_PERCENT, READY_PATH};
+use super::target::{tcp_rules, Pending, Target, CPU_TARGET_PERCENT, READY_PATH};
 use super::FleetError;
 use crate::aws::autoscaling::{Group, GroupInstance, Refresh, TemplateRef};
 use crate::aws::ec2::{RuleSource, SecurityGroup, Subnet};
@@ -274,7 +274,7 @@ fn first_deploy_creates_everything_and_binds_what_it_creates_later() {
     );
     // The producers' group lets the load balancer's group in, before either exists.
     let producer_sg = &plan.shared[7];
-    let lb_sg = pending_id(&names.load_balancer_sg);
+    let lb_sg = Pending::SecurityGroup.id(&names.load_balancer_sg);
     assert!(producer_sg.steps.iter().any(|step| matches!(step,
         Step::Authorize { port: 8000, sources, .. } if sources == &[RuleSource::Group(lb_sg.clone())])));
     assert!(
@@ -284,9 +284,9 @@ fn first_deploy_creates_everything_and_binds_what_it_creates_later() {
     let producer = role_plan(&plan, RoleName::Producer);
     assert_eq!((producer.summary.action, producer.summary.new_count), (RoleAction::Start, 2));
     let Step::CreateLaunchTemplate { data, .. } = &producer.steps[0] else { panic!("{:?}", producer.steps) };
-    assert!(data.security_group_ids.contains(&pending_id(&names.producer_sg)), "{data:?}");
+    assert!(data.security_group_ids.contains(&Pending::SecurityGroup.id(&names.producer_sg)), "{data:?}");
     assert!(matches!(&producer.steps[1],
-        Step::CreateGroup { min: 2, max: 5, desired: 2, target_group: Some(arn), .. } if arn == &pending_id(&names.target_group)));
+        Step::CreateGroup { min: 2, max: 5, desired: 2, target_group: Some(arn), .. } if arn == &Pending::TargetGroup.id(&names.target_group)));
     assert!(
         matches!(producer.steps[2], Step::PutCpuTarget { target_percent, .. } if target_percent == CPU_TARGET_PERCENT)
     );

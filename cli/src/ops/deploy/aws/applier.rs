@@ -1,6 +1,6 @@
 //! Executes one step of an aws deploy plan. IDs of resources this run
 //! creates are bound as they appear, so later steps that name them as
-//! `pending_id`s reach the real ones.
+//! `Pending` IDs reach the real ones.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use crate::aws::{ecr, iam, ssm, AwsClients, AwsError, AwsErrorKind};
 use crate::console::Console;
 use crate::fleet::names::FleetNames;
 use crate::fleet::plan::Step;
-use crate::fleet::target::{pending_id, tcp_rules};
+use crate::fleet::target::{tcp_rules, Pending};
 use crate::fleet::FleetError;
 use crate::naming::TAG_NAME;
 
@@ -40,7 +40,7 @@ pub(super) struct Applier<'a> {
     pub(super) console: &'a Console,
     pub(super) names: FleetNames,
     pub(super) tags: BTreeMap<String, String>,
-    /// `pending_id(name)` → the ID the resource got.
+    /// `Pending` ID → the ID the resource got.
     pub(super) bound: BTreeMap<String, String>,
     pub(super) load_balancer: Option<LoadBalancer>,
 }
@@ -50,8 +50,8 @@ impl Applier<'_> {
         self.bound.get(id).cloned().unwrap_or_else(|| id.to_string())
     }
 
-    fn bind(&mut self, name: &str, id: String) {
-        self.bound.insert(pending_id(name), id);
+    fn bind(&mut self, pending: Pending, name: &str, id: String) {
+        self.bound.insert(pending.id(name), id);
     }
 
     fn tags_named(&self, name: &str) -> BTreeMap<String, String> {
@@ -113,7 +113,7 @@ impl Applier<'_> {
                 let id =
                     ec2::create_security_group(&clients.ec2, name, description, vpc_id, &self.tags_named(name)).await?;
                 self.console.info(format!("security group {name}: created ({id})"));
-                self.bind(name, id);
+                self.bind(Pending::SecurityGroup, name, id);
             }
             Step::Authorize { group: (id, name), port, sources, description } => {
                 let id = self.resolve(id);
@@ -137,7 +137,7 @@ impl Applier<'_> {
                 let group =
                     elb::create_target_group(&clients.elb, name, vpc_id, *port, health_check_path, &self.tags).await?;
                 self.console.info(format!("target group {name}: created, health check {health_check_path}"));
-                self.bind(name, group.arn);
+                self.bind(Pending::TargetGroup, name, group.arn);
             }
             Step::SetHealthCheckPath { target_group, path } => {
                 elb::set_health_check_path(&clients.elb, target_group, path).await?;
