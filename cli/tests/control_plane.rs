@@ -244,3 +244,14 @@ fn status_shows_the_cluster_brokers_groups_and_drift() {
     let out = text(&table.stdout);
     assert!(out.contains("no drift from tier 50k") && out.contains("tcp/9094 from sg-"), "{out}");
 }
+
+#[test]
+fn provision_syncs_the_topics_on_the_cluster_it_found_without_asking_for_it_again() {
+    let env = CpEnv::new("topics");
+    env.take_calls();
+    let report = env.json(&["provision", "--tier", "50k", "--yes"]);
+    assert!(report["topics"].as_str().is_some_and(|summary| summary.contains("via")), "{report}");
+    let calls = env.take_calls();
+    let brokers = calls.iter().filter(|call| call.operation == "GetBootstrapBrokers").count();
+    assert_eq!(brokers, 1, "the brokers were asked for again: {calls:?}");
+}

@@ -14,11 +14,11 @@ use crate::error::CliError;
 use crate::exit::Exit;
 use crate::fleet::plan::FleetPlan;
 use crate::fleet::roles::has_changes;
+use crate::fleet::{self, FleetError};
 use crate::local::release::{is_valid_version, Artifacts};
 use crate::ops::cost::{tier_change, CostChange};
 use crate::ops::deploy::aws::apply as deploy_aws_apply;
 use crate::ops::deploy::aws::observe::{self as deploy_aws, AwsDeployOptions};
-use crate::ops::deploy::aws::plan as deploy_aws_plan;
 use crate::ops::deploy::local::{self as ops, LocalDeployOptions};
 use crate::ops::render::{kafka_connection, mongodb_connection, postgres_connection};
 use crate::profile::{load_tier, ProfileSource, ResolveOptions};
@@ -161,8 +161,15 @@ async fn deploy_aws(
     console: &Console,
 ) -> Result<Exit, CliError> {
     let clients = AwsClients::connect(&options.environment).await;
-    let fleet = deploy_aws::observe(&clients, &options).await?;
-    let plan = deploy_aws_plan::plan(&fleet, &options)?;
+    let actual = deploy_aws::observe(&clients, &options).await?;
+    let plan = fleet::plan::plan(&actual, &options.target())?;
+    if let Some(refusal) = plan.refusal() {
+        // Shown like provision shows a refused plan; nothing was changed.
+        if console.format() == crate::console::OutputFormat::Table {
+            views::deploy::print_fleet_plan(console, &plan);
+        }
+        return Err(FleetError::from(refusal.clone()).into());
+    }
     if dry_run || !plan.has_changes() {
         let shown = FleetPlanWithCost { plan: &plan, cost: cost.as_ref() };
         console.emit(&shown, |console| {
@@ -176,12 +183,12 @@ async fn deploy_aws(
         }
         return Ok(Exit::Success);
     }
-    deploy_aws::require_secrets(&fleet, &options.environment.name)?;
+    deploy_aws::require_secrets(&actual, &options.environment.name)?;
     if console.format() == crate::console::OutputFormat::Table {
         views::deploy::print_fleet_plan(console, &plan);
     }
     console.confirm(&format!("Deploy {} to {}", options.version, options.environment.name), yes)?;
-    let report = deploy_aws_apply::apply(&clients, &options, &fleet, &plan, console).await?;
+    let report = deploy_aws_apply::apply(&clients, &options, &plan, console).await?;
     console.emit(&report, |console| views::deploy::print_fleet_report(console, &report))?;
     Ok(Exit::Success)
 }

@@ -1,11 +1,21 @@
 //! The services on AWS: one Auto Scaling group per role behind a launch
 //! template, the producer's load balancer, the instance role, the secrets
-//! in Parameter Store and the images in ECR. `ops::deploy::aws::observe` drives it.
+//! in Parameter Store and the images in ECR. The shape of `cluster/`: what
+//! a deploy asks for (`target`, with the resource documents in `desired`),
+//! what AWS holds (`actual`), and the pure comparison (`compare`, `diff`)
+//! into a `plan` of typed steps, which `ops::deploy::aws` observes for and applies.
 
+pub mod actual;
+mod compare;
 pub mod desired;
+pub mod diff;
 pub mod names;
 pub mod plan;
 pub mod roles;
+pub mod target;
+
+#[cfg(test)]
+mod tests;
 
 use crate::aws::AwsError;
 use crate::exit::Exit;

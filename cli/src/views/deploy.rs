@@ -19,7 +19,7 @@ pub fn print_fleet_plan(console: &Console, plan: &FleetPlan) {
                 Some(detail) => format!("{} ({detail})", kebab(shared.change)),
                 None => kebab(shared.change),
             };
-            table.add_row(vec![shared.kind.to_string(), shared.name.clone(), change]);
+            table.add_row(vec![shared.kind.as_str().to_string(), shared.name.clone(), change]);
         }
         console.out(table);
     }
@@ -47,7 +47,10 @@ pub fn print_fleet_plan(console: &Console, plan: &FleetPlan) {
             format!("{} × {}", summary.new_count, summary.new_version),
             ladder,
             template,
-            kebab(summary.action),
+            match &role.refused {
+                Some(refusal) => format!("refused ({})", refusal.describe()),
+                None => kebab(summary.action),
+            },
         ]);
     }
     console.out(table);

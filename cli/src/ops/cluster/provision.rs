@@ -11,9 +11,9 @@ use crate::cluster::{self, ControlPlaneError, Plan};
 use crate::console::Console;
 use crate::error::CliError;
 use crate::ops::cluster::apply::{Applied, Applier};
-use crate::ops::cluster::plan::{observe, prepare, TargetOptions};
+use crate::ops::cluster::plan::{observe, prepare, Prepared, TargetOptions};
 use crate::ops::cluster::wait::Deadline;
-use crate::ops::topics::reconcile::{self as topics_ops, TopicsOptions, TopicsSyncOptions, Via};
+use crate::ops::topics::reconcile::{self as topics_ops, KnownCluster, TopicsOptions, TopicsSyncOptions, Via};
 
 /// Default bound on waiting: MSK documents cluster creation at up to about
 /// 60 minutes (broker type changes take ~15 minutes per broker pair), plus
@@ -95,11 +95,13 @@ pub async fn provision(
     let brokers = msk::bootstrap_brokers(&clients.kafka, &cluster.arn).await.map_err(ControlPlaneError::from)?;
     let bootstrap = brokers.for_auth(target.cluster.client_auth).map(str::to_string);
 
+    // Topic sync goes on with this run's profile, clients, cluster and brokers.
+    let known = KnownCluster { clients: clients.clone(), cluster_arn: cluster.arn.clone(), brokers };
     let topics = if options.skip_topics {
         None
     } else {
         tokio::select! {
-            result = sync_topics(&prepared.environment, &target.tier, options, &cluster, console) => Some(result?),
+            result = sync_topics(&prepared, options, known, console) => Some(result?),
             _ = tokio::signal::ctrl_c() => {
                 return Err(ControlPlaneError::Interrupted { what: "syncing topics".into() }.into())
             }
@@ -135,26 +137,25 @@ fn report(
 
 /// `topics sync` for the tier, against the cluster just provisioned.
 async fn sync_topics(
-    environment: &crate::config::Environment,
-    tier: &str,
+    prepared: &Prepared,
     options: &ProvisionOptions,
-    cluster: &MskCluster,
+    known: KnownCluster,
     console: &Console,
 ) -> Result<String, CliError> {
     let sync = TopicsSyncOptions {
         topics: TopicsOptions::for_tier(
-            environment.clone(),
+            prepared.environment.clone(),
             options.target.profiles.clone(),
-            Some(tier.to_string()),
+            Some(prepared.target.tier.clone()),
             Via::Auto,
-            Some(cluster.arn.clone()),
+            Some(known.cluster_arn.clone()),
         ),
         dry_run: false,
         // Provision only adds and grows; deleting topics stays an explicit `topics sync --prune`.
         prune: false,
         assume_yes: options.assume_yes,
     };
-    let report = topics_ops::sync(&sync, console).await?;
+    let report = topics_ops::sync_known(&sync, prepared.profile.clone(), known, console).await?;
     Ok(if report.applied.is_empty() {
         format!(
             "{} topics in sync (via {})",

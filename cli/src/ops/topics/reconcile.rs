@@ -7,8 +7,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::console::Console;
-use crate::ops::topics::target::{connect, Target};
-pub use crate::ops::topics::target::{TargetOptions, Via};
+use crate::ops::topics::target::{connect, connect_known, Target};
+pub use crate::ops::topics::target::{KnownCluster, TargetOptions, Via};
 use crate::profile::{self, Profile, ProfileSource, ResolveOptions, TopicSpec};
 use crate::topics::{self, BackendKind, Change, Plan, PlanOptions, RequestCounts, TopicBackend, TopicsError};
 
@@ -157,6 +157,29 @@ pub async fn sync(options: &TopicsSyncOptions, console: &Console) -> Result<Sync
     let started = Instant::now();
     let profile = desired(&options.topics)?;
     let target = connect(&options.topics.target, console).await?;
+    sync_on(options, profile, target, started, console).await
+}
+
+/// `sync` for a caller that loaded the tier's profile and found the cluster
+/// already (`provision`): no second profile load, client build or broker lookup.
+pub async fn sync_known(
+    options: &TopicsSyncOptions,
+    profile: Profile,
+    known: KnownCluster,
+    console: &Console,
+) -> Result<SyncReport, TopicsError> {
+    let started = Instant::now();
+    let target = connect_known(&options.topics.target, known, console).await?;
+    sync_on(options, profile, target, started, console).await
+}
+
+async fn sync_on(
+    options: &TopicsSyncOptions,
+    profile: Profile,
+    target: Target,
+    started: Instant,
+    console: &Console,
+) -> Result<SyncReport, TopicsError> {
     let where_ = target.describe();
     let (backend, plan, applied, requests) = match &target {
         Target::Kafka { backend, .. } => {

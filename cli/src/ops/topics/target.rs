@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::aws::msk::BootstrapBrokers;
 use crate::aws::{self, AwsClients};
 use crate::config::{ClientAuth, Environment, Provider, SecurityProtocol};
 use crate::console::Console;
@@ -58,7 +59,53 @@ impl Target {
     }
 }
 
+/// What a command that already found the environment's cluster hands on
+/// (`provision`), so that the topics neither build AWS clients nor ask for
+/// the cluster or its brokers again.
+#[derive(Debug, Clone)]
+pub struct KnownCluster {
+    pub clients: AwsClients,
+    pub cluster_arn: String,
+    pub brokers: BootstrapBrokers,
+}
+
 pub async fn connect(options: &TargetOptions, console: &Console) -> Result<Target, TopicsError> {
+    if let Some(direct) = connect_direct(options, console)? {
+        return Ok(direct);
+    }
+    let env = &options.environment;
+    let clients = AwsClients::connect(env).await;
+    let cluster_arn = match &options.cluster_arn {
+        Some(arn) => arn.clone(),
+        None => {
+            aws::msk::find_cluster(&clients.kafka, env).await?.map(|c| c.arn).ok_or_else(|| TopicsError::NoTarget {
+                message: format!("environment {} has no MSK cluster named {}", env.name, env.name_prefix),
+                hint: "run `forgectl provision` first, or pass --cluster-arn".into(),
+            })?
+        }
+    };
+    let brokers = match options.via {
+        Via::Msk => BootstrapBrokers::default(),
+        Via::Kafka | Via::Auto => aws::msk::bootstrap_brokers(&clients.kafka, &cluster_arn).await?,
+    };
+    connect_cluster(options, KnownCluster { clients, cluster_arn, brokers }, console).await
+}
+
+/// `connect`, on a cluster the caller found already.
+pub async fn connect_known(
+    options: &TargetOptions,
+    known: KnownCluster,
+    console: &Console,
+) -> Result<Target, TopicsError> {
+    match connect_direct(options, console)? {
+        Some(direct) => Ok(direct),
+        None => connect_cluster(options, known, console).await,
+    }
+}
+
+/// `--bootstrap` or the environment's Kafka endpoint, when there is one;
+/// `None` leaves it to the environment's MSK cluster.
+fn connect_direct(options: &TargetOptions, console: &Console) -> Result<Option<Target>, TopicsError> {
     let env = &options.environment;
     if options.via == Via::Msk && options.bootstrap.is_some() {
         return Err(TopicsError::InvalidArgument {
@@ -72,7 +119,7 @@ pub async fn connect(options: &TargetOptions, console: &Console) -> Result<Targe
         .or_else(|| env.kafka.as_ref().and_then(|k| k.bootstrap_servers.clone()).filter(|b| !b.is_empty()));
     if let (Some(bootstrap), false) = (&direct, options.via == Via::Msk) {
         let connection = KafkaConnection::from_endpoint(env.kafka.as_ref(), bootstrap.clone());
-        return kafka(connection, options.batching, console);
+        return kafka(connection, options.batching, console).map(Some);
     }
     if env.provider != Provider::Aws {
         return Err(TopicsError::NoTarget {
@@ -80,17 +127,17 @@ pub async fn connect(options: &TargetOptions, console: &Console) -> Result<Targe
             hint: "pass --bootstrap HOST:PORT, or set kafka.bootstrap_servers in the environment".into(),
         });
     }
+    Ok(None)
+}
 
-    let clients = AwsClients::connect(env).await;
-    let cluster_arn = match &options.cluster_arn {
-        Some(arn) => arn.clone(),
-        None => {
-            aws::msk::find_cluster(&clients.kafka, env).await?.map(|c| c.arn).ok_or_else(|| TopicsError::NoTarget {
-                message: format!("environment {} has no MSK cluster named {}", env.name, env.name_prefix),
-                hint: "run `forgectl provision` first, or pass --cluster-arn".into(),
-            })?
-        }
-    };
+/// The MSK cluster through the backend `--via` asks for.
+async fn connect_cluster(
+    options: &TargetOptions,
+    known: KnownCluster,
+    console: &Console,
+) -> Result<Target, TopicsError> {
+    let env = &options.environment;
+    let KnownCluster { clients, cluster_arn, brokers } = known;
     let msk = || Target::Msk {
         backend: MskBackend::new(clients.kafka.clone(), cluster_arn.clone(), options.batching, console),
         cluster_arn: cluster_arn.clone(),
@@ -99,7 +146,6 @@ pub async fn connect(options: &TargetOptions, console: &Console) -> Result<Targe
         return Ok(msk());
     }
 
-    let brokers = aws::msk::bootstrap_brokers(&clients.kafka, &cluster_arn).await?;
     let (bootstrap, protocol) = match (brokers.for_auth(env.client_auth), env.client_auth) {
         (Some(b), ClientAuth::Unauthenticated) if brokers.tls.as_deref() == Some(b) => {
             (b.to_string(), SecurityProtocol::Ssl)

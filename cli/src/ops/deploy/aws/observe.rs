@@ -1,28 +1,29 @@
 //! `forgectl deploy` on the aws provider: read what runs, check the images,
-//! and plan. Nothing here changes AWS; `deploy_aws_apply` does, after the
+//! and plan. Nothing here changes AWS; `apply` does, after the
 //! plan was shown and confirmed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::aws::autoscaling::{self, Group};
-use crate::aws::ec2::{self, SecurityGroup, Subnet};
-use crate::aws::ecr::{self, Repository};
-use crate::aws::elb::{self, Listener, LoadBalancer, TargetGroup};
-use crate::aws::iam::{self, InstanceProfile, Role};
+use crate::aws::ec2;
+use crate::aws::ecr;
+use crate::aws::elb;
+use crate::aws::iam;
 use crate::aws::launch_template::{self, LaunchTemplate};
 use crate::aws::ssm::{self, SecretValue};
 use crate::aws::{msk, AwsClients};
 use crate::config::{Environment, SecurityProtocol};
+use crate::fleet::actual::{instance_versions, template_numbers, Actual, ObservedRole, SecretState};
 use crate::fleet::desired::{self, AccountScope};
 use crate::fleet::names::{repository, FleetNames, CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
-use crate::fleet::plan::{instance_versions, template_numbers, Change, ObservedRole};
+use crate::fleet::target::Target;
 use crate::fleet::FleetError;
 use crate::kafka::KafkaConnection;
 use crate::naming::Names;
-use crate::ops::render::{mongodb_connection, postgres_connection};
+use crate::ops::render::{mongodb_connection, postgres_connection, CONSUMER_METRICS_PORT};
 use crate::profile::{Profile, RoleName};
-use crate::render::{service_env, ServiceEnv};
+use crate::render::service_env;
 
 #[derive(Debug, Clone)]
 pub struct AwsDeployOptions {
@@ -38,66 +39,21 @@ pub struct AwsDeployOptions {
 }
 
 impl AwsDeployOptions {
-    pub fn selected_roles(&self) -> Vec<RoleName> {
-        self.profile
-            .roles
-            .iter()
-            .map(|spec| spec.name)
-            .filter(|role| self.roles.is_empty() || self.roles.contains(role))
-            .collect()
-    }
-}
-
-/// Everything read from AWS before planning.
-#[derive(Debug, Clone)]
-pub struct Fleet {
-    pub names: FleetNames,
-    pub scope: AccountScope,
-    pub registry: String,
-    pub repositories: Vec<Repository>,
-    pub lifecycle_policies: BTreeMap<String, Option<String>>,
-    pub subnets: Vec<Subnet>,
-    pub vpc_id: String,
-    pub client_sg: String,
-    pub security_groups: Vec<SecurityGroup>,
-    pub kafka: KafkaConnection,
-    pub role: Option<Role>,
-    pub role_policy: Option<String>,
-    pub instance_profile: Option<InstanceProfile>,
-    /// Per secret variable: what Parameter Store holds and what the caller gave.
-    pub secrets: Vec<SecretState>,
-    pub target_group: Option<TargetGroup>,
-    pub load_balancer: Option<LoadBalancer>,
-    pub listeners: Vec<Listener>,
-    pub images: BTreeMap<String, String>,
-    pub templates: BTreeMap<RoleName, LaunchTemplate>,
-    pub roles: BTreeMap<RoleName, ObservedRole>,
-    pub envs: BTreeMap<RoleName, ServiceEnv>,
-}
-
-#[derive(Debug, Clone)]
-pub struct SecretState {
-    pub variable: String,
-    pub parameter: String,
-    /// The caller's environment variable that holds the value.
-    pub source: String,
-    pub stored: Option<SecretValue>,
-    pub given: Option<SecretValue>,
-}
-
-impl SecretState {
-    pub fn change(&self) -> Change {
-        match (&self.stored, &self.given) {
-            (None, _) => Change::Create,
-            (Some(stored), Some(given)) if stored != given => Change::Update,
-            _ => Change::Keep,
+    /// What the plan compares against what AWS holds.
+    pub fn target(&self) -> Target<'_> {
+        Target {
+            environment: &self.environment,
+            profile: &self.profile,
+            version: &self.version,
+            roles: &self.roles,
+            consumer_metrics_port: CONSUMER_METRICS_PORT,
         }
     }
 }
 
 /// Before anything changes: every secret must be stored already or given now.
-pub fn require_secrets(fleet: &Fleet, env: &str) -> Result<(), FleetError> {
-    match fleet.secrets.iter().find(|secret| secret.stored.is_none() && secret.given.is_none()) {
+pub fn require_secrets(actual: &Actual, env: &str) -> Result<(), FleetError> {
+    match actual.secrets.iter().find(|secret| secret.stored.is_none() && secret.given.is_none()) {
         Some(secret) => Err(FleetError::MissingSecret {
             env: env.to_string(),
             parameter: secret.parameter.clone(),
@@ -107,16 +63,13 @@ pub fn require_secrets(fleet: &Fleet, env: &str) -> Result<(), FleetError> {
     }
 }
 
-/// Where new instances' health is checked by the target group.
-pub const READY_PATH: &str = "/ready";
-
 /// Reads the fleet and checks that the version's images exist. Fails before
 /// anything changes when an image, the cluster or the client security group
 /// is missing.
-pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result<Fleet, FleetError> {
+pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result<Actual, FleetError> {
     let environment = &options.environment;
     let names = FleetNames::for_env(environment);
-    let roles = options.selected_roles();
+    let roles = options.target().selected_roles();
 
     let mut repositories = Vec::new();
     for name in [PRODUCER_REPOSITORY, CONSUMER_REPOSITORY] {
@@ -187,7 +140,6 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
 
     let mut images = BTreeMap::new();
     let groups = autoscaling::find_groups(&clients.autoscaling, &environment.name).await?;
-    let mut templates = BTreeMap::new();
     let mut observed_roles = BTreeMap::new();
     let mut envs = BTreeMap::new();
     let postgres = postgres_connection(environment, false)?;
@@ -211,14 +163,11 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         let template = launch_template::find(&clients.ec2, &names.launch_template(*role)).await?;
         let group = groups.iter().find(|group| group.name == names.group(*role)).cloned();
         let policy = names.scaling_policy(*role);
-        observed_roles.insert(*role, observe_role(clients, &policy, template.as_ref(), group).await?);
-        if let Some(template) = template {
-            templates.insert(*role, template);
-        }
+        observed_roles.insert(*role, observe_role(clients, &policy, template, group).await?);
         envs.insert(*role, service_env(&options.profile, *role, &kafka, &postgres, mongodb.as_ref())?);
     }
 
-    Ok(Fleet {
+    Ok(Actual {
         names,
         scope,
         registry,
@@ -237,7 +186,6 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         load_balancer,
         listeners,
         images,
-        templates,
         roles: observed_roles,
         envs,
     })
@@ -291,20 +239,36 @@ async fn secret_states(
 async fn observe_role(
     clients: &AwsClients,
     scaling_policy: &str,
-    template: Option<&LaunchTemplate>,
+    template: Option<LaunchTemplate>,
     group: Option<Group>,
 ) -> Result<ObservedRole, FleetError> {
-    let Some(template) = template else {
-        return Ok(ObservedRole { group, ..ObservedRole::default() });
+    let active_refresh = match &group {
+        Some(group) => autoscaling::active_refresh(&clients.autoscaling, &group.name).await?,
+        None => None,
     };
-    let numbers = group.as_ref().map(|group| template_numbers(group, &template.id)).unwrap_or_default();
-    let versions = launch_template::versions(&clients.ec2, &template.id, &numbers).await?;
-    let group_number = group.as_ref().and_then(|g| g.template.as_ref()).and_then(|t| t.number());
-    let group_template = versions.iter().find(|version| Some(version.number) == group_number).cloned();
-    let instance_versions = group.as_ref().map(|group| instance_versions(group, &versions)).unwrap_or_default();
     let cpu_target = match &group {
         Some(group) => autoscaling::cpu_target(&clients.autoscaling, &group.name, scaling_policy).await?,
         None => None,
     };
-    Ok(ObservedRole { group, template_exists: true, group_template, instance_versions, cpu_target })
+    let Some(template) = template else {
+        return Ok(ObservedRole { group, cpu_target, active_refresh, ..ObservedRole::default() });
+    };
+    let mut numbers = group.as_ref().map(|group| template_numbers(group, &template.id)).unwrap_or_default();
+    if !numbers.contains(&template.latest_version) {
+        numbers.push(template.latest_version);
+    }
+    let versions = launch_template::versions(&clients.ec2, &template.id, &numbers).await?;
+    let group_number = group.as_ref().and_then(|g| g.template.as_ref()).and_then(|t| t.number());
+    let group_template = versions.iter().find(|version| Some(version.number) == group_number).cloned();
+    let latest_template = versions.iter().find(|version| version.number == template.latest_version).cloned();
+    let instance_versions = group.as_ref().map(|group| instance_versions(group, &versions)).unwrap_or_default();
+    Ok(ObservedRole {
+        group,
+        template: Some(template),
+        group_template,
+        latest_template,
+        instance_versions,
+        cpu_target,
+        active_refresh,
+    })
 }

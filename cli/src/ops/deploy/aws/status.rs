@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::aws::{autoscaling, elb, launch_template, AwsClients};
 use crate::config::Environment;
+use crate::fleet::actual::{instance_versions, template_numbers};
 use crate::fleet::names::FleetNames;
-use crate::fleet::plan::{instance_versions, template_numbers};
 use crate::fleet::FleetError;
 use crate::ops::deploy::aws::apply::producer_url;
 
