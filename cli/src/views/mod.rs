@@ -9,3 +9,4 @@ pub mod local;
 pub mod profiles;
 pub mod prove;
 pub mod topics;
+pub mod watch;
