@@ -33,8 +33,9 @@ pub struct StatusArgs {
     #[arg(long, value_name = "N", requires = "watch")]
     pub count: Option<u64>,
 
-    /// The Prometheus that scrapes the environment (the local stack exports it).
-    #[arg(long, env = "FORGECTL_PROMETHEUS_URL", requires = "watch")]
+    /// The Prometheus that scrapes the environment, for --watch (the local stack exports it).
+    /// No `requires`: a value from the environment must not break a plain `status`.
+    #[arg(long, env = "FORGECTL_PROMETHEUS_URL")]
     pub prometheus_url: Option<String>,
 }
 
