@@ -157,8 +157,18 @@ impl AlertEnv {
 }
 
 impl Drop for AlertEnv {
+    /// Also after a failure: no rules, targets or processes of this run stay behind.
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.rules_file);
+        if std::fs::remove_file(&self.rules_file).is_ok() {
+            // A plain HTTP request: Drop cannot await the async client.
+            use std::io::Write;
+            let address = self.prometheus.trim_start_matches("http://").trim_end_matches('/').to_string();
+            if let Ok(mut stream) = std::net::TcpStream::connect(address.as_str()) {
+                let _ = stream.write_all(
+                    format!("POST /-/reload HTTP/1.0\r\nHost: {address}\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+                );
+            }
+        }
         let _ = self.forgectl(&["destroy", "--yes", "--confirm", &self.name.clone()]);
     }
 }
