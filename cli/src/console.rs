@@ -71,6 +71,11 @@ impl Console {
         self.interactive
     }
 
+    /// Whether stdout is a terminal (a live view may redraw it in place).
+    pub fn stdout_is_tty(&self) -> bool {
+        self.stdout_is_tty
+    }
+
     /// Prints `value` as JSON, or lets `human` print tables and text.
     pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce(&Console)) -> Result<(), ConsoleError> {
         match self.format {

@@ -44,6 +44,9 @@ pub enum CliError {
     #[error(transparent)]
     Prove(#[from] crate::prove::ProveError),
 
+    #[error(transparent)]
+    Observe(#[from] crate::observe::ObserveError),
+
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
         path: std::path::PathBuf,
@@ -66,6 +69,7 @@ impl CliError {
             CliError::Fleet(err) => err.exit(),
             CliError::Cost(err) => err.exit(),
             CliError::Prove(err) => err.exit(),
+            CliError::Observe(err) => err.exit(),
         }
     }
 
@@ -81,6 +85,7 @@ impl CliError {
             CliError::Fleet(err) => err.hint(),
             CliError::Prove(err) => err.hint(),
             CliError::Cost(err) => err.hint(),
+            CliError::Observe(err) => err.hint(),
             CliError::WriteFile { .. } | CliError::ShellIntegration(_) => {
                 Some("check that the directory exists and is writable".into())
             }

@@ -15,6 +15,7 @@ pub mod fleet;
 pub mod kafka;
 pub mod local;
 pub mod naming;
+pub mod observe;
 pub mod ops;
 pub mod profile;
 pub mod prove;

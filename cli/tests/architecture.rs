@@ -15,7 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("views", &["views"]),
     ("ops", &["ops"]),
     ("capabilities", &["cluster", "topics", "fleet", "local", "render", "cost", "prove"]),
-    ("adapters", &["aws", "kafka"]),
+    ("adapters", &["aws", "kafka", "observe"]),
     ("foundation", &["config", "profile", "naming", "console", "exit", "yaml_position"]),
 ];
 

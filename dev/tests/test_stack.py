@@ -31,6 +31,9 @@ def test_env_contract(stack: dict[str, str]) -> None:
     assert os.environ["DI_MONGODB_PORT"] == "25017"
     assert os.environ["DI_MONGODB_DATABASE"] == "sync_db"
     assert os.environ["DI_MONGODB_ENABLED_SOURCES"] == "*"
+    assert os.environ["FORGECTL_PROMETHEUS_URL"] == "http://127.0.0.1:25090"
+    assert Path(os.environ["FORGECTL_PROMETHEUS_SD_DIR"]).is_dir()
+    assert Path(os.environ["FORGECTL_PROMETHEUS_RULES_DIR"]).is_dir()
     # FerretDB over SQLite authenticates nobody, so no credentials are exported.
     assert "DI_MONGODB_USERNAME" not in os.environ and "DI_MONGODB_PASSWORD" not in os.environ
     for var in ("MAX_POOL_SIZE", "MIN_POOL_SIZE", "SERVER_SELECTION_TIMEOUT_MS", "CONNECT_TIMEOUT_MS",
@@ -59,7 +62,7 @@ def test_status_reports_all_up() -> None:
     res = stack_cmd("status")
     assert res.returncode == 0, res.stdout + res.stderr
     rows = {line.split()[0]: line for line in res.stdout.splitlines()[1:]}
-    assert set(rows) == {"kafka", "postgres", "moto", "ferretdb"}
+    assert set(rows) == {"kafka", "postgres", "moto", "ferretdb", "prometheus", "kafka-lag"}
     assert all(line.rstrip().endswith("up") for line in rows.values())
 
 
@@ -136,3 +139,23 @@ def test_ferretdb_launcher_refuses_to_start_without_a_data_dir() -> None:
     res = subprocess.run([str(FERRETDB_BIN), "-listen", "127.0.0.1:0"], text=True, capture_output=True, timeout=30)
     assert res.returncode == 1
     assert "-sqlite-dir is required" in res.stderr
+
+
+def test_prometheus_scrapes_the_lag_exporter() -> None:
+    """The lag exporter's target is up and Prometheus has its lag series."""
+    import json
+    import time
+    import urllib.parse
+    import urllib.request
+
+    base = os.environ["FORGECTL_PROMETHEUS_URL"]
+    deadline = time.time() + 30
+    result: list = []
+    while time.time() < deadline:
+        query = urllib.parse.urlencode({"query": 'up{job="kafka-lag"}'})
+        with urllib.request.urlopen(f"{base}/api/v1/query?{query}", timeout=5) as response:
+            result = json.load(response)["data"]["result"]
+        if result and result[0]["value"][1] == "1":
+            break
+        time.sleep(1)
+    assert result and result[0]["value"][1] == "1", result

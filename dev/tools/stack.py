@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """forgectl local development stack: Kafka (KRaft, 3 nodes) + PostgreSQL 15 + moto
-+ FerretDB (MongoDB wire protocol).
++ FerretDB (MongoDB wire protocol) + Prometheus (with a Kafka group-lag exporter).
 
 Usage: dev/stack up | down [--purge] | reset | status | env
 
 Everything binds to 127.0.0.1.  Runtime state lives in dev/.run (git-ignored):
-pids/, logs/, tls/, kafka/node-<n>/, pg/, ferretdb/.  Processes are only ever stopped by
+pids/, logs/, tls/, kafka/node-<n>/, pg/, ferretdb/, prometheus/.  Processes are only ever stopped by
 the PIDs recorded in dev/.run/pids.  See dev/README.md for the contract.
 
 This file holds the commands; each component lives in its own module next to
-it (stack_kafka, stack_postgres, stack_moto, stack_ferretdb), shared plumbing in stack_common.
+it (stack_kafka, stack_postgres, stack_moto, stack_ferretdb,
+stack_prometheus), shared plumbing in stack_common.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ from stack_common import (  # noqa: E402
     PG_PORT,
     PG_USER,
     PIDS,
+    PROMETHEUS_PORT,
+    PROMETHEUS_RULES,
+    PROMETHEUS_TARGETS,
+    LAG_EXPORTER_PORT,
     PLAINTEXT_BOOTSTRAP,
     ROOT,
     RUN,
@@ -64,6 +69,15 @@ from stack_common import (  # noqa: E402
 from stack_ferretdb import FERRETDB_MARKER, ferretdb_healthy, start_ferretdb, stop_ferretdb  # noqa: E402
 from stack_kafka import ensure_tls, kafka_healthy, kafka_marker, kafka_tls_ok, start_kafka, stop_kafka  # noqa: E402
 from stack_moto import MOTO_MARKER, moto_healthy, start_moto, stop_moto  # noqa: E402
+from stack_prometheus import (  # noqa: E402
+    LAG_EXPORTER_MARKER,
+    PROMETHEUS_MARKER,
+    lag_exporter_healthy,
+    prometheus_healthy,
+    prometheus_url,
+    start_prometheus,
+    stop_prometheus,
+)
 from stack_postgres import pg_healthy, pg_marker, pg_password, pg_paths, pg_provision, start_postgres, stop_postgres  # noqa: E402
 
 # ---------------------------------------------------------------------------
@@ -81,6 +95,8 @@ def require_setup() -> None:
         missing.append(str(FERRETDB_BIN))
     if not shutil.which("java"):
         missing.append("java")
+    if not shutil.which("prometheus"):
+        missing.append("prometheus")
     if missing:
         die("missing " + ", ".join(missing) + ": run dev/setup first")
     if Path(sys.executable).resolve() != VENV_PY.resolve():
@@ -89,7 +105,10 @@ def require_setup() -> None:
 
 
 def all_healthy() -> bool:
-    return kafka_healthy() and pg_healthy() and moto_healthy() and ferretdb_healthy()
+    return (
+        kafka_healthy() and pg_healthy() and moto_healthy() and ferretdb_healthy()
+        and prometheus_healthy() and lag_exporter_healthy()
+    )
 
 
 def cmd_up() -> int:
@@ -102,6 +121,8 @@ def cmd_up() -> int:
         and alive(read_pid("postgres"), pg_marker(pg_paths()))
         and alive(read_pid("moto"), MOTO_MARKER)
         and alive(read_pid("ferretdb"), FERRETDB_MARKER)
+        and alive(read_pid("prometheus"), PROMETHEUS_MARKER)
+        and alive(read_pid("kafka-lag"), LAG_EXPORTER_MARKER)
     )
     if running and all_healthy():
         say("stack already up and healthy")
@@ -113,6 +134,7 @@ def cmd_up() -> int:
     pg_started = start_postgres()
     start_moto()
     start_ferretdb()
+    start_prometheus()
 
     def nodes_running() -> bool:
         return all(alive(read_pid(f"kafka-{n}"), kafka_marker(n)) for n in NODES)
@@ -141,6 +163,12 @@ def cmd_up() -> int:
     wait_until("ferretdb", ferretdb_healthy, TIMEOUT, [LOGS / "ferretdb.log"],
                lambda: alive(read_pid("ferretdb"), FERRETDB_MARKER))
     say(f"ferretdb healthy on {HOST}:{FERRETDB_PORT}")
+
+    wait_until("kafka lag exporter", lag_exporter_healthy, TIMEOUT, [LOGS / "kafka-lag.log"],
+               lambda: alive(read_pid("kafka-lag"), LAG_EXPORTER_MARKER))
+    wait_until("prometheus", prometheus_healthy, TIMEOUT, [LOGS / "prometheus.log"],
+               lambda: alive(read_pid("prometheus"), PROMETHEUS_MARKER))
+    say(f"prometheus healthy on {prometheus_url()} (group lag from {HOST}:{LAG_EXPORTER_PORT})")
     say(f"stack up in {time.time() - t0:.1f}s  ->  eval \"$(dev/stack env)\"")
     return 0
 
@@ -153,13 +181,16 @@ def leftovers() -> list[str]:
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         cl = cmdline(int(proc.name))
-        if any(m in cl for m in markers) or MOTO_MARKER in cl or FERRETDB_MARKER in cl:
+        if any(m in cl for m in markers) or any(
+            m in cl for m in (MOTO_MARKER, FERRETDB_MARKER, PROMETHEUS_MARKER, LAG_EXPORTER_MARKER)
+        ):
             if not is_zombie(int(proc.name)):
                 out.append(f"{proc.name}: {cl[:120]}")
     return out
 
 
 def cmd_down(purge: bool) -> int:
+    stop_prometheus()
     stop_ferretdb()
     stop_moto()
     stop_postgres()
@@ -199,6 +230,11 @@ def cmd_status() -> int:
     f_pid = read_pid("ferretdb")
     f_alive = alive(f_pid, FERRETDB_MARKER)
     rows.append(("ferretdb", str(f_pid) if f_alive else "-", f"{HOST}:{FERRETDB_PORT}", f_alive and ferretdb_healthy()))
+    p_pid, l_pid = read_pid("prometheus"), read_pid("kafka-lag")
+    p_alive, l_alive = alive(p_pid, PROMETHEUS_MARKER), alive(l_pid, LAG_EXPORTER_MARKER)
+    rows.append(("prometheus", str(p_pid) if p_alive else "-", prometheus_url(), p_alive and prometheus_healthy()))
+    rows.append(("kafka-lag", str(l_pid) if l_alive else "-", f"http://{HOST}:{LAG_EXPORTER_PORT}/metrics",
+                 l_alive and lag_exporter_healthy()))
     header = ("COMPONENT", "PID(S)", "ENDPOINT", "HEALTH")
     table = [header] + [(c, p, e, "up" if h else "down") for c, p, e, h in rows]
     widths = [max(len(r[i]) for r in table) for i in range(4)]
@@ -240,6 +276,11 @@ def cmd_env() -> int:
         ("DI_MONGODB_SOCKET_TIMEOUT_MS", "10000"),
         ("DI_MONGODB_RETRY_WRITES", "true"),
         ("DI_MONGODB_WAIT_QUEUE_TIMEOUT_MS", "2000"),
+        # The local provider writes its scrape targets here on every deploy;
+        # `forgectl status --watch` reads alerts from the URL.
+        ("FORGECTL_PROMETHEUS_URL", prometheus_url()),
+        ("FORGECTL_PROMETHEUS_SD_DIR", str(PROMETHEUS_TARGETS)),
+        ("FORGECTL_PROMETHEUS_RULES_DIR", str(PROMETHEUS_RULES)),
         ("FORGECTL_STACK", "up"),
     ]
     for key, value in values:
@@ -248,8 +289,8 @@ def cmd_env() -> int:
 
 
 USAGE = """usage: dev/stack <command>
-  up              start Kafka (3 KRaft nodes), PostgreSQL 15, moto and FerretDB (only what is not
-                  running); wait until healthy
+  up              start Kafka (3 KRaft nodes), PostgreSQL 15, moto, FerretDB, Prometheus and the
+                  Kafka lag exporter (only what is not running); wait until healthy
   down [--purge]  stop what `up` started (by recorded PID); --purge also wipes dev/.run
   reset           down --purge
   status          table of components; exit 0 only if all are healthy

@@ -58,6 +58,13 @@ FERRETDB_BIN = CACHE / "ferretdb" / "ferretdb-dev"
 FERRETDB_DATA = RUN / "ferretdb"
 MONGODB_DATABASE = "sync_db"
 
+PROMETHEUS_PORT = 25090
+LAG_EXPORTER_PORT = 25091
+PROMETHEUS_RUN = RUN / "prometheus"
+PROMETHEUS_DATA = PROMETHEUS_RUN / "data"
+PROMETHEUS_RULES = PROMETHEUS_RUN / "rules"
+PROMETHEUS_TARGETS = PROMETHEUS_RUN / "targets"
+
 TIMEOUT = float(os.environ.get("FORGECTL_STACK_TIMEOUT_SECONDS", "120"))
 
 
@@ -176,7 +183,7 @@ MAX_LOG_BYTES = 50 * 1024 * 1024
 
 
 def stop_service(name: str, marker: str, grace: float = 10.0) -> None:
-    """Stop a one-process part of the stack (moto, FerretDB) by its PID file."""
+    """Stop a one-process part of the stack (moto, FerretDB, Prometheus) by its PID file."""
     pid = read_pid(name)
     if not alive(pid, marker):
         pid_file(name).unlink(missing_ok=True)

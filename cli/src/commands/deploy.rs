@@ -118,6 +118,7 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
         postgres,
         mongodb,
         producer_port: environment.producer_port,
+        scrape_dir: std::env::var_os(crate::local::scrape::SCRAPE_DIR_VAR).map(PathBuf::from),
         environment,
         profile,
         version: args.version,

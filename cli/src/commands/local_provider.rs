@@ -89,7 +89,10 @@ pub async fn destroy(args: DestroyArgs, environment: Environment, console: &Cons
         }
         console.confirm(&format!("Stop every forgectl service process of environment {env}"), false)?;
     }
-    let teardown = local_runtime::destroy(&state_dir(&environment)?, &env).await?;
+    let state = state_dir(&environment)?;
+    let teardown = local_runtime::destroy(&state, &env).await?;
+    let scrape_dir = std::env::var_os(crate::local::scrape::SCRAPE_DIR_VAR).map(std::path::PathBuf::from);
+    crate::local::scrape::withdraw(&state, scrape_dir.as_deref(), &env)?;
     console.emit(&teardown, |console| views::local::print_teardown(console, &teardown))?;
     Ok(Exit::Success)
 }

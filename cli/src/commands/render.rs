@@ -47,6 +47,10 @@ pub enum RenderCommand {
     Compose,
     /// Kubernetes Deployments, Service, HPA and KEDA ScaledObjects.
     K8s,
+    /// Prometheus alert rules for the tier (thresholds from its profile's `alerts:`).
+    Prometheus,
+    /// A Grafana dashboard (JSON) for the environment.
+    Grafana,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -92,6 +96,8 @@ pub fn run(args: RenderArgs, global: &GlobalArgs, console: &Console) -> Result<E
         }
         RenderCommand::Compose => ops::render_compose(&options)?,
         RenderCommand::K8s => ops::render_k8s(&options)?,
+        RenderCommand::Prometheus => ops::render_prometheus(&options)?,
+        RenderCommand::Grafana => ops::render_grafana(&options)?,
     };
     match args.out {
         Some(path) => {

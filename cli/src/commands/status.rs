@@ -1,11 +1,17 @@
+use std::time::Duration;
+
 use clap::Args;
 
+use super::duration::parse_duration;
 use super::plan::target_options;
 use crate::cli::GlobalArgs;
-use crate::console::Console;
+use crate::console::{Console, OutputFormat};
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::observe::ObserveError;
 use crate::ops::cluster::status as ops;
+use crate::ops::watch::{self as watch_ops, WatchOptions};
+use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 use crate::views;
 
 #[derive(Debug, Args)]
@@ -13,13 +19,62 @@ pub struct StatusArgs {
     /// Tier to check drift against (default: the environment's, else the cluster's forgectl:tier tag).
     #[arg(long)]
     pub tier: Option<String>,
+
+    /// A live view from the environment's Prometheus: uploads/s and p99 per kind, lag per group with
+    /// its trend, rows/s, dead letters, instances per role against the ladder, firing alerts.
+    #[arg(long)]
+    pub watch: bool,
+
+    /// Time between two refreshes of --watch (e.g. 5s, 1m).
+    #[arg(long, value_parser = parse_duration, default_value = "5s", requires = "watch")]
+    pub interval: Duration,
+
+    /// Stop --watch after N refreshes (default: until interrupted).
+    #[arg(long, value_name = "N", requires = "watch")]
+    pub count: Option<u64>,
+
+    /// The Prometheus that scrapes the environment, for --watch (the local stack exports it).
+    /// No `requires`: a value from the environment must not break a plain `status`.
+    #[arg(long, env = "FORGECTL_PROMETHEUS_URL")]
+    pub prometheus_url: Option<String>,
 }
 
 pub async fn run(args: StatusArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+    if args.watch {
+        return watch(args, global, console).await;
+    }
     if let Some(environment) = super::local_provider::local_environment(global)? {
         return super::local_provider::status(args, environment, global, console).await;
     }
     let report = ops::status(&target_options(global, args.tier)?, console).await?;
     console.emit(&report, |console| views::cluster::print_status(console, &report))?;
+    Ok(Exit::Success)
+}
+
+async fn watch(args: StatusArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+    let environment = crate::config::select_environment(&global.environment_overrides())?;
+    let tier = environment.tier_or(args.tier.as_deref())?;
+    let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
+    let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
+    let options = WatchOptions {
+        prometheus_url: args.prometheus_url.ok_or(ObserveError::NoPrometheus)?,
+        environment: environment.name,
+        profile,
+        interval: args.interval,
+        count: args.count,
+    };
+    // A terminal gets a screen redrawn in place; anything else plain blocks.
+    let redraw = console.stdout_is_tty() && options.count.is_none();
+    let mut printed = Ok(());
+    watch_ops::watch(&options, |snapshot| match console.format() {
+        OutputFormat::Json => {
+            if printed.is_ok() {
+                printed = console.json(snapshot);
+            }
+        }
+        OutputFormat::Table => views::watch::print_snapshot(console, snapshot, redraw),
+    })
+    .await?;
+    printed?;
     Ok(Exit::Success)
 }

@@ -8,6 +8,7 @@ pub mod api_key;
 pub mod balancer;
 pub mod process;
 pub mod release;
+pub mod scrape;
 pub mod state;
 
 use std::path::PathBuf;

@@ -19,6 +19,10 @@ pub struct Instance {
     pub pid: i32,
     /// HTTP port: the producer's API, or a consumer's health/metrics.
     pub port: u16,
+    /// The producer's separate `/metrics` port (a consumer serves metrics on
+    /// `port`); absent in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_port: Option<u16>,
     /// The executable, so a recycled PID is never mistaken for ours.
     pub executable: PathBuf,
     pub log: PathBuf,
@@ -27,6 +31,15 @@ pub struct Instance {
 impl Instance {
     pub fn is_alive(&self) -> bool {
         process::is_running(self.pid, &self.executable)
+    }
+
+    /// Where the instance serves `/metrics`, if known.
+    pub fn metrics_port(&self) -> Option<u16> {
+        if self.role.is_consumer() {
+            Some(self.port)
+        } else {
+            self.metrics_port
+        }
     }
 }
 
@@ -62,6 +75,11 @@ impl StateDir {
     /// The producers' API key (mode 0600); see `local::api_key`.
     pub fn api_key_file(&self) -> PathBuf {
         self.root.join("producer-api-key")
+    }
+
+    /// The Prometheus file-based service discovery file (see `local::scrape`).
+    pub fn scrape_targets(&self) -> PathBuf {
+        self.root.join("prometheus-targets.json")
     }
 
     pub fn balancer_targets(&self) -> PathBuf {

@@ -6,6 +6,7 @@
 //! - `deploy`: the producer and consumers, on AWS (`deploy::aws`) or as local processes (`deploy::local`)
 //! - `local`: the local provider's provision, status and process runtime
 //! - `verify`, `loadtest`, `capacity`: proving an environment from its front door (with `crate::prove`)
+//! - `watch`: `status --watch`, the live numbers from the environment's Prometheus
 //! - `profiles`, `render`, `images`, `build_info`, `shell_integration`: one file each
 
 pub mod build_info;
@@ -21,3 +22,4 @@ pub mod render;
 pub mod shell_integration;
 pub mod topics;
 pub mod verify;
+pub mod watch;

@@ -230,3 +230,18 @@ pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
         },
     )
 }
+
+/// The tier's alert rules as a Prometheus rule file (YAML).
+pub fn render_prometheus(options: &RenderOptions) -> Result<String, RenderError> {
+    let rules = crate::render::alerts::alert_rules(&options.profile)
+        .ok_or_else(|| RenderError::NoAlerts { tier: options.profile.tier.clone() })?;
+    serde_norway::to_string(&rules)
+        .map_err(|err| RenderError::Serialize { what: "Prometheus rules", reason: err.to_string() })
+}
+
+/// The environment's Grafana dashboard (JSON).
+pub fn render_grafana(options: &RenderOptions) -> Result<String, RenderError> {
+    let dashboard = crate::render::grafana::dashboard(&options.profile, &options.environment.name);
+    serde_json::to_string_pretty(&dashboard)
+        .map_err(|err| RenderError::Serialize { what: "Grafana dashboard", reason: err.to_string() })
+}

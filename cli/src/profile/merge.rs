@@ -4,8 +4,8 @@
 use indexmap::IndexMap;
 
 use super::schema::{
-    DeadLetterLayer, EncryptionLayer, IndiaLayer, InstanceTypesLayer, KafkaLayer, ProfileLayer, RoleLayer, SloLayer,
-    TopicDefaultsLayer, TopicLayer,
+    AlertsLayer, DeadLetterLayer, EncryptionLayer, IndiaLayer, InstanceTypesLayer, KafkaLayer, ProfileLayer, RoleLayer,
+    SloLayer, TopicDefaultsLayer, TopicLayer,
 };
 
 pub trait Overlay {
@@ -78,6 +78,7 @@ impl Overlay for ProfileLayer {
             india: self.india.overlay(upper.india),
             dead_letter: self.dead_letter.overlay(upper.dead_letter),
             slo: self.slo.overlay(upper.slo),
+            alerts: self.alerts.overlay(upper.alerts),
         }
     }
 }
@@ -159,6 +160,22 @@ impl Overlay for SloLayer {
             upload_p999_ms: self.upload_p999_ms.overlay(upper.upload_p999_ms),
             max_error_percent: self.max_error_percent.overlay(upper.max_error_percent),
             lag_drain_seconds: self.lag_drain_seconds.overlay(upper.lag_drain_seconds),
+        }
+    }
+}
+
+impl Overlay for AlertsLayer {
+    fn overlay(self, upper: Self) -> Self {
+        AlertsLayer {
+            consumer_lag_warning: self.consumer_lag_warning.overlay(upper.consumer_lag_warning),
+            consumer_lag_critical: self.consumer_lag_critical.overlay(upper.consumer_lag_critical),
+            consumer_lag_for_seconds: self.consumer_lag_for_seconds.overlay(upper.consumer_lag_for_seconds),
+            upload_throttled_percent: self.upload_throttled_percent.overlay(upper.upload_throttled_percent),
+            upload_error_percent: self.upload_error_percent.overlay(upper.upload_error_percent),
+            upload_p99_ms: self.upload_p99_ms.overlay(upper.upload_p99_ms),
+            upload_for_seconds: self.upload_for_seconds.overlay(upper.upload_for_seconds),
+            dead_letters_per_5m: self.dead_letters_per_5m.overlay(upper.dead_letters_per_5m),
+            instance_down_for_seconds: self.instance_down_for_seconds.overlay(upper.instance_down_for_seconds),
         }
     }
 }

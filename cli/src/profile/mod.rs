@@ -14,8 +14,8 @@ mod validate;
 pub use error::{Issue, ProfileError};
 pub use load::{load_all, load_file, load_tier, ResolveOptions};
 pub use model::{
-    ClientBroker, DeadLetterSpec, EncryptionInTransit, EnhancedMonitoring, InstanceTypes, KafkaSpec, Profile, RoleName,
-    RoleSpec, SloSpec, TopicSpec, PROFILE_JSON_SCHEMA_VERSION,
+    AlertsSpec, ClientBroker, DeadLetterSpec, EncryptionInTransit, EnhancedMonitoring, InstanceTypes, KafkaSpec,
+    Profile, RoleName, RoleSpec, SloSpec, TopicSpec, PROFILE_JSON_SCHEMA_VERSION,
 };
 pub use source::{ProfileFile, ProfileSource, DEFAULT_PROFILES_DIR};
 pub use validate::{topic_name_problem, MSK_BROKER_TYPES};

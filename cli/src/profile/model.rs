@@ -32,6 +32,9 @@ pub struct Profile {
     /// The objectives `forgectl loadtest` judges a run against; `None` when
     /// the profile declares none.
     pub slo: Option<SloSpec>,
+    /// Thresholds of the pipeline's alerts; `None` when the profile declares none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<AlertsSpec>,
     /// The file this tier was loaded from (a `builtin:` path when embedded).
     pub source: String,
 }
@@ -120,6 +123,29 @@ pub struct SloSpec {
     pub max_error_percent: f64,
     /// After the load stops, every consumer group's lag reaches 0 within this.
     pub lag_drain_seconds: u32,
+}
+
+/// When the pipeline pages: the thresholds of `forgectl render prometheus`'s
+/// rules and of the AWS alarms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertsSpec {
+    /// A group's total lag (messages) that warns, and that pages.
+    pub consumer_lag_warning: u64,
+    pub consumer_lag_critical: u64,
+    /// How long the lag must stay above a threshold before the alert fires.
+    pub consumer_lag_for_seconds: u32,
+    /// Share of uploads answered 429 or 503 (back-pressure), in percent.
+    pub upload_throttled_percent: f64,
+    /// Share of uploads answered 5xx other than 503, in percent.
+    pub upload_error_percent: f64,
+    /// Upload p99 latency at the producer, in milliseconds.
+    pub upload_p99_ms: u32,
+    /// How long an upload rate or latency must stay bad before it fires.
+    pub upload_for_seconds: u32,
+    /// Dead letters tolerated in five minutes (0: any dead letter alerts).
+    pub dead_letters_per_5m: u64,
+    /// How long a scrape target may be unreachable before it counts as down.
+    pub instance_down_for_seconds: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

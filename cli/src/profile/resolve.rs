@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::error::Issue;
 use super::locate::Locator;
 use super::model::{
-    DeadLetterSpec, EncryptionInTransit, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec, SloSpec, TopicSpec,
-    DEFAULT_DEAD_LETTER_SUFFIX, PROFILE_JSON_SCHEMA_VERSION,
+    AlertsSpec, DeadLetterSpec, EncryptionInTransit, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec, SloSpec,
+    TopicSpec, DEFAULT_DEAD_LETTER_SUFFIX, PROFILE_JSON_SCHEMA_VERSION,
 };
 use super::schema::ProfileLayer;
 
@@ -119,6 +119,47 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
         }
     };
 
+    let alerts = match layer.alerts {
+        None => None,
+        Some(alerts) => {
+            let fields = (
+                required.take(alerts.consumer_lag_warning, "alerts.consumer_lag_warning"),
+                required.take(alerts.consumer_lag_critical, "alerts.consumer_lag_critical"),
+                required.take(alerts.consumer_lag_for_seconds, "alerts.consumer_lag_for_seconds"),
+                required.take(alerts.upload_throttled_percent, "alerts.upload_throttled_percent"),
+                required.take(alerts.upload_error_percent, "alerts.upload_error_percent"),
+                required.take(alerts.upload_p99_ms, "alerts.upload_p99_ms"),
+                required.take(alerts.upload_for_seconds, "alerts.upload_for_seconds"),
+                required.take(alerts.dead_letters_per_5m, "alerts.dead_letters_per_5m"),
+                required.take(alerts.instance_down_for_seconds, "alerts.instance_down_for_seconds"),
+            );
+            match fields {
+                (
+                    Some(consumer_lag_warning),
+                    Some(consumer_lag_critical),
+                    Some(consumer_lag_for_seconds),
+                    Some(upload_throttled_percent),
+                    Some(upload_error_percent),
+                    Some(upload_p99_ms),
+                    Some(upload_for_seconds),
+                    Some(dead_letters_per_5m),
+                    Some(instance_down_for_seconds),
+                ) => Some(AlertsSpec {
+                    consumer_lag_warning,
+                    consumer_lag_critical,
+                    consumer_lag_for_seconds,
+                    upload_throttled_percent,
+                    upload_error_percent,
+                    upload_p99_ms,
+                    upload_for_seconds,
+                    dead_letters_per_5m,
+                    instance_down_for_seconds,
+                }),
+                _ => None,
+            }
+        }
+    };
+
     let (
         Some(dau),
         (
@@ -156,6 +197,7 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
         },
         dead_letter,
         slo,
+        alerts,
         topics,
         roles,
         india_excluded_topics,

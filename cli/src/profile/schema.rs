@@ -21,6 +21,7 @@ pub struct ProfileLayer {
     pub india: Option<IndiaLayer>,
     pub dead_letter: Option<DeadLetterLayer>,
     pub slo: Option<SloLayer>,
+    pub alerts: Option<AlertsLayer>,
 }
 
 /// The service-level objectives `forgectl loadtest` judges a run against.
@@ -31,6 +32,22 @@ pub struct SloLayer {
     pub upload_p999_ms: Option<u32>,
     pub max_error_percent: Option<f64>,
     pub lag_drain_seconds: Option<u32>,
+}
+
+/// Thresholds of the alerts `forgectl render prometheus` writes (and the
+/// CloudWatch alarms plan from).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsLayer {
+    pub consumer_lag_warning: Option<u64>,
+    pub consumer_lag_critical: Option<u64>,
+    pub consumer_lag_for_seconds: Option<u32>,
+    pub upload_throttled_percent: Option<f64>,
+    pub upload_error_percent: Option<f64>,
+    pub upload_p99_ms: Option<u32>,
+    pub upload_for_seconds: Option<u32>,
+    pub dead_letters_per_5m: Option<u64>,
+    pub instance_down_for_seconds: Option<u32>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

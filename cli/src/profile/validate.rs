@@ -46,6 +46,7 @@ pub fn validate(profile: &Profile, locator: &Locator) -> Vec<Issue> {
     check_india(profile, locator, &mut issues);
     check_dead_letter(profile, locator, &mut issues);
     check_slo(profile, locator, &mut issues);
+    check_alerts(profile, locator, &mut issues);
     issues
 }
 
@@ -75,6 +76,41 @@ fn check_slo(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
             "slo.lag_drain_seconds",
             "must be above 0",
             "set how many seconds the consumers may take to catch up, e.g. 60",
+        ));
+    }
+}
+
+fn check_alerts(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
+    let Some(alerts) = &profile.alerts else {
+        return;
+    };
+    if alerts.consumer_lag_warning == 0 || alerts.consumer_lag_critical < alerts.consumer_lag_warning {
+        issues.push(locator.issue(
+            "alerts.consumer_lag_critical",
+            format!(
+                "is {}, below alerts.consumer_lag_warning ({}) or the warning is 0",
+                alerts.consumer_lag_critical, alerts.consumer_lag_warning
+            ),
+            "warn above 0 and page at or above the warning, e.g. 500 and 1000",
+        ));
+    }
+    for (key, percent) in [
+        ("alerts.upload_throttled_percent", alerts.upload_throttled_percent),
+        ("alerts.upload_error_percent", alerts.upload_error_percent),
+    ] {
+        if !(0.0..=100.0).contains(&percent) {
+            issues.push(locator.issue(
+                key,
+                format!("is {percent}, not a percentage"),
+                "use a value from 0 to 100, e.g. 5",
+            ));
+        }
+    }
+    if alerts.upload_p99_ms == 0 {
+        issues.push(locator.issue(
+            "alerts.upload_p99_ms",
+            "must be above 0",
+            "set a latency in milliseconds, e.g. 250",
         ));
     }
 }

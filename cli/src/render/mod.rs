@@ -2,7 +2,9 @@
 //! rollout: a role's `.env`, a docker-compose file, Kubernetes manifests.
 //! Templates live in `templates/render/` and are built into the binary.
 
+pub mod alerts;
 pub mod connections;
+pub mod grafana;
 mod service_env;
 
 use minijinja::syntax::SyntaxConfig;
@@ -35,13 +37,19 @@ pub enum RenderError {
 
     #[error("role `{role}` is not in tier {tier}")]
     UnknownRole { role: String, tier: String },
+
+    #[error("tier {tier}'s profile has no `alerts:` thresholds")]
+    NoAlerts { tier: String },
+
+    #[error("serialising the {what} failed: {reason}")]
+    Serialize { what: &'static str, reason: String },
 }
 
 impl RenderError {
     /// A template that fails to render is forgectl's bug; the rest is input.
     pub fn exit(&self) -> crate::exit::Exit {
         match self {
-            RenderError::Template { .. } => crate::exit::Exit::Failure,
+            RenderError::Template { .. } | RenderError::Serialize { .. } => crate::exit::Exit::Failure,
             _ => crate::exit::Exit::Usage,
         }
     }
@@ -55,7 +63,10 @@ impl RenderError {
             RenderError::UnknownRole { .. } => {
                 Some("roles are producer, sms-consumer, events-consumer and common-consumer".into())
             }
-            RenderError::Template { .. } => None,
+            RenderError::NoAlerts { .. } => {
+                Some("add an `alerts:` section to the tier's profile (profiles/_base.yaml has the defaults)".into())
+            }
+            RenderError::Template { .. } | RenderError::Serialize { .. } => None,
         }
     }
 }

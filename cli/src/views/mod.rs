@@ -10,3 +10,4 @@ pub mod local;
 pub mod profiles;
 pub mod prove;
 pub mod topics;
+pub mod watch;

@@ -16,6 +16,7 @@ use crate::local::api_key;
 use crate::local::balancer::TARGETS_POLL;
 use crate::local::process::{self, GRACEFUL_STOP};
 use crate::local::release::{self, Artifacts, Release};
+use crate::local::scrape;
 use crate::local::state::{Instance, StateDir};
 use crate::local::LocalError;
 use crate::ops::local::runtime::{ensure_balancer, live_instances, wait_ready};
@@ -36,6 +37,8 @@ pub struct LocalDeployOptions {
     pub postgres: PostgresConnection,
     pub mongodb: Option<MongoConnection>,
     pub producer_port: u16,
+    /// Where the stack's Prometheus reads scrape targets, if it runs one.
+    pub scrape_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,6 +89,9 @@ pub async fn apply(
     for role_plan in &ordered {
         rollout.role(role_plan).await?;
     }
+    let live = live_instances(&state)?;
+    let groups = scrape::target_groups(&options.environment.name, &options.profile, &live);
+    scrape::publish(&state, options.scrape_dir.as_deref(), &options.environment.name, &groups)?;
     Ok(DeployReport {
         environment: options.environment.name.clone(),
         tier: options.profile.tier.clone(),
@@ -243,15 +249,18 @@ fn launch(
         .map_err(|err| LocalError::Spawn { what: id.clone(), source: std::io::Error::other(err.to_string()) })?;
     let mut env: Vec<(String, String)> = service.vars.into_iter().map(|var| (var.name, var.value)).collect();
     let listen = format!("127.0.0.1:{port}");
+    let mut metrics_port = None;
     if role.is_consumer() {
         env.push(("CONSUMER_METRICS_ADDR".to_string(), listen));
     } else {
+        let metrics = process::free_port()?;
+        metrics_port = Some(metrics);
         env.push(("PRODUCER_LISTEN_ADDR".to_string(), listen));
-        env.push(("PRODUCER_METRICS_ADDR".to_string(), format!("127.0.0.1:{}", process::free_port()?)));
+        env.push(("PRODUCER_METRICS_ADDR".to_string(), format!("127.0.0.1:{metrics}")));
         env.push(("PRODUCER_API_KEYS".to_string(), api_key::producer_keys_var(&api_key::ensure(state)?)));
     }
     let pid = process::spawn(&executable, &[], &env, &log)?;
-    Ok(Instance { id, role, version: release.version.clone(), pid, port, executable, log })
+    Ok(Instance { id, role, version: release.version.clone(), pid, port, metrics_port, executable, log })
 }
 
 fn unique_suffix() -> String {

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Consumer-group lag of the local Kafka as Prometheus metrics: the dev
+stack's counterpart of MSK's SumOffsetLag/MaxOffsetLag.
+
+Lag is read from Kafka itself (each group's committed offsets against the
+partitions' high watermarks), not from the consumers: when every consumer of
+a group is stopped, the consumers export nothing, and that is exactly when
+the lag alert must fire.
+
+Usage: kafka_lag_exporter.py --bootstrap HOST:PORT[,...] --listen HOST:PORT
+
+Metrics (refreshed every --interval seconds in the background; a scrape
+serves the last snapshot and never waits on Kafka):
+  kafka_consumergroup_lag{group,topic,partition}          high watermark - committed
+  kafka_consumergroup_committed_offset{group,topic,partition}
+  kafka_topic_partition_high_watermark{topic,partition}
+  kafka_lag_exporter_refresh_ok                           1 if the last refresh worked
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import sys
+import threading
+import time
+
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+# A committed offset below 0 means "none committed yet" (OFFSET_INVALID).
+NO_OFFSET = 0
+REQUEST_TIMEOUT = 5.0
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _labels(**labels: str) -> str:
+    return "{" + ",".join(f'{key}="{_escape(str(value))}"' for key, value in labels.items()) + "}"
+
+
+def collect(admin: AdminClient) -> str:
+    """One snapshot in the Prometheus text format."""
+    groups = [g.group_id for g in admin.list_consumer_groups(request_timeout=REQUEST_TIMEOUT).result().valid]
+    # One request per group (the client takes one group per call); all in flight at once.
+    pending = {
+        group: admin.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group)], request_timeout=REQUEST_TIMEOUT
+        )[group]
+        for group in groups
+    }
+    committed: dict[tuple[str, str, int], int] = {}
+    for group, future in pending.items():
+        try:
+            result = future.result()
+        except Exception:  # a group deleted between list and describe
+            continue
+        for tp in result.topic_partitions or []:
+            committed[(group, tp.topic, tp.partition)] = tp.offset
+    partitions = {(topic, partition) for _, topic, partition in committed}
+    high: dict[tuple[str, int], int] = {}
+    if partitions:
+        request = {TopicPartition(topic, partition): OffsetSpec.latest() for topic, partition in partitions}
+        for tp, future in admin.list_offsets(request, request_timeout=REQUEST_TIMEOUT).items():
+            try:
+                high[(tp.topic, tp.partition)] = future.result().offset
+            except Exception:  # a topic deleted meanwhile
+                continue
+    lines = [
+        "# HELP kafka_consumergroup_lag Messages a consumer group has not committed yet.",
+        "# TYPE kafka_consumergroup_lag gauge",
+    ]
+    for (group, topic, partition), offset in sorted(committed.items()):
+        if (topic, partition) not in high:
+            continue
+        done = offset if offset >= 0 else NO_OFFSET
+        lag = max(high[(topic, partition)] - done, 0)
+        lines.append(f"kafka_consumergroup_lag{_labels(group=group, topic=topic, partition=str(partition))} {lag}")
+    lines += ["# TYPE kafka_consumergroup_committed_offset gauge"]
+    for (group, topic, partition), offset in sorted(committed.items()):
+        labels = _labels(group=group, topic=topic, partition=str(partition))
+        lines.append(f"kafka_consumergroup_committed_offset{labels} {offset}")
+    lines += ["# TYPE kafka_topic_partition_high_watermark gauge"]
+    for (topic, partition), offset in sorted(high.items()):
+        lines.append(f"kafka_topic_partition_high_watermark{_labels(topic=topic, partition=str(partition))} {offset}")
+    return "\n".join(lines) + "\n"
+
+
+class Snapshot:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.text = ""
+        self.ok = False
+
+    def set(self, text: str | None) -> None:
+        with self.lock:
+            if text is not None:
+                self.text = text
+            self.ok = text is not None
+
+    def render(self) -> bytes:
+        with self.lock:
+            ok = 1 if self.ok else 0
+            return (self.text + f"# TYPE kafka_lag_exporter_refresh_ok gauge\nkafka_lag_exporter_refresh_ok {ok}\n").encode()
+
+
+def refresh_forever(admin: AdminClient, snapshot: Snapshot, interval: float) -> None:
+    while True:
+        started = time.monotonic()
+        try:
+            snapshot.set(collect(admin))
+        except Exception as err:  # Kafka unreachable: keep serving, report it
+            print(f"refresh failed: {err}", file=sys.stderr, flush=True)
+            snapshot.set(None)
+        time.sleep(max(interval - (time.monotonic() - started), 0.1))
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--listen", required=True, help="HOST:PORT")
+    parser.add_argument("--interval", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    host, port = args.listen.rsplit(":", 1)
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    snapshot = Snapshot()
+    threading.Thread(target=refresh_forever, args=(admin, snapshot, args.interval), daemon=True).start()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            if self.path not in ("/metrics", "/health"):
+                self.send_error(404)
+                return
+            body = snapshot.render() if self.path == "/metrics" else b"ok\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args) -> None:  # scrapes every 2 s: keep the log for errors
+            pass
+
+    server = http.server.ThreadingHTTPServer((host, int(port)), Handler)
+    print(f"kafka lag exporter on http://{args.listen}/metrics for {args.bootstrap}", flush=True)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
