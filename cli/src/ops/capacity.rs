@@ -431,6 +431,7 @@ mod tests {
             version: "v1".into(),
             pid,
             port: 0,
+            metrics_port: None,
             executable: PathBuf::from("unused"),
             log: PathBuf::from("unused"),
         }
