@@ -5,7 +5,7 @@
 use std::fs::OpenOptions;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -56,7 +56,11 @@ pub fn is_running(pid: i32, executable: &Path) -> bool {
         .ok()
         .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
         .unwrap_or(false);
-    let same = std::fs::canonicalize(executable).is_ok_and(|expected| expected == actual);
+    // An executable replaced on disk since the process started (a rebuilt
+    // or upgraded forgectl) shows as "<path> (deleted)"; it is still ours.
+    let started_from =
+        actual.to_str().and_then(|path| path.strip_suffix(" (deleted)")).map(PathBuf::from).unwrap_or(actual);
+    let same = std::fs::canonicalize(executable).is_ok_and(|expected| expected == started_from);
     same && !zombie
 }
 
@@ -93,4 +97,29 @@ pub fn free_port() -> Result<u16, LocalError> {
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
         .map_err(|source| LocalError::Listen { address: "127.0.0.1:0".into(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `destroy` must still stop a balancer whose forgectl binary was
+    /// rebuilt or upgraded while it ran.
+    #[test]
+    fn a_process_whose_executable_was_replaced_is_still_recognised() {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        let copy = dir.path().join("sleeper");
+        std::fs::copy("/bin/sleep", &copy).unwrap_or_else(|err| panic!("{err}"));
+        let mut child = std::process::Command::new(&copy).arg("30").spawn().unwrap_or_else(|err| panic!("{err}"));
+        let pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+        assert!(is_running(pid, &copy));
+        // Replace the file the way a build does: remove it, write a new one.
+        std::fs::remove_file(&copy).unwrap_or_else(|err| panic!("{err}"));
+        std::fs::copy("/bin/sleep", &copy).unwrap_or_else(|err| panic!("{err}"));
+        assert!(is_running(pid, &copy), "replaced on disk, still the same program path");
+        assert!(!is_running(pid, Path::new("/bin/true")), "another program is not ours");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!is_running(pid, &copy));
+    }
 }
