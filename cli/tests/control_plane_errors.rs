@@ -140,3 +140,30 @@ fn a_missing_subnet_or_one_in_another_vpc_is_named() {
     let _ = aws.runtime.block_on(aws.ec2.delete_subnet().subnet_id(&stray).send());
     let _ = aws.runtime.block_on(aws.ec2.delete_vpc().vpc_id(&vpc).send());
 }
+
+/// Environment names become part of resource names, ARNs and boot scripts:
+/// one that could not be is refused before anything is built or called.
+#[test]
+fn an_environment_name_that_cannot_name_resources_is_bad_config() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let config = dir.path().join("forgectl.yaml");
+    std::fs::write(&config, "environments:\n  Prod_1:\n    provider: aws\n    region: us-east-1\n    tier: 50k\n")
+        .unwrap_or_else(|err| panic!("{err}"));
+    let call_log = dir.path().join("aws-calls.jsonl");
+    for args in [&["plan"][..], &["provision", "--yes"][..]] {
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("forgectl"))
+            .current_dir(dir.path())
+            .env("CI", "true")
+            .env("AWS_ENDPOINT_URL", DEAD_ENDPOINT)
+            .env("FORGECTL_AWS_CALL_LOG", &call_log)
+            .args(["--config", &config.to_string_lossy(), "--env", "Prod_1"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("environment `Prod_1`: environment name: the name starts with `P`"), "{stderr}");
+        assert!(stderr.contains("hint: rename the environment"), "{stderr}");
+        assert!(!call_log.exists(), "{args:?} made AWS calls");
+    }
+}

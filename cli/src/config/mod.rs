@@ -4,6 +4,7 @@
 //! says how big.
 
 mod error;
+mod name;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -187,6 +188,13 @@ fn resolve(
         message,
         hint: hint.to_string(),
     };
+    if let Some(problem) = name::environment_name_problem(&name) {
+        return Err(invalid(
+            "environment name",
+            format!("the name {problem}"),
+            "rename the environment in forgectl.yaml: [a-z][a-z0-9-]{0,31}, it becomes part of AWS resource names",
+        ));
+    }
 
     if spec.subnets.as_ref().is_some_and(Vec::is_empty) {
         return Err(invalid(

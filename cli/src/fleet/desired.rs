@@ -171,6 +171,23 @@ pub fn role_ports(role: RoleName, producer_port: u16, consumer_metrics_port: u16
     }
 }
 
+/// The producer's API listens on the port the instance publishes and the
+/// target group checks: the environment's `producer_port`, not the
+/// service's own default of 8000. Consumers are returned unchanged.
+pub fn with_listen_address(env: &ServiceEnv, producer_port: u16) -> ServiceEnv {
+    let mut env = env.clone();
+    if !env.role.is_consumer() && env.get(PRODUCER_LISTEN_VAR).is_none() {
+        env.vars.push(EnvVar {
+            name: PRODUCER_LISTEN_VAR.to_string(),
+            value: format!("0.0.0.0:{producer_port}"),
+            secret: false,
+        });
+    }
+    env
+}
+
+const PRODUCER_LISTEN_VAR: &str = "PRODUCER_LISTEN_ADDR";
+
 #[derive(Debug, Serialize)]
 struct UserDataContext<'a> {
     environment: &'a str,

@@ -116,7 +116,7 @@ impl Target<'_> {
             names,
             ports: desired::role_ports(role, environment.producer_port, self.consumer_metrics_port),
         };
-        let script = desired::user_data(env, &boot)?;
+        let script = desired::user_data(&desired::with_listen_address(env, environment.producer_port), &boot)?;
         let producer_sg = match actual.security_group(&names.producer_sg) {
             Some(group) => group.id.clone(),
             None => Pending::SecurityGroup.id(&names.producer_sg),

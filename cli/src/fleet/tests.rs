@@ -458,3 +458,25 @@ fn adding_a_certificate_moves_the_api_to_https_and_redirects_port_80() {
     assert!(changes.delete.is_empty());
     assert!(listener_changes(&actual, &listeners(None, "tg")).is_empty());
 }
+
+#[test]
+fn a_producer_port_other_than_8000_is_where_the_producer_listens() {
+    use base64::Engine;
+    let mut case = Case::new("50k", "v1");
+    case.environment.producer_port = 9000;
+    let plan = case.plan(&case.empty());
+    let producer = role_plan(&plan, RoleName::Producer);
+    let Step::CreateLaunchTemplate { data, .. } = &producer.steps[0] else { panic!("{:?}", producer.steps) };
+    let script = base64::engine::general_purpose::STANDARD
+        .decode(&data.user_data)
+        .map(|bytes| String::from_utf8_lossy(&bytes).to_string())
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(script.contains("PRODUCER_LISTEN_ADDR=0.0.0.0:9000"), "{script}");
+    assert!(script.contains("-p 9000:9000"), "{script}");
+    let producer_sg = &plan.shared[7];
+    assert!(producer_sg.steps.iter().any(|step| matches!(step, Step::Authorize { port: 9000, .. })));
+    let consumer = role_plan(&plan, RoleName::SmsConsumer);
+    let Step::CreateLaunchTemplate { data, .. } = &consumer.steps[0] else { panic!("{:?}", consumer.steps) };
+    let script = base64::engine::general_purpose::STANDARD.decode(&data.user_data).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&script).contains("PRODUCER_LISTEN_ADDR"));
+}
