@@ -130,3 +130,33 @@ fn unknown_role_is_bad_input() {
         .unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn an_env_file_with_secrets_is_written_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let out = dir.path().join("producer.env");
+    // A file that already exists with a wide mode is narrowed, not reused as is.
+    std::fs::write(&out, "old").unwrap_or_else(|err| panic!("{err}"));
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap_or_else(|err| panic!("{err}"));
+    let out_arg = out.to_string_lossy().to_string();
+    run(&["--env", "local", "render", "env", "--role", "producer", "--show-secrets", "--out", &out_arg]);
+    let mode = std::fs::metadata(&out).map(|meta| meta.permissions().mode() & 0o777).unwrap_or_default();
+    assert_eq!(mode, 0o600, "{mode:o}");
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(text.contains(&format!("DI_POSTGRES_PASSWORD={PASSWORD}")));
+}
+
+#[test]
+fn json_output_is_refused_where_the_render_is_yaml() {
+    for what in ["compose", "k8s", "prometheus"] {
+        let output = forgectl()
+            .args(["--env", "local", "--output", "json", "render", what])
+            .output()
+            .unwrap_or_else(|err| panic!("{err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains("not JSON") && stderr.contains("hint:"), "{what}: {stderr}");
+        assert!(output.stdout.is_empty(), "{what}: nothing half-written on stdout");
+    }
+}

@@ -9,6 +9,7 @@ use crate::error::CliError;
 use crate::exit::Exit;
 use crate::ops::render::{self as ops, RenderOptions};
 use crate::profile::{load_tier, ProfileSource, ResolveOptions, RoleName};
+use crate::render::RenderError;
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -85,26 +86,61 @@ pub fn run(args: RenderArgs, global: &GlobalArgs, console: &Console) -> Result<E
         image_registry: args.image_registry,
         show_secrets,
     };
+    let json = console.format() == crate::console::OutputFormat::Json;
+    let refuse_json = |what: &'static str, format: &'static str| -> Result<(), CliError> {
+        if json {
+            return Err(RenderError::NoJsonForm { what, format }.into());
+        }
+        Ok(())
+    };
     let text = match args.command {
         RenderCommand::Env { role, .. } => {
             let (env, text) = ops::render_env(&options, role.into())?;
-            if args.out.is_none() && console.format() == crate::console::OutputFormat::Json {
+            if args.out.is_none() && json {
                 console.json(&env)?;
                 return Ok(Exit::Success);
             }
             text
         }
-        RenderCommand::Compose => ops::render_compose(&options)?,
-        RenderCommand::K8s => ops::render_k8s(&options)?,
-        RenderCommand::Prometheus => ops::render_prometheus(&options)?,
+        RenderCommand::Compose => {
+            refuse_json("compose", "a Compose file (YAML)")?;
+            ops::render_compose(&options)?
+        }
+        RenderCommand::K8s => {
+            refuse_json("k8s", "Kubernetes manifests (YAML)")?;
+            ops::render_k8s(&options)?
+        }
+        RenderCommand::Prometheus => {
+            refuse_json("prometheus", "Prometheus rules (YAML)")?;
+            ops::render_prometheus(&options)?
+        }
+        // A Grafana dashboard is JSON already.
         RenderCommand::Grafana => ops::render_grafana(&options)?,
     };
     match args.out {
         Some(path) => {
-            std::fs::write(&path, text).map_err(|source| CliError::WriteFile { path: path.clone(), source })?;
+            write_file(&path, &text, show_secrets)
+                .map_err(|source| CliError::WriteFile { path: path.clone(), source })?;
             console.info(format!("wrote {}", path.display()));
         }
         None => console.out(text.trim_end()),
     }
     Ok(Exit::Success)
+}
+
+/// Writes `text` to `path`; a file holding secrets is readable by its owner
+/// only (0600), also when it existed before with a wider mode.
+fn write_file(path: &std::path::Path, text: &str, secret: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    if secret {
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    if secret {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(text.as_bytes())
 }

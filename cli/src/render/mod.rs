@@ -43,6 +43,9 @@ pub enum RenderError {
 
     #[error("serialising the {what} failed: {reason}")]
     Serialize { what: &'static str, reason: String },
+
+    #[error("`render {what}` writes {format}, not JSON; --output json applies to `render env`")]
+    NoJsonForm { what: &'static str, format: &'static str },
 }
 
 impl RenderError {
@@ -66,6 +69,7 @@ impl RenderError {
             RenderError::NoAlerts { .. } => {
                 Some("add an `alerts:` section to the tier's profile (profiles/_base.yaml has the defaults)".into())
             }
+            RenderError::NoJsonForm { .. } => Some("drop --output json (the text is already machine-readable), or use --out FILE".into()),
             RenderError::Template { .. } | RenderError::Serialize { .. } => None,
         }
     }
