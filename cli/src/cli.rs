@@ -103,6 +103,8 @@ pub enum Command {
     Loadtest(commands::loadtest::LoadtestArgs),
     /// Measure uploads/s per producer and rows/s per consumer at 50% CPU on the local provider, and the ladder they imply.
     Capacity(commands::capacity::CapacityArgs),
+    /// The producers' API keys in SSM: create (shown once), list (names only), revoke.
+    ApiKeys(commands::api_keys::ApiKeysArgs),
 }
 
 #[cfg(test)]

@@ -45,6 +45,9 @@ pub enum CliError {
     Prove(#[from] crate::prove::ProveError),
 
     #[error(transparent)]
+    ApiKeys(#[from] crate::ops::api_keys::ApiKeysError),
+
+    #[error(transparent)]
     Observe(#[from] crate::observe::ObserveError),
 
     #[error("cannot write {}: {source}", path.display())]
@@ -70,6 +73,7 @@ impl CliError {
             CliError::Cost(err) => err.exit(),
             CliError::Prove(err) => err.exit(),
             CliError::Observe(err) => err.exit(),
+            CliError::ApiKeys(err) => err.exit(),
         }
     }
 
@@ -86,6 +90,7 @@ impl CliError {
             CliError::Prove(err) => err.hint(),
             CliError::Cost(err) => err.hint(),
             CliError::Observe(err) => err.hint(),
+            CliError::ApiKeys(err) => err.hint(),
             CliError::WriteFile { .. } | CliError::ShellIntegration(_) => {
                 Some("check that the directory exists and is writable".into())
             }

@@ -1,6 +1,7 @@
 //! Thin subcommands: each turns its arguments into an options struct and
 //! calls an operation in `ops`. Nothing here talks to AWS or Kafka.
 
+pub mod api_keys;
 pub mod capacity;
 pub mod cost;
 pub mod deploy;
@@ -44,5 +45,6 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Verify(args) => verify::run(args, &cli.global, console).await,
         Command::Loadtest(args) => loadtest::run(args, &cli.global, console).await,
         Command::Capacity(args) => capacity::run(args, &cli.global, console).await,
+        Command::ApiKeys(args) => api_keys::run(args, &cli.global, console).await,
     }
 }

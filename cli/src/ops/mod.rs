@@ -7,8 +7,10 @@
 //! - `local`: the local provider's provision, status and process runtime
 //! - `verify`, `loadtest`, `capacity`: proving an environment from its front door (with `crate::prove`)
 //! - `watch`: `status --watch`, the live numbers from the environment's Prometheus
+//! - `api_keys`: the producers' API keys in SSM
 //! - `profiles`, `render`, `images`, `build_info`, `shell_integration`: one file each
 
+pub mod api_keys;
 pub mod build_info;
 pub mod capacity;
 pub mod cluster;
