@@ -315,7 +315,7 @@ async fn measure_step(
                 .topics
                 .iter()
                 .filter_map(|topic| {
-                    let model = options.workload.kinds.iter().find(|(_, model)| &model.topic == topic)?.1.clone();
+                    let (_, model) = options.workload.kinds.iter().find(|(_, model)| &model.topic == topic)?;
                     Some(succeeded_by_topic.get(topic).copied().unwrap_or(0) as f64 * model.records_per_upload as f64)
                 })
                 .sum();
