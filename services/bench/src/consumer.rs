@@ -9,12 +9,12 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use forgectl_consumer::schema::table_name;
-use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, unique};
+use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, unique, Stack};
 use forgectl_service_common::Envelope;
 
 use crate::procs::Proc;
 use crate::stats::cpu_seconds;
-use crate::workload::{make_uploads, Workload};
+use crate::workload::{make_uploads, Upload, Workload};
 
 pub struct ConsumerBench {
     pub rows: i64,
@@ -39,15 +39,9 @@ fn escape_copy(s: &str, out: &mut String) {
     }
 }
 
-pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench> {
-    let stack = crate::own::stack();
-    let prefix = unique("bench_c_");
-    let topic = format!("{prefix}mixed");
-    create_topics(&stack.kafka(), &[topic.clone(), format!("{topic}.dlq")], 6).await;
-    let uploads = make_uploads(w, messages, "cb", 11);
-    let total_rows: i64 = uploads.iter().map(|u| u.records as i64).sum();
-
-    // Pre-fill the topic with the envelopes the API would have written.
+/// Fills `topic` with the envelopes the API would have written for
+/// `uploads`, so a consumer bench measures the consumer alone.
+pub async fn prefill(stack: &Stack, topic: &str, uploads: &[Upload]) -> anyhow::Result<()> {
     let producer: FutureProducer = {
         let mut cfg = stack.kafka().client_config();
         cfg.set("acks", "all").set("enable.idempotence", "true").set("linger.ms", "5").set("compression.type", "lz4");
@@ -56,7 +50,7 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench>
     let sends = uploads.iter().map(|u| {
         let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some(u.batch_id.as_str()) });
         producer.send(
-            FutureRecord::to(&topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers),
+            FutureRecord::to(topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers),
             Duration::from_secs(30),
         )
     });
@@ -65,6 +59,18 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench>
             anyhow::bail!("pre-filling the topic: {e}");
         }
     }
+    Ok(())
+}
+
+pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<ConsumerBench> {
+    let stack = crate::own::stack();
+    let prefix = unique("bench_c_");
+    let topic = format!("{prefix}mixed");
+    create_topics(&stack.kafka(), &[topic.clone(), format!("{topic}.dlq")], 6).await;
+    let uploads = make_uploads(w, messages, "cb", 11);
+    let total_rows: i64 = uploads.iter().map(|u| u.records as i64).sum();
+
+    prefill(&stack, &topic, &uploads).await?;
     println!("pre-filled {topic}: {messages} messages, {total_rows} rows");
 
     // The consumer, as its own process.

@@ -8,13 +8,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::FutureRecord;
-
 use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, prefixed_topics, unique};
 
 use crate::procs::{api_client, producer_vars, wait_http_ok, Proc};
-use crate::producer::raw_producer;
+use crate::producer::{api_sender, raw_producer, raw_sender};
 use crate::stats::percentile;
 use crate::workload::{make_uploads, Upload, Workload};
 
@@ -88,37 +85,8 @@ pub async fn run(w: &Workload, dau: f64, duration: Duration, rounds: usize) -> a
     let client = api_client(reqwest::Client::builder())?;
     let raw = Arc::new(raw_producer(&stack)?);
 
-    let api_fn = {
-        let (client, uploads, base) = (client.clone(), uploads.clone(), base.clone());
-        move |i: usize| {
-            let (client, uploads, base) = (client.clone(), uploads.clone(), base.clone());
-            async move {
-                let u = &uploads[i];
-                client
-                    .post(format!("{base}/v1/uploads/{}", u.kind.as_str()))
-                    .header("content-type", "application/json")
-                    .body(u.body.clone())
-                    .send()
-                    .await
-                    .map(|r| r.status() == reqwest::StatusCode::OK)
-                    .unwrap_or(false)
-            }
-        }
-    };
-    let raw_fn = {
-        let (raw, uploads, prefix) = (raw.clone(), uploads.clone(), prefix.clone());
-        move |i: usize| {
-            let (raw, uploads, prefix) = (raw.clone(), uploads.clone(), prefix.clone());
-            async move {
-                let u = &uploads[i];
-                let topic = format!("{prefix}{}", u.kind.topic());
-                let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some(u.batch_id.as_str()) });
-                let rec =
-                    FutureRecord::to(&topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers);
-                raw.send(rec, Duration::ZERO).await.is_ok()
-            }
-        }
-    };
+    let api_fn = api_sender(client.clone(), uploads.clone(), base.clone());
+    let raw_fn = raw_sender(raw.clone(), uploads.clone(), prefix.clone());
     // Warm-up: connections, topic metadata, pools; a tenth of a round each.
     let warm = (n / 10).max(10);
     let _ = open_loop("warmup".into(), rate, warm, api_fn.clone()).await;

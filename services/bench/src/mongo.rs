@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use mongodb::bson::{doc, Document, RawDocumentBuf};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use forgectl_consumer::batch::{Item, Payload, Source};
 use forgectl_consumer::mongo::document::plan;
@@ -17,6 +15,7 @@ use forgectl_consumer::schema::table_name;
 use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, unique};
 use forgectl_service_common::Envelope;
 
+use crate::consumer::prefill;
 use crate::procs::Proc;
 use crate::stats::cpu_seconds;
 use crate::workload::{make_uploads, Workload};
@@ -100,23 +99,7 @@ pub async fn run(w: &Workload, messages: usize) -> anyhow::Result<MongoBench> {
     let uploads = make_uploads(w, messages, "mb", 13);
     let total: i64 = uploads.iter().map(|u| u.records as i64).sum();
 
-    let producer: FutureProducer = {
-        let mut cfg = stack.kafka().client_config();
-        cfg.set("acks", "all").set("enable.idempotence", "true").set("linger.ms", "5").set("compression.type", "lz4");
-        cfg.create()?
-    };
-    let sends = uploads.iter().map(|u| {
-        let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some(u.batch_id.as_str()) });
-        producer.send(
-            FutureRecord::to(&topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers),
-            Duration::from_secs(30),
-        )
-    });
-    for r in futures::future::join_all(sends).await {
-        if let Err((e, _)) = r {
-            anyhow::bail!("pre-filling the topic: {e}");
-        }
-    }
+    prefill(&stack, &topic, &uploads).await?;
     println!("pre-filled {topic}: {messages} messages, {total} records");
 
     // 1. The consumer process with both sinks on; offsets (in PostgreSQL)

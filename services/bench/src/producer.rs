@@ -55,6 +55,49 @@ pub fn raw_producer(stack: &Stack) -> anyhow::Result<FutureProducer> {
     Ok(cfg.create()?)
 }
 
+/// Sends upload `i` through the producer API; true on 200. Shared by the
+/// closed-loop and open-loop benches so both drive the API the same way.
+pub fn api_sender(
+    client: reqwest::Client,
+    uploads: Arc<Vec<Upload>>,
+    base: String,
+) -> impl Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Clone {
+    move |i: usize| {
+        let (client, uploads, base) = (client.clone(), uploads.clone(), base.clone());
+        Box::pin(async move {
+            let u = &uploads[i];
+            client
+                .post(format!("{base}/v1/uploads/{}", u.kind.as_str()))
+                .header("content-type", "application/json")
+                .body(u.body.clone())
+                .send()
+                .await
+                .map(|r| r.status() == reqwest::StatusCode::OK)
+                .unwrap_or(false)
+        })
+    }
+}
+
+/// Produces upload `i`'s envelope straight to Kafka, as the API would: the
+/// baseline both benches compare against.
+pub fn raw_sender(
+    raw: Arc<FutureProducer>,
+    uploads: Arc<Vec<Upload>>,
+    prefix: String,
+) -> impl Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Clone {
+    move |i: usize| {
+        let (raw, uploads, prefix) = (raw.clone(), uploads.clone(), prefix.clone());
+        Box::pin(async move {
+            let u = &uploads[i];
+            let topic = format!("{prefix}{}", u.kind.topic());
+            let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some(u.batch_id.as_str()) });
+            let rec =
+                FutureRecord::to(&topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers);
+            raw.send(rec, Duration::ZERO).await.is_ok()
+        })
+    }
+}
+
 async fn closed_loop<F, Fut>(
     label: &str,
     concurrency: usize,
@@ -134,37 +177,8 @@ pub async fn run(w: &Workload, duration: Duration, concurrency: usize, rounds: u
     let raw = Arc::new(raw_producer(&stack)?);
     let self_pid = std::process::id();
 
-    let api_fn = {
-        let (client, uploads, base) = (client.clone(), uploads.clone(), base.clone());
-        move |i: usize| {
-            let (client, uploads, base) = (client.clone(), uploads.clone(), base.clone());
-            async move {
-                let u = &uploads[i];
-                client
-                    .post(format!("{base}/v1/uploads/{}", u.kind.as_str()))
-                    .header("content-type", "application/json")
-                    .body(u.body.clone())
-                    .send()
-                    .await
-                    .map(|r| r.status() == reqwest::StatusCode::OK)
-                    .unwrap_or(false)
-            }
-        }
-    };
-    let raw_fn = {
-        let (raw, uploads, prefix) = (raw.clone(), uploads.clone(), prefix.clone());
-        move |i: usize| {
-            let (raw, uploads, prefix) = (raw.clone(), uploads.clone(), prefix.clone());
-            async move {
-                let u = &uploads[i];
-                let topic = format!("{prefix}{}", u.kind.topic());
-                let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some(u.batch_id.as_str()) });
-                let rec =
-                    FutureRecord::to(&topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers);
-                raw.send(rec, Duration::ZERO).await.is_ok()
-            }
-        }
-    };
+    let api_fn = api_sender(client.clone(), uploads.clone(), base.clone());
+    let raw_fn = raw_sender(raw.clone(), uploads.clone(), prefix.clone());
     // Warm-up: connections, metadata, JIT-free but caches and pools.
     let _ = closed_loop("warmup", concurrency, Duration::from_secs(2), uploads.len(), api.pid(), api_fn.clone()).await;
     let _ = closed_loop("warmup", concurrency, Duration::from_secs(2), uploads.len(), self_pid, raw_fn.clone()).await;
