@@ -63,20 +63,8 @@ pub fn publish(
     if let Some(dir) = scrape_dir {
         written.push(shared_file(dir, environment));
     }
-    let text = serde_json::to_string_pretty(groups)
-        .map_err(|source| LocalError::State { path: state.scrape_targets(), source })?;
     for path in &written {
-        let partial = path.with_extension("json.partial");
-        std::fs::write(&partial, &text).map_err(|source| LocalError::Io {
-            action: "write",
-            path: partial.clone(),
-            source,
-        })?;
-        std::fs::rename(&partial, path).map_err(|source| LocalError::Io {
-            action: "write",
-            path: path.clone(),
-            source,
-        })?;
+        super::state::write_json(path, &groups)?;
     }
     Ok(written)
 }

@@ -160,7 +160,9 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, LocalError>
     serde_json::from_str(&text).map_err(|source| LocalError::State { path: path.to_path_buf(), source })
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LocalError> {
+/// Writes `value` as JSON through a `.partial` file and a rename, so a
+/// reader never sees half a file.
+pub(super) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LocalError> {
     let text =
         serde_json::to_string_pretty(value).map_err(|source| LocalError::State { path: path.to_path_buf(), source })?;
     let partial = path.with_extension("json.partial");
