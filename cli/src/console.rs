@@ -4,6 +4,7 @@
 //! progress becomes timestamped plain lines.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use comfy_table::{presets, ContentArrangement, Table};
@@ -11,6 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+use crate::progress::{Line, Waiting};
 
 /// How often plain (non-TTY) progress repeats an unchanged state. Long
 /// enough not to flood CI logs during a 60-minute MSK create, short enough
@@ -164,7 +167,7 @@ impl Console {
     }
 
     /// Progress for a long wait: a spinner on a terminal, plain lines elsewhere.
-    pub fn progress(&self, label: &str) -> Progress {
+    pub fn spinner(&self, label: &str) -> Spinner {
         let bar = self.interactive.then(|| {
             let bar = ProgressBar::new_spinner();
             if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix} [{elapsed_precise}] {msg}") {
@@ -174,7 +177,7 @@ impl Console {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Progress {
+        Spinner {
             bar,
             label: label.to_string(),
             started: Instant::now(),
@@ -194,7 +197,7 @@ impl Console {
     }
 }
 
-pub struct Progress {
+pub struct Spinner {
     bar: Option<ProgressBar>,
     label: String,
     started: Instant,
@@ -203,7 +206,7 @@ pub struct Progress {
     console: Console,
 }
 
-impl Progress {
+impl Spinner {
     pub fn update(&mut self, message: &str) {
         if let Some(bar) = &self.bar {
             bar.set_message(message.to_string());
@@ -232,6 +235,45 @@ impl Progress {
             bar.finish_and_clear();
         }
         self.console.info(format!("{}: {message} (after {elapsed})", self.label));
+    }
+}
+
+impl crate::progress::Progress for Console {
+    fn line(&self, weight: Line, text: String) {
+        match weight {
+            Line::Info => self.info(text),
+            Line::Warning => self.warn(text),
+        }
+    }
+
+    fn wait(&self, label: &str) -> Box<dyn Waiting> {
+        Box::new(self.spinner(label))
+    }
+
+    fn share(&self) -> Arc<dyn crate::progress::Progress> {
+        Arc::new(self.clone())
+    }
+
+    fn can_ask(&self) -> bool {
+        self.interactive
+    }
+
+    fn approve(&self, action: &str) -> Result<(), ConsoleError> {
+        self.confirm(action, false)
+    }
+}
+
+impl Waiting for Spinner {
+    fn update(&mut self, state: &str) {
+        Spinner::update(self, state);
+    }
+
+    fn elapsed(&self) -> Duration {
+        Spinner::elapsed(self)
+    }
+
+    fn finish(self: Box<Self>, outcome: &str) {
+        Spinner::finish(*self, outcome);
     }
 }
 

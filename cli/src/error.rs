@@ -50,6 +50,18 @@ pub enum CliError {
     #[error(transparent)]
     Observe(#[from] crate::observe::ObserveError),
 
+    #[error(transparent)]
+    Context(#[from] crate::ops::context::ContextError),
+
+    #[error(transparent)]
+    ClusterOp(#[from] crate::ops::cluster::ClusterOpError),
+
+    #[error(transparent)]
+    LocalOp(#[from] crate::ops::local::LocalOpError),
+
+    #[error(transparent)]
+    CostOp(#[from] crate::ops::cost::CostOpError),
+
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
         path: std::path::PathBuf,
@@ -74,6 +86,10 @@ impl CliError {
             CliError::Prove(err) => err.exit(),
             CliError::Observe(err) => err.exit(),
             CliError::ApiKeys(err) => err.exit(),
+            CliError::Context(_) => Exit::Usage,
+            CliError::ClusterOp(err) => err.exit(),
+            CliError::LocalOp(err) => err.exit(),
+            CliError::CostOp(err) => err.exit(),
         }
     }
 
@@ -91,6 +107,10 @@ impl CliError {
             CliError::Cost(err) => err.hint(),
             CliError::Observe(err) => err.hint(),
             CliError::ApiKeys(err) => err.hint(),
+            CliError::Context(err) => err.hint(),
+            CliError::ClusterOp(err) => err.hint(),
+            CliError::LocalOp(err) => err.hint(),
+            CliError::CostOp(err) => err.hint(),
             CliError::WriteFile { .. } | CliError::ShellIntegration(_) => {
                 Some("check that the directory exists and is writable".into())
             }

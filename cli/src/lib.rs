@@ -18,6 +18,7 @@ pub mod naming;
 pub mod observe;
 pub mod ops;
 pub mod profile;
+pub mod progress;
 pub mod prove;
 pub mod render;
 pub mod topics;

@@ -11,6 +11,7 @@ mod topics_support;
 
 use std::time::Instant;
 
+use forgectl::aws::AwsClients;
 use forgectl::config::{select_environment, EnvironmentOverrides};
 use forgectl::console::{Console, OutputFormat};
 use forgectl::ops::topics::reconcile::{sync, TargetOptions, TopicsOptions, TopicsSyncOptions, Via};
@@ -51,6 +52,8 @@ fn options(fx: &Fixture, tier: &str, via: Via, batching: Batching, cluster_arn: 
         .unwrap_or_else(|err| panic!("{err}"));
     let environment = select_environment(&EnvironmentOverrides { config: Some(config), ..Default::default() })
         .unwrap_or_else(|err| panic!("{err}"));
+    // The MSK backend talks to the emulator with the clients a command's run context would hold.
+    let aws = (via == Via::Msk).then(|| fx.runtime.block_on(AwsClients::connect(&environment)));
     TopicsSyncOptions {
         topics: TopicsOptions {
             target: TargetOptions {
@@ -58,6 +61,7 @@ fn options(fx: &Fixture, tier: &str, via: Via, batching: Batching, cluster_arn: 
                 via,
                 bootstrap: (via == Via::Kafka).then(bootstrap),
                 cluster_arn,
+                aws,
                 batching,
             },
             profiles: ProfileSource::Directory(fx.profiles_dir()),

@@ -1,11 +1,10 @@
 use clap::{Args, Subcommand};
 
-use crate::cli::GlobalArgs;
-use crate::config::select_environment;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::ops::api_keys::{self, ApiKeysAction};
+use crate::ops::context::RunContext;
 use crate::views;
 
 #[derive(Debug, Args)]
@@ -30,14 +29,13 @@ pub enum ApiKeysCommand {
     },
 }
 
-pub async fn run(args: ApiKeysArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let environment = select_environment(&global.environment_overrides())?;
+pub async fn run(args: ApiKeysArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
     let action = match args.command {
         ApiKeysCommand::Create { name } => ApiKeysAction::Create(name),
         ApiKeysCommand::List => ApiKeysAction::List,
         ApiKeysCommand::Revoke { name } => ApiKeysAction::Revoke(name),
     };
-    let report = api_keys::run(&environment, action).await?;
+    let report = api_keys::run(context, action).await?;
     console.emit(&report, |console| views::api_keys::print(console, &report))?;
     Ok(Exit::Success)
 }

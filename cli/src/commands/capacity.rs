@@ -2,14 +2,14 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cli::GlobalArgs;
 use crate::commands::prove_context::ProveContext;
 use crate::config::Provider;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::ops::capacity::{self, CapacityOptions};
-use crate::profile::{load_all, ProfileSource, ResolveOptions};
+use crate::ops::context::RunContext;
+use crate::profile::{load_all, ResolveOptions};
 use crate::prove::workload::Workload;
 use crate::prove::ProveError;
 use crate::views;
@@ -33,8 +33,8 @@ pub struct CapacityArgs {
     pub node_vcpus: u32,
 }
 
-pub async fn run(args: CapacityArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let context = ProveContext::resolve(global, args.tier.as_deref()).await?;
+pub async fn run(args: CapacityArgs, run_context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    let context = ProveContext::resolve(run_context, args.tier.as_deref()).await?;
     if context.environment.provider != Provider::Local {
         return Err(ProveError::Invalid {
             message: format!(
@@ -46,8 +46,7 @@ pub async fn run(args: CapacityArgs, global: &GlobalArgs, console: &Console) -> 
         }
         .into());
     }
-    let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-    let tiers = load_all(&source, ResolveOptions { india: context.environment.india })?;
+    let tiers = load_all(&run_context.profiles, ResolveOptions { india: context.environment.india })?;
     let state = crate::commands::local_provider::state_dir(&context.environment)?;
     let kinds = context.kinds();
     let options = CapacityOptions {

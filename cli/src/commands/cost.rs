@@ -1,11 +1,10 @@
 use clap::Args;
 
-use crate::cli::GlobalArgs;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::ops::context::RunContext;
 use crate::ops::cost::{self as ops, CostOptions};
-use crate::profile::ProfileSource;
 use crate::views;
 
 #[derive(Debug, Args)]
@@ -18,14 +17,9 @@ pub struct CostArgs {
     pub live: bool,
 }
 
-pub async fn run(args: CostArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let options = CostOptions {
-        overrides: global.environment_overrides(),
-        profiles: ProfileSource::resolve(global.profiles_dir.as_deref())?,
-        tier: args.tier,
-        live: args.live,
-    };
-    let estimate = ops::cost(&options).await?;
+pub async fn run(args: CostArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    let options = CostOptions { tier: args.tier, live: args.live };
+    let estimate = ops::cost(context, &options).await?;
     console.emit(&estimate, |console| views::cost::print_estimate(console, &estimate))?;
     Ok(Exit::Success)
 }

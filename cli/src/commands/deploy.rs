@@ -4,11 +4,9 @@ use std::time::Duration;
 use clap::Args;
 use serde::Serialize;
 
-use crate::aws::AwsClients;
-use crate::cli::GlobalArgs;
 use crate::commands::duration::parse_duration;
 use crate::commands::render::RoleArg;
-use crate::config::{select_environment, ConfigError, Provider};
+use crate::config::{ConfigError, Provider};
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
@@ -16,12 +14,12 @@ use crate::fleet::plan::FleetPlan;
 use crate::fleet::roles::has_changes;
 use crate::fleet::{self, FleetError};
 use crate::local::release::{is_valid_version, Artifacts};
+use crate::ops::context::RunContext;
 use crate::ops::cost::{tier_change, CostChange};
 use crate::ops::deploy::aws::apply as deploy_aws_apply;
 use crate::ops::deploy::aws::observe::{self as deploy_aws, AwsDeployOptions};
 use crate::ops::deploy::local::{self as ops, LocalDeployOptions};
 use crate::ops::render::{kafka_connection, mongodb_connection, postgres_connection};
-use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 use crate::views;
 
 #[derive(Debug, Args)]
@@ -64,8 +62,8 @@ const LOCAL_READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// DescribeInstanceRefreshes is rate limited per account; every few seconds is plenty.
 const AWS_POLL_INTERVAL: Duration = Duration::from_secs(3);
 
-pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let environment = select_environment(&global.environment_overrides())?;
+pub async fn run(args: DeployArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    let environment = context.environment.clone();
     if !is_valid_version(&args.version) {
         return Err(ConfigError::Invalid {
             env: environment.name.clone(),
@@ -75,11 +73,9 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
         }
         .into());
     }
-    let tier = environment.tier_or(args.tier.as_deref())?;
-    let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-    let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
+    let profile = context.tier_profile(args.tier.as_deref())?.profile;
     if environment.provider == Provider::Aws {
-        let cost = tier_change(&environment, &source, &profile);
+        let cost = tier_change(&environment, &context.profiles, &profile);
         let options = AwsDeployOptions {
             environment,
             profile,
@@ -88,7 +84,7 @@ pub async fn run(args: DeployArgs, global: &GlobalArgs, console: &Console) -> Re
             batch_timeout: args.ready_timeout.unwrap_or(AWS_BATCH_TIMEOUT),
             poll_interval: AWS_POLL_INTERVAL,
         };
-        return deploy_aws(options, cost, args.dry_run, args.yes, console).await;
+        return deploy_aws(context, options, cost, args.dry_run, args.yes, console).await;
     }
     let postgres = postgres_connection(&environment, true)?;
     if postgres.password.is_none() {
@@ -155,14 +151,15 @@ struct FleetPlanWithCost<'a> {
 }
 
 async fn deploy_aws(
+    context: &RunContext,
     options: AwsDeployOptions,
     cost: Option<CostChange>,
     dry_run: bool,
     yes: bool,
     console: &Console,
 ) -> Result<Exit, CliError> {
-    let clients = AwsClients::connect(&options.environment).await;
-    let actual = deploy_aws::observe(&clients, &options).await?;
+    let clients = context.aws().await;
+    let actual = deploy_aws::observe(clients, &options).await?;
     let plan = fleet::plan::plan(&actual, &options.target())?;
     if let Some(refusal) = plan.refusal() {
         // Shown like provision shows a refused plan; nothing was changed.
@@ -189,7 +186,7 @@ async fn deploy_aws(
         views::deploy::print_fleet_plan(console, &plan);
     }
     console.confirm(&format!("Deploy {} to {}", options.version, options.environment.name), yes)?;
-    let report = deploy_aws_apply::apply(&clients, &options, &plan, console).await?;
+    let report = deploy_aws_apply::apply(clients, &options, &plan, console).await?;
     console.emit(&report, |console| views::deploy::print_fleet_report(console, &report))?;
     Ok(Exit::Success)
 }

@@ -3,11 +3,12 @@ use std::time::Duration;
 use clap::Args;
 
 use super::duration::parse_duration;
-use crate::cli::GlobalArgs;
+use crate::config::Provider;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::ops::cluster::destroy::{self as ops, DestroyOptions};
+use crate::ops::context::RunContext;
 use crate::views;
 
 #[derive(Debug, Args)]
@@ -23,17 +24,12 @@ pub struct DestroyArgs {
     pub timeout: Duration,
 }
 
-pub async fn run(args: DestroyArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    if let Some(environment) = super::local_provider::local_environment(global)? {
-        return super::local_provider::destroy(args, environment, console).await;
+pub async fn run(args: DestroyArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    if context.provider() == Provider::Local {
+        return super::local_provider::destroy(args, context, console).await;
     }
-    let options = DestroyOptions {
-        overrides: global.environment_overrides(),
-        assume_yes: args.yes,
-        confirm: args.confirm,
-        timeout: args.timeout,
-    };
-    let report = ops::destroy(&options, console).await?;
+    let options = DestroyOptions { assume_yes: args.yes, confirm: args.confirm, timeout: args.timeout };
+    let report = ops::destroy(context, &options, console).await?;
     console.emit(&report, |console| views::cluster::print_destroy(console, &report))?;
     Ok(Exit::Success)
 }

@@ -1,11 +1,10 @@
 use clap::{Args, Subcommand};
 
-use crate::aws::AwsClients;
-use crate::cli::GlobalArgs;
-use crate::config::{select_environment, ConfigError, Provider};
+use crate::config::{ConfigError, Provider};
 use crate::console::{Console, OutputFormat};
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::ops::context::RunContext;
 use crate::ops::images;
 
 #[derive(Debug, Args)]
@@ -22,8 +21,8 @@ pub enum ImagesCommand {
     Login,
 }
 
-pub async fn run(args: ImagesArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let environment = select_environment(&global.environment_overrides())?;
+pub async fn run(args: ImagesArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    let environment = &context.environment;
     if environment.provider != Provider::Aws {
         return Err(ConfigError::Invalid {
             env: environment.name.clone(),
@@ -33,10 +32,10 @@ pub async fn run(args: ImagesArgs, global: &GlobalArgs, console: &Console) -> Re
         }
         .into());
     }
-    let clients = AwsClients::connect(&environment).await;
+    let clients = context.aws().await;
     match args.command {
         ImagesCommand::Init => {
-            let results = images::init(&clients, environment.services.keep_images).await?;
+            let results = images::init(clients, environment.services.keep_images).await?;
             console.emit(&results, |console| {
                 let mut table = console.table(&["REPOSITORY", "URI", "CHANGE"]);
                 for repo in &results {
@@ -50,7 +49,7 @@ pub async fn run(args: ImagesArgs, global: &GlobalArgs, console: &Console) -> Re
             })?;
         }
         ImagesCommand::Login => {
-            let login = images::login(&clients).await?;
+            let login = images::login(clients).await?;
             if console.format() == OutputFormat::Json {
                 console.json(&login)?;
             } else {

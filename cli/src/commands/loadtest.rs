@@ -3,11 +3,11 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cli::GlobalArgs;
 use crate::commands::prove_context::ProveContext;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::ops::context::RunContext;
 use crate::ops::loadtest::{self, LoadtestOptions};
 use crate::prove::endpoint::check_target;
 use crate::prove::workload::Workload;
@@ -37,8 +37,8 @@ pub struct LoadtestArgs {
     pub target: Option<String>,
 }
 
-pub async fn run(args: LoadtestArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let context = ProveContext::resolve(global, args.tier.as_deref()).await?;
+pub async fn run(args: LoadtestArgs, run_context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    let context = ProveContext::resolve(run_context, args.tier.as_deref()).await?;
     check_target(&context.targets.front_door, args.target.as_deref())?;
     let report_dir = match args.report_dir {
         Some(dir) => dir,

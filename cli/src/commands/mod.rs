@@ -1,5 +1,6 @@
-//! Thin subcommands: each turns its arguments into an options struct and
-//! calls an operation in `ops`. Nothing here talks to AWS or Kafka.
+//! Thin subcommands: each turns its arguments into an options struct, calls
+//! an operation in `ops` with the run's context, and prints the report
+//! through a view. Nothing here talks to AWS or Kafka.
 
 pub mod api_keys;
 pub mod capacity;
@@ -25,26 +26,30 @@ use crate::cli::{Cli, Command};
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::ops::context::RunContext;
 
 pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
+    let global = &cli.global;
+    // Resolved once, here, for the commands that act on an environment.
+    let context = || RunContext::resolve(&global.environment_overrides(), global.profiles_dir.as_deref());
     match cli.command {
-        Command::Profiles(args) => profiles::run(args, &cli.global, console),
-        Command::Render(args) => render::run(args, &cli.global, console),
-        Command::Deploy(args) => deploy::run(args, &cli.global, console).await,
-        Command::Images(args) => images::run(args, &cli.global, console).await,
+        Command::Profiles(args) => profiles::run(args, global, console),
+        Command::Render(args) => render::run(args, &context()?, console),
+        Command::Deploy(args) => deploy::run(args, &context()?, console).await,
+        Command::Images(args) => images::run(args, &context()?, console).await,
         Command::LocalBalancer(args) => local_balancer::run(args).await,
-        Command::Topics(args) => topics::run(args, &cli.global, console).await,
-        Command::Plan(args) => plan::run(args, &cli.global, console).await,
-        Command::Provision(args) => provision::run(args, &cli.global, console).await,
-        Command::Status(args) => status::run(args, &cli.global, console).await,
-        Command::Destroy(args) => destroy::run(args, &cli.global, console).await,
+        Command::Topics(args) => topics::run(args, &context()?, console).await,
+        Command::Plan(args) => plan::run(args, &context()?, console).await,
+        Command::Provision(args) => provision::run(args, &context()?, console).await,
+        Command::Status(args) => status::run(args, &context()?, console).await,
+        Command::Destroy(args) => destroy::run(args, &context()?, console).await,
         Command::Version => shell_integration::version(console),
         Command::Completion(args) => shell_integration::completion(args, console),
         Command::Man(args) => shell_integration::man(args, console),
-        Command::Cost(args) => cost::run(args, &cli.global, console).await,
-        Command::Verify(args) => verify::run(args, &cli.global, console).await,
-        Command::Loadtest(args) => loadtest::run(args, &cli.global, console).await,
-        Command::Capacity(args) => capacity::run(args, &cli.global, console).await,
-        Command::ApiKeys(args) => api_keys::run(args, &cli.global, console).await,
+        Command::Cost(args) => cost::run(args, &context()?, console).await,
+        Command::Verify(args) => verify::run(args, &context()?, console).await,
+        Command::Loadtest(args) => loadtest::run(args, &context()?, console).await,
+        Command::Capacity(args) => capacity::run(args, &context()?, console).await,
+        Command::ApiKeys(args) => api_keys::run(args, &context()?, console).await,
     }
 }

@@ -1,11 +1,10 @@
 use clap::Args;
 
-use crate::cli::GlobalArgs;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
-use crate::ops::cluster::plan::{self as ops, TargetOptions};
-use crate::profile::ProfileSource;
+use crate::ops::cluster::plan as ops;
+use crate::ops::context::RunContext;
 use crate::views;
 
 #[derive(Debug, Args)]
@@ -18,16 +17,8 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 }
 
-pub fn target_options(global: &GlobalArgs, tier: Option<String>) -> Result<TargetOptions, CliError> {
-    Ok(TargetOptions {
-        overrides: global.environment_overrides(),
-        profiles: ProfileSource::resolve(global.profiles_dir.as_deref())?,
-        tier,
-    })
-}
-
-pub async fn run(args: PlanArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let report = ops::plan(&target_options(global, args.tier)?).await?;
+pub async fn run(args: PlanArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    let report = ops::plan(context, args.tier.as_deref()).await?;
     console.emit(&report, |console| views::cluster::print_plan_report(console, &report))?;
     Ok(if report.plan.refused {
         // The tier cannot be reached from here: bad input for this environment.

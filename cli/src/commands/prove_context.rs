@@ -3,10 +3,10 @@
 
 use forgectl_service_common::Kind;
 
-use crate::cli::GlobalArgs;
-use crate::config::{select_environment, Environment};
+use crate::config::{Environment, Provider};
 use crate::error::CliError;
-use crate::profile::{load_tier, Profile, ProfileSource, ResolveOptions};
+use crate::ops::context::RunContext;
+use crate::profile::Profile;
 use crate::prove::endpoint::{self, ProveTargets};
 
 pub struct ProveContext {
@@ -16,13 +16,14 @@ pub struct ProveContext {
 }
 
 impl ProveContext {
-    pub async fn resolve(global: &GlobalArgs, tier: Option<&str>) -> Result<ProveContext, CliError> {
-        let environment = select_environment(&global.environment_overrides())?;
-        let tier = environment.tier_or(tier)?;
-        let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-        let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
-        let targets = endpoint::resolve(&environment).await?;
-        Ok(ProveContext { environment, profile, targets })
+    pub async fn resolve(context: &RunContext, tier: Option<&str>) -> Result<ProveContext, CliError> {
+        let profile = context.tier_profile(tier)?.profile;
+        let aws = match context.provider() {
+            Provider::Aws => Some(context.aws().await),
+            Provider::Local => None,
+        };
+        let targets = endpoint::resolve(&context.environment, aws).await?;
+        Ok(ProveContext { environment: context.environment.clone(), profile, targets })
     }
 
     /// The kinds whose topics the tier has (the India switch drops some).

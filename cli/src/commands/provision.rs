@@ -3,13 +3,13 @@ use std::time::Duration;
 use clap::Args;
 
 use super::duration::parse_duration;
-use super::plan::target_options;
-use crate::cli::GlobalArgs;
 use crate::cluster::Plan;
-use crate::console::{Console, OutputFormat};
+use crate::config::Provider;
+use crate::console::{Console, ConsoleError, OutputFormat};
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::ops::cluster::provision::{self as ops, ProvisionOptions, Provisioned, DEFAULT_TIMEOUT};
+use crate::ops::context::RunContext;
 use crate::views;
 
 #[derive(Debug, Args)]
@@ -31,19 +31,19 @@ pub struct ProvisionArgs {
     pub skip_topics: bool,
 }
 
-pub async fn run(args: ProvisionArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    if let Some(environment) = super::local_provider::local_environment(global)? {
-        return super::local_provider::provision(args, environment, global, console).await;
+pub async fn run(args: ProvisionArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    if context.provider() == Provider::Local {
+        return super::local_provider::provision(args, context, console).await;
     }
     debug_assert_eq!(parse_duration("90m"), Ok(DEFAULT_TIMEOUT));
     let options = ProvisionOptions {
-        target: target_options(global, args.tier)?,
+        tier: args.tier,
         assume_yes: args.yes,
         dry_run: args.dry_run,
         timeout: args.timeout,
         skip_topics: args.skip_topics,
     };
-    match ops::provision(&options, &ReviewInConsole { console, assume_yes: args.yes }, console).await? {
+    match ops::provision(context, &options, &ReviewInConsole { console, assume_yes: args.yes }, console).await? {
         Provisioned::Report(report) => {
             console.emit(&report, |console| views::cluster::print_provision(console, &report))?;
         }
@@ -65,7 +65,7 @@ struct ReviewInConsole<'a> {
 }
 
 impl ops::Review for ReviewInConsole<'_> {
-    fn review(&self, plan: &Plan, will_apply: bool) -> Result<(), CliError> {
+    fn review(&self, plan: &Plan, will_apply: bool) -> Result<(), ConsoleError> {
         if self.console.format() == OutputFormat::Table {
             views::cluster::print_plan(self.console, plan);
         }

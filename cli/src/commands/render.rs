@@ -2,13 +2,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::GlobalArgs;
-use crate::config::select_environment;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::ops::context::RunContext;
 use crate::ops::render::{self as ops, RenderOptions};
-use crate::profile::{load_tier, ProfileSource, ResolveOptions, RoleName};
+use crate::profile::RoleName;
 use crate::render::RenderError;
 
 #[derive(Debug, Args)]
@@ -73,11 +72,9 @@ impl From<RoleArg> for RoleName {
     }
 }
 
-pub fn run(args: RenderArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let environment = select_environment(&global.environment_overrides())?;
-    let tier = environment.tier_or(args.tier.as_deref())?;
-    let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-    let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
+pub fn run(args: RenderArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    let environment = context.environment.clone();
+    let profile = context.tier_profile(args.tier.as_deref())?.profile;
     let show_secrets = matches!(args.command, RenderCommand::Env { show_secrets: true, .. });
     let options = RenderOptions {
         profile,

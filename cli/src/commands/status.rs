@@ -3,15 +3,14 @@ use std::time::Duration;
 use clap::Args;
 
 use super::duration::parse_duration;
-use super::plan::target_options;
-use crate::cli::GlobalArgs;
+use crate::config::Provider;
 use crate::console::{Console, OutputFormat};
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::observe::ObserveError;
 use crate::ops::cluster::status as ops;
+use crate::ops::context::RunContext;
 use crate::ops::watch::{self as watch_ops, WatchOptions};
-use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 use crate::views;
 
 #[derive(Debug, Args)]
@@ -39,26 +38,23 @@ pub struct StatusArgs {
     pub prometheus_url: Option<String>,
 }
 
-pub async fn run(args: StatusArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+pub async fn run(args: StatusArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
     if args.watch {
-        return watch(args, global, console).await;
+        return watch(args, context, console).await;
     }
-    if let Some(environment) = super::local_provider::local_environment(global)? {
-        return super::local_provider::status(args, environment, global, console).await;
+    if context.provider() == Provider::Local {
+        return super::local_provider::status(args, context, console).await;
     }
-    let report = ops::status(&target_options(global, args.tier)?, console).await?;
+    let report = ops::status(context, args.tier.as_deref(), console).await?;
     console.emit(&report, |console| views::cluster::print_status(console, &report))?;
     Ok(Exit::Success)
 }
 
-async fn watch(args: StatusArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let environment = crate::config::select_environment(&global.environment_overrides())?;
-    let tier = environment.tier_or(args.tier.as_deref())?;
-    let source = ProfileSource::resolve(global.profiles_dir.as_deref())?;
-    let profile = load_tier(&source, &tier, ResolveOptions { india: environment.india })?;
+async fn watch(args: StatusArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    let profile = context.tier_profile(args.tier.as_deref())?.profile;
     let options = WatchOptions {
         prometheus_url: args.prometheus_url.ok_or(ObserveError::NoPrometheus)?,
-        environment: environment.name,
+        environment: context.environment.name.clone(),
         profile,
         interval: args.interval,
         count: args.count,

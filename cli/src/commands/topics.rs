@@ -1,13 +1,12 @@
 use clap::{Args, Subcommand};
 
-use crate::cli::GlobalArgs;
-use crate::config::select_environment;
+use crate::config::Provider;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::ops::context::RunContext;
 use crate::ops::topics::inspect as topics_inspect;
 use crate::ops::topics::reconcile::{self as ops, TargetOptions, TopicsOptions, TopicsSyncOptions, Via};
-use crate::profile::ProfileSource;
 use crate::topics::Batching;
 use crate::views;
 
@@ -84,46 +83,52 @@ pub enum TopicsCommand {
     },
 }
 
-fn options(target: TargetArgs, global: &GlobalArgs) -> Result<TopicsOptions, CliError> {
-    Ok(TopicsOptions {
+async fn options(target: TargetArgs, context: &RunContext) -> TopicsOptions {
+    // The MSK cluster is found, and the MSK backend used, with the run's clients.
+    let aws = match context.provider() {
+        Provider::Aws => Some(context.aws().await.clone()),
+        Provider::Local => None,
+    };
+    TopicsOptions {
         target: TargetOptions {
-            environment: select_environment(&global.environment_overrides())?,
+            environment: context.environment.clone(),
             via: target.via,
             bootstrap: target.bootstrap,
             cluster_arn: target.cluster_arn,
+            aws,
             batching: Batching::Batched,
         },
-        profiles: ProfileSource::resolve(global.profiles_dir.as_deref())?,
+        profiles: context.profiles.clone(),
         tier: target.tier,
         scope: target.scope,
-    })
+    }
 }
 
-pub async fn run(args: TopicsArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
+pub async fn run(args: TopicsArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
     match args.command {
         TopicsCommand::Plan { target, prune } => {
-            let report = ops::plan_with_prune(&options(target, global)?, prune, console).await?;
+            let report = ops::plan_with_prune(&options(target, context).await, prune, console).await?;
             console.emit(&report, |c| views::topics::print_plan(c, &report))?;
             Ok(if report.plan.has_refusals() { Exit::Usage } else { Exit::Success })
         }
         TopicsCommand::Sync { target, dry_run, prune, yes } => {
-            let options = TopicsSyncOptions { topics: options(target, global)?, dry_run, prune, assume_yes: yes };
+            let options = TopicsSyncOptions { topics: options(target, context).await, dry_run, prune, assume_yes: yes };
             let report = ops::sync(&options, console).await?;
             console.emit(&report, |c| views::topics::print_sync(c, &report))?;
             Ok(Exit::Success)
         }
         TopicsCommand::Check { target } => {
-            let report = ops::plan(&options(target, global)?, console).await?;
+            let report = ops::plan(&options(target, context).await, console).await?;
             console.emit(&report, |c| views::topics::print_plan(c, &report))?;
             Ok(if report.in_sync { Exit::Success } else { Exit::Drift })
         }
         TopicsCommand::Describe { target, topics } => {
-            let report = topics_inspect::describe(&options(target, global)?, &topics, console).await?;
+            let report = topics_inspect::describe(&options(target, context).await, &topics, console).await?;
             console.emit(&report, |c| views::topics::print_describe(c, &report))?;
             Ok(Exit::Success)
         }
         TopicsCommand::Lag { target, groups } => {
-            let report = topics_inspect::lag(&options(target, global)?, &groups, console).await?;
+            let report = topics_inspect::lag(&options(target, context).await, &groups, console).await?;
             console.emit(&report, |c| views::topics::print_lag(c, &report))?;
             Ok(Exit::Success)
         }

@@ -2,11 +2,11 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cli::GlobalArgs;
 use crate::commands::prove_context::ProveContext;
 use crate::console::Console;
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::ops::context::RunContext;
 use crate::ops::verify::{self, VerifyOptions};
 use crate::prove::store::{PostgresStore, Store};
 use crate::views;
@@ -30,8 +30,8 @@ pub struct VerifyArgs {
     pub cleanup: bool,
 }
 
-pub async fn run(args: VerifyArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    let context = ProveContext::resolve(global, args.tier.as_deref()).await?;
+pub async fn run(args: VerifyArgs, run_context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+    let context = ProveContext::resolve(run_context, args.tier.as_deref()).await?;
     let options = VerifyOptions {
         environment: context.environment.name.clone(),
         front_door: context.targets.front_door.clone(),

@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aws::ssm::{self, SecretValue};
-use crate::aws::{AwsClients, AwsError};
-use crate::config::{Environment, Provider};
+use crate::aws::AwsError;
+use crate::config::Provider;
 use crate::exit::Exit;
 use crate::fleet::names::FleetNames;
+use crate::ops::context::RunContext;
 
 /// The producer's variable, and so the parameter's last path segment.
 pub const PRODUCER_API_KEYS: &str = "PRODUCER_API_KEYS";
@@ -169,14 +170,15 @@ pub enum ApiKeysAction {
     Revoke(String),
 }
 
-pub async fn run(environment: &Environment, action: ApiKeysAction) -> Result<ApiKeysReport, ApiKeysError> {
+pub async fn run(context: &RunContext, action: ApiKeysAction) -> Result<ApiKeysReport, ApiKeysError> {
+    let environment = &context.environment;
     if environment.provider == Provider::Local {
         return Err(ApiKeysError::Invalid {
             message: format!("environment `{}` is local: its producers use the key deploy generated", environment.name),
             hint: format!("the key is in .forgectl/{}/producer-api-key (mode 0600)", environment.name),
         });
     }
-    let clients = AwsClients::connect(environment).await;
+    let clients = context.aws().await;
     let names = FleetNames::for_env(environment);
     let parameter = names.secret(PRODUCER_API_KEYS);
     let stored = ssm::secret(&clients.ssm, &parameter).await?;

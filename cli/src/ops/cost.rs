@@ -3,28 +3,56 @@
 
 use serde::Serialize;
 
-use crate::config::{self, Environment, EnvironmentOverrides};
+use crate::config::Environment;
 use crate::cost::live::{self, Needs, SdkPriceList};
-use crate::cost::{self, CostDelta, CostEstimate, PriceOrigin, PriceTable, Workload, DEFAULT_REGION};
-use crate::error::CliError;
-use crate::profile::{self, Profile, ProfileSource, ResolveOptions};
+use crate::cost::{self, CostDelta, CostError, CostEstimate, PriceOrigin, PriceTable, Workload, DEFAULT_REGION};
+use crate::exit::Exit;
+use crate::ops::context::{ContextError, RunContext};
+use crate::profile::{self, Profile, ProfileError, ProfileSource, ResolveOptions};
 
 #[derive(Debug, Clone)]
 pub struct CostOptions {
-    pub overrides: EnvironmentOverrides,
-    pub profiles: ProfileSource,
     /// `--tier`; the environment's `tier` when `None`.
     pub tier: Option<String>,
     /// Ask the AWS Price List API instead of the built-in table.
     pub live: bool,
 }
 
-pub async fn cost(options: &CostOptions) -> Result<CostEstimate, CliError> {
-    let environment = config::select_environment(&options.overrides)?;
-    let tier = environment.tier_or(options.tier.as_deref())?;
-    let profile = profile::load_tier(&options.profiles, &tier, ResolveOptions { india: environment.india })?;
+#[derive(Debug, thiserror::Error)]
+pub enum CostOpError {
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error(transparent)]
+    Cost(#[from] CostError),
+}
+
+impl From<ProfileError> for CostOpError {
+    fn from(error: ProfileError) -> Self {
+        CostOpError::Context(error.into())
+    }
+}
+
+impl CostOpError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            CostOpError::Context(_) => Exit::Usage,
+            CostOpError::Cost(err) => err.exit(),
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            CostOpError::Context(err) => err.hint(),
+            CostOpError::Cost(err) => err.hint(),
+        }
+    }
+}
+
+pub async fn cost(context: &RunContext, options: &CostOptions) -> Result<CostEstimate, CostOpError> {
+    let environment = &context.environment;
+    let profile = context.tier_profile(options.tier.as_deref())?.profile;
     let workload = Workload::builtin()?;
-    let region = priced_region(&environment);
+    let region = priced_region(environment);
     if !options.live {
         let table = PriceTable::builtin(region)?;
         return Ok(cost::estimate(
@@ -35,7 +63,7 @@ pub async fn cost(options: &CostOptions) -> Result<CostEstimate, CliError> {
             &workload,
         )?);
     }
-    let api = SdkPriceList::connect(&environment).await;
+    let api = SdkPriceList::connect(environment).await;
     let table = live::live_table(&api, region, &needs(&profile)).await?;
     Ok(cost::estimate(&profile, environment.services.instance_size, &table, PriceOrigin::Live, &workload)?)
 }
@@ -72,7 +100,7 @@ pub enum CostChange {
 /// missing price must not stop a plan, so errors become `Unpriced`.
 pub fn tier_change(environment: &Environment, profiles: &ProfileSource, requested: &Profile) -> Option<CostChange> {
     let current_tier = environment.tier.as_deref()?;
-    let priced = || -> Result<CostDelta, CliError> {
+    let priced = || -> Result<CostDelta, CostOpError> {
         let current = profile::load_tier(profiles, current_tier, ResolveOptions { india: environment.india })?;
         let workload = Workload::builtin()?;
         let table = PriceTable::builtin(priced_region(environment))?;

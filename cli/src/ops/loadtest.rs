@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::console::Console;
 use crate::profile::Profile;
+use crate::progress::Progress;
 use crate::prove::endpoint::FrontDoor;
 use crate::prove::lag::{self, LagProbe, LagSample};
 use crate::prove::recorder::{LoadRecorder, LoadSummary};
@@ -90,7 +90,7 @@ pub fn plan(options: &LoadtestOptions) -> Result<LoadPlan, ProveError> {
     })
 }
 
-pub async fn run(options: &LoadtestOptions, console: &Console) -> Result<LoadtestReport, ProveError> {
+pub async fn run(options: &LoadtestOptions, progress: &dyn Progress) -> Result<LoadtestReport, ProveError> {
     let plan = plan(options)?;
     let uploader = Uploader::new(&options.front_door, REQUEST_TIMEOUT)?;
     uploader.ready().await.map_err(|reason| ProveError::Stopped {
@@ -115,14 +115,14 @@ pub async fn run(options: &LoadtestOptions, console: &Console) -> Result<Loadtes
     let (stop_sampling, stopped) = watch::channel(false);
     let sampler = probe.clone().map(|probe| tokio::spawn(sample_lag(probe, start, samples.clone(), stopped)));
 
-    let load = drive(options, &plan, &uploader, &run_id, console).await?;
+    let load = drive(options, &plan, &uploader, &run_id, progress).await?;
     let load_ended_at_seconds = start.elapsed().as_secs_f64();
     let _ = stop_sampling.send(true);
     if let Some(sampler) = sampler {
         let _ = sampler.await;
     }
     let drain_seconds = match &probe {
-        Some(probe) => Some(drain(probe, &plan, &baseline, start, &samples, console).await?),
+        Some(probe) => Some(drain(probe, &plan, &baseline, start, &samples, progress).await?),
         None => None,
     };
 
@@ -159,7 +159,7 @@ async fn drive(
     plan: &LoadPlan,
     uploader: &Uploader,
     run_id: &str,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<LoadSummary, ProveError> {
     let schedule = Schedule { rate_per_second: plan.target_rate_per_second, duration: options.duration };
     // One kind cycle long enough to hold every kind at its share.
@@ -178,7 +178,7 @@ async fn drive(
         uploader.send(kind, body)
     };
     let mut recorder = LoadRecorder::new()?;
-    let mut progress = console.progress("loadtest");
+    let mut waiting = progress.wait("loadtest");
     let mut last_update = Instant::now();
     let (mut completed, mut failed) = (0u64, 0u64);
     run_open_loop(schedule, MAX_IN_FLIGHT, send, |completion| {
@@ -187,7 +187,7 @@ async fn drive(
         recorder.record(&completion);
         if last_update.elapsed() >= Duration::from_secs(1) {
             last_update = Instant::now();
-            progress.update(&format!(
+            waiting.update(&format!(
                 "{completed}/{} uploads answered, {failed} failed, at {:.0}/s",
                 plan.uploads, plan.target_rate_per_second
             ));
@@ -195,7 +195,7 @@ async fn drive(
     })
     .await;
     let summary = recorder.summary();
-    progress.finish(&format!(
+    waiting.finish(&format!(
         "{} uploads, {} failed, p99 {:.1} ms",
         summary.offered, summary.failed, summary.latency.p99_ms
     ));
@@ -230,11 +230,11 @@ async fn drain(
     baseline: &BTreeMap<String, i64>,
     start: Instant,
     samples: &Arc<Mutex<Vec<LagSample>>>,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<Option<f64>, ProveError> {
     let load_end = Instant::now();
     let deadline = load_end + Duration::from_secs(plan.drain_wait_seconds);
-    let mut progress = console.progress("drain");
+    let mut waiting = progress.wait("drain");
     loop {
         let groups = probe.sample().await?;
         let total: i64 = groups.values().sum();
@@ -244,14 +244,14 @@ async fn drain(
         }
         if drained {
             let seconds = load_end.elapsed().as_secs_f64();
-            progress.finish(&format!("consumer lag back to its baseline after {seconds:.1} s"));
+            waiting.finish(&format!("consumer lag back to its baseline after {seconds:.1} s"));
             return Ok(Some(seconds));
         }
         if Instant::now() >= deadline {
-            progress.finish(&format!("lag still {total} after {} s", plan.drain_wait_seconds));
+            waiting.finish(&format!("lag still {total} after {} s", plan.drain_wait_seconds));
             return Ok(None);
         }
-        progress.update(&format!("total lag {total}"));
+        waiting.update(&format!("total lag {total}"));
         tokio::time::sleep(LAG_INTERVAL).await;
     }
 }

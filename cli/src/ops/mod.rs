@@ -1,6 +1,7 @@
 //! Operations: the work behind each subcommand, grouped by capability. They
 //! take options structs and return data; they never see the argument parser.
 //!
+//! - `context`: the environment, profiles and AWS clients, resolved once per run
 //! - `cluster`: the MSK cluster and its security groups (plan, provision, status, destroy)
 //! - `topics`: the tier's topics (plan, sync, check, describe, lag)
 //! - `deploy`: the producer and consumers, on AWS (`deploy::aws`) or as local processes (`deploy::local`)
@@ -14,6 +15,7 @@ pub mod api_keys;
 pub mod build_info;
 pub mod capacity;
 pub mod cluster;
+pub mod context;
 pub mod cost;
 pub mod deploy;
 pub mod images;

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use forgectl_service_common::Kind;
 use serde::Serialize;
 
-use crate::console::Console;
+use crate::progress::{Progress, Waiting};
 use crate::prove::canary::{self, CanaryRun, ClockOffset, KindOutcome, SentUpload};
 use crate::prove::endpoint::FrontDoor;
 use crate::prove::schedule::Outcome;
@@ -77,7 +77,7 @@ pub fn check_options(options: &VerifyOptions) -> Result<(), ProveError> {
 pub async fn verify(
     options: &VerifyOptions,
     stores: &[Box<dyn Store>],
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<VerifyReport, ProveError> {
     check_options(options)?;
     let uploader = Uploader::new(&options.front_door, REQUEST_TIMEOUT)?;
@@ -99,16 +99,16 @@ pub async fn verify(
     let device_id = run.device_id();
     let mut kinds = Vec::new();
     let mut clock_offset_ms = 0.0;
-    let mut progress = console.progress("verify");
+    let mut waiting = progress.wait("verify");
     let started = tokio::time::Instant::now();
     for store in stores {
         let offset = clock_offset(store.as_ref()).await?;
         clock_offset_ms = offset.millis();
-        kinds.extend(wait_for_records(options, store.as_ref(), &sent, &device_id, offset, &mut progress).await?);
+        kinds.extend(wait_for_records(options, store.as_ref(), &sent, &device_id, offset, &mut *waiting).await?);
     }
     let waited_seconds = started.elapsed().as_secs_f64();
     let passed = rejected.is_empty() && kinds.iter().all(KindOutcome::passed);
-    progress.finish(if passed { "every canary record arrived once" } else { "canary records missing or repeated" });
+    waiting.finish(if passed { "every canary record arrived once" } else { "canary records missing or repeated" });
 
     let cleaned_up = if options.cleanup { Some(clean_up(options, stores, &device_id).await?) } else { None };
     Ok(VerifyReport {
@@ -166,7 +166,7 @@ async fn wait_for_records(
     sent: &[SentUpload],
     device_id: &str,
     offset: ClockOffset,
-    progress: &mut crate::console::Progress,
+    waiting: &mut dyn Waiting,
 ) -> Result<Vec<KindOutcome>, ProveError> {
     let deadline = tokio::time::Instant::now() + options.wait;
     loop {
@@ -177,7 +177,7 @@ async fn wait_for_records(
         }
         let expected: usize = outcomes.iter().map(|o| o.expected).sum();
         let arrived: usize = outcomes.iter().map(|o| o.arrived).sum();
-        progress.update(&format!("{arrived}/{expected} canary records in {}", store.name()));
+        waiting.update(&format!("{arrived}/{expected} canary records in {}", store.name()));
         if arrived == expected || tokio::time::Instant::now() >= deadline {
             return Ok(outcomes);
         }

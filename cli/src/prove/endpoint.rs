@@ -2,6 +2,7 @@
 //! reads forgectl's internals for `verify` and `loadtest`. Everything else in
 //! `prove` works from the `ProveTargets` this returns.
 
+use crate::aws::AwsClients;
 use forgectl_service_common::secret::Secret;
 use serde::Serialize;
 
@@ -42,8 +43,9 @@ pub struct ProveTargets {
 }
 
 /// The environment's front door, PostgreSQL and Kafka.
-pub async fn resolve(environment: &Environment) -> Result<ProveTargets, ProveError> {
-    let front_door = front_door(environment).await?;
+/// `aws`: the run's clients, for an AWS environment's load balancer.
+pub async fn resolve(environment: &Environment, aws: Option<&AwsClients>) -> Result<ProveTargets, ProveError> {
+    let front_door = front_door(environment, aws).await?;
     let postgres = crate::render::connections::postgres_connection(environment, true)
         .map_err(|err| ProveError::Invalid { message: err.to_string(), hint: err.hint().unwrap_or_default() })?;
     if postgres.password.is_none() {
@@ -60,7 +62,7 @@ pub async fn resolve(environment: &Environment) -> Result<ProveTargets, ProveErr
     Ok(ProveTargets { front_door, postgres, kafka })
 }
 
-async fn front_door(environment: &Environment) -> Result<FrontDoor, ProveError> {
+async fn front_door(environment: &Environment, aws: Option<&AwsClients>) -> Result<FrontDoor, ProveError> {
     let api_key = std::env::var(API_KEY_VARIABLE).ok().filter(|key| !key.is_empty()).map(Secret::new);
     match environment.provider {
         Provider::Local => Ok(FrontDoor {
@@ -73,7 +75,10 @@ async fn front_door(environment: &Environment) -> Result<FrontDoor, ProveError> 
             },
         }),
         Provider::Aws => {
-            let clients = crate::aws::AwsClients::connect(environment).await;
+            let clients = aws.ok_or_else(|| ProveError::Invalid {
+                message: format!("environment `{}` is on AWS, and no AWS clients were given", environment.name),
+                hint: "report this as a bug: the command resolves its clients before proving".into(),
+            })?;
             let name = crate::fleet::names::FleetNames::for_env(environment).load_balancer;
             let balancer =
                 crate::aws::elb::find_load_balancer(&clients.elb, &name).await?.ok_or_else(|| ProveError::Stopped {

@@ -3,13 +3,14 @@
 //! change, then waits until the change is visible in metadata.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::backend::{Batching, SETTLE_POLL_INTERVAL, SETTLE_TIMEOUT};
 use super::{ActualTopic, BackendKind, ClusterState, RequestCounts, TopicBackend, TopicsError};
-use crate::console::Console;
 use crate::kafka::{is_internal_topic, Admin, ClusterMetadata, KafkaConnection, NewTopicSpec, TopicConfigChange};
 use crate::profile::TopicSpec;
+use crate::progress::Progress;
 
 /// How long one Metadata request may take before the cluster counts as
 /// unreachable.
@@ -18,12 +19,16 @@ pub const METADATA_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct KafkaBackend {
     admin: Admin,
     batching: Batching,
-    console: Console,
+    progress: Arc<dyn Progress>,
 }
 
 impl KafkaBackend {
-    pub fn connect(connection: &KafkaConnection, batching: Batching, console: &Console) -> Result<Self, TopicsError> {
-        Ok(Self { admin: Admin::connect(connection)?, batching, console: console.clone() })
+    pub fn connect(
+        connection: &KafkaConnection,
+        batching: Batching,
+        progress: &dyn Progress,
+    ) -> Result<Self, TopicsError> {
+        Ok(Self { admin: Admin::connect(connection)?, batching, progress: progress.share() })
     }
 
     pub fn admin(&self) -> &Admin {
@@ -46,18 +51,18 @@ impl KafkaBackend {
     /// Polls every broker's metadata until `done` holds on all of them,
     /// bounded by [`SETTLE_TIMEOUT`].
     async fn wait_for(&self, what: &str, done: impl Fn(&ClusterMetadata) -> bool) -> Result<(), TopicsError> {
-        let mut progress = self.console.progress(what);
+        let mut waiting = self.progress.wait(what);
         let started = Instant::now();
         loop {
             let views = self.admin.metadata_on_each_broker(METADATA_TIMEOUT).await?;
             if !views.is_empty() && views.iter().all(&done) {
-                progress.finish("visible in metadata");
+                waiting.finish("visible in metadata");
                 return Ok(());
             }
             if started.elapsed() >= SETTLE_TIMEOUT {
                 return Err(TopicsError::WaitTimeout { what: what.to_string(), waited: started.elapsed() });
             }
-            progress.update("waiting for the brokers to report it");
+            waiting.update("waiting for the brokers to report it");
             tokio::time::sleep(SETTLE_POLL_INTERVAL).await;
         }
     }

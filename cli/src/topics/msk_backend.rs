@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use aws_sdk_kafka::types::TopicState;
@@ -19,9 +20,9 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use super::backend::{Batching, SETTLE_POLL_INTERVAL, SETTLE_TIMEOUT};
 use super::{ActualTopic, BackendKind, ClusterState, RequestCounts, TopicBackend, TopicsError};
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::console::Console;
 use crate::kafka::is_internal_topic;
 use crate::profile::TopicSpec;
+use crate::progress::Progress;
 
 /// Concurrent topic API calls. MSK's control-plane APIs are rate-limited
 /// per account (a few requests per second sustained, with bursts); four in
@@ -35,7 +36,7 @@ pub struct MskBackend {
     pub(super) client: Client,
     pub(super) cluster_arn: String,
     batching: Batching,
-    console: Console,
+    progress: Arc<dyn Progress>,
     pub(super) reads: AtomicU64,
     writes: AtomicU64,
 }
@@ -48,12 +49,12 @@ pub(super) struct Described {
 }
 
 impl MskBackend {
-    pub fn new(client: Client, cluster_arn: String, batching: Batching, console: &Console) -> Self {
+    pub fn new(client: Client, cluster_arn: String, batching: Batching, progress: &dyn Progress) -> Self {
         Self {
             client,
             cluster_arn,
             batching,
-            console: console.clone(),
+            progress: progress.share(),
             reads: AtomicU64::new(0),
             writes: AtomicU64::new(0),
         }
@@ -173,7 +174,7 @@ impl MskBackend {
         topics: &[String],
         done: impl Fn(&str, Option<&Described>) -> bool,
     ) -> Result<(), TopicsError> {
-        let mut progress = self.console.progress(what);
+        let mut waiting = self.progress.wait(what);
         let started = Instant::now();
         let mut pending: Vec<String> = topics.to_vec();
         loop {
@@ -186,7 +187,7 @@ impl MskBackend {
                 .collect();
             pending.sort();
             if pending.is_empty() {
-                progress.finish("MSK reports it");
+                waiting.finish("MSK reports it");
                 return Ok(());
             }
             if started.elapsed() >= SETTLE_TIMEOUT {
@@ -195,7 +196,7 @@ impl MskBackend {
                     waited: started.elapsed(),
                 });
             }
-            progress.update(&format!("{} topic(s) not settled yet", pending.len()));
+            waiting.update(&format!("{} topic(s) not settled yet", pending.len()));
             tokio::time::sleep(SETTLE_POLL_INTERVAL).await;
         }
     }

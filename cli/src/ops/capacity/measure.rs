@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{CapacityOptions, PlannedStep, RoleStep, StepReport, DEVICES, MAX_IN_FLIGHT, SATURATED_ERROR_PERCENT};
-use crate::console::Console;
 use crate::local::state::Instance;
 use crate::ops::loadtest::LOADTEST_DEVICE_PREFIX;
+use crate::progress::Progress;
 use crate::prove::lag::{self, LagProbe};
 use crate::prove::schedule::{run_open_loop, Schedule};
 use crate::prove::uploader::Uploader;
@@ -24,7 +24,7 @@ pub(super) async fn measure_step(
     uploader: &Uploader,
     probe: Option<&LagProbe>,
     run_id: &str,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<StepReport, ProveError> {
     let lag_before = match probe {
         Some(probe) => probe.sample().await?,
@@ -46,8 +46,8 @@ pub(super) async fn measure_step(
         let device = format!("{LOADTEST_DEVICE_PREFIX}{run_id}-{}", index % DEVICES);
         uploader.send(kind, bodies.body(kind, &device, &format!("{run_id}-{index}")))
     };
-    let mut progress = console.progress("capacity");
-    progress.update(&format!("{} x peak: {:.1} uploads/s", planned.multiplier, planned.rate_per_second));
+    let mut waiting = progress.wait("capacity");
+    waiting.update(&format!("{} x peak: {:.1} uploads/s", planned.multiplier, planned.rate_per_second));
     let (mut offered, mut failed) = (0u64, 0u64);
     let mut succeeded_by_topic: BTreeMap<String, u64> = BTreeMap::new();
     let schedule = Schedule { rate_per_second: planned.rate_per_second, duration: options.step_duration };
@@ -105,7 +105,7 @@ pub(super) async fn measure_step(
             used,
         });
     }
-    progress.finish(&format!(
+    waiting.finish(&format!(
         "{} x peak: {succeeded}/{offered} uploads accepted, {:.1}/s",
         planned.multiplier,
         succeeded as f64 / load_seconds
@@ -124,9 +124,9 @@ pub(super) async fn measure_step(
 }
 
 /// A quiet window as long as one step: every role at rate 0.
-pub(super) async fn measure_idle(options: &CapacityOptions, console: &Console) -> Result<StepReport, ProveError> {
-    let mut progress = console.progress("capacity");
-    progress.update("idle: no load");
+pub(super) async fn measure_idle(options: &CapacityOptions, progress: &dyn Progress) -> Result<StepReport, ProveError> {
+    let mut waiting = progress.wait("capacity");
+    waiting.update("idle: no load");
     let before = cpu_times(&options.instances)?;
     let start = Instant::now();
     tokio::time::sleep(options.step_duration).await;
@@ -147,7 +147,7 @@ pub(super) async fn measure_idle(options: &CapacityOptions, console: &Console) -
             }
         })
         .collect();
-    progress.finish("idle: measured");
+    waiting.finish("idle: measured");
     Ok(StepReport {
         multiplier: 0.0,
         target_rate_per_second: 0.0,

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::console::Console;
 use crate::kafka::KafkaConnection;
 use crate::local::state::Instance;
 use crate::ops::loadtest::{MAX_RATE, MAX_RATE_MULTIPLIER};
 use crate::profile::{Profile, RoleName};
+use crate::progress::Progress;
 use crate::prove::endpoint::FrontDoor;
 use crate::prove::ladder::{self, CpuFit, CpuPoint, LadderRow, RoleCapacity};
 use crate::prove::lag::LagProbe;
@@ -174,7 +174,7 @@ pub fn plan(options: &CapacityOptions) -> Result<CapacityPlan, ProveError> {
     Ok(CapacityPlan { peak_rate_per_second: peak, steps, step_seconds: options.step_duration.as_secs_f64(), processes })
 }
 
-pub async fn run(options: &CapacityOptions, console: &Console) -> Result<CapacityReport, ProveError> {
+pub async fn run(options: &CapacityOptions, progress: &dyn Progress) -> Result<CapacityReport, ProveError> {
     let plan = plan(options)?;
     let uploader = Uploader::new(&options.front_door, REQUEST_TIMEOUT)?;
     uploader.ready().await.map_err(|reason| ProveError::Stopped {
@@ -190,14 +190,14 @@ pub async fn run(options: &CapacityOptions, console: &Console) -> Result<Capacit
     let run_id = format!("capacity-{:x}", std::process::id());
     // The idle point anchors each line: what the processes burn with no load
     // (polling, timers, metrics) is not capacity used by uploads.
-    let mut steps = vec![measure_idle(options, console).await?];
+    let mut steps = vec![measure_idle(options, progress).await?];
     for (index, planned) in plan.steps.iter().enumerate() {
         let step =
-            measure_step(options, planned, &uploader, probe.as_ref(), &format!("{run_id}-{index}"), console).await?;
+            measure_step(options, planned, &uploader, probe.as_ref(), &format!("{run_id}-{index}"), progress).await?;
         let saturated = step.error_percent > SATURATED_ERROR_PERCENT;
         steps.push(step);
         if saturated {
-            console.info(format!(
+            progress.info(format!(
                 "step {} x peak saturated the producers (errors above {SATURATED_ERROR_PERCENT} %): the ramp stops here",
                 planned.multiplier
             ));

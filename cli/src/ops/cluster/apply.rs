@@ -9,8 +9,8 @@ use crate::aws::msk::{MskCluster, Placement};
 use crate::aws::{ec2, msk, msk_config, msk_update, AwsClients};
 use crate::cluster::target::SecurityGroupSpec;
 use crate::cluster::{Action, Actual, ControlPlaneError, Plan, ResourceKind, ResourcePlan, Step, Target};
-use crate::console::Console;
 use crate::ops::cluster::wait::{self, Deadline};
+use crate::progress::Progress;
 
 /// What was done to one resource.
 #[derive(Debug, Clone, Serialize)]
@@ -23,7 +23,7 @@ pub struct Applied {
 
 pub struct Applier<'a> {
     pub clients: &'a AwsClients,
-    pub console: &'a Console,
+    pub progress: &'a dyn Progress,
     pub target: &'a Target,
     pub deadline: Deadline,
 }
@@ -71,7 +71,7 @@ impl Applier<'_> {
     }
 
     fn note(&self, text: String) -> String {
-        self.console.info(&text);
+        self.progress.info(&text);
         text
     }
 
@@ -220,7 +220,8 @@ impl Applier<'_> {
                 let arn = msk::create_cluster(&self.clients.kafka, spec, &placement).await?;
                 what.push(self.note(format!("creating cluster {} (CreateClusterV2 accepted)", spec.name)));
                 let cluster =
-                    wait::until_active(self.clients, self.console, &arn, &spec.name, "creating", self.deadline).await?;
+                    wait::until_active(self.clients, self.progress, &arn, &spec.name, "creating", self.deadline)
+                        .await?;
                 what.push(self.note(format!("cluster {} is ACTIVE", spec.name)));
                 return Ok((Applied { resource: resource.resource, name: spec.name.clone(), id: arn, what }, cluster));
             }
@@ -236,7 +237,7 @@ impl Applier<'_> {
                 Step::WaitActive => {
                     let why = format!("resuming: the cluster was {} when this run started", cluster.state);
                     cluster =
-                        wait::until_active(self.clients, self.console, &cluster.arn, &spec.name, &why, self.deadline)
+                        wait::until_active(self.clients, self.progress, &cluster.arn, &spec.name, &why, self.deadline)
                             .await?;
                     what.push(self.note(format!("cluster {} is ACTIVE", spec.name)));
                     continue;
@@ -274,11 +275,11 @@ impl Applier<'_> {
                 ),
                 Step::Authorize(_) | Step::Revoke(_) | Step::NewRevision => continue,
             };
-            self.console.info(format!("cluster {}: {label} (operation {operation})", spec.name));
-            wait::operation(self.clients, self.console, &operation, &spec.name, &label, self.deadline).await?;
+            self.progress.info(format!("cluster {}: {label} (operation {operation})", spec.name));
+            wait::operation(self.clients, self.progress, &operation, &spec.name, &label, self.deadline).await?;
             // The operation moved CurrentVersion on: read it before the next change.
             cluster =
-                wait::until_active(self.clients, self.console, &cluster.arn, &spec.name, "refreshing", self.deadline)
+                wait::until_active(self.clients, self.progress, &cluster.arn, &spec.name, "refreshing", self.deadline)
                     .await?;
             what.push(self.note(format!("cluster {}: {label} done", spec.name)));
         }

@@ -11,14 +11,14 @@ use serde::Serialize;
 use crate::aws::ec2::{self, SecurityGroup};
 use crate::aws::{msk_config, msk_update, AwsClients, AwsErrorKind};
 use crate::cluster::{ControlPlaneError, ResourceKind};
-use crate::config::{self, ConfigError, EnvironmentOverrides, Provider};
-use crate::console::Console;
-use crate::error::CliError;
 use crate::fleet::names::FleetNames;
 use crate::naming::{is_managed, Names};
 use crate::ops::cluster::plan::discover;
 use crate::ops::cluster::wait::{self, Deadline, Poll};
+use crate::ops::cluster::ClusterOpError;
+use crate::ops::context::RunContext;
 use crate::ops::deploy::aws::destroy as destroy_fleet;
+use crate::progress::Progress;
 
 /// After an MSK cluster is deleted its network interfaces linger for a few
 /// minutes and keep the broker SG "in use" (DependencyViolation); retry
@@ -27,7 +27,6 @@ const SG_RELEASE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Debug, Clone)]
 pub struct DestroyOptions {
-    pub overrides: EnvironmentOverrides,
     pub assume_yes: bool,
     /// `--confirm NAME`: must repeat the environment's name.
     pub confirm: Option<String>,
@@ -49,34 +48,29 @@ pub struct Deleted {
     pub id: String,
 }
 
-pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<DestroyReport, CliError> {
-    let environment = config::select_environment(&options.overrides)?;
-    if environment.provider != Provider::Aws {
-        return Err(ConfigError::Invalid {
-            env: environment.name.clone(),
-            key: "provider".into(),
-            message: "is `local`; destroy deletes AWS resources".into(),
-            hint: "pick an environment with `provider: aws`".into(),
-        }
-        .into());
-    }
+pub async fn destroy(
+    context: &RunContext,
+    options: &DestroyOptions,
+    progress: &dyn Progress,
+) -> Result<DestroyReport, ClusterOpError> {
+    let environment = &context.environment;
     let env = environment.name.clone();
     let confirmed = options.assume_yes && options.confirm.as_deref() == Some(env.as_str());
     // Checked before any AWS call: a pipeline missing a flag learns it at once.
     if let Some(given) = options.confirm.as_deref().filter(|given| *given != env) {
         return Err(ControlPlaneError::ConfirmationMismatch { env, given: given.to_string() }.into());
     }
-    if !confirmed && !console.is_interactive() {
+    if !confirmed && !progress.can_ask() {
         return Err(ControlPlaneError::ConfirmationRequired { env }.into());
     }
 
-    let clients = AwsClients::connect(&environment).await;
-    let names = Names::for_env(&environment);
-    let found = discover(&clients, &env, &names).await?;
+    let clients = context.aws().await;
+    let names = Names::for_env(environment);
+    let found = discover(clients, &env, &names).await?;
     let cluster = found.cluster.filter(|cluster| {
         let ours = is_managed(&cluster.tags, &env);
         if !ours {
-            console.warn(format!("cluster {} is not tagged as forgectl's for `{env}`; leaving it", cluster.name));
+            progress.warn(format!("cluster {} is not tagged as forgectl's for `{env}`; leaving it", cluster.name));
         }
         ours
     });
@@ -85,10 +79,10 @@ pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<Dest
     let mut groups = found.groups;
     // Groups whose rules reference another group go before it: brokers'
     // (clients'), the producers' (the load balancer's).
-    let fleet_names = FleetNames::for_env(&environment);
+    let fleet_names = FleetNames::for_env(environment);
     let order = [names.broker_sg.as_str(), fleet_names.producer_sg.as_str(), fleet_names.load_balancer_sg.as_str()];
     groups.sort_by_key(|group| order.iter().position(|name| *name == group.name).unwrap_or(order.len()));
-    let fleet = destroy_fleet::discover(&clients, &environment).await?;
+    let fleet = destroy_fleet::discover(clients, environment).await?;
 
     if cluster.is_none() && configuration.is_none() && groups.is_empty() && fleet.is_empty() {
         return Ok(DestroyReport { env, deleted: Vec::new(), services: Vec::new() });
@@ -98,20 +92,20 @@ pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<Dest
         listing.extend(cluster.iter().map(|c| format!("cluster {}", c.name)));
         listing.extend(configuration.iter().map(|c| format!("configuration {}", c.name)));
         listing.extend(groups.iter().map(|g| format!("security group {} ({})", g.name, g.id)));
-        console.confirm(&format!("Delete {} of environment {env}", listing.join(", ")), false)?;
+        progress.approve(&format!("Delete {} of environment {env}", listing.join(", ")))?;
     }
 
     let deadline = Deadline::after(options.timeout);
     let mut deleted = Vec::new();
     // Instances first: they hold the client and service security groups.
-    let mut services = destroy_fleet::teardown(&clients, &environment, &fleet, console).await?;
+    let mut services = destroy_fleet::teardown(clients, environment, &fleet, progress).await?;
     let work = async {
         if let Some(cluster) = &cluster {
             if cluster.state != "DELETING" {
                 msk_update::delete_cluster(&clients.kafka, cluster).await?;
-                console.info(format!("deleting cluster {} ({})", cluster.name, cluster.arn));
+                progress.info(format!("deleting cluster {} ({})", cluster.name, cluster.arn));
             }
-            wait::until_gone(&clients, console, &cluster.arn, &cluster.name, deadline).await?;
+            wait::until_gone(clients, progress, &cluster.arn, &cluster.name, deadline).await?;
             deleted.push(Deleted {
                 resource: ResourceKind::Cluster,
                 name: cluster.name.clone(),
@@ -120,7 +114,7 @@ pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<Dest
         }
         if let Some(configuration) = configuration.as_ref().filter(|c| c.state != "DELETING") {
             msk_config::delete_configuration(&clients.kafka, configuration).await?;
-            console.info(format!("deleted configuration {}", configuration.name));
+            progress.info(format!("deleted configuration {}", configuration.name));
             deleted.push(Deleted {
                 resource: ResourceKind::Configuration,
                 name: configuration.name.clone(),
@@ -128,7 +122,7 @@ pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<Dest
             });
         }
         for group in &groups {
-            delete_group(&clients, console, group, deadline).await?;
+            delete_group(clients, progress, group, deadline).await?;
             let resource = if group.name == names.broker_sg {
                 ResourceKind::BrokerSecurityGroup
             } else if group.name == names.client_sg {
@@ -154,13 +148,13 @@ pub async fn destroy(options: &DestroyOptions, console: &Console) -> Result<Dest
 /// (bounded by [`SG_RELEASE_TIMEOUT`] and the command's deadline).
 async fn delete_group(
     clients: &AwsClients,
-    console: &Console,
+    progress: &dyn Progress,
     group: &SecurityGroup,
     deadline: Deadline,
 ) -> Result<(), ControlPlaneError> {
     let bound = Deadline::after(SG_RELEASE_TIMEOUT).min(deadline);
     let label = format!("security group {}: deleting", group.name);
-    wait::poll(console, &label, bound, || async {
+    wait::poll(progress, &label, bound, || async {
         match ec2::delete_security_group(&clients.ec2, group).await {
             Ok(()) => Ok(Poll::Done(())),
             Err(error) if error.is(AwsErrorKind::NotFound) => Ok(Poll::Done(())),

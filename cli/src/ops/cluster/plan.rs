@@ -12,20 +12,12 @@ use crate::aws::msk_config::MskConfiguration;
 use crate::aws::{ec2, msk, msk_config, AwsClients};
 use crate::cluster::actual::{configured_network, default_network, pick_groups};
 use crate::cluster::{self, Actual, ControlPlaneError, Network, Plan, Target};
-use crate::config::{self, Environment, EnvironmentOverrides};
-use crate::error::CliError;
+use crate::config::Environment;
 use crate::naming::Names;
+use crate::ops::cluster::ClusterOpError;
+use crate::ops::context::RunContext;
 use crate::ops::cost::{tier_change, CostChange};
-use crate::profile::{self, Profile, ProfileSource, ResolveOptions};
-
-/// What every control-plane command starts from.
-#[derive(Debug, Clone)]
-pub struct TargetOptions {
-    pub overrides: EnvironmentOverrides,
-    pub profiles: ProfileSource,
-    /// `--tier`; the environment's `tier` when `None`.
-    pub tier: Option<String>,
-}
+use crate::profile::Profile;
 
 /// The environment, its tier and the desired state: everything that can be
 /// wrong in the config or the tier is found here, before any AWS call.
@@ -36,10 +28,10 @@ pub struct Prepared {
     pub target: Target,
 }
 
-pub fn prepare(options: &TargetOptions) -> Result<Prepared, CliError> {
-    let environment = config::select_environment(&options.overrides)?;
-    let tier = environment.tier_or(options.tier.as_deref())?;
-    let profile = profile::load_tier(&options.profiles, &tier, ResolveOptions { india: environment.india })?;
+/// `tier` is `--tier`; the environment's `tier` when `None`.
+pub fn prepare(context: &RunContext, tier: Option<&str>) -> Result<Prepared, ClusterOpError> {
+    let environment = context.environment.clone();
+    let profile = context.tier_profile(tier)?.profile;
     let target = Target::new(&environment, &profile)?;
     Ok(Prepared { environment, profile, target })
 }
@@ -56,13 +48,13 @@ pub struct PlanReport {
     pub cost: Option<CostChange>,
 }
 
-pub async fn plan(options: &TargetOptions) -> Result<PlanReport, CliError> {
-    let prepared = prepare(options)?;
+pub async fn plan(context: &RunContext, tier: Option<&str>) -> Result<PlanReport, ClusterOpError> {
+    let prepared = prepare(context, tier)?;
     let started = Instant::now();
-    let clients = AwsClients::connect(&prepared.environment).await;
-    let actual = observe(&clients, &prepared.target).await?;
+    let clients = context.aws().await;
+    let actual = observe(clients, &prepared.target).await?;
     let plan = cluster::plan(&prepared.target, &actual);
-    let cost = tier_change(&prepared.environment, &options.profiles, &prepared.profile);
+    let cost = tier_change(&prepared.environment, &context.profiles, &prepared.profile);
     Ok(PlanReport { plan, aws_calls: clients.calls.count(), elapsed_ms: started.elapsed().as_millis(), cost })
 }
 

@@ -6,14 +6,16 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::aws::msk::{self, MskCluster};
-use crate::aws::AwsClients;
 use crate::cluster::{self, ControlPlaneError, Plan};
-use crate::console::Console;
-use crate::error::CliError;
+use crate::console::ConsoleError;
 use crate::ops::cluster::apply::{Applied, Applier};
-use crate::ops::cluster::plan::{observe, prepare, Prepared, TargetOptions};
+use crate::ops::cluster::plan::{observe, prepare, Prepared};
 use crate::ops::cluster::wait::Deadline;
+use crate::ops::cluster::ClusterOpError;
+use crate::ops::context::RunContext;
 use crate::ops::topics::reconcile::{self as topics_ops, KnownCluster, TopicsOptions, TopicsSyncOptions, Via};
+use crate::progress::Progress;
+use crate::topics::TopicsError;
 
 /// Default bound on waiting: MSK documents cluster creation at up to about
 /// 60 minutes (broker type changes take ~15 minutes per broker pair), plus
@@ -22,7 +24,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90 * 60);
 
 #[derive(Debug, Clone)]
 pub struct ProvisionOptions {
-    pub target: TargetOptions,
+    /// `--tier`; the environment's `tier` when `None`.
+    pub tier: Option<String>,
     pub assume_yes: bool,
     pub dry_run: bool,
     pub timeout: Duration,
@@ -55,19 +58,20 @@ pub enum Provisioned {
 /// The command's say between planning and applying: it shows the plan and,
 /// when something is pending and this is no dry run, asks to go ahead.
 pub trait Review {
-    fn review(&self, plan: &Plan, will_apply: bool) -> Result<(), CliError>;
+    fn review(&self, plan: &Plan, will_apply: bool) -> Result<(), ConsoleError>;
 }
 
 pub async fn provision(
+    context: &RunContext,
     options: &ProvisionOptions,
     review: &dyn Review,
-    console: &Console,
-) -> Result<Provisioned, CliError> {
-    let prepared = prepare(&options.target)?;
+    progress: &dyn Progress,
+) -> Result<Provisioned, ClusterOpError> {
+    let prepared = prepare(context, options.tier.as_deref())?;
     let started = Instant::now();
     let target = &prepared.target;
-    let clients = AwsClients::connect(&prepared.environment).await;
-    let actual = observe(&clients, target).await?;
+    let clients = context.aws().await;
+    let actual = observe(clients, target).await?;
     let plan = cluster::plan(target, &actual);
     if plan.refused {
         review.review(&plan, false)?;
@@ -83,7 +87,7 @@ pub async fn provision(
         });
     }
 
-    let applier = Applier { clients: &clients, console, target, deadline: Deadline::after(options.timeout) };
+    let applier = Applier { clients, progress, target, deadline: Deadline::after(options.timeout) };
     // Ctrl-C drops the apply at its next await: whatever AWS has accepted
     // stays, tagged, and the next run's plan picks it up.
     let (applied, cluster) = tokio::select! {
@@ -101,7 +105,7 @@ pub async fn provision(
         None
     } else {
         tokio::select! {
-            result = sync_topics(&prepared, options, known, console) => Some(result?),
+            result = sync_topics(context, &prepared, options, known, progress) => Some(result?),
             _ = tokio::signal::ctrl_c() => {
                 return Err(ControlPlaneError::Interrupted { what: "syncing topics".into() }.into())
             }
@@ -137,25 +141,21 @@ fn report(
 
 /// `topics sync` for the tier, against the cluster just provisioned.
 async fn sync_topics(
+    context: &RunContext,
     prepared: &Prepared,
     options: &ProvisionOptions,
     known: KnownCluster,
-    console: &Console,
-) -> Result<String, CliError> {
+    progress: &dyn Progress,
+) -> Result<String, TopicsError> {
     let sync = TopicsSyncOptions {
-        topics: TopicsOptions::for_tier(
-            prepared.environment.clone(),
-            options.target.profiles.clone(),
-            Some(prepared.target.tier.clone()),
-            Via::Auto,
-            Some(known.cluster_arn.clone()),
-        ),
+        topics: TopicsOptions::for_tier(context, Some(prepared.target.tier.clone()), Via::Auto)
+            .on_cluster(known.cluster_arn.clone(), known.clients.clone()),
         dry_run: false,
         // Provision only adds and grows; deleting topics stays an explicit `topics sync --prune`.
         prune: false,
         assume_yes: options.assume_yes,
     };
-    let report = topics_ops::sync_known(&sync, prepared.profile.clone(), known, console).await?;
+    let report = topics_ops::sync_known(&sync, prepared.profile.clone(), known, progress).await?;
     Ok(if report.applied.is_empty() {
         format!(
             "{} topics in sync (via {})",

@@ -9,16 +9,14 @@ use serde::Serialize;
 use crate::aws::ec2::SecurityGroup;
 use crate::aws::msk::{self, BootstrapBrokers, MskCluster};
 use crate::aws::msk_config::MskConfiguration;
-use crate::aws::AwsClients;
 use crate::cluster::{self, ControlPlaneError, Plan, Target};
-use crate::config::{self, ConfigError, Provider};
-use crate::console::Console;
-use crate::error::CliError;
 use crate::naming::{is_managed, Names, TAG_TIER};
-use crate::ops::cluster::plan::{assemble, discover, resolve_network, TargetOptions};
+use crate::ops::cluster::plan::{assemble, discover, resolve_network};
+use crate::ops::cluster::ClusterOpError;
+use crate::ops::context::RunContext;
 use crate::ops::deploy::aws::status::{self as status_fleet, ServicesStatus};
 use crate::ops::topics::reconcile::{self as topics_ops, TopicsOptions, Via};
-use crate::profile::{self, ResolveOptions};
+use crate::progress::Progress;
 
 /// Cluster states in which brokers answer (GetBootstrapBrokers works).
 const SERVING_STATES: [&str; 3] = ["ACTIVE", "UPDATING", "REBOOTING_BROKER"];
@@ -51,36 +49,32 @@ impl StatusReport {
     }
 }
 
-pub async fn status(options: &TargetOptions, console: &Console) -> Result<StatusReport, CliError> {
-    let environment = config::select_environment(&options.overrides)?;
-    if environment.provider != Provider::Aws {
-        return Err(ConfigError::Invalid {
-            env: environment.name.clone(),
-            key: "provider".into(),
-            message: "is `local`; status reports on AWS resources".into(),
-            hint: "pick an environment with `provider: aws`".into(),
-        }
-        .into());
-    }
-    let target_for = |tier: &str| -> Result<Target, CliError> {
-        let profile = profile::load_tier(&options.profiles, tier, ResolveOptions { india: environment.india })?;
-        Ok(Target::new(&environment, &profile)?)
+/// `tier` is `--tier`; without it the environment's, else the cluster's tag.
+pub async fn status(
+    context: &RunContext,
+    tier: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<StatusReport, ClusterOpError> {
+    let environment = &context.environment;
+    let target_for = |tier: &str| -> Result<Target, ClusterOpError> {
+        let profile = context.load_profile(tier)?;
+        Ok(Target::new(environment, &profile)?)
     };
     // A tier known up front is checked before any AWS call, and its network
     // is read alongside the other lookups.
-    let early = match options.tier.clone().or_else(|| environment.tier.clone()) {
+    let early = match tier.map(str::to_string).or_else(|| environment.tier.clone()) {
         Some(tier) => Some(target_for(&tier)?),
         None => None,
     };
-    let clients = AwsClients::connect(&environment).await;
-    let names = Names::for_env(&environment);
+    let clients = context.aws().await;
+    let names = Names::for_env(environment);
     let network = async {
         match &early {
-            Some(target) => Ok(Some(resolve_network(&clients, target).await?)),
+            Some(target) => Ok(Some(resolve_network(clients, target).await?)),
             None => Ok::<_, ControlPlaneError>(None),
         }
     };
-    let (found, network) = futures::try_join!(discover(&clients, &environment.name, &names), network)?;
+    let (found, network) = futures::try_join!(discover(clients, &environment.name, &names), network)?;
     let cluster = found.cluster.clone().filter(|c| is_managed(&c.tags, &environment.name));
 
     let bootstrap_brokers = match cluster.as_ref().filter(|c| SERVING_STATES.contains(&c.state.as_str())) {
@@ -96,7 +90,7 @@ pub async fn status(options: &TargetOptions, console: &Console) -> Result<Status
         _ => match cluster.as_ref().and_then(|c| c.tags.get(TAG_TIER).cloned()) {
             Some(tier) => {
                 let target = target_for(&tier)?;
-                let network = resolve_network(&clients, &target).await?;
+                let network = resolve_network(clients, &target).await?;
                 (Some(target), Some(network))
             }
             None => (None, None),
@@ -117,10 +111,10 @@ pub async fn status(options: &TargetOptions, console: &Console) -> Result<Status
             format!("not reachable: cluster is {}", cluster.state)
         }
         (Some(_), None) => "not checked: no tier".into(),
-        (Some(cluster), Some(tier)) => topics_summary(&environment, tier, cluster, options, console).await,
+        (Some(cluster), Some(tier)) => topics_summary(context, tier, cluster, progress).await,
     };
 
-    let services = status_fleet::services(&clients, &environment).await?;
+    let services = status_fleet::services(clients, environment).await?;
     Ok(StatusReport {
         services,
         env: environment.name.clone(),
@@ -136,21 +130,10 @@ pub async fn status(options: &TargetOptions, console: &Console) -> Result<Status
 }
 
 /// Status is a report: an unreachable cluster is a line in it, not an error.
-async fn topics_summary(
-    environment: &config::Environment,
-    tier: &str,
-    cluster: &MskCluster,
-    options: &TargetOptions,
-    console: &Console,
-) -> String {
-    let topics = TopicsOptions::for_tier(
-        environment.clone(),
-        options.profiles.clone(),
-        Some(tier.to_string()),
-        Via::Auto,
-        Some(cluster.arn.clone()),
-    );
-    match tokio::time::timeout(TOPICS_SUMMARY_TIMEOUT, topics_ops::plan(&topics, console)).await {
+async fn topics_summary(context: &RunContext, tier: &str, cluster: &MskCluster, progress: &dyn Progress) -> String {
+    let topics = TopicsOptions::for_tier(context, Some(tier.to_string()), Via::Auto)
+        .on_cluster(cluster.arn.clone(), context.aws().await.clone());
+    match tokio::time::timeout(TOPICS_SUMMARY_TIMEOUT, topics_ops::plan(&topics, progress)).await {
         Ok(Ok(report)) => {
             let declared = report
                 .plan

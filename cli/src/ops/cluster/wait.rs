@@ -10,7 +10,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 
 use crate::aws::{msk, msk_update, AwsClients};
 use crate::cluster::ControlPlaneError;
-use crate::console::Console;
+use crate::progress::Progress;
 
 /// First poll soon after a change: the emulator and small updates finish in
 /// seconds.
@@ -55,7 +55,7 @@ pub enum Poll<T> {
 
 /// Calls `check` until it is done, the deadline passes, or it fails.
 pub async fn poll<T, F, Fut>(
-    console: &Console,
+    progress: &dyn Progress,
     label: &str,
     deadline: Deadline,
     mut check: F,
@@ -64,24 +64,24 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Poll<T>, ControlPlaneError>>,
 {
-    let mut progress = console.progress(label);
+    let mut waiting = progress.wait(label);
     let mut intervals =
         ExponentialBuilder::default().with_min_delay(POLL_FIRST).with_max_delay(POLL_MAX).without_max_times().build();
     loop {
         match check().await {
             Ok(Poll::Done(value)) => {
-                progress.finish("done");
+                waiting.finish("done");
                 return Ok(value);
             }
-            Ok(Poll::Pending(status)) => progress.update(&status),
+            Ok(Poll::Pending(status)) => waiting.update(&status),
             Err(error) => {
-                progress.finish("failed");
+                waiting.finish("failed");
                 return Err(error);
             }
         }
         let remaining = deadline.remaining();
         if remaining.is_zero() {
-            progress.finish("timed out");
+            waiting.finish("timed out");
             return Err(ControlPlaneError::TimedOut { what: label.to_string(), waited: deadline.started.elapsed() });
         }
         let interval = intervals.next().unwrap_or(POLL_MAX);
@@ -93,14 +93,14 @@ where
 /// MSK's reason.
 pub async fn until_active(
     clients: &AwsClients,
-    console: &Console,
+    progress: &dyn Progress,
     arn: &str,
     name: &str,
     why: &str,
     deadline: Deadline,
 ) -> Result<msk::MskCluster, ControlPlaneError> {
     let label = format!("cluster {name}: {why}");
-    poll(console, &label, deadline, || async {
+    poll(progress, &label, deadline, || async {
         let Some(cluster) = msk::describe_cluster(&clients.kafka, arn).await? else {
             return Err(ControlPlaneError::Vanished { resource: format!("cluster {name}") });
         };
@@ -122,14 +122,14 @@ pub async fn until_active(
 /// Follows a cluster operation (DescribeClusterOperation) to its end.
 pub async fn operation(
     clients: &AwsClients,
-    console: &Console,
+    progress: &dyn Progress,
     operation_arn: &str,
     name: &str,
     what: &str,
     deadline: Deadline,
 ) -> Result<(), ControlPlaneError> {
     let label = format!("cluster {name}: {what}");
-    poll(console, &label, deadline, || async {
+    poll(progress, &label, deadline, || async {
         let status = msk_update::describe_operation(&clients.kafka, operation_arn).await?;
         match status.state.as_str() {
             "UPDATE_COMPLETE" => Ok(Poll::Done(())),
@@ -148,13 +148,13 @@ pub async fn operation(
 /// Waits until DescribeClusterV2 no longer finds the cluster.
 pub async fn until_gone(
     clients: &AwsClients,
-    console: &Console,
+    progress: &dyn Progress,
     arn: &str,
     name: &str,
     deadline: Deadline,
 ) -> Result<(), ControlPlaneError> {
     let label = format!("cluster {name}: deleting");
-    poll(console, &label, deadline, || async {
+    poll(progress, &label, deadline, || async {
         match msk::describe_cluster(&clients.kafka, arn).await? {
             None => Ok(Poll::Done(())),
             Some(cluster) => Ok(Poll::Pending(format!("{}, waiting for it to go", cluster.state))),

@@ -9,7 +9,6 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::config::Environment;
-use crate::console::Console;
 use crate::fleet::roles::{plan, RoleAction, RolePlan, RunningRole};
 use crate::kafka::KafkaConnection;
 use crate::local::api_key;
@@ -21,6 +20,7 @@ use crate::local::state::{Instance, StateDir};
 use crate::local::LocalError;
 use crate::ops::local::runtime::{ensure_balancer, live_instances, wait_ready};
 use crate::profile::{Profile, RoleName};
+use crate::progress::Progress;
 use crate::render::{service_env, MongoConnection, PostgresConnection};
 
 #[derive(Debug, Clone)]
@@ -68,17 +68,17 @@ pub fn local_plan(options: &LocalDeployOptions) -> Result<Vec<RolePlan>, LocalEr
 pub async fn apply(
     options: &LocalDeployOptions,
     plans: Vec<RolePlan>,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<DeployReport, LocalError> {
     let state = StateDir::new(&options.base_dir, &options.environment.name);
     state.ensure()?;
     let release = release::prepare(&state, &options.version, &options.artifacts)?;
     let mut rollout =
-        Rollout { options, state: &state, release: &release, console, started: Vec::new(), stopped: Vec::new() };
+        Rollout { options, state: &state, release: &release, progress, started: Vec::new(), stopped: Vec::new() };
 
     let touches_producer = plans.iter().any(|p| p.role == RoleName::Producer && p.action != RoleAction::NoOp);
     let producer_endpoint = if touches_producer || plans.iter().any(|p| p.role == RoleName::Producer) {
-        Some(ensure_balancer(&state, options.producer_port, console).await?)
+        Some(ensure_balancer(&state, options.producer_port, progress).await?)
     } else {
         None
     };
@@ -107,7 +107,7 @@ struct Rollout<'a> {
     options: &'a LocalDeployOptions,
     state: &'a StateDir,
     release: &'a Release,
-    console: &'a Console,
+    progress: &'a dyn Progress,
     started: Vec<String>,
     stopped: Vec<String>,
 }
@@ -131,23 +131,23 @@ impl Rollout<'_> {
                 Ok(())
             }
             RoleAction::RollingUpdate => {
-                let mut progress = self.console.progress(&format!("rolling {}", plan.role));
+                let mut waiting = self.progress.wait(&format!("rolling {}", plan.role));
                 let total = live.len();
                 for (done, old) in live.iter().enumerate() {
-                    progress.update(&format!("replacing {} ({}/{total})", old.id, done + 1));
+                    waiting.update(&format!("replacing {} ({}/{total})", old.id, done + 1));
                     match self.start(plan.role).await {
                         Ok(instance) => {
                             self.started.push(instance.id);
                             self.retire(old).await?;
                         }
                         Err(err) => {
-                            progress.finish(&format!("stopped: {err}; rolling back"));
+                            waiting.finish(&format!("stopped: {err}; rolling back"));
                             self.roll_back(plan.role).await?;
                             return Err(err);
                         }
                     }
                 }
-                progress.finish(&format!("{total} instance(s) on {}", plan.new_version));
+                waiting.finish(&format!("{total} instance(s) on {}", plan.new_version));
                 Ok(())
             }
         }
@@ -163,7 +163,7 @@ impl Rollout<'_> {
             self.state.forget(&instance)?;
             return Err(err);
         }
-        self.console.info(format!("started {} (pid {}, port {})", instance.id, instance.pid, instance.port));
+        self.progress.info(format!("started {} (pid {}, port {})", instance.id, instance.pid, instance.port));
         if role == RoleName::Producer {
             self.publish_producers(None).await?;
         }
@@ -178,7 +178,7 @@ impl Rollout<'_> {
         }
         process::stop(instance.pid, &instance.executable, GRACEFUL_STOP).await?;
         self.state.forget(instance)?;
-        self.console.info(format!("stopped {} (pid {})", instance.id, instance.pid));
+        self.progress.info(format!("stopped {} (pid {})", instance.id, instance.pid));
         self.stopped.push(instance.id.clone());
         Ok(())
     }

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::console::Console;
-use crate::error::CliError;
 use crate::kafka::{Admin, KafkaConnection};
 use crate::local::LocalError;
+use crate::ops::local::LocalOpError;
 use crate::ops::topics::reconcile::{self as topics, SyncReport, TopicsOptions, TopicsSyncOptions};
+use crate::progress::Progress;
 use crate::topics::TopicsError;
 
 /// A local Kafka that does not answer in this long is down or misaddressed.
@@ -34,7 +34,10 @@ pub struct LocalProvisionReport {
     pub topics: Option<SyncReport>,
 }
 
-pub async fn provision(options: &LocalProvisionOptions, console: &Console) -> Result<LocalProvisionReport, CliError> {
+pub async fn provision(
+    options: &LocalProvisionOptions,
+    progress: &dyn Progress,
+) -> Result<LocalProvisionReport, LocalOpError> {
     let profile = topics::desired(&options.topics)?;
     let admin = Admin::connect(&options.connection).map_err(TopicsError::from)?;
     let metadata = admin.metadata(METADATA_TIMEOUT, None).await.map_err(TopicsError::from)?;
@@ -49,7 +52,7 @@ pub async fn provision(options: &LocalProvisionOptions, console: &Console) -> Re
         }
         .into());
     }
-    console.info(format!(
+    progress.info(format!(
         "Kafka at {} answers with {brokers} broker(s); tier {} needs {required}",
         options.connection.bootstrap_servers, profile.tier
     ));
@@ -62,7 +65,7 @@ pub async fn provision(options: &LocalProvisionOptions, console: &Console) -> Re
             prune: false,
             assume_yes: options.assume_yes,
         };
-        Some(topics::sync(&sync, console).await?)
+        Some(topics::sync(&sync, progress).await?)
     };
     Ok(LocalProvisionReport {
         environment: options.topics.target.environment.name.clone(),

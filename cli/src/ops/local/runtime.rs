@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::console::Console;
 use crate::local::process::{self, GRACEFUL_STOP};
 use crate::local::state::{BalancerRecord, Instance, StateDir};
 use crate::local::LocalError;
+use crate::progress::Progress;
 
 /// How long the balancer gets to bind its port.
 const BALANCER_START: Duration = Duration::from_secs(10);
@@ -65,7 +65,7 @@ async fn is_ready(instance: &Instance) -> bool {
 
 /// Starts the balancer (`forgectl local-balancer`) unless it already runs;
 /// returns the producers' endpoint.
-pub async fn ensure_balancer(state: &StateDir, port: u16, console: &Console) -> Result<String, LocalError> {
+pub async fn ensure_balancer(state: &StateDir, port: u16, progress: &dyn Progress) -> Result<String, LocalError> {
     let listen = format!("127.0.0.1:{port}");
     if let Some(record) = state.balancer()? {
         if process::is_running(record.pid, &record.executable) {
@@ -85,7 +85,7 @@ pub async fn ensure_balancer(state: &StateDir, port: u16, console: &Console) -> 
     let started = Instant::now();
     while started.elapsed() < BALANCER_START {
         if tokio::net::TcpStream::connect(&listen).await.is_ok() {
-            console.info(format!("load balancer listening on http://{listen} (pid {pid})"));
+            progress.info(format!("load balancer listening on http://{listen} (pid {pid})"));
             return Ok(format!("http://{listen}"));
         }
         if !process::is_running(pid, &record.executable) {

@@ -5,13 +5,13 @@
 use serde::Serialize;
 use tokio_postgres::NoTls;
 
-use crate::console::Console;
-use crate::error::CliError;
 use crate::local::state::StateDir;
 use crate::local::LocalError;
 use crate::ops::local::runtime::{self as local_runtime, LocalStatus};
+use crate::ops::local::LocalOpError;
 use crate::ops::topics::inspect::{self as topics_inspect, LagReport};
 use crate::ops::topics::reconcile::{self as topics, TopicsOptions};
+use crate::progress::Progress;
 use crate::render::{MongoConnection, PostgresConnection};
 
 #[derive(Debug, Clone)]
@@ -51,10 +51,10 @@ pub struct LocalStatusReport {
     pub rows: Vec<TableRows>,
 }
 
-pub async fn status(options: &LocalStatusOptions, console: &Console) -> Result<LocalStatusReport, CliError> {
+pub async fn status(options: &LocalStatusOptions, progress: &dyn Progress) -> Result<LocalStatusReport, LocalOpError> {
     let profile = topics::desired(&options.topics)?;
     let processes = local_runtime::status(&options.state, &options.topics.target.environment.name).await?;
-    let lag = topics_inspect::lag(&options.topics, &[], console).await?;
+    let lag = topics_inspect::lag(&options.topics, &[], progress).await?;
     let total_lag = lag.groups.iter().map(|group| group.total_lag).sum();
     let topic_names: Vec<String> = profile.topics.iter().map(|topic| topic.name.clone()).collect();
     let mut rows = row_counts(&options.postgres, &topic_names).await?;

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::console::Console;
 use crate::kafka::{self, is_internal_topic, ConfigValue, KafkaConnection, PartitionMetadata, PartitionOffsets};
 use crate::ops::topics::reconcile::{desired, TopicsOptions};
 use crate::ops::topics::target::{connect, Target};
+use crate::progress::Progress;
 use crate::topics::{TopicsError, METADATA_TIMEOUT};
 
 /// How long one OffsetFetch or ListOffsets call may take.
@@ -67,10 +67,10 @@ pub struct PartitionLag {
 
 async fn kafka_target(
     options: &TopicsOptions,
-    console: &Console,
+    progress: &dyn Progress,
     what: &str,
 ) -> Result<(Target, KafkaConnection), TopicsError> {
-    let target = connect(&options.target, console).await?;
+    let target = connect(&options.target, progress).await?;
     match &target {
         Target::Kafka { connection, .. } => {
             let connection = connection.clone();
@@ -92,14 +92,14 @@ const MSK_CONFIG_SOURCE: &str = "MSK_DESCRIBE_TOPIC";
 pub async fn describe(
     options: &TopicsOptions,
     names: &[String],
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<DescribeReport, TopicsError> {
     let names: Vec<String> = if names.is_empty() {
         desired(options)?.managed_topics().into_iter().map(|t| t.name).collect()
     } else {
         names.to_vec()
     };
-    let target = connect(&options.target, console).await?;
+    let target = connect(&options.target, progress).await?;
     let backend = match &target {
         Target::Kafka { backend, .. } => backend,
         Target::Msk { backend, .. } => {
@@ -174,9 +174,13 @@ pub async fn describe(
 /// (default: the tier's consumer groups, over the topics each consumes).
 /// A group the profile does not know is looked up over every topic in scope,
 /// keeping the topics it has committed on.
-pub async fn lag(options: &TopicsOptions, groups: &[String], console: &Console) -> Result<LagReport, TopicsError> {
+pub async fn lag(
+    options: &TopicsOptions,
+    groups: &[String],
+    progress: &dyn Progress,
+) -> Result<LagReport, TopicsError> {
     let profile = desired(options)?;
-    let (target, connection) = kafka_target(options, console, "lag").await?;
+    let (target, connection) = kafka_target(options, progress, "lag").await?;
     let Target::Kafka { backend, .. } = &target else {
         return Err(TopicsError::InvalidArgument { message: "not a Kafka target".into(), hint: String::new() });
     };

@@ -6,10 +6,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::console::Console;
+use crate::aws::AwsClients;
+use crate::ops::context::RunContext;
 use crate::ops::topics::target::{connect, connect_known, Target};
 pub use crate::ops::topics::target::{KnownCluster, TargetOptions, Via};
 use crate::profile::{self, Profile, ProfileSource, ResolveOptions, TopicSpec};
+use crate::progress::Progress;
 use crate::topics::{self, BackendKind, Change, Plan, PlanOptions, RequestCounts, TopicBackend, TopicsError};
 
 /// What to plan: the cluster, the tier and which topics count.
@@ -26,25 +28,27 @@ pub struct TopicsOptions {
 impl TopicsOptions {
     /// All of a tier's topics on an environment's cluster, with the default
     /// batching: what provision, status and the local provider read.
-    pub fn for_tier(
-        environment: crate::config::Environment,
-        profiles: ProfileSource,
-        tier: Option<String>,
-        via: Via,
-        cluster_arn: Option<String>,
-    ) -> Self {
+    pub fn for_tier(context: &RunContext, tier: Option<String>, via: Via) -> Self {
         Self {
             target: TargetOptions {
-                environment,
+                environment: context.environment.clone(),
                 via,
                 bootstrap: None,
-                cluster_arn,
+                cluster_arn: None,
+                aws: None,
                 batching: topics::Batching::default(),
             },
-            profiles,
+            profiles: context.profiles.clone(),
             tier,
             scope: None,
         }
+    }
+
+    /// On an MSK cluster the command found already, with the run's clients.
+    pub fn on_cluster(mut self, cluster_arn: String, clients: AwsClients) -> Self {
+        self.target.cluster_arn = Some(cluster_arn);
+        self.target.aws = Some(clients);
+        self
     }
 }
 
@@ -116,19 +120,19 @@ async fn read_plan<B: TopicBackend>(backend: &B, profile: &Profile, options: Pla
 }
 
 /// Reads the cluster and plans; changes nothing.
-pub async fn plan(options: &TopicsOptions, console: &Console) -> Result<PlanReport, TopicsError> {
-    plan_with_prune(options, false, console).await
+pub async fn plan(options: &TopicsOptions, progress: &dyn Progress) -> Result<PlanReport, TopicsError> {
+    plan_with_prune(options, false, progress).await
 }
 
 /// `plan`, with unmanaged topics shown as deletions when `prune` is set.
 pub async fn plan_with_prune(
     options: &TopicsOptions,
     prune: bool,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<PlanReport, TopicsError> {
     let started = Instant::now();
     let profile = desired(options)?;
-    let target = connect(&options.target, console).await?;
+    let target = connect(&options.target, progress).await?;
     let where_ = target.describe();
     let plan_options = plan_options(options, &profile, prune);
     let (plan, backend, requests) = match &target {
@@ -153,11 +157,11 @@ pub async fn plan_with_prune(
 
 /// Plans and applies. Refusals stop it before any change (exit 2); pruning
 /// asks first. Returns what was applied.
-pub async fn sync(options: &TopicsSyncOptions, console: &Console) -> Result<SyncReport, TopicsError> {
+pub async fn sync(options: &TopicsSyncOptions, progress: &dyn Progress) -> Result<SyncReport, TopicsError> {
     let started = Instant::now();
     let profile = desired(&options.topics)?;
-    let target = connect(&options.topics.target, console).await?;
-    sync_on(options, profile, target, started, console).await
+    let target = connect(&options.topics.target, progress).await?;
+    sync_on(options, profile, target, started, progress).await
 }
 
 /// `sync` for a caller that loaded the tier's profile and found the cluster
@@ -166,11 +170,11 @@ pub async fn sync_known(
     options: &TopicsSyncOptions,
     profile: Profile,
     known: KnownCluster,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<SyncReport, TopicsError> {
     let started = Instant::now();
-    let target = connect_known(&options.topics.target, known, console).await?;
-    sync_on(options, profile, target, started, console).await
+    let target = connect_known(&options.topics.target, known, progress).await?;
+    sync_on(options, profile, target, started, progress).await
 }
 
 async fn sync_on(
@@ -178,16 +182,16 @@ async fn sync_on(
     profile: Profile,
     target: Target,
     started: Instant,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<SyncReport, TopicsError> {
     let where_ = target.describe();
     let (backend, plan, applied, requests) = match &target {
         Target::Kafka { backend, .. } => {
-            let (plan, applied) = sync_with(backend, &profile, options, console).await?;
+            let (plan, applied) = sync_with(backend, &profile, options, progress).await?;
             (backend.kind(), plan, applied, backend.requests())
         }
         Target::Msk { backend, .. } => {
-            let (plan, applied) = sync_with(backend, &profile, options, console).await?;
+            let (plan, applied) = sync_with(backend, &profile, options, progress).await?;
             (backend.kind(), plan, applied, backend.requests())
         }
     };
@@ -210,10 +214,10 @@ pub async fn sync_with<B: TopicBackend>(
     backend: &B,
     profile: &Profile,
     options: &TopicsSyncOptions,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<(Plan, Vec<Change>), TopicsError> {
     let plan = read_plan(backend, profile, plan_options(&options.topics, profile, options.prune)).await?;
-    refuse_if_needed(&plan, console)?;
+    refuse_if_needed(&plan, progress)?;
     let applied: Vec<Change> = plan.changes.iter().filter(|c| c.action.is_change()).cloned().collect();
     if options.dry_run || applied.is_empty() {
         return Ok((plan, if options.dry_run { Vec::new() } else { applied }));
@@ -221,45 +225,44 @@ pub async fn sync_with<B: TopicBackend>(
     let deletions = plan.deletions();
     if !deletions.is_empty() {
         // Asked before anything changes, so declining leaves the cluster as it was.
-        console.confirm(
-            &format!("Delete {} unmanaged topic(s): {}", deletions.len(), deletions.join(", ")),
-            options.assume_yes,
-        )?;
+        if !options.assume_yes {
+            progress.approve(&format!("Delete {} unmanaged topic(s): {}", deletions.len(), deletions.join(", ")))?;
+        }
     }
     for warning in &plan.warnings {
-        console.warn(warning);
+        progress.warn(warning);
     }
     let creates: Vec<_> = plan.creates(&desired_topics(profile)).into_iter().cloned().collect();
     if !creates.is_empty() {
-        console.info(format!("creating {} topic(s) via {}", creates.len(), backend.kind().as_str()));
+        progress.info(format!("creating {} topic(s) via {}", creates.len(), backend.kind().as_str()));
         backend.create_topics(&creates).await?;
     }
     let increases = plan.partition_increases();
     if !increases.is_empty() {
-        console.info(format!("raising partitions on {} topic(s)", increases.len()));
+        progress.info(format!("raising partitions on {} topic(s)", increases.len()));
         backend.increase_partitions(&increases).await?;
     }
     let configs = plan.config_changes();
     if !configs.is_empty() {
-        console.info(format!("setting configs on {} topic(s)", configs.len()));
+        progress.info(format!("setting configs on {} topic(s)", configs.len()));
         backend.set_configs(&configs).await?;
     }
     if !deletions.is_empty() {
-        console.info(format!("deleting {} unmanaged topic(s)", deletions.len()));
+        progress.info(format!("deleting {} unmanaged topic(s)", deletions.len()));
         backend.delete_topics(&deletions).await?;
     }
     Ok((plan, applied))
 }
 
 /// Refused changes end the run before anything is sent, each one named.
-fn refuse_if_needed(plan: &Plan, console: &Console) -> Result<(), TopicsError> {
+fn refuse_if_needed(plan: &Plan, progress: &dyn Progress) -> Result<(), TopicsError> {
     let refused: Vec<&Change> = plan.refusals().collect();
     let Some(first) = refused.first() else {
         return Ok(());
     };
     for change in &refused {
         if let topics::Action::Refused { reason } = &change.action {
-            console.warn(format!("refused: {} {}: {reason}", change.topic, change.field));
+            progress.warn(format!("refused: {} {}: {reason}", change.topic, change.field));
         }
     }
     let reason = match &first.action {

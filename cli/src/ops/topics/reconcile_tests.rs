@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::config::{select_environment, EnvironmentOverrides};
-use crate::console::OutputFormat;
 use crate::profile::TopicSpec;
+use crate::progress::Silent;
 use crate::topics::{ActualTopic, Batching, ClusterState};
 
 struct Fake {
@@ -77,6 +77,7 @@ fn options(dry_run: bool, prune: bool, assume_yes: bool) -> TopicsSyncOptions {
                 via: Via::Kafka,
                 bootstrap: None,
                 cluster_arn: None,
+                aws: None,
                 batching: Batching::Batched,
             },
             profiles: ProfileSource::Builtin,
@@ -90,9 +91,8 @@ fn options(dry_run: bool, prune: bool, assume_yes: bool) -> TopicsSyncOptions {
 }
 
 fn run(profile: &Profile, fake: &Fake, options: &TopicsSyncOptions) -> Result<(Plan, Vec<Change>), TopicsError> {
-    let console = Console::new(OutputFormat::Json);
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap_or_else(|err| panic!("{err}"));
-    runtime.block_on(sync_with(fake, profile, options, &console))
+    runtime.block_on(sync_with(fake, profile, options, &Silent))
 }
 
 #[test]

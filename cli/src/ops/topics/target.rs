@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::aws::msk::BootstrapBrokers;
 use crate::aws::{self, AwsClients};
 use crate::config::{ClientAuth, Environment, Provider, SecurityProtocol};
-use crate::console::Console;
 use crate::kafka::KafkaConnection;
+use crate::progress::Progress;
 use crate::topics::{Batching, KafkaBackend, MskBackend, TopicsError};
 
 /// How long `--via auto` gives the brokers to answer before falling back to
@@ -40,6 +40,8 @@ pub struct TargetOptions {
     pub bootstrap: Option<String>,
     /// `--cluster-arn`: skip looking the environment's cluster up by name.
     pub cluster_arn: Option<String>,
+    /// The run's AWS clients; `None` when the environment is not on AWS.
+    pub aws: Option<AwsClients>,
     /// One request per topic instead of batches (the benchmark's baseline).
     pub batching: Batching,
 }
@@ -69,12 +71,18 @@ pub struct KnownCluster {
     pub brokers: BootstrapBrokers,
 }
 
-pub async fn connect(options: &TargetOptions, console: &Console) -> Result<Target, TopicsError> {
-    if let Some(direct) = connect_direct(options, console)? {
+pub async fn connect(options: &TargetOptions, progress: &dyn Progress) -> Result<Target, TopicsError> {
+    if let Some(direct) = connect_direct(options, progress)? {
         return Ok(direct);
     }
     let env = &options.environment;
-    let clients = AwsClients::connect(env).await;
+    let clients = options.aws.clone().ok_or_else(|| TopicsError::NoTarget {
+        message: format!(
+            "environment {} has no Kafka bootstrap servers and no AWS clients to find its cluster",
+            env.name
+        ),
+        hint: "pass --bootstrap HOST:PORT, or set kafka.bootstrap_servers in the environment".into(),
+    })?;
     let cluster_arn = match &options.cluster_arn {
         Some(arn) => arn.clone(),
         None => {
@@ -88,24 +96,24 @@ pub async fn connect(options: &TargetOptions, console: &Console) -> Result<Targe
         Via::Msk => BootstrapBrokers::default(),
         Via::Kafka | Via::Auto => aws::msk::bootstrap_brokers(&clients.kafka, &cluster_arn).await?,
     };
-    connect_cluster(options, KnownCluster { clients, cluster_arn, brokers }, console).await
+    connect_cluster(options, KnownCluster { clients, cluster_arn, brokers }, progress).await
 }
 
 /// `connect`, on a cluster the caller found already.
 pub async fn connect_known(
     options: &TargetOptions,
     known: KnownCluster,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<Target, TopicsError> {
-    match connect_direct(options, console)? {
+    match connect_direct(options, progress)? {
         Some(direct) => Ok(direct),
-        None => connect_cluster(options, known, console).await,
+        None => connect_cluster(options, known, progress).await,
     }
 }
 
 /// `--bootstrap` or the environment's Kafka endpoint, when there is one;
 /// `None` leaves it to the environment's MSK cluster.
-fn connect_direct(options: &TargetOptions, console: &Console) -> Result<Option<Target>, TopicsError> {
+fn connect_direct(options: &TargetOptions, progress: &dyn Progress) -> Result<Option<Target>, TopicsError> {
     let env = &options.environment;
     if options.via == Via::Msk && options.bootstrap.is_some() {
         return Err(TopicsError::InvalidArgument {
@@ -119,7 +127,7 @@ fn connect_direct(options: &TargetOptions, console: &Console) -> Result<Option<T
         .or_else(|| env.kafka.as_ref().and_then(|k| k.bootstrap_servers.clone()).filter(|b| !b.is_empty()));
     if let (Some(bootstrap), false) = (&direct, options.via == Via::Msk) {
         let connection = KafkaConnection::from_endpoint(env.kafka.as_ref(), bootstrap.clone());
-        return kafka(connection, options.batching, console).map(Some);
+        return kafka(connection, options.batching, progress).map(Some);
     }
     if env.provider != Provider::Aws {
         return Err(TopicsError::NoTarget {
@@ -134,12 +142,12 @@ fn connect_direct(options: &TargetOptions, console: &Console) -> Result<Option<T
 async fn connect_cluster(
     options: &TargetOptions,
     known: KnownCluster,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<Target, TopicsError> {
     let env = &options.environment;
     let KnownCluster { clients, cluster_arn, brokers } = known;
     let msk = || Target::Msk {
-        backend: MskBackend::new(clients.kafka.clone(), cluster_arn.clone(), options.batching, console),
+        backend: MskBackend::new(clients.kafka.clone(), cluster_arn.clone(), options.batching, progress),
         cluster_arn: cluster_arn.clone(),
     };
     if options.via == Via::Msk {
@@ -155,7 +163,7 @@ async fn connect_cluster(
         (Some(b), _) => (b.to_string(), SecurityProtocol::SaslSsl),
         (None, auth) => {
             if options.via == Via::Auto {
-                console.info(format!("the cluster has no {} listener; using the MSK topic API", auth.as_str()));
+                progress.info(format!("the cluster has no {} listener; using the MSK topic API", auth.as_str()));
                 return Ok(msk());
             }
             return Err(TopicsError::NoTarget {
@@ -170,26 +178,26 @@ async fn connect_cluster(
         ssl_ca_location: env.kafka.as_ref().and_then(|k| k.ssl_ca_location.clone()).filter(|ca| !ca.is_empty()),
     };
     if options.via == Via::Kafka {
-        return kafka(connection, options.batching, console);
+        return kafka(connection, options.batching, progress);
     }
     // auto: use the brokers when they answer, else the API.
-    match kafka(connection, options.batching, console) {
+    match kafka(connection, options.batching, progress) {
         Ok(Target::Kafka { backend, connection }) => match backend.admin().metadata(AUTO_PROBE_TIMEOUT, None).await {
             Ok(_) => Ok(Target::Kafka { backend, connection }),
             Err(err) => {
-                console.info(format!("brokers not reachable ({err}); using the MSK topic API"));
+                progress.info(format!("brokers not reachable ({err}); using the MSK topic API"));
                 Ok(msk())
             }
         },
         Ok(other) => Ok(other),
         Err(err) => {
-            console.info(format!("cannot use the brokers directly ({err}); using the MSK topic API"));
+            progress.info(format!("cannot use the brokers directly ({err}); using the MSK topic API"));
             Ok(msk())
         }
     }
 }
 
-fn kafka(connection: KafkaConnection, batching: Batching, console: &Console) -> Result<Target, TopicsError> {
-    let backend = KafkaBackend::connect(&connection, batching, console)?;
+fn kafka(connection: KafkaConnection, batching: Batching, progress: &dyn Progress) -> Result<Target, TopicsError> {
+    let backend = KafkaBackend::connect(&connection, batching, progress)?;
     Ok(Target::Kafka { backend, connection })
 }

@@ -12,12 +12,12 @@ use crate::aws::ec2::{self, RuleSource};
 use crate::aws::elb::{self, ListenerAction, LoadBalancer};
 use crate::aws::launch_template::{self, TemplateData};
 use crate::aws::{ecr, iam, ssm, AwsClients, AwsError, AwsErrorKind};
-use crate::console::Console;
 use crate::fleet::names::FleetNames;
 use crate::fleet::plan::Step;
 use crate::fleet::target::{tcp_rules, Pending};
 use crate::fleet::FleetError;
 use crate::naming::TAG_NAME;
+use crate::progress::Progress;
 
 /// Seconds a new instance gets to boot, pull and start before health
 /// checks count (Docker install and image pull on AL2023).
@@ -37,7 +37,7 @@ pub(super) struct RoleOutcome {
 
 pub(super) struct Applier<'a> {
     pub(super) clients: &'a AwsClients,
-    pub(super) console: &'a Console,
+    pub(super) progress: &'a dyn Progress,
     pub(super) names: FleetNames,
     pub(super) tags: BTreeMap<String, String>,
     /// `Pending` ID → the ID the resource got.
@@ -91,15 +91,15 @@ impl Applier<'_> {
             Step::CreateRole { name, trust_policy } => {
                 let purpose = "forgectl: the services' EC2 instances";
                 iam::create_role(&clients.iam, name, trust_policy, purpose, &self.tags).await?;
-                self.console.info(format!("iam role {name}: created"));
+                self.progress.info(format!("iam role {name}: created"));
             }
             Step::PutRolePolicy { role, name, policy } => {
                 iam::put_role_policy(&clients.iam, role, name, policy).await?;
-                self.console.info(format!("iam role policy {name}: ECR pull, {}*, logs", self.names.secrets_path));
+                self.progress.info(format!("iam role policy {name}: ECR pull, {}*, logs", self.names.secrets_path));
             }
             Step::CreateInstanceProfile { name } => {
                 iam::create_instance_profile(&clients.iam, name, &self.tags).await?;
-                self.console.info(format!("instance profile {name}: created"));
+                self.progress.info(format!("instance profile {name}: created"));
             }
             Step::AddRoleToInstanceProfile { profile, role } => {
                 iam::add_role_to_instance_profile(&clients.iam, profile, role).await?
@@ -107,12 +107,12 @@ impl Applier<'_> {
             Step::PutSecret { parameter, value, overwrite } => {
                 ssm::put_secret(&clients.ssm, parameter, value, *overwrite, &self.tags).await?;
                 // The name only: the value never reaches a log.
-                self.console.info(format!("ssm parameter {parameter}: stored as SecureString"));
+                self.progress.info(format!("ssm parameter {parameter}: stored as SecureString"));
             }
             Step::CreateSecurityGroup { name, description, vpc_id } => {
                 let id =
                     ec2::create_security_group(&clients.ec2, name, description, vpc_id, &self.tags_named(name)).await?;
-                self.console.info(format!("security group {name}: created ({id})"));
+                self.progress.info(format!("security group {name}: created ({id})"));
                 self.bind(Pending::SecurityGroup, name, id);
             }
             Step::Authorize { group: (id, name), port, sources, description } => {
@@ -126,54 +126,54 @@ impl Applier<'_> {
                     .collect();
                 ec2::authorize_tcp(&clients.ec2, (&id, name), *port, &sources, description).await?;
                 let opened: Vec<String> = tcp_rules(*port, sources).iter().map(|rule| format!("+{rule}")).collect();
-                self.console.info(format!("security group {name}: {}", opened.join(", ")));
+                self.progress.info(format!("security group {name}: {}", opened.join(", ")));
             }
             Step::Revoke { group: (id, name), rules } => {
                 ec2::revoke_ingress(&clients.ec2, (&self.resolve(id), name), rules).await?;
                 let closed: Vec<String> = rules.iter().map(|rule| format!("-{rule}")).collect();
-                self.console.info(format!("security group {name}: {}", closed.join(", ")));
+                self.progress.info(format!("security group {name}: {}", closed.join(", ")));
             }
             Step::CreateTargetGroup { name, vpc_id, port, health_check_path } => {
                 let group =
                     elb::create_target_group(&clients.elb, name, vpc_id, *port, health_check_path, &self.tags).await?;
-                self.console.info(format!("target group {name}: created, health check {health_check_path}"));
+                self.progress.info(format!("target group {name}: created, health check {health_check_path}"));
                 self.bind(Pending::TargetGroup, name, group.arn);
             }
             Step::SetHealthCheckPath { target_group, path } => {
                 elb::set_health_check_path(&clients.elb, target_group, path).await?;
-                self.console.info(format!("target group {}: health check {path}", target_group.name));
+                self.progress.info(format!("target group {}: health check {path}", target_group.name));
             }
             Step::CreateLoadBalancer { name, subnets, security_group } => {
                 let security_group = self.resolve(security_group);
                 let lb = elb::create_load_balancer(&clients.elb, name, subnets, &security_group, &self.tags).await?;
-                self.console.info(format!("load balancer {}: created ({})", lb.name, lb.dns_name));
+                self.progress.info(format!("load balancer {}: created ({})", lb.name, lb.dns_name));
                 self.load_balancer = Some(lb);
             }
             Step::CreateListener(listener) => {
                 let listener = self.bound_listener(listener);
                 let lb = self.load_balancer()?;
                 elb::create_listener(&clients.elb, lb, &listener).await?;
-                self.console.info(format!("load balancer {}: listener +{listener}", lb.name));
+                self.progress.info(format!("load balancer {}: listener +{listener}", lb.name));
             }
             Step::ModifyListener { arn, listener } => {
                 let listener = self.bound_listener(listener);
                 elb::modify_listener(&clients.elb, arn, &listener).await?;
-                self.console.info(format!("load balancer {}: listener ~{listener}", self.names.load_balancer));
+                self.progress.info(format!("load balancer {}: listener ~{listener}", self.names.load_balancer));
             }
             Step::DeleteListener { arn } => {
                 elb::delete_listener(&clients.elb, arn).await?;
-                self.console.info(format!("load balancer {}: listener {arn} deleted", self.names.load_balancer));
+                self.progress.info(format!("load balancer {}: listener {arn} deleted", self.names.load_balancer));
             }
             Step::CreateLaunchTemplate { name, data, description } => {
                 let data = self.bound_data(data);
                 let template = launch_template::create(&clients.ec2, name, &data, description, &self.tags).await?;
-                self.console.info(format!("launch template {name}: created, version 1 ({description})"));
+                self.progress.info(format!("launch template {name}: created, version 1 ({description})"));
                 role.template = Some((template.id, 1));
             }
             Step::CreateTemplateVersion { template, data, description } => {
                 let data = self.bound_data(data);
                 let number = launch_template::create_version(&clients.ec2, template, &data, description).await?;
-                self.console.info(format!("launch template {}: version {number} ({description})", template.name));
+                self.progress.info(format!("launch template {}: version {number} ({description})", template.name));
                 role.template = Some((template.id.clone(), number));
             }
             Step::UseTemplateVersion { template_id, number } => role.template = Some((template_id.clone(), *number)),
@@ -195,11 +195,12 @@ impl Applier<'_> {
                     tags: &tags,
                 };
                 self.create_group(&spec).await?;
-                self.console.info(format!("auto scaling group {name}: created, {min}..{max} instances, {desired} now"));
+                self.progress
+                    .info(format!("auto scaling group {name}: created, {min}..{max} instances, {desired} now"));
             }
             Step::UpdateSize { name, from: (was_min, was_max), min, max, desired } => {
                 autoscaling::update_size(&clients.autoscaling, name, *min, *max, *desired).await?;
-                self.console.info(format!(
+                self.progress.info(format!(
                     "auto scaling group {name}: {was_min}..{was_max} -> {min}..{max} instances, {desired} now"
                 ));
             }
@@ -207,11 +208,11 @@ impl Applier<'_> {
                 let (template_id, number) = self.template_of(group, role)?;
                 let refresh = super::rollout::REFRESH_PLAN;
                 let id = autoscaling::start_refresh(&clients.autoscaling, group, &template_id, number, refresh).await?;
-                self.console.info(format!("auto scaling group {group}: instance refresh {id} to version {number}"));
+                self.progress.info(format!("auto scaling group {group}: instance refresh {id} to version {number}"));
                 role.refresh_id = Some(id);
             }
             Step::FollowRefresh { group, refresh_id } => {
-                self.console.info(format!("auto scaling group {group}: following instance refresh {refresh_id}"));
+                self.progress.info(format!("auto scaling group {group}: following instance refresh {refresh_id}"));
                 role.refresh_id = Some(refresh_id.clone());
             }
             Step::PutCpuTarget { group, policy, target_percent } => {
@@ -238,7 +239,7 @@ impl Applier<'_> {
             .retry(pauses)
             .when(is_profile_not_ready)
             .notify(|_, _| {
-                self.console.info(format!(
+                self.progress.info(format!(
                     "{}: the new instance profile is not visible to Auto Scaling yet; retrying",
                     spec.name
                 ))

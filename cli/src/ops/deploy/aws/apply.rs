@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aws::AwsClients;
-use crate::console::Console;
 use crate::fleet::names::FleetNames;
 use crate::fleet::plan::{Change, FleetPlan, SharedChange};
 use crate::fleet::roles::RoleAction;
@@ -19,6 +18,7 @@ use crate::ops::deploy::aws::applier::{Applier, RoleOutcome};
 use crate::ops::deploy::aws::observe::AwsDeployOptions;
 use crate::ops::deploy::aws::rollout::{self, PendingRollout, RolloutOutcome};
 use crate::profile::RoleName;
+use crate::progress::Progress;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleResult {
@@ -46,7 +46,7 @@ pub async fn apply(
     clients: &AwsClients,
     options: &AwsDeployOptions,
     plan: &FleetPlan,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<AwsDeployReport, FleetError> {
     if let Some(refusal) = plan.refusal() {
         return Err(refusal.clone().into());
@@ -54,7 +54,7 @@ pub async fn apply(
     let names = FleetNames::for_env(&options.environment);
     let mut applier = Applier {
         clients,
-        console,
+        progress,
         tags: environment_tags(&options.environment),
         names,
         bound: BTreeMap::new(),
@@ -90,7 +90,7 @@ pub async fn apply(
             rollout: None,
         });
     }
-    let outcomes = rollout::follow(clients, rollouts, options.batch_timeout, options.poll_interval, console).await?;
+    let outcomes = rollout::follow(clients, rollouts, options.batch_timeout, options.poll_interval, progress).await?;
     for result in &mut results {
         result.rollout = outcomes.get(&result.role).cloned();
     }

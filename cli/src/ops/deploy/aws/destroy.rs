@@ -6,10 +6,10 @@
 
 use crate::aws::{autoscaling, elb, iam, launch_template, ssm, AwsClients};
 use crate::config::Environment;
-use crate::console::Console;
 use crate::fleet::names::FleetNames;
 use crate::fleet::FleetError;
 use crate::profile::RoleName;
+use crate::progress::Progress;
 
 const ROLES: [RoleName; 4] =
     [RoleName::Producer, RoleName::SmsConsumer, RoleName::EventsConsumer, RoleName::CommonConsumer];
@@ -71,12 +71,12 @@ pub async fn teardown(
     clients: &AwsClients,
     environment: &Environment,
     found: &FleetResources,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<Vec<String>, FleetError> {
     let names = FleetNames::for_env(environment);
     for group in &found.groups {
         autoscaling::delete_group(&clients.autoscaling, group).await?;
-        console.info(format!("deleting auto scaling group {group} and its instances"));
+        progress.info(format!("deleting auto scaling group {group} and its instances"));
     }
     for template in &found.launch_templates {
         launch_template::delete(&clients.ec2, template).await?;
@@ -98,7 +98,7 @@ pub async fn teardown(
     }
     let deleted = found.listing();
     if !deleted.is_empty() {
-        console.info(format!("deleted the services' resources: {}", deleted.join(", ")));
+        progress.info(format!("deleted the services' resources: {}", deleted.join(", ")));
     }
     Ok(deleted)
 }

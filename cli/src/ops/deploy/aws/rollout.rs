@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use crate::aws::autoscaling::{self, RefreshPlan};
 use crate::aws::AwsClients;
-use crate::console::{format_elapsed, Console};
+use crate::console::format_elapsed;
 use crate::fleet::FleetError;
 use crate::profile::RoleName;
+use crate::progress::Progress;
 
 /// Half of a group in service while the other half is replaced: with the
 /// ladder's minimum of 1–4 per role that is one or two instances a batch.
@@ -59,7 +60,7 @@ pub async fn follow(
     rollouts: Vec<PendingRollout>,
     batch_timeout: Duration,
     poll_interval: Duration,
-    console: &Console,
+    progress: &dyn Progress,
 ) -> Result<BTreeMap<RoleName, RolloutOutcome>, FleetError> {
     let mut outcomes = BTreeMap::new();
     if rollouts.is_empty() {
@@ -77,7 +78,7 @@ pub async fn follow(
             rollback_reason: None,
         })
         .collect();
-    let mut progress = console.progress("rolling update");
+    let mut waiting = progress.wait("rolling update");
     while !active.is_empty() {
         let mut still_active = Vec::new();
         for mut tracked in active {
@@ -125,7 +126,7 @@ pub async fn follow(
                         reason: refresh.reason.clone(),
                     },
                 };
-                console.info(format!("{}: instance refresh {}", tracked.rollout.role, refresh.status));
+                progress.info(format!("{}: instance refresh {}", tracked.rollout.role, refresh.status));
                 outcomes.insert(tracked.rollout.role, outcome);
                 continue;
             }
@@ -137,7 +138,7 @@ pub async fn follow(
                     tracked.percentage,
                     refresh.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
                 );
-                console.warn(format!("{}: {reason}; rolling back", tracked.rollout.role));
+                progress.warn(format!("{}: {reason}; rolling back", tracked.rollout.role));
                 let id = autoscaling::rollback_refresh(&clients.autoscaling, &tracked.rollout.group).await?;
                 tracked.rollout.refresh_id = id;
                 tracked.rollback_reason = Some(reason);
@@ -159,11 +160,11 @@ pub async fn follow(
         active = still_active;
         if !active.is_empty() {
             let summary: Vec<String> = active.iter().map(Tracked::describe).collect();
-            progress.update(&summary.join(" · "));
+            waiting.update(&summary.join(" · "));
             tokio::time::sleep(poll_interval).await;
         }
     }
-    progress.finish("all instance refreshes finished");
+    waiting.finish("all instance refreshes finished");
     Ok(outcomes)
 }
 
