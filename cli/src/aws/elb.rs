@@ -25,6 +25,8 @@ pub struct LoadBalancer {
     pub arn: String,
     pub name: String,
     pub dns_name: String,
+    /// `internet-facing` or `internal`.
+    pub scheme: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,12 +111,14 @@ fn convert_load_balancer(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalance
         arn: lb.load_balancer_arn()?.to_string(),
         name: lb.load_balancer_name()?.to_string(),
         dns_name: lb.dns_name().unwrap_or_default().to_string(),
+        scheme: lb.scheme()?.as_str().to_string(),
     })
 }
 
 pub async fn create_load_balancer(
     client: &Client,
     name: &str,
+    scheme: &str,
     subnet_ids: &[String],
     security_group_id: &str,
     tags: &BTreeMap<String, String>,
@@ -125,7 +129,7 @@ pub async fn create_load_balancer(
         .create_load_balancer()
         .name(name)
         .r#type(LoadBalancerTypeEnum::Application)
-        .scheme(LoadBalancerSchemeEnum::InternetFacing)
+        .scheme(LoadBalancerSchemeEnum::from(scheme))
         .set_subnets(Some(subnet_ids.to_vec()))
         .security_groups(security_group_id)
         .set_tags(Some(elb_tags(tags)))

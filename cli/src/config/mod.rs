@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use error::ConfigError;
-pub use schema::{ClientAuth, InstanceSize, Provider, SecurityProtocol, ServicesSpec};
+pub use schema::{ClientAuth, InstanceSize, LoadBalancerScheme, Provider, SecurityProtocol, ServicesSpec};
 use schema::{ConfigFile, EnvironmentSpec};
 
 pub const DEFAULT_CONFIG_FILE: &str = "forgectl.yaml";

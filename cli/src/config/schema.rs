@@ -69,9 +69,42 @@ pub struct ServicesSpec {
     #[serde(default = "default_keep_images")]
     pub keep_images: u32,
     /// ACM certificate for the producer's load balancer: HTTPS on 443, and
-    /// port 80 redirects to it. Without one the API is plain HTTP on 80.
+    /// port 80 redirects to it. Without one the API is plain HTTP on 80,
+    /// which `deploy` refuses on an internet-facing load balancer unless
+    /// `allow_plain_http` says so.
     #[serde(default)]
     pub certificate_arn: Option<String>,
+    /// `internet-facing` (the default) or `internal`: reachable only inside
+    /// the VPC (and what is peered or connected to it).
+    #[serde(default)]
+    pub load_balancer_scheme: LoadBalancerScheme,
+    /// Opt-out, by name: serve the API over plain HTTP on an internet-facing
+    /// load balancer. Uploads and API keys then cross the internet in clear.
+    #[serde(default)]
+    pub allow_plain_http: bool,
+    /// Opt-out, by name: producers accept uploads without an API key
+    /// (`PRODUCER_ALLOW_ANONYMOUS=true`) when `forgectl api-keys` has
+    /// created none. Anyone who reaches the endpoint can then upload.
+    #[serde(default)]
+    pub allow_anonymous_uploads: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadBalancerScheme {
+    #[default]
+    InternetFacing,
+    Internal,
+}
+
+impl LoadBalancerScheme {
+    /// Elastic Load Balancing's own spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadBalancerScheme::InternetFacing => "internet-facing",
+            LoadBalancerScheme::Internal => "internal",
+        }
+    }
 }
 
 impl Default for ServicesSpec {
@@ -81,6 +114,9 @@ impl Default for ServicesSpec {
             load_balancer_cidrs: default_load_balancer_cidrs(),
             keep_images: default_keep_images(),
             certificate_arn: None,
+            load_balancer_scheme: LoadBalancerScheme::default(),
+            allow_plain_http: false,
+            allow_anonymous_uploads: false,
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Actual {
     pub instance_profile: Option<InstanceProfile>,
     /// Per secret variable: what Parameter Store holds and what the caller gave.
     pub secrets: Vec<SecretState>,
+    /// The producers' API keys (`forgectl api-keys`): where, and whether any exist.
+    pub api_keys: ApiKeysState,
     pub target_group: Option<TargetGroup>,
     pub load_balancer: Option<LoadBalancer>,
     pub listeners: Vec<Listener>,
@@ -53,6 +55,12 @@ impl Actual {
     pub fn subnet_ids(&self) -> Vec<String> {
         self.subnets.iter().map(|subnet| subnet.id.clone()).collect()
     }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeysState {
+    pub parameter: String,
+    pub stored: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -105,20 +105,30 @@ impl SharedChange {
     }
 }
 
-/// Why the plan will not touch a role: applying would fight something
-/// running. Nothing is changed when any role is refused.
+/// Why the plan will not run: applying would fight something running, or
+/// expose the producers in a way nobody opted into. Nothing is changed
+/// when anything is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Refusal {
     /// An instance refresh an earlier run started goes to another template
     /// version than this deploy would.
     RefreshInProgress { group: String, refresh_id: String },
+    /// The producers' endpoint would be open in a way `forgectl.yaml` has
+    /// not opted into by name (plain HTTP on the internet, no API key).
+    Exposure { env: String, problem: String, hint: String },
+    /// Elastic Load Balancing cannot change a load balancer's scheme in place.
+    SchemeChange { env: String, load_balancer: String, from: String, to: String },
 }
 
 impl Refusal {
     pub fn describe(&self) -> String {
         match self {
             Refusal::RefreshInProgress { refresh_id, .. } => format!("instance refresh {refresh_id} in progress"),
+            Refusal::Exposure { problem, .. } => problem.clone(),
+            Refusal::SchemeChange { load_balancer, from, to, .. } => {
+                format!("load balancer {load_balancer} is {from}; the environment asks for {to}")
+            }
         }
     }
 }
@@ -127,6 +137,15 @@ impl From<Refusal> for FleetError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
             Refusal::RefreshInProgress { group, refresh_id } => FleetError::RefreshInProgress { group, id: refresh_id },
+            Refusal::Exposure { env, problem, hint } => FleetError::Invalid { env, message: problem, hint },
+            Refusal::SchemeChange { env, load_balancer, from, to } => FleetError::Invalid {
+                env: env.clone(),
+                message: format!("load balancer {load_balancer} is {from}, and services.load_balancer_scheme asks for {to}"),
+                hint: format!(
+                    "a load balancer's scheme cannot change in place: delete {load_balancer} (its listeners go with it), \
+                     then deploy again, or set load_balancer_scheme back to {from}; nothing was changed"
+                ),
+            },
         }
     }
 }
@@ -161,6 +180,10 @@ impl FleetRolePlan {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FleetPlan {
     pub version: String,
+    /// What refuses the whole deploy (the producers' exposure, the load
+    /// balancer's scheme), before any role's own refusal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Refusal>,
     pub roles: Vec<FleetRolePlan>,
     pub shared: Vec<SharedChange>,
     /// The producer's load balancer as read, when this deploy serves the producer.
@@ -175,9 +198,9 @@ impl FleetPlan {
         self.roles.iter().any(FleetRolePlan::has_changes) || self.shared.iter().any(|s| s.change != Change::Keep)
     }
 
-    /// The first refusal, if any role is refused.
+    /// The first refusal: the deploy's own, else a role's.
     pub fn refusal(&self) -> Option<&Refusal> {
-        self.roles.iter().find_map(|role| role.refused.as_ref())
+        self.refusals.first().or_else(|| self.roles.iter().find_map(|role| role.refused.as_ref()))
     }
 }
 
@@ -242,6 +265,8 @@ pub enum Step {
     },
     CreateLoadBalancer {
         name: String,
+        /// `internet-facing` or `internal`.
+        scheme: &'static str,
         subnets: Vec<String>,
         security_group: String,
     },

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::actual::{Actual, ObservedRole, SecretState};
+use super::actual::{Actual, ApiKeysState, ObservedRole, SecretState};
 use super::compare::plan_role;
 use super::desired::{version_description, AccountScope};
 use super::diff::{listener_changes, rule_changes};
@@ -25,6 +25,7 @@ use crate::kafka::KafkaConnection;
 use crate::profile::{load_tier, Profile, ProfileSource, ResolveOptions, RoleName};
 use crate::render::{service_env, PostgresConnection};
 
+mod exposure;
 const CONSUMER_METRICS_PORT: u16 = 8001;
 
 fn tier(name: &str) -> Profile {
@@ -50,7 +51,9 @@ struct Case {
 
 impl Case {
     fn new(tier_name: &str, version: &str) -> Self {
-        Case { environment: environment("{}"), profile: tier(tier_name), version: version.into() }
+        // The opt-out keeps these cases about the plan's shape; tests/exposure.rs
+        // covers what a default environment refuses.
+        Case { environment: environment("{allow_plain_http: true}"), profile: tier(tier_name), version: version.into() }
     }
 
     fn target(&self) -> Target<'_> {
@@ -127,6 +130,7 @@ impl Case {
                 stored: None,
                 given: Some(SecretValue::new("s3cret".into())),
             }],
+            api_keys: ApiKeysState { parameter: names.secret("PRODUCER_API_KEYS"), stored: true },
             target_group: None,
             load_balancer: None,
             listeners: Vec::new(),
@@ -182,6 +186,7 @@ impl Case {
             arn: "arn:lb".into(),
             name: names.load_balancer.clone(),
             dns_name: "lb.example".into(),
+            scheme: "internet-facing".into(),
         });
         for spec in &self.profile.roles {
             let data = self.target().template_for(&actual, spec.name).unwrap_or_else(|err| panic!("{err}"));

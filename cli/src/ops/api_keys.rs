@@ -19,6 +19,8 @@ use crate::ops::context::RunContext;
 
 /// The producer's variable, and so the parameter's last path segment.
 pub const PRODUCER_API_KEYS: &str = "PRODUCER_API_KEYS";
+/// What tells a producer that no key is wanted (`services.allow_anonymous_uploads`).
+pub const ALLOW_ANONYMOUS_VAR: &str = "PRODUCER_ALLOW_ANONYMOUS";
 const KEY_BYTES: usize = 32;
 
 #[derive(Debug, thiserror::Error)]

@@ -54,6 +54,9 @@ pub fn print_fleet_plan(console: &Console, plan: &FleetPlan) {
         ]);
     }
     console.out(table);
+    for refusal in &plan.refusals {
+        console.out(format!("refused: {}", refusal.describe()));
+    }
 }
 
 pub fn print_fleet_report(console: &Console, report: &AwsDeployReport) {

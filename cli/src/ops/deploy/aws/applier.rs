@@ -143,9 +143,10 @@ impl Applier<'_> {
                 elb::set_health_check_path(&clients.elb, target_group, path).await?;
                 self.progress.info(format!("target group {}: health check {path}", target_group.name));
             }
-            Step::CreateLoadBalancer { name, subnets, security_group } => {
+            Step::CreateLoadBalancer { name, scheme, subnets, security_group } => {
                 let security_group = self.resolve(security_group);
-                let lb = elb::create_load_balancer(&clients.elb, name, subnets, &security_group, &self.tags).await?;
+                let lb =
+                    elb::create_load_balancer(&clients.elb, name, scheme, subnets, &security_group, &self.tags).await?;
                 self.progress.info(format!("load balancer {}: created ({})", lb.name, lb.dns_name));
                 self.load_balancer = Some(lb);
             }

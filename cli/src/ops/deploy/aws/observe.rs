@@ -14,16 +14,17 @@ use crate::aws::launch_template::{self, LaunchTemplate};
 use crate::aws::ssm::{self, SecretValue};
 use crate::aws::{msk, AwsClients};
 use crate::config::{Environment, SecurityProtocol};
-use crate::fleet::actual::{instance_versions, template_numbers, Actual, ObservedRole, SecretState};
+use crate::fleet::actual::{instance_versions, template_numbers, Actual, ApiKeysState, ObservedRole, SecretState};
 use crate::fleet::desired::{self, AccountScope};
 use crate::fleet::names::{repository, FleetNames, CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
 use crate::fleet::target::Target;
 use crate::fleet::FleetError;
 use crate::kafka::KafkaConnection;
 use crate::naming::Names;
+use crate::ops::api_keys::{ALLOW_ANONYMOUS_VAR, PRODUCER_API_KEYS};
 use crate::ops::render::{mongodb_connection, postgres_connection, CONSUMER_METRICS_PORT};
 use crate::profile::{Profile, RoleName};
-use crate::render::service_env;
+use crate::render::{service_env, EnvVar};
 
 #[derive(Debug, Clone)]
 pub struct AwsDeployOptions {
@@ -119,6 +120,11 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
     let kafka = kafka_for_instances(clients, environment).await?;
 
     let secrets = secret_states(clients, environment, &names).await?;
+    let api_keys_parameter = names.secret(PRODUCER_API_KEYS);
+    let api_keys = ApiKeysState {
+        stored: ssm::secret(&clients.ssm, &api_keys_parameter).await?.is_some(),
+        parameter: api_keys_parameter,
+    };
     let role = iam::get_role(&clients.iam, &names.instance_role).await?;
     let role_policy = match &role {
         Some(_) => iam::get_role_policy(&clients.iam, &names.instance_role, &names.role_policy).await?,
@@ -164,7 +170,13 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         let group = groups.iter().find(|group| group.name == names.group(*role)).cloned();
         let policy = names.scaling_policy(*role);
         observed_roles.insert(*role, observe_role(clients, &policy, template, group).await?);
-        envs.insert(*role, service_env(&options.profile, *role, &kafka, &postgres, mongodb.as_ref())?);
+        let mut env = service_env(&options.profile, *role, &kafka, &postgres, mongodb.as_ref())?;
+        // The producer refuses to start without a key unless told that
+        // anonymous uploads are wanted; forgectl.yaml said so, and no key exists.
+        if *role == RoleName::Producer && environment.services.allow_anonymous_uploads && !api_keys.stored {
+            env.vars.push(EnvVar { name: ALLOW_ANONYMOUS_VAR.into(), value: "true".into(), secret: false });
+        }
+        envs.insert(*role, env);
     }
 
     Ok(Actual {
@@ -182,6 +194,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         role_policy,
         instance_profile,
         secrets,
+        api_keys,
         target_group,
         load_balancer,
         listeners,
