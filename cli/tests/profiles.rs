@@ -89,7 +89,7 @@ fn every_tier_honours_the_partition_rule_and_the_consumer_split() {
                     .unwrap_or_else(|| panic!("{tier} declares {topic}"));
                 assert!(declared["partitions"].as_u64() >= spec["max"].as_u64(), "{tier} {topic} partitions ≥ max");
                 assert_eq!(declared["replication_factor"], 3);
-                assert_eq!(declared["configs"]["retention.ms"], "1800000");
+                assert_eq!(declared["configs"]["retention.ms"], "86400000");
             }
         }
     }
@@ -139,7 +139,7 @@ fn show_prints_topics_and_roles_as_tables() {
     let output = forgectl().args(["profiles", "show", "50k"]).output().unwrap_or_else(|err| panic!("{err}"));
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
-    for needle in ["sms_batched", "retention.ms=1800000", "common-consumer-group", "2-8", "kafka.m7g.large"] {
+    for needle in ["sms_batched", "retention.ms=86400000", "common-consumer-group", "2-8", "kafka.m7g.large"] {
         assert!(text.contains(needle), "show 50k lacks {needle}:\n{text}");
     }
 }

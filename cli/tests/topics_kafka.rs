@@ -34,7 +34,7 @@ fn fresh_sync_creates_the_declared_topics_in_one_request_and_a_rerun_only_reads(
     assert_eq!(report["requests"]["writes"], 1, "one CreateTopics for all ten: {report}");
     assert_tier(&fx, PARTITIONS_50K);
     for base in TOPICS {
-        assert_eq!(fx.overrides(&fx.topic(base)).get("retention.ms").map(String::as_str), Some("1800000"), "{base}");
+        assert_eq!(fx.overrides(&fx.topic(base)).get("retention.ms").map(String::as_str), Some("86400000"), "{base}");
         let dlq = format!("{}{DLQ_SUFFIX}", fx.topic(base));
         assert_eq!(fx.overrides(&dlq).get("retention.ms").map(String::as_str), Some(DLQ_RETENTION_MS), "{dlq}");
     }
@@ -85,7 +85,7 @@ fn drift_is_detected_and_repaired_and_other_overrides_survive() {
     let report = fx.json(&kafka(), &["topics", "sync", "--tier", "50k"], 0);
     assert_eq!(report["requests"]["writes"], 1, "one IncrementalAlterConfigs: {report}");
     let overrides = fx.overrides(&sms);
-    assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("1800000"));
+    assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("86400000"));
     assert_eq!(overrides.get("max.message.bytes").map(String::as_str), Some("2000000"), "unrelated override kept");
     fx.json(&kafka(), &["topics", "check", "--tier", "50k"], 0);
 }

@@ -52,8 +52,8 @@ fn msk_fresh_sync_creates_the_declared_topics_and_a_rerun_only_reads() {
         assert!(replicas.iter().all(|rf| *rf == 3));
         let name = fx.topic(base);
         assert_eq!(
-            fx.overrides_when(&name, &[("retention.ms", "1800000")]).get("retention.ms").map(String::as_str),
-            Some("1800000")
+            fx.overrides_when(&name, &[("retention.ms", "86400000")]).get("retention.ms").map(String::as_str),
+            Some("86400000")
         );
     }
     let again = fx.json(&msk(), &["topics", "sync"], 0);
@@ -83,8 +83,8 @@ fn msk_drift_repair_keeps_other_overrides_and_prune_deletes() {
     fx.replace_overrides(&sms, &[("retention.ms", "60000"), ("max.message.bytes", "2000000")]);
     fx.json(&msk(), &["topics", "check"], 3);
     fx.json(&msk(), &["topics", "sync"], 0);
-    let overrides = fx.overrides_when(&sms, &[("retention.ms", "1800000")]);
-    assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("1800000"));
+    let overrides = fx.overrides_when(&sms, &[("retention.ms", "86400000")]);
+    assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("86400000"));
     assert_eq!(overrides.get("max.message.bytes").map(String::as_str), Some("2000000"));
 
     let legacy = fx.topic("legacy");
@@ -138,7 +138,7 @@ fn msk_describe_shows_partitions_isr_and_configs() {
     assert_eq!(topic["partitions"].as_array().map(Vec::len), Some(8));
     assert_eq!(topic["partitions"][0]["replicas"].as_array().map(Vec::len), Some(3));
     let retention = topic["configs"].as_array().into_iter().flatten().find(|c| c["name"] == "retention.ms");
-    assert_eq!(retention.map(|c| c["value"].clone()), Some("1800000".into()), "{report}");
+    assert_eq!(retention.map(|c| c["value"].clone()), Some("86400000".into()), "{report}");
     assert_eq!(report["missing"], serde_json::json!([missing]));
     assert_eq!(report["brokers"], 3);
 }

@@ -65,6 +65,7 @@ pub fn print_plan_report(console: &Console, report: &PlanReport) {
     if let Some(cost) = &report.cost {
         console.out(super::cost::change_line(cost));
     }
+    console.out(report.retention.outage_line());
     console.info(format!("read with {} AWS calls in {} ms", report.aws_calls, report.elapsed_ms));
 }
 
@@ -171,6 +172,9 @@ pub fn print_status(console: &Console, report: &StatusReport) {
         ));
     }
     console.out(format!("topics: {}", report.topics));
+    if let Some(retention) = &report.retention {
+        console.out(format!("retention: {}", retention.outage_line()));
+    }
     print_services(console, &report.services);
     match &report.drift {
         Some(plan) if plan.pending || plan.refused => {

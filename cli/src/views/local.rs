@@ -40,6 +40,7 @@ pub fn print_status(console: &Console, report: &LocalStatusReport) {
         lag.add_row(vec![group.group.clone(), group.total_lag.to_string()]);
     }
     console.out(lag);
+    console.out(format!("retention: {}", report.retention.outage_line()));
     let with_mongodb = report.rows.iter().any(|table| table.documents.is_some());
     let mut header = vec!["TOPIC", "TABLE (sync_db)", "ROWS"];
     if with_mongodb {

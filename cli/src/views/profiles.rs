@@ -98,6 +98,9 @@ pub fn print_validation(console: &Console, report: &ValidationReport) {
             let tier = file.tier.as_deref().unwrap_or("?");
             let dau = file.dau.map(|dau| dau.to_string()).unwrap_or_default();
             console.out(format!("ok       {} (tier {tier}, {dau} DAU)", file.file));
+            if let Some(sizing) = &file.retention {
+                console.out(format!("         {}", sizing.outage_line()));
+            }
         } else {
             console.out(format!("invalid  {}", file.file));
             for issue in &file.issues {

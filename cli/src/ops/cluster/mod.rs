@@ -12,6 +12,7 @@ pub mod wait;
 use crate::cluster::ControlPlaneError;
 use crate::config::ConfigError;
 use crate::console::ConsoleError;
+use crate::cost::CostError;
 use crate::exit::Exit;
 use crate::fleet::FleetError;
 use crate::ops::context::ContextError;
@@ -34,6 +35,8 @@ pub enum ClusterOpError {
     Topics(#[from] TopicsError),
     #[error(transparent)]
     Review(#[from] ConsoleError),
+    #[error(transparent)]
+    Cost(#[from] CostError),
 }
 
 impl From<ConfigError> for ClusterOpError {
@@ -57,6 +60,7 @@ impl ClusterOpError {
             ClusterOpError::Topics(err) => err.exit(),
             ClusterOpError::Review(ConsoleError::ConfirmationRequired { .. }) => Exit::Usage,
             ClusterOpError::Review(_) => Exit::Failure,
+            ClusterOpError::Cost(err) => err.exit(),
         }
     }
 
@@ -67,6 +71,7 @@ impl ClusterOpError {
             ClusterOpError::Fleet(err) => err.hint(),
             ClusterOpError::Topics(err) => err.hint(),
             ClusterOpError::Review(err) => err.hint(),
+            ClusterOpError::Cost(err) => err.hint(),
         }
     }
 }

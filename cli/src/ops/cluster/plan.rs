@@ -13,6 +13,8 @@ use crate::aws::{ec2, msk, msk_config, AwsClients};
 use crate::cluster::actual::{configured_network, default_network, pick_groups};
 use crate::cluster::{self, Actual, ControlPlaneError, Network, Plan, Target};
 use crate::config::Environment;
+use crate::cost::retention::{self, RetentionSizing};
+use crate::cost::Workload;
 use crate::naming::Names;
 use crate::ops::cluster::ClusterOpError;
 use crate::ops::context::RunContext;
@@ -46,6 +48,8 @@ pub struct PlanReport {
     /// The monthly change from the environment's tier to the planned one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostChange>,
+    /// The consumer outage the tier's retention tolerates, and its disk use.
+    pub retention: RetentionSizing,
 }
 
 pub async fn plan(context: &RunContext, tier: Option<&str>) -> Result<PlanReport, ClusterOpError> {
@@ -55,7 +59,14 @@ pub async fn plan(context: &RunContext, tier: Option<&str>) -> Result<PlanReport
     let actual = observe(clients, &prepared.target).await?;
     let plan = cluster::plan(&prepared.target, &actual);
     let cost = tier_change(&prepared.environment, &context.profiles, &prepared.profile);
-    Ok(PlanReport { plan, aws_calls: clients.calls.count(), elapsed_ms: started.elapsed().as_millis(), cost })
+    let retention = retention::size(&prepared.profile, &Workload::builtin()?);
+    Ok(PlanReport {
+        plan,
+        aws_calls: clients.calls.count(),
+        elapsed_ms: started.elapsed().as_millis(),
+        cost,
+        retention,
+    })
 }
 
 /// The environment's resources, found by name and tags; no network.

@@ -10,6 +10,8 @@ use crate::aws::ec2::SecurityGroup;
 use crate::aws::msk::{self, BootstrapBrokers, MskCluster};
 use crate::aws::msk_config::MskConfiguration;
 use crate::cluster::{self, ControlPlaneError, Plan, Target};
+use crate::cost::retention::{self, RetentionSizing};
+use crate::cost::Workload;
 use crate::naming::{is_managed, Names, TAG_TIER};
 use crate::ops::cluster::plan::{assemble, discover, resolve_network};
 use crate::ops::cluster::ClusterOpError;
@@ -41,6 +43,8 @@ pub struct StatusReport {
     pub drift_note: Option<String>,
     /// What `deploy` runs: one entry per role's Auto Scaling group.
     pub services: ServicesStatus,
+    /// The consumer outage the tier's retention tolerates; `None` without a tier.
+    pub retention: Option<RetentionSizing>,
 }
 
 impl StatusReport {
@@ -97,6 +101,10 @@ pub async fn status(
         },
     };
     let tier = target.as_ref().map(|t| t.tier.clone());
+    let retention = match &tier {
+        Some(tier) => Some(retention::size(&context.load_profile(tier)?, &Workload::builtin()?)),
+        None => None,
+    };
     let (drift, drift_note) = match (target, network) {
         (Some(target), Some(network)) => {
             let actual = assemble(&target, network, found.clone());
@@ -117,6 +125,7 @@ pub async fn status(
     let services = status_fleet::services(clients, environment).await?;
     Ok(StatusReport {
         services,
+        retention,
         env: environment.name.clone(),
         region: environment.region.clone(),
         cluster,

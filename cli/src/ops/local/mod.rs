@@ -5,6 +5,7 @@ pub mod provision;
 pub mod runtime;
 pub mod status;
 
+use crate::cost::CostError;
 use crate::exit::Exit;
 use crate::local::LocalError;
 use crate::topics::TopicsError;
@@ -17,6 +18,8 @@ pub enum LocalOpError {
     Local(#[from] LocalError),
     #[error(transparent)]
     Topics(#[from] TopicsError),
+    #[error(transparent)]
+    Cost(#[from] CostError),
 }
 
 impl LocalOpError {
@@ -24,6 +27,7 @@ impl LocalOpError {
         match self {
             LocalOpError::Local(err) => err.exit(),
             LocalOpError::Topics(err) => err.exit(),
+            LocalOpError::Cost(err) => err.exit(),
         }
     }
 
@@ -31,6 +35,7 @@ impl LocalOpError {
         match self {
             LocalOpError::Local(err) => err.hint(),
             LocalOpError::Topics(err) => err.hint(),
+            LocalOpError::Cost(err) => err.hint(),
         }
     }
 }

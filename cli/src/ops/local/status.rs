@@ -5,6 +5,8 @@
 use serde::Serialize;
 use tokio_postgres::NoTls;
 
+use crate::cost::retention::{self, RetentionSizing};
+use crate::cost::Workload;
 use crate::local::state::StateDir;
 use crate::local::LocalError;
 use crate::ops::local::runtime::{self as local_runtime, LocalStatus};
@@ -49,6 +51,8 @@ pub struct LocalStatusReport {
     pub lag: LagReport,
     pub total_lag: i64,
     pub rows: Vec<TableRows>,
+    /// The consumer outage the tier's retention tolerates, and its disk use.
+    pub retention: RetentionSizing,
 }
 
 pub async fn status(options: &LocalStatusOptions, progress: &dyn Progress) -> Result<LocalStatusReport, LocalOpError> {
@@ -63,7 +67,9 @@ pub async fn status(options: &LocalStatusOptions, progress: &dyn Progress) -> Re
             table.documents = Some(documents);
         }
     }
-    Ok(LocalStatusReport { provider: "local", tier: profile.tier, processes, lag, total_lag, rows })
+    let workload = Workload::builtin()?;
+    let retention = retention::size(&profile, &workload);
+    Ok(LocalStatusReport { provider: "local", tier: profile.tier, processes, lag, total_lag, rows, retention })
 }
 
 /// Rows per topic table in `sync_db`, where the consumers write.

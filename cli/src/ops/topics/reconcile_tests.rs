@@ -104,7 +104,7 @@ fn creates_then_partitions_then_configs_each_in_one_call() {
     // The four missing tier topics and all five dead-letter topics.
     assert_eq!(calls[1], "create 9");
     assert!(calls[2].starts_with("partitions [(\"sms_batched\", 8)]"), "{calls:?}");
-    assert!(calls[3].starts_with("configs {\"sms_batched\": {\"retention.ms\": \"1800000\"}}"), "{calls:?}");
+    assert!(calls[3].starts_with("configs {\"sms_batched\": {\"retention.ms\": \"86400000\"}}"), "{calls:?}");
     assert_eq!(calls.len(), 4, "no deletion without --prune: {calls:?}");
     assert_eq!(applied.len(), 11);
 }
@@ -133,7 +133,7 @@ fn prune_needs_confirmation_before_any_change_and_never_touches_internal_topics(
     assert!(matches!(err, Err(TopicsError::Console(_))), "{err:?}");
     assert_eq!(*fake.calls.borrow(), vec!["read".to_string()], "declining changes nothing");
 
-    let (profile, fake) = setup(8, "1800000");
+    let (profile, fake) = setup(8, "86400000");
     run(&profile, &fake, &options(false, true, true)).unwrap_or_else(|err| panic!("{err}"));
     let calls = fake.calls.borrow();
     assert_eq!(calls.last().map(String::as_str), Some("delete [\"stray\"]"), "{calls:?}");
