@@ -100,6 +100,13 @@ impl Environment {
 }
 
 /// Loads the config file (if any) and selects the environment.
+/// The JSON Schema of `forgectl.yaml`, from the types it is read into: what
+/// editors validate against (`schemas/forgectl.schema.json`) and what
+/// docs/config.md is generated from, so neither can drift from the parser.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::Value::from(schemars::schema_for!(schema::ConfigFile))
+}
+
 pub fn select_environment(overrides: &EnvironmentOverrides) -> Result<Environment, ConfigError> {
     let path = overrides.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
     let file = match (path.is_file(), &overrides.config) {

@@ -3,29 +3,35 @@
 use std::collections::BTreeMap;
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// The environment used when `--env` is not given.
     pub default_environment: Option<String>,
+    /// The environments, by name (`[a-z][a-z0-9-]{0,31}`).
     pub environments: IndexMap<String, EnvironmentSpec>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentSpec {
+    /// `aws` (MSK, EC2 Auto Scaling) or `local` (this machine's Kafka, services as processes).
     pub provider: Provider,
+    /// AWS region; the SDK's chain (AWS_REGION, the profile) otherwise.
     pub region: Option<String>,
     /// Named AWS profile from ~/.aws/config; the standard chain otherwise.
     pub aws_profile: Option<String>,
+    /// The VPC of `subnets`; checked against them.
     pub vpc_id: Option<String>,
     /// Omitted: the default VPC's subnets. An empty list is an error, not a
     /// silent fallback to the default VPC.
     pub subnets: Option<Vec<String>>,
     /// Prefix of every resource name; defaults to `forgectl-<env>`.
     pub name_prefix: Option<String>,
+    /// Added to every resource forgectl creates, next to its own `forgectl:*` tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
@@ -34,6 +40,7 @@ pub struct EnvironmentSpec {
     /// the runbook's default is TLS between clients and brokers.
     #[serde(default)]
     pub allow_plaintext: bool,
+    /// Apply the profiles' India switch (drops contacts and call logs).
     #[serde(default)]
     pub india: bool,
     /// Default tier for commands that take `--tier`.
@@ -55,7 +62,7 @@ pub struct EnvironmentSpec {
 }
 
 /// The aws provider's fleet settings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServicesSpec {
     /// Which of the role's instance types to use: the runbook's dev/UAT
@@ -89,7 +96,7 @@ pub struct ServicesSpec {
     pub allow_anonymous_uploads: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoadBalancerScheme {
     #[default]
@@ -129,7 +136,7 @@ fn default_keep_images() -> u32 {
     30
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum InstanceSize {
     Dev,
@@ -137,7 +144,7 @@ pub enum InstanceSize {
     Production,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaEndpointSpec {
     /// Required for the local provider; on AWS the brokers come from MSK.
@@ -149,7 +156,7 @@ pub struct KafkaEndpointSpec {
     pub ssl_ca_location: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostgresSpec {
     pub host: String,
@@ -163,7 +170,7 @@ pub struct PostgresSpec {
 }
 
 /// A MongoDB-protocol server (MongoDB, DocumentDB, Atlas; FerretDB in dev).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MongoSpec {
     pub host: String,
@@ -183,7 +190,7 @@ fn all_sources() -> String {
     "*".into()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     Aws,
@@ -191,7 +198,7 @@ pub enum Provider {
 }
 
 /// How clients authenticate to the brokers; decides the broker port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClientAuth {
     /// TLS encryption, no client identity (the runbook's setup). Port 9094.
@@ -216,7 +223,7 @@ impl ClientAuth {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SecurityProtocol {
     #[default]

@@ -18,4 +18,10 @@ pub use model::{
     Profile, RoleName, RoleSpec, SloSpec, TopicSpec, PROFILE_JSON_SCHEMA_VERSION,
 };
 pub use source::{ProfileFile, ProfileSource, DEFAULT_PROFILES_DIR};
+
+/// The JSON Schema of one profile file (a layer: every key optional), from
+/// the types it is read into; see `config::json_schema`.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::Value::from(schemars::schema_for!(schema::ProfileLayer))
+}
 pub use validate::{topic_name_problem, MSK_BROKER_TYPES};

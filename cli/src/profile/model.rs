@@ -167,7 +167,7 @@ pub struct InstanceTypes {
 
 /// The roles the runbooks' production split knows. A closed set: deploy
 /// creates one Auto Scaling group per role and names them from this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RoleName {
     Producer,
@@ -201,7 +201,7 @@ impl fmt::Display for RoleName {
 }
 
 /// MSK's `EncryptionInTransit.ClientBroker`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ClientBroker {
     Tls,
@@ -220,7 +220,7 @@ impl ClientBroker {
 }
 
 /// MSK's `EnhancedMonitoring` levels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EnhancedMonitoring {
     Default,
