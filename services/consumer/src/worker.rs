@@ -14,6 +14,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::batch::{Batch, Item, Payload, Poison, Source};
 use crate::context::{LoopContext, RebalanceEvent};
 use crate::dlq::{DeadLetters, DlqError};
+use crate::gaps::Gap;
 use crate::inspect::{InspectError, Inspector};
 use crate::mongo::{MongoError, MongoSink};
 use crate::positions::{report, Suspect};
@@ -269,21 +270,27 @@ impl Worker {
     /// PostgreSQL rejects is dead-lettered.
     async fn isolate(&mut self) -> Result<(), FlushError> {
         let mut done = 0;
-        // The gaps go with the first transaction that moves an offset.
+        // Each gap goes with the first transaction that moves its
+        // partition's offset.
         let mut gaps = std::mem::take(&mut self.batch.gaps);
         let result = loop {
             if done == self.batch.items.len() {
                 break Ok(());
             }
             let one = done..done + 1;
+            let source = &self.batch.items[done].source;
+            let (mine, others): (Vec<Gap>, Vec<Gap>) =
+                gaps.drain(..).partition(|g| g.topic == source.topic && g.partition == source.partition);
+            gaps = others;
             let started = Instant::now();
-            match self.sink.write(&self.batch.items[one.clone()], &gaps).await {
+            match self.sink.write(&self.batch.items[one.clone()], &mine).await {
                 Ok(stats) => {
                     self.record_written(stats, started);
-                    gaps.drain(..).for_each(|gap| report(&gap));
+                    mine.iter().for_each(report);
                 }
                 Err(WriteError::Data { source, .. }) => {
                     if let Err(e) = self.forget_in_mongo(&self.batch.items[done]).await {
+                        gaps.extend(mine);
                         break Err(e);
                     }
                     let item = &mut self.batch.items[done];
@@ -297,15 +304,20 @@ impl Worker {
                         });
                     }
                     if let Err(e) = self.dlq.send_pending(&mut self.batch.items[one.clone()]).await {
+                        gaps.extend(mine);
                         break Err(e.into());
                     }
                     // Now only the offset is written for this message.
-                    if let Err(e) = self.sink.write(&self.batch.items[one.clone()], &gaps).await {
+                    if let Err(e) = self.sink.write(&self.batch.items[one.clone()], &mine).await {
+                        gaps.extend(mine);
                         break Err(e.into());
                     }
-                    gaps.drain(..).for_each(|gap| report(&gap));
+                    mine.iter().for_each(report);
                 }
-                Err(e) => break Err(e.into()),
+                Err(e) => {
+                    gaps.extend(mine);
+                    break Err(e.into());
+                }
             }
             done += 1;
         };
