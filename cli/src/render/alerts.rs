@@ -10,9 +10,9 @@
 //! Lag comes from Kafka rather than from the consumers because the alert
 //! must fire exactly when the consumers are gone.
 //!
-//! There is no `consumer_messages_lost_total` rule: the consumer has no such
-//! metric (it never acknowledges a record before it is stored, so there is
-//! no loss to count); see docs/operations.md.
+//! `MessagesLost` pages on any increase of the consumer's
+//! `consumer_messages_lost_total`: messages that left Kafka (retention, a
+//! recreated topic) before their group stored them; see services/README.md.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +96,15 @@ pub fn alert_rules(profile: &Profile) -> Option<RuleFile> {
         Severity::Warning,
         &[],
         "{{ $value | printf \"%.0f\" }} record(s) of {{ $labels.topic }} went to its dead-letter topic in 5 minutes"
+            .into(),
+    ));
+    rules.push(rule(
+        "MessagesLost",
+        "sum by (environment, topic) (increase(consumer_messages_lost_total[5m])) > 0".into(),
+        0,
+        Severity::Critical,
+        &[],
+        "{{ $value | printf \"%.0f\" }} message(s) of {{ $labels.topic }} left Kafka before the consumer stored them"
             .into(),
     ));
     rules.push(rule(

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use forgectl_service_common::Envelope;
 
+use crate::gaps::Gap;
+
 /// Where a message came from; its offset is what the batch commits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Source {
@@ -42,6 +44,9 @@ pub struct Batch {
     pub items: Vec<Item>,
     pub rows: usize,
     pub oldest: Option<Instant>,
+    /// Gaps seen while consuming, recorded with the batch's offsets (which
+    /// move past them).
+    pub gaps: Vec<Gap>,
 }
 
 impl Batch {
@@ -61,6 +66,9 @@ impl Batch {
     /// re-reads them from the last durable offset.
     pub fn retain_partitions(&mut self, revoked: &HashSet<(String, i32)>) {
         self.items.retain(|i| !revoked.contains(&(i.source.topic.clone(), i.source.partition)));
+        // The new owner finds these gaps again: its stored offset is behind
+        // the log start.
+        self.gaps.retain(|g| !revoked.contains(&(g.topic.clone(), g.partition)));
         self.rows = self
             .items
             .iter()
@@ -81,6 +89,7 @@ impl Batch {
 
     pub fn clear(&mut self) {
         self.items.clear();
+        self.gaps.clear();
         self.rows = 0;
         self.oldest = None;
     }

@@ -3,6 +3,8 @@
 
 use std::sync::Mutex;
 
+use tokio::sync::Notify;
+
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
@@ -19,6 +21,9 @@ pub enum RebalanceEvent {
 #[derive(Default)]
 pub struct LoopContext {
     events: Mutex<Vec<RebalanceEvent>>,
+    /// Wakes the loop when an event is recorded: an assignment must be
+    /// checked (positions.rs) even if its partitions have no message yet.
+    pub recorded: Notify,
 }
 
 fn parts(tpl: &TopicPartitionList) -> Vec<(String, i32)> {
@@ -38,6 +43,7 @@ impl LoopContext {
             Ok(mut g) => g.push(ev),
             Err(poisoned) => poisoned.into_inner().push(ev),
         }
+        self.recorded.notify_one();
     }
 }
 

@@ -16,6 +16,7 @@ use crate::config::ConsumerOptions;
 use crate::context::LoopContext;
 use crate::dlq::{DeadLetters, DlqError};
 use crate::http::{self, Health};
+use crate::inspect::{InspectError, Inspector};
 use crate::mongo::{MongoError, MongoSink};
 use crate::schema;
 use crate::sink::Sink;
@@ -45,6 +46,8 @@ pub enum ConsumerError {
     Http(#[from] http::HttpError),
     #[error(transparent)]
     Mongo(#[from] MongoError),
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
 }
 
 fn kafka_consumer(opts: &ConsumerOptions) -> Result<KafkaConsumer, ConsumerError> {
@@ -53,6 +56,8 @@ fn kafka_consumer(opts: &ConsumerOptions) -> Result<KafkaConsumer, ConsumerError
         // Offsets move only after PostgreSQL has the rows.
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
+        // A reset is never silent: the loop sees the jump from the offset
+        // it expects to the log start and counts it (positions.rs).
         .set("auto.offset.reset", "earliest")
         .set("max.poll.interval.ms", opts.max_poll_interval.as_millis().to_string())
         .set("session.timeout.ms", opts.session_timeout.as_millis().to_string())
@@ -106,7 +111,10 @@ pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(),
     tracing::info!(group = %opts.group, topics = ?opts.topics, "consumer subscribed");
     let sink = Sink::new(pool, &opts.group, &opts.topics);
     let dlq = DeadLetters::new(&opts.kafka, &opts.dead_letter_suffix)?;
-    let mut worker = Worker::new(consumer, sink, dlq, opts.batch_max_rows, opts.batch_max_wait).with_mongo(mongo);
+    let inspector = Inspector::new(&opts.kafka)?;
+    crate::positions::register_counters(&opts.topics);
+    let mut worker =
+        Worker::new(consumer, sink, dlq, inspector, opts.batch_max_rows, opts.batch_max_wait).with_mongo(mongo);
     worker.max_message_bytes = opts.max_message_bytes;
     health.running.store(true, Ordering::Relaxed);
 
@@ -122,6 +130,7 @@ pub async fn run(opts: ConsumerOptions, cancel: CancellationToken) -> Result<(),
 
 async fn consume(worker: &mut Worker, health: &Health, cancel: &CancellationToken) {
     let far = Duration::from_secs(3600);
+    let context = worker.consumer.context().clone();
     loop {
         worker.handle_rebalances().await;
         let wake = worker.next_wake().map(tokio::time::Instant::from_std);
@@ -141,6 +150,8 @@ async fn consume(worker: &mut Worker, health: &Health, cancel: &CancellationToke
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
+            // Handled at the top of the loop.
+            _ = context.recorded.notified() => {}
             _ = tokio::time::sleep_until(sleep_until) => {}
         }
         if worker.paused {

@@ -8,6 +8,9 @@ use tokio_postgres::Client;
 const SCHEMA_LOCK_KEY: i64 = 0x666f_7267_6563_746c; // "forgectl"
 
 pub const OFFSETS_TABLE: &str = "forgectl_consumer_offsets";
+/// One row per detected gap (see gaps.rs): the durable record of every
+/// message a group skipped, written in the transaction that moves its offset.
+pub const GAPS_TABLE: &str = "forgectl_consumer_gaps";
 
 #[derive(Debug, thiserror::Error)]
 #[error("migrating the sync_db schema ({step}): {source}")]
@@ -70,6 +73,28 @@ pub async fn migrate(client: &mut Client, topics: &[String]) -> Result<(), Schem
     ))
     .await
     .map_err(err("offsets table"))?;
+    // Rows from before topic ids keep NULL: the first assignment adopts the
+    // current id (see gaps.rs).
+    tx.batch_execute(&format!("ALTER TABLE {OFFSETS_TABLE} ADD COLUMN IF NOT EXISTS topic_id text"))
+        .await
+        .map_err(err("offsets topic id"))?;
+    tx.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {GAPS_TABLE} (
+            id bigserial PRIMARY KEY,
+            consumer_group text NOT NULL,
+            topic text NOT NULL,
+            kafka_partition integer NOT NULL,
+            cause text NOT NULL,
+            stored_offset bigint NOT NULL,
+            resumed_offset bigint NOT NULL,
+            lost_messages bigint NOT NULL,
+            old_topic_id text,
+            topic_id text,
+            detected_at timestamptz NOT NULL DEFAULT now()
+        )"
+    ))
+    .await
+    .map_err(err("gaps table"))?;
     for topic in topics {
         let table = table_name(topic);
         for stmt in record_table_ddl(&table) {

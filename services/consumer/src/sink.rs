@@ -11,7 +11,8 @@ use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use forgectl_service_common::postgres::is_connection_error;
 
 use crate::batch::{columns_by_topic, next_offsets, Columns, Item};
-use crate::schema::{quoted, table_name, OFFSETS_TABLE};
+use crate::gaps::Gap;
+use crate::schema::{quoted, table_name};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -40,7 +41,7 @@ fn is_permanent(e: &tokio_postgres::Error) -> bool {
 }
 
 impl WriteError {
-    fn from_pg(topic: &str, e: tokio_postgres::Error) -> Self {
+    pub(crate) fn from_pg(topic: &str, e: tokio_postgres::Error) -> Self {
         let data = !is_connection_error(&e) && e.code().map(|c| c.code().starts_with("22")).unwrap_or(false);
         if data {
             WriteError::Data { topic: topic.to_string(), source: e }
@@ -60,7 +61,7 @@ fn describe(e: &tokio_postgres::Error) -> String {
     }
 }
 
-fn from_pool(e: deadpool_postgres::PoolError) -> WriteError {
+pub(crate) fn from_pool(e: deadpool_postgres::PoolError) -> WriteError {
     match e {
         deadpool_postgres::PoolError::Backend(e) if is_permanent(&e) => WriteError::Permanent(describe(&e)),
         deadpool_postgres::PoolError::Backend(e) => WriteError::Unavailable(describe(&e)),
@@ -77,8 +78,10 @@ pub struct WriteStats {
 }
 
 pub struct Sink {
-    pool: Pool,
-    group: String,
+    pub(crate) pool: Pool,
+    pub(crate) group: String,
+    /// The id of each topic as read at assignment, written with its offsets.
+    pub(crate) topic_ids: HashMap<String, String>,
     /// Per topic: (binary COPY, insert that skips existing keys).
     insert_sql: HashMap<String, (String, String)>,
 }
@@ -149,26 +152,57 @@ async fn copy_rows(tx: &Transaction<'_>, sql: &str, cols: &Columns<'_>) -> Resul
     writer.finish().await
 }
 
+/// The GREATEST upsert, keyed by the topic's id as well as its name: a write
+/// for another incarnation of the topic (a consumer still holding the old
+/// topic's position) leaves the row alone. NULL ids are rows or writers from
+/// before ids were read, and match anything.
 const UPSERT_OFFSETS: &str =
-    "INSERT INTO forgectl_consumer_offsets (consumer_group, topic, kafka_partition, next_offset)
-     SELECT $1, t, p, o FROM UNNEST($2::text[], $3::int4[], $4::int8[]) AS u(t, p, o)
+    "INSERT INTO forgectl_consumer_offsets (consumer_group, topic, kafka_partition, next_offset, topic_id)
+     SELECT $1, t, p, o, i FROM UNNEST($2::text[], $3::int4[], $4::int8[], $5::text[]) AS u(t, p, o, i)
      ON CONFLICT (consumer_group, topic, kafka_partition)
      DO UPDATE SET next_offset = GREATEST(forgectl_consumer_offsets.next_offset, EXCLUDED.next_offset),
-                   updated_at = now()";
+                   topic_id = COALESCE(forgectl_consumer_offsets.topic_id, EXCLUDED.topic_id),
+                   updated_at = now()
+     WHERE forgectl_consumer_offsets.topic_id IS NULL OR EXCLUDED.topic_id IS NULL
+        OR forgectl_consumer_offsets.topic_id = EXCLUDED.topic_id";
+
+pub(crate) const INSERT_GAP: &str = "INSERT INTO forgectl_consumer_gaps
+     (consumer_group, topic, kafka_partition, cause, stored_offset, resumed_offset, lost_messages, old_topic_id, topic_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+pub(crate) async fn insert_gap(tx: &Transaction<'_>, group: &str, gap: &Gap) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        INSERT_GAP,
+        &[
+            &group,
+            &gap.topic,
+            &gap.partition,
+            &gap.cause.as_str(),
+            &gap.stored_offset,
+            &gap.resumed_offset,
+            &gap.lost,
+            &gap.old_topic_id,
+            &gap.topic_id,
+        ],
+    )
+    .await
+    .map(|_| ())
+}
 
 impl Sink {
     pub fn new(pool: Pool, group: &str, topics: &[String]) -> Self {
         let insert_sql = topics.iter().map(|t| (t.clone(), insert_sql(&table_name(t)))).collect();
-        Self { pool, group: group.to_string(), insert_sql }
+        Self { pool, group: group.to_string(), topic_ids: HashMap::new(), insert_sql }
     }
 
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
 
-    /// Writes the rows of `items` and the next offset of every partition they
-    /// came from (dead-lettered ones included) in one transaction.
-    pub async fn write(&self, items: &[Item]) -> Result<WriteStats, WriteError> {
+    /// Writes the rows of `items`, the next offset of every partition they
+    /// came from (dead-lettered ones included) and the `gaps` seen before
+    /// them in one transaction.
+    pub async fn write(&self, items: &[Item], gaps: &[Gap]) -> Result<WriteStats, WriteError> {
         let columns = columns_by_topic(items);
         let offsets = next_offsets(items.iter());
         let mut client = self.pool.get().await.map_err(from_pool)?;
@@ -215,34 +249,16 @@ impl Sink {
             let topics: Vec<&str> = offsets.keys().map(|(t, _)| t.as_str()).collect();
             let parts: Vec<i32> = offsets.keys().map(|(_, p)| *p).collect();
             let next: Vec<i64> = offsets.values().copied().collect();
-            tx.execute(UPSERT_OFFSETS, &[&self.group, &topics, &parts, &next])
+            let ids: Vec<Option<&str>> = topics.iter().map(|t| self.topic_ids.get(*t).map(String::as_str)).collect();
+            tx.execute(UPSERT_OFFSETS, &[&self.group, &topics, &parts, &next, &ids])
                 .await
                 .map_err(|e| WriteError::from_pg("", e))?;
         }
+        for gap in gaps {
+            insert_gap(&tx, &self.group, gap).await.map_err(|e| WriteError::from_pg(&gap.topic, e))?;
+        }
         tx.commit().await.map_err(|e| WriteError::from_pg("", e))?;
         Ok(stats)
-    }
-
-    /// The durable next offsets of the given partitions, where stored.
-    pub async fn load_offsets(&self, parts: &[(String, i32)]) -> Result<HashMap<(String, i32), i64>, WriteError> {
-        if parts.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let client = self.pool.get().await.map_err(from_pool)?;
-        let topics: Vec<&str> = parts.iter().map(|(t, _)| t.as_str()).collect();
-        let ps: Vec<i32> = parts.iter().map(|(_, p)| *p).collect();
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT o.topic, o.kafka_partition, o.next_offset FROM {OFFSETS_TABLE} o
-                     JOIN UNNEST($2::text[], $3::int4[]) AS u(t, p) ON o.topic = u.t AND o.kafka_partition = u.p
-                     WHERE o.consumer_group = $1"
-                ),
-                &[&self.group, &topics, &ps],
-            )
-            .await
-            .map_err(|e| WriteError::from_pg("", e))?;
-        Ok(rows.iter().map(|r| ((r.get::<_, String>(0), r.get::<_, i32>(1)), r.get::<_, i64>(2))).collect())
     }
 
     pub async fn ping(&self) -> Result<(), WriteError> {

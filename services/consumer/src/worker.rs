@@ -14,7 +14,10 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::batch::{Batch, Item, Payload, Poison, Source};
 use crate::context::{LoopContext, RebalanceEvent};
 use crate::dlq::{DeadLetters, DlqError};
+use crate::gaps::Gap;
+use crate::inspect::{InspectError, Inspector};
 use crate::mongo::{MongoError, MongoSink};
+use crate::positions::{report, Suspect};
 use crate::sink::{Sink, WriteError};
 
 pub type KafkaConsumer = StreamConsumer<LoopContext>;
@@ -36,6 +39,9 @@ pub enum FlushError {
     Dlq(#[from] DlqError),
     #[error(transparent)]
     Mongo(#[from] MongoError),
+    /// Kafka did not say where a partition's log starts: gap checks wait.
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
 }
 
 impl FlushError {
@@ -45,6 +51,7 @@ impl FlushError {
             FlushError::Db(_) => "postgres",
             FlushError::Dlq(_) => "dead_letters",
             FlushError::Mongo(_) => "mongodb",
+            FlushError::Inspect(_) => "kafka",
         }
     }
 }
@@ -59,6 +66,7 @@ impl FlushError {
             // MongoDB outages are retried paused, as PostgreSQL's are; a
             // document MongoDB rejects as data is dead-lettered instead.
             FlushError::Mongo(_) => None,
+            FlushError::Inspect(_) => None,
         }
     }
 }
@@ -78,7 +86,14 @@ pub struct Worker {
     pub max_message_bytes: usize,
     assigned: BTreeSet<Tp>,
     /// Next offsets known to be durable in PostgreSQL.
-    durable: HashMap<Tp, i64>,
+    pub(crate) durable: HashMap<Tp, i64>,
+    /// Assigned partitions whose start is not judged yet (positions.rs).
+    pub(crate) unchecked: BTreeSet<Tp>,
+    /// The offset each partition should deliver next.
+    pub(crate) expected: HashMap<Tp, i64>,
+    /// Jumps past the expected offset, not yet measured.
+    pub(crate) suspects: Vec<Suspect>,
+    pub(crate) inspector: Inspector,
     sought: HashSet<Tp>,
     pub paused: bool,
     pub retry_at: Option<Instant>,
@@ -87,7 +102,14 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(consumer: KafkaConsumer, sink: Sink, dlq: DeadLetters, max_rows: usize, max_wait: Duration) -> Self {
+    pub fn new(
+        consumer: KafkaConsumer,
+        sink: Sink,
+        dlq: DeadLetters,
+        inspector: Inspector,
+        max_rows: usize,
+        max_wait: Duration,
+    ) -> Self {
         Self {
             consumer,
             sink,
@@ -99,6 +121,10 @@ impl Worker {
             max_message_bytes: usize::MAX,
             assigned: BTreeSet::new(),
             durable: HashMap::new(),
+            unchecked: BTreeSet::new(),
+            expected: HashMap::new(),
+            suspects: Vec::new(),
+            inspector,
             sought: HashSet::new(),
             paused: false,
             retry_at: None,
@@ -144,12 +170,13 @@ impl Worker {
                 RebalanceEvent::Assigned(parts) => {
                     tracing::info!(partitions = ?parts, "partitions assigned");
                     self.assigned.extend(parts.iter().cloned());
-                    match self.sink.load_offsets(&parts).await {
-                        Ok(stored) => self.durable.extend(stored),
-                        // Not fatal: rows are idempotent, so starting from the
-                        // Kafka-committed offset (never ahead of PostgreSQL)
-                        // only re-reads what is already stored.
-                        Err(e) => tracing::warn!(error = %e, "could not load stored offsets"),
+                    self.unchecked.extend(parts.iter().cloned());
+                    // Not fatal: rows are idempotent, so starting from the
+                    // Kafka-committed offset (never ahead of PostgreSQL) only
+                    // re-reads what is already stored, and the next flush
+                    // checks again before it writes.
+                    if let Err(e) = self.check_assignments().await {
+                        tracing::warn!(error = %e, "could not check the stored offsets of new partitions");
                     }
                     if self.paused {
                         if let Err(e) = self.consumer.pause(&Self::tpl(parts)) {
@@ -160,9 +187,12 @@ impl Worker {
                 RebalanceEvent::Revoked(parts) => {
                     tracing::info!(partitions = ?parts, "partitions revoked");
                     let revoked: HashSet<Tp> = parts.into_iter().collect();
+                    self.suspects.retain(|s| !revoked.contains(&s.tp));
                     for tp in &revoked {
                         self.assigned.remove(tp);
                         self.durable.remove(tp);
+                        self.unchecked.remove(tp);
+                        self.expected.remove(tp);
                         self.sought.remove(tp);
                         metrics::gauge!("consumer_lag", "topic" => tp.0.clone(), "partition" => tp.1.to_string())
                             .set(0.0);
@@ -193,6 +223,7 @@ impl Worker {
                 return;
             }
         }
+        self.track(&tp, source.offset);
         metrics::counter!("consumer_messages_consumed_total", "topic" => source.topic.clone()).increment(1);
         let payload = crate::decode::decode(msg, self.max_message_bytes);
         self.batch.push(Item { source, payload });
@@ -212,13 +243,17 @@ impl Worker {
         if self.batch.is_empty() {
             return Ok(());
         }
+        // Offsets may only move past what the gap checks have judged.
+        self.check_assignments().await?;
+        self.settle_jumps().await?;
         self.dlq.send_pending(&mut self.batch.items).await?;
         self.write_mongo().await?;
         let started = Instant::now();
-        match self.sink.write(&self.batch.items).await {
+        match self.sink.write(&self.batch.items, &self.batch.gaps).await {
             Ok(stats) => {
                 self.record_written(stats, started);
                 let offsets = self.batch.next_offsets();
+                self.batch.gaps.iter().for_each(report);
                 self.batch.clear();
                 self.committed(offsets);
                 Ok(())
@@ -235,16 +270,27 @@ impl Worker {
     /// PostgreSQL rejects is dead-lettered.
     async fn isolate(&mut self) -> Result<(), FlushError> {
         let mut done = 0;
+        // Each gap goes with the first transaction that moves its
+        // partition's offset.
+        let mut gaps = std::mem::take(&mut self.batch.gaps);
         let result = loop {
             if done == self.batch.items.len() {
                 break Ok(());
             }
             let one = done..done + 1;
+            let source = &self.batch.items[done].source;
+            let (mine, others): (Vec<Gap>, Vec<Gap>) =
+                gaps.drain(..).partition(|g| g.topic == source.topic && g.partition == source.partition);
+            gaps = others;
             let started = Instant::now();
-            match self.sink.write(&self.batch.items[one.clone()]).await {
-                Ok(stats) => self.record_written(stats, started),
+            match self.sink.write(&self.batch.items[one.clone()], &mine).await {
+                Ok(stats) => {
+                    self.record_written(stats, started);
+                    mine.iter().for_each(report);
+                }
                 Err(WriteError::Data { source, .. }) => {
                     if let Err(e) = self.forget_in_mongo(&self.batch.items[done]).await {
+                        gaps.extend(mine);
                         break Err(e);
                     }
                     let item = &mut self.batch.items[done];
@@ -258,14 +304,20 @@ impl Worker {
                         });
                     }
                     if let Err(e) = self.dlq.send_pending(&mut self.batch.items[one.clone()]).await {
+                        gaps.extend(mine);
                         break Err(e.into());
                     }
                     // Now only the offset is written for this message.
-                    if let Err(e) = self.sink.write(&self.batch.items[one.clone()]).await {
+                    if let Err(e) = self.sink.write(&self.batch.items[one.clone()], &mine).await {
+                        gaps.extend(mine);
                         break Err(e.into());
                     }
+                    mine.iter().for_each(report);
                 }
-                Err(e) => break Err(e.into()),
+                Err(e) => {
+                    gaps.extend(mine);
+                    break Err(e.into());
+                }
             }
             done += 1;
         };
@@ -277,6 +329,7 @@ impl Worker {
         for item in rest {
             self.batch.push(item);
         }
+        self.batch.gaps = gaps;
         result
     }
 

@@ -158,6 +158,8 @@ impl Drop for ThrowawayPg {
 pub struct ThrowawayKafka {
     pub dir: tempdir::TempDir,
     pub ports: Vec<u16>,
+    /// Broker settings appended to each node's properties.
+    extra: String,
     children: Vec<Option<std::process::Child>>,
 }
 
@@ -177,12 +179,13 @@ impl ThrowawayKafka {
              inter.broker.listener.name=PLAINTEXT\nlog.dirs={data}\nauto.create.topics.enable=false\ndefault.replication.factor=3\n\
              min.insync.replicas=2\noffsets.topic.replication.factor=3\ntransaction.state.log.replication.factor=3\n\
              transaction.state.log.min.isr=2\nnum.partitions=1\ngroup.initial.rebalance.delay.ms=0\nnum.network.threads=2\n\
-             num.io.threads=2\nnum.recovery.threads.per.data.dir=1\n",
+             num.io.threads=2\nnum.recovery.threads.per.data.dir=1\n{extra}\n",
             id = n + 1,
             voters = voters.join(","),
             port = self.ports[n],
             cport = controllers[n],
             data = data.display(),
+            extra = self.extra,
         )
     }
 
@@ -199,12 +202,18 @@ impl ThrowawayKafka {
     }
 
     pub fn start() -> ThrowawayKafka {
+        Self::start_with("")
+    }
+
+    /// A cluster whose brokers also get `extra` (`key=value` lines), for
+    /// tests that scale broker timing down, e.g. how often retention runs.
+    pub fn start_with(extra: &str) -> ThrowawayKafka {
         let libs = repo_root().join("dev/.cache/kafka-libs");
         assert!(libs.is_dir(), "{} is missing: run dev/setup", libs.display());
         let dir = tempdir::TempDir::new("forgectl-kafka-");
         let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
         let controllers: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let mut k = ThrowawayKafka { dir, ports, children: Vec::new() };
+        let mut k = ThrowawayKafka { dir, ports, extra: extra.to_string(), children: Vec::new() };
         let cluster_id = "Zm9yZ2VjdGwtdGVzdC1rZg";
         let mut formats = Vec::new();
         for n in 0..3 {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use forgectl_consumer::ConsumerOptions;
+#[allow(unused_imports)] // not every test file starts a producer
 pub use forgectl_producer::testkit::start_producer;
 use reqwest::StatusCode;
 use tokio::task::JoinHandle;
