@@ -42,7 +42,9 @@ fn fresh_sync_creates_the_declared_topics_in_one_request_and_a_rerun_only_reads(
     let again = fx.json(&kafka(), &["topics", "sync", "--tier", "50k"], 0);
     assert_eq!(again["applied"], serde_json::json!([]));
     assert_eq!(again["requests"]["writes"], 0, "a no-op sync sends nothing but reads");
-    assert_eq!(again["requests"]["reads"], 2, "one Metadata and one DescribeConfigs: {again}");
+    // One Metadata, then each of the 3 brokers' Metadata and DescribeConfigs:
+    // a read every broker agrees on (see the next test).
+    assert_eq!(again["requests"]["reads"], 7, "1 + 2 per broker: {again}");
     let check = fx.json(&kafka(), &["topics", "check", "--tier", "50k"], 0);
     assert_eq!(check["in_sync"], true);
 }
@@ -175,4 +177,20 @@ fn check_exits_1_when_the_cluster_cannot_be_reached() {
     let fx = Fixture::new("down");
     let output = fx.run(&["--bootstrap".into(), "127.0.0.1:1".into()], &["topics", "check", "--tier", "50k"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
+/// A change someone else made a moment ago is drift, whichever broker
+/// answers first: `check` asks every broker and waits until they agree.
+#[test]
+fn check_right_after_an_outside_change_always_sees_it() {
+    let fx = Fixture::new("agree");
+    fx.json(&kafka(), &["topics", "sync", "--tier", "50k"], 0);
+    let sms = fx.topic("sms_batched");
+    for (round, retention) in ["60000", "120000", "180000", "240000", "300000"].into_iter().enumerate() {
+        fx.alter_overrides_now(&sms, &[("retention.ms", retention)]);
+        let check = fx.json(&kafka(), &["topics", "check", "--tier", "50k"], 3);
+        assert_eq!(check["in_sync"], false, "round {round}: {check}");
+        let drift = check.to_string();
+        assert!(drift.contains(retention), "round {round}: the new value {retention} is reported: {drift}");
+    }
 }

@@ -17,6 +17,10 @@ pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Pause between visibility checks: short enough that a local sync finishes
 /// quickly, long enough not to hammer MSK's per-account API rate limits.
+/// How long a read waits for the brokers to agree about the topics before
+/// it reports the disagreement. A change committed by the controller reaches
+/// every broker within a second or two; longer means something is wrong.
+pub const CONSISTENT_READ_TIMEOUT: Duration = Duration::from_secs(15);
 pub const SETTLE_POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]

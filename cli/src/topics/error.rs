@@ -22,6 +22,9 @@ pub enum TopicsError {
     #[error("timed out after {}s waiting for {what}", waited.as_secs())]
     WaitTimeout { what: String, waited: Duration },
 
+    #[error("the brokers still disagree after {}s: {detail}", waited.as_secs())]
+    BrokersDisagree { detail: String, waited: Duration },
+
     #[error("{message}")]
     NoTarget { message: String, hint: String },
 
@@ -60,6 +63,11 @@ impl TopicsError {
             ),
             TopicsError::WaitTimeout { .. } => Some(
                 "the change was requested and may still complete; run `forgectl topics check` to see where it stands"
+                    .into(),
+            ),
+            TopicsError::BrokersDisagree { .. } => Some(
+                "a change is still reaching the brokers, or one broker is stuck replaying the metadata log; \
+                 run the command again, and check the brokers' logs if it persists"
                     .into(),
             ),
             TopicsError::NoTarget { hint, .. } | TopicsError::InvalidArgument { hint, .. } => Some(hint.clone()),

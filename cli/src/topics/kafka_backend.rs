@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::backend::{Batching, SETTLE_POLL_INTERVAL, SETTLE_TIMEOUT};
+use super::backend::{Batching, CONSISTENT_READ_TIMEOUT, SETTLE_POLL_INTERVAL, SETTLE_TIMEOUT};
 use super::{ActualTopic, BackendKind, ClusterState, RequestCounts, TopicBackend, TopicsError};
 use crate::kafka::{is_internal_topic, Admin, ClusterMetadata, KafkaConnection, NewTopicSpec, TopicConfigChange};
 use crate::profile::TopicSpec;
@@ -67,10 +67,11 @@ impl KafkaBackend {
         }
     }
 
-    async fn overrides(&self, topics: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>, TopicsError> {
+    /// Topic overrides as `broker` reports them.
+    async fn overrides_on(&self, topics: &[String], broker: i32) -> Result<Overrides, TopicsError> {
         let mut out = BTreeMap::new();
         for chunk in self.chunks(topics) {
-            for (topic, values) in self.admin.topic_configs(chunk).await? {
+            for (topic, values) in self.admin.topic_configs_on(chunk, Some(broker)).await? {
                 let overrides = values
                     .into_iter()
                     .filter(|v| v.is_topic_override())
@@ -81,6 +82,88 @@ impl KafkaBackend {
         }
         Ok(out)
     }
+}
+
+type Overrides = BTreeMap<String, BTreeMap<String, String>>;
+
+impl KafkaBackend {
+    /// One read of the cluster as each broker sees it: the state (from the
+    /// first broker) and, when another broker answers differently, what differs.
+    async fn read_every_broker(&self, desired: &[String]) -> Result<(ClusterState, Option<String>), TopicsError> {
+        let views = self.admin.metadata_on_each_broker(METADATA_TIMEOUT).await?;
+        let Some(metadata) = views.first() else {
+            return Err(TopicsError::Kafka(crate::kafka::KafkaError::Native {
+                operation: "Metadata",
+                message: "the cluster reported no brokers".into(),
+            }));
+        };
+        // The baseline also looks each desired topic up on its own, as a
+        // per-topic `kafka-topics.sh --describe` loop would.
+        if self.batching == Batching::PerTopic {
+            for topic in desired {
+                self.admin.metadata(METADATA_TIMEOUT, Some(topic)).await?;
+            }
+        }
+        let live_brokers = u32::try_from(metadata.brokers.len()).unwrap_or(u32::MAX);
+        let topics: Vec<_> = metadata.topics.iter().filter(|t| t.error.is_none()).collect();
+        let existing: BTreeSet<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+        let wanted: Vec<String> = desired.iter().filter(|name| existing.contains(name.as_str())).cloned().collect();
+        let mut per_broker = Vec::with_capacity(metadata.brokers.len());
+        for broker in &metadata.brokers {
+            per_broker.push((broker.id, self.overrides_on(&wanted, broker.id).await?));
+        }
+        let disagreement = first_disagreement(&views, &per_broker, &wanted);
+        let mut overrides = per_broker.into_iter().next().map(|(_, overrides)| overrides).unwrap_or_default();
+        let topics = topics
+            .into_iter()
+            .map(|t| ActualTopic {
+                name: t.name.clone(),
+                partitions: u32::try_from(t.partitions.len()).unwrap_or(u32::MAX),
+                replication_factor: t.replication_factor(),
+                overrides: if is_internal_topic(&t.name) {
+                    BTreeMap::new()
+                } else {
+                    overrides.remove(&t.name).unwrap_or_default()
+                },
+            })
+            .collect();
+        Ok((ClusterState { topics, live_brokers }, disagreement))
+    }
+}
+
+/// The first difference between brokers about the `wanted` topics: their
+/// partition counts (from each broker's metadata) or their overrides.
+fn first_disagreement(views: &[ClusterMetadata], overrides: &[(i32, Overrides)], wanted: &[String]) -> Option<String> {
+    let partitions = |view: &ClusterMetadata, topic: &str| {
+        view.topics.iter().find(|t| t.name == topic && t.error.is_none()).map(|t| t.partitions.len())
+    };
+    let (first_view, rest) = views.split_first()?;
+    for topic in wanted {
+        let expected = partitions(first_view, topic);
+        if let Some(view) = rest.iter().find(|view| partitions(view, topic) != expected) {
+            let count = |n: Option<usize>| n.map_or("no".to_string(), |n| n.to_string());
+            return Some(format!(
+                "topic {topic}: {} partition(s) on one broker, {} on another (of {})",
+                count(expected),
+                count(partitions(view, topic)),
+                view.brokers.len()
+            ));
+        }
+    }
+    let ((first_broker, first), rest) = overrides.split_first()?;
+    for topic in wanted {
+        if let Some((broker, other)) = rest.iter().find(|(_, other)| other.get(topic) != first.get(topic)) {
+            let show = |o: Option<&BTreeMap<String, String>>| {
+                o.map(|o| o.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")).unwrap_or_default()
+            };
+            return Some(format!(
+                "topic {topic}: broker {first_broker} reports [{}], broker {broker} [{}]",
+                show(first.get(topic)),
+                show(other.get(topic))
+            ));
+        }
+    }
+    None
 }
 
 /// Partitions per topic, counting only topics with every partition led.
@@ -98,34 +181,20 @@ impl TopicBackend for KafkaBackend {
         BackendKind::Kafka
     }
 
+    /// Every broker is asked, and the read is repeated (bounded) until they
+    /// agree: brokers apply a config or partition change as they replay the
+    /// metadata log, so one broker's answer can be a moment old, and a
+    /// `check` right after someone else's change would miss the drift.
     async fn read_state(&self, desired: &[String]) -> Result<ClusterState, TopicsError> {
-        let metadata = self.metadata().await?;
-        // The baseline also looks each desired topic up on its own, as a
-        // per-topic `kafka-topics.sh --describe` loop would.
-        if self.batching == Batching::PerTopic {
-            for topic in desired {
-                self.admin.metadata(METADATA_TIMEOUT, Some(topic)).await?;
+        let started = Instant::now();
+        loop {
+            let (state, disagreement) = self.read_every_broker(desired).await?;
+            let Some(disagreement) = disagreement else { return Ok(state) };
+            if started.elapsed() >= CONSISTENT_READ_TIMEOUT {
+                return Err(TopicsError::BrokersDisagree { detail: disagreement, waited: started.elapsed() });
             }
+            tokio::time::sleep(SETTLE_POLL_INTERVAL).await;
         }
-        let live_brokers = u32::try_from(metadata.brokers.len()).unwrap_or(u32::MAX);
-        let topics: Vec<_> = metadata.topics.iter().filter(|t| t.error.is_none()).collect();
-        let existing: BTreeSet<&str> = topics.iter().map(|t| t.name.as_str()).collect();
-        let wanted: Vec<String> = desired.iter().filter(|name| existing.contains(name.as_str())).cloned().collect();
-        let mut overrides = self.overrides(&wanted).await?;
-        let topics = topics
-            .into_iter()
-            .map(|t| ActualTopic {
-                name: t.name.clone(),
-                partitions: u32::try_from(t.partitions.len()).unwrap_or(u32::MAX),
-                replication_factor: t.replication_factor(),
-                overrides: if is_internal_topic(&t.name) {
-                    BTreeMap::new()
-                } else {
-                    overrides.remove(&t.name).unwrap_or_default()
-                },
-            })
-            .collect();
-        Ok(ClusterState { topics, live_brokers })
     }
 
     async fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), TopicsError> {
@@ -247,6 +316,32 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    fn overrides(retention: &str) -> Overrides {
+        BTreeMap::from([("a".to_string(), BTreeMap::from([("retention.ms".to_string(), retention.to_string())]))])
+    }
+
+    #[test]
+    fn brokers_agree_when_partitions_and_overrides_match() {
+        let view = ClusterMetadata { brokers: Vec::new(), topics: vec![topic("a", &[1, 2])] };
+        let views = vec![view.clone(), view.clone(), view];
+        let per_broker = vec![(1, overrides("60000")), (2, overrides("60000")), (3, overrides("60000"))];
+        assert_eq!(first_disagreement(&views, &per_broker, &["a".to_string()]), None);
+    }
+
+    #[test]
+    fn a_broker_behind_on_a_config_or_partitions_is_a_disagreement() {
+        let view = ClusterMetadata { brokers: Vec::new(), topics: vec![topic("a", &[1, 2])] };
+        let views = vec![view.clone(), view.clone(), view.clone()];
+        let per_broker = vec![(1, overrides("60000")), (2, overrides("1800000")), (3, overrides("60000"))];
+        let detail = first_disagreement(&views, &per_broker, &["a".to_string()]).unwrap_or_default();
+        assert!(detail.contains("broker 2 [retention.ms=1800000]"), "{detail}");
+
+        let grown = ClusterMetadata { brokers: Vec::new(), topics: vec![topic("a", &[1, 2, 3])] };
+        let per_broker = vec![(1, overrides("60000")), (2, overrides("60000"))];
+        let detail = first_disagreement(&[view, grown], &per_broker, &["a".to_string()]).unwrap_or_default();
+        assert!(detail.contains("2 partition(s) on one broker, 3 on another"), "{detail}");
     }
 
     #[test]

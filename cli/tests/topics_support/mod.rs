@@ -241,6 +241,21 @@ impl Fixture {
 
     /// Sets overrides with the legacy AlterConfigs, as an operator's tool
     /// might: it replaces all of the topic's overrides with these.
+    /// Someone else's change: sent, and not waited for on any broker.
+    pub fn alter_overrides_now(&self, topic: &str, configs: &[(&str, &str)]) {
+        let mut alter = AlterConfig::new(ResourceSpecifier::Topic(topic));
+        for (key, value) in configs {
+            alter = alter.set(key, value);
+        }
+        let results = self
+            .runtime
+            .block_on(self.admin.alter_configs(&[alter], &AdminOptions::new()))
+            .unwrap_or_else(|err| panic!("alter: {err}"));
+        for result in results {
+            result.unwrap_or_else(|err| panic!("alter {topic}: {err:?}"));
+        }
+    }
+
     pub fn replace_overrides(&self, topic: &str, configs: &[(&str, &str)]) {
         let mut alter = AlterConfig::new(ResourceSpecifier::Topic(topic));
         for (key, value) in configs {
