@@ -2,6 +2,9 @@
 //! a thin adapter elsewhere that returns forgectl's own types.
 
 pub mod autoscaling;
+/// One call's action and resource: error mapping and required fields.
+pub mod call;
+/// The log of every call a command made.
 pub mod calls;
 pub mod ec2;
 pub mod ecr;
@@ -17,6 +20,7 @@ pub mod ssm;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+pub use call::Call;
 pub use calls::CallLog;
 pub use error::{AwsError, AwsErrorKind};
 

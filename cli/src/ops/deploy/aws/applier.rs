@@ -222,7 +222,7 @@ impl Applier<'_> {
     }
 
     /// The template version a role's earlier step settled on.
-    fn template_of(&self, group: &str, role: &RoleOutcome) -> Result<(String, i64), FleetError> {
+    pub(super) fn template_of(&self, group: &str, role: &RoleOutcome) -> Result<(String, i64), FleetError> {
         role.template.clone().ok_or_else(|| FleetError::NotProvisioned {
             env: self.names.env().to_string(),
             what: format!("launch template version for {group}"),

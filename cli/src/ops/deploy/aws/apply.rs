@@ -76,6 +76,8 @@ pub async fn apply(
         }
         let summary = &role_plan.summary;
         let group = applier.names.group(summary.role);
+        // Every role plan settles on a template version; none is a bug, not version 0.
+        let (_, launch_template_version) = applier.template_of(&group, &outcome)?;
         if let Some(refresh_id) = outcome.refresh_id {
             rollouts.push(PendingRollout { role: summary.role, group: group.clone(), refresh_id });
         }
@@ -83,7 +85,7 @@ pub async fn apply(
             role: summary.role,
             action: summary.action,
             group,
-            launch_template_version: outcome.template.map(|(_, number)| number).unwrap_or_default(),
+            launch_template_version,
             min: summary.min,
             max: summary.max,
             desired: summary.new_count,
