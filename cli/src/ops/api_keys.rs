@@ -14,7 +14,7 @@ use crate::aws::ssm::{self, SecretValue};
 use crate::aws::{AwsClients, AwsError};
 use crate::config::{Environment, Provider};
 use crate::exit::Exit;
-use crate::fleet::names::FleetNames;
+use crate::naming::fleet::FleetNames;
 
 /// The producer's variable, and so the parameter's last path segment.
 pub const PRODUCER_API_KEYS: &str = "PRODUCER_API_KEYS";

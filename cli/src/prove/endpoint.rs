@@ -74,7 +74,7 @@ async fn front_door(environment: &Environment) -> Result<FrontDoor, ProveError> 
         }),
         Provider::Aws => {
             let clients = crate::aws::AwsClients::connect(environment).await;
-            let name = crate::fleet::names::FleetNames::for_env(environment).load_balancer;
+            let name = crate::naming::fleet::FleetNames::for_env(environment).load_balancer;
             let balancer =
                 crate::aws::elb::find_load_balancer(&clients.elb, &name).await?.ok_or_else(|| ProveError::Stopped {
                     reached: format!("environment `{}` is an AWS environment", environment.name),

@@ -14,7 +14,7 @@ use crate::cluster::{ControlPlaneError, ResourceKind};
 use crate::config::{self, ConfigError, EnvironmentOverrides, Provider};
 use crate::console::Console;
 use crate::error::CliError;
-use crate::fleet::names::FleetNames;
+use crate::naming::fleet::FleetNames;
 use crate::naming::{is_managed, Names};
 use crate::ops::cluster::plan::discover;
 use crate::ops::cluster::wait::{self, Deadline, Poll};

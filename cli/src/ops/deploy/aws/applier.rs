@@ -13,10 +13,10 @@ use crate::aws::elb::{self, ListenerAction, LoadBalancer};
 use crate::aws::launch_template::{self, TemplateData};
 use crate::aws::{ecr, iam, ssm, AwsClients, AwsError, AwsErrorKind};
 use crate::console::Console;
-use crate::fleet::names::FleetNames;
 use crate::fleet::plan::Step;
 use crate::fleet::target::{tcp_rules, Pending};
 use crate::fleet::FleetError;
+use crate::naming::fleet::FleetNames;
 use crate::naming::TAG_NAME;
 
 /// Seconds a new instance gets to boot, pull and start before health

@@ -10,11 +10,11 @@ use serde::Serialize;
 
 use crate::aws::AwsClients;
 use crate::console::Console;
-use crate::fleet::names::FleetNames;
 use crate::fleet::plan::{Change, FleetPlan, SharedChange};
 use crate::fleet::roles::RoleAction;
 use crate::fleet::FleetError;
 use crate::naming::environment_tags;
+use crate::naming::fleet::FleetNames;
 use crate::ops::deploy::aws::applier::{Applier, RoleOutcome};
 use crate::ops::deploy::aws::observe::AwsDeployOptions;
 use crate::ops::deploy::aws::rollout::{self, PendingRollout, RolloutOutcome};
