@@ -1,6 +1,8 @@
 //! AWS access. One function builds the SDK configuration; each service gets
 //! a thin adapter elsewhere that returns forgectl's own types.
 
+/// The appliers' calls as traits, implemented by [`AwsClients`].
+pub mod api;
 pub mod autoscaling;
 /// One call's action and resource: error mapping and required fields.
 pub mod call;
@@ -10,6 +12,8 @@ pub mod ec2;
 pub mod ecr;
 pub mod elb;
 pub mod error;
+#[cfg(test)]
+pub mod fake;
 pub mod iam;
 pub mod launch_template;
 pub mod msk;

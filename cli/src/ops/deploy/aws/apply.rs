@@ -53,7 +53,7 @@ pub async fn apply(
     }
     let names = FleetNames::for_env(&options.environment);
     let mut applier = Applier {
-        clients,
+        aws: clients,
         console,
         tags: environment_tags(&options.environment),
         names,
@@ -62,18 +62,14 @@ pub async fn apply(
     };
     let mut none = RoleOutcome::default();
     for shared in &plan.shared {
-        for step in &shared.steps {
-            applier.execute(step, &mut none).await?;
-        }
+        applier.run(&shared.steps, &mut none).await?;
     }
 
     let mut results = Vec::new();
     let mut rollouts = Vec::new();
     for role_plan in &plan.roles {
         let mut outcome = RoleOutcome::default();
-        for step in &role_plan.steps {
-            applier.execute(step, &mut outcome).await?;
-        }
+        applier.run(&role_plan.steps, &mut outcome).await?;
         let summary = &role_plan.summary;
         let group = applier.names.group(summary.role);
         // Every role plan settles on a template version; none is a bug, not version 0.
