@@ -20,11 +20,18 @@ pub struct FakeAws {
     calls: RefCell<Vec<String>>,
     /// The IAM action that fails, e.g. `ec2:CreateLaunchTemplate`.
     failing: Option<&'static str>,
+    /// What DescribeClusterV2 answers.
+    cluster: Option<MskCluster>,
 }
 
 impl FakeAws {
     pub fn failing_on(action: &'static str) -> Self {
         FakeAws { failing: Some(action), ..FakeAws::default() }
+    }
+
+    /// DescribeClusterV2 answers with `cluster` (none by default).
+    pub fn with_cluster(self, cluster: MskCluster) -> Self {
+        FakeAws { cluster: Some(cluster), ..self }
     }
 
     /// The calls made so far, in order.
@@ -194,7 +201,7 @@ impl MskApi for FakeAws {
     }
     async fn describe_cluster(&self, arn: &str) -> Result<Option<MskCluster>, AwsError> {
         self.call("kafka:DescribeClusterV2", arn)?;
-        Ok(None)
+        Ok(self.cluster.clone())
     }
     async fn tag_cluster(&self, cluster: &MskCluster, _: &Tags) -> Result<(), AwsError> {
         self.call("kafka:TagResource", &cluster.name)
