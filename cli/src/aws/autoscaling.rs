@@ -10,7 +10,8 @@ use aws_sdk_autoscaling::types::{
 use aws_sdk_autoscaling::Client;
 use serde::Serialize;
 
-use super::error::{absent_if_not_found, AwsError};
+use super::call::Call;
+use super::error::AwsError;
 use crate::naming::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,7 +108,8 @@ fn template_spec(template_id: &str, version: i64) -> LaunchTemplateSpecification
 
 /// The environment's groups, found by tags.
 pub async fn find_groups(client: &Client, env: &str) -> Result<Vec<Group>, AwsError> {
-    let resource = format!("Auto Scaling groups tagged {TAG_ENV}={env}");
+    let call =
+        Call::new("autoscaling:DescribeAutoScalingGroups", format!("Auto Scaling groups tagged {TAG_ENV}={env}"));
     let mut groups = Vec::new();
     let mut pages = client
         .describe_auto_scaling_groups()
@@ -116,33 +118,41 @@ pub async fn find_groups(client: &Client, env: &str) -> Result<Vec<Group>, AwsEr
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|err| AwsError::from_sdk("autoscaling:DescribeAutoScalingGroups", resource.clone(), err))?;
-        groups.extend(page.auto_scaling_groups().iter().filter_map(convert_group));
+        let page = page.map_err(|err| call.error(err))?;
+        for group in page.auto_scaling_groups() {
+            groups.push(convert_group(&call, group)?);
+        }
     }
     Ok(groups)
 }
 
-fn convert_group(group: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Option<Group> {
-    Some(Group {
-        name: group.auto_scaling_group_name()?.to_string(),
-        min: count(group.min_size()),
-        max: count(group.max_size()),
-        desired: count(group.desired_capacity()),
-        template: template_ref(group.launch_template()),
-        instances: group
-            .instances()
-            .iter()
-            .filter_map(|instance| {
-                Some(GroupInstance {
-                    id: instance.instance_id()?.to_string(),
-                    template: template_ref(instance.launch_template()),
-                    health: instance.health_status().unwrap_or_default().to_string(),
-                    lifecycle: instance.lifecycle_state().map(|state| state.as_str().to_string()).unwrap_or_default(),
-                })
+fn convert_group(call: &Call, group: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Result<Group, AwsError> {
+    let name = call.required_str(group.auto_scaling_group_name(), "AutoScalingGroups[].AutoScalingGroupName")?;
+    let call = call.about(format!("Auto Scaling group {name}"));
+    let instances = group
+        .instances()
+        .iter()
+        .map(|instance| {
+            Ok(GroupInstance {
+                id: call.required_str(instance.instance_id(), "Instances[].InstanceId")?,
+                template: template_ref(instance.launch_template()),
+                health: call.required_str(instance.health_status(), "Instances[].HealthStatus")?,
+                lifecycle: call
+                    .required(instance.lifecycle_state(), "Instances[].LifecycleState")?
+                    .as_str()
+                    .to_string(),
             })
-            .collect(),
+        })
+        .collect::<Result<_, AwsError>>()?;
+    Ok(Group {
+        name,
+        min: count(Some(call.required(group.min_size(), "MinSize")?)),
+        max: count(Some(call.required(group.max_size(), "MaxSize")?)),
+        desired: count(Some(call.required(group.desired_capacity(), "DesiredCapacity")?)),
+        template: template_ref(group.launch_template()),
+        instances,
         target_group_arns: group.target_group_arns().to_vec(),
+        // A tag without a value has an empty one, as AWS stores it.
         tags: group
             .tags()
             .iter()
@@ -165,7 +175,8 @@ pub async fn create_group(client: &Client, spec: &GroupSpec<'_>) -> Result<(), A
                 .build()
         })
         .collect();
-    client
+    let call = Call::new("autoscaling:CreateAutoScalingGroup", format!("Auto Scaling group {}", spec.name));
+    let request = client
         .create_auto_scaling_group()
         .auto_scaling_group_name(spec.name)
         .launch_template(template_spec(spec.template_id, spec.template_version))
@@ -177,35 +188,29 @@ pub async fn create_group(client: &Client, spec: &GroupSpec<'_>) -> Result<(), A
         .health_check_type(if spec.elb_health_check { "ELB" } else { "EC2" })
         .health_check_grace_period(spec.health_check_grace_seconds)
         .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk("autoscaling:CreateAutoScalingGroup", format!("Auto Scaling group {}", spec.name), err)
-        })?;
+        .send();
+    call.send(request).await?;
     Ok(())
 }
 
 pub async fn update_size(client: &Client, name: &str, min: u32, max: u32, desired: u32) -> Result<(), AwsError> {
-    client
+    let call = Call::new("autoscaling:UpdateAutoScalingGroup", format!("Auto Scaling group {name}"));
+    let request = client
         .update_auto_scaling_group()
         .auto_scaling_group_name(name)
         .min_size(signed(min))
         .max_size(signed(max))
         .desired_capacity(signed(desired))
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk("autoscaling:UpdateAutoScalingGroup", format!("Auto Scaling group {name}"), err)
-        })?;
+        .send();
+    call.send(request).await?;
     Ok(())
 }
 
 /// The CPU target of the group's target-tracking policy `policy`, if any.
 pub async fn cpu_target(client: &Client, group: &str, policy: &str) -> Result<Option<f64>, AwsError> {
+    let call = Call::new("autoscaling:DescribePolicies", format!("Auto Scaling group {group}"));
     let output =
-        client.describe_policies().auto_scaling_group_name(group).policy_names(policy).send().await.map_err(|err| {
-            AwsError::from_sdk("autoscaling:DescribePolicies", format!("Auto Scaling group {group}"), err)
-        })?;
+        call.send(client.describe_policies().auto_scaling_group_name(group).policy_names(policy).send()).await?;
     Ok(output
         .scaling_policies()
         .iter()
@@ -215,21 +220,19 @@ pub async fn cpu_target(client: &Client, group: &str, policy: &str) -> Result<Op
 
 /// PutScalingPolicy: average CPU of the group held at `target` percent.
 pub async fn put_cpu_target(client: &Client, group: &str, policy: &str, target: f64) -> Result<(), AwsError> {
-    let action = "autoscaling:PutScalingPolicy";
-    let resource = format!("scaling policy {policy} of {group}");
+    let call = Call::new("autoscaling:PutScalingPolicy", format!("scaling policy {policy} of {group}"));
     let metric =
         PredefinedMetricSpecification::builder().predefined_metric_type(MetricType::AsgAverageCpuUtilization).build();
     let tracking =
         TargetTrackingConfiguration::builder().predefined_metric_specification(metric).target_value(target).build();
-    client
+    let request = client
         .put_scaling_policy()
         .auto_scaling_group_name(group)
         .policy_name(policy)
         .policy_type("TargetTrackingScaling")
         .target_tracking_configuration(tracking)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource, err))?;
+        .send();
+    call.send(request).await?;
     Ok(())
 }
 
@@ -252,9 +255,8 @@ pub async fn start_refresh(
     version: i64,
     plan: RefreshPlan,
 ) -> Result<String, AwsError> {
-    let action = "autoscaling:StartInstanceRefresh";
-    let resource = format!("Auto Scaling group {group}");
-    let output = client
+    let call = Call::new("autoscaling:StartInstanceRefresh", format!("Auto Scaling group {group}"));
+    let request = client
         .start_instance_refresh()
         .auto_scaling_group_name(group)
         .strategy(RefreshStrategy::Rolling)
@@ -269,14 +271,9 @@ pub async fn start_refresh(
                 .auto_rollback(true)
                 .build(),
         )
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    refresh_id(output.instance_refresh_id(), action, resource)
-}
-
-fn refresh_id(id: Option<&str>, action: &str, resource: String) -> Result<String, AwsError> {
-    id.map(str::to_string).ok_or_else(|| AwsError::malformed(action, resource, "InstanceRefreshId"))
+        .send();
+    let output = call.send(request).await?;
+    call.required_str(output.instance_refresh_id(), "InstanceRefreshId")
 }
 
 pub async fn describe_refresh(client: &Client, group: &str, id: &str) -> Result<Option<Refresh>, AwsError> {
@@ -289,22 +286,20 @@ pub async fn active_refresh(client: &Client, group: &str) -> Result<Option<Refre
 }
 
 async fn refreshes(client: &Client, group: &str, id: Option<&str>) -> Result<Vec<Refresh>, AwsError> {
-    let output = client
+    let call = Call::new("autoscaling:DescribeInstanceRefreshes", format!("Auto Scaling group {group}"));
+    let request = client
         .describe_instance_refreshes()
         .auto_scaling_group_name(group)
         .set_instance_refresh_ids(id.map(|id| vec![id.to_string()]))
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk("autoscaling:DescribeInstanceRefreshes", format!("Auto Scaling group {group}"), err)
-        })?;
-    Ok(output
+        .send();
+    let output = call.send(request).await?;
+    output
         .instance_refreshes()
         .iter()
-        .filter_map(|refresh| {
-            Some(Refresh {
-                id: refresh.instance_refresh_id()?.to_string(),
-                status: refresh.status().map(|status| status.as_str().to_string()).unwrap_or_default(),
+        .map(|refresh| {
+            Ok(Refresh {
+                id: call.required_str(refresh.instance_refresh_id(), "InstanceRefreshes[].InstanceRefreshId")?,
+                status: call.required(refresh.status(), "InstanceRefreshes[].Status")?.as_str().to_string(),
                 reason: refresh.status_reason().map(str::to_string),
                 percentage_complete: count(refresh.percentage_complete()),
                 instances_to_update: count(refresh.instances_to_update()),
@@ -315,28 +310,21 @@ async fn refreshes(client: &Client, group: &str, id: Option<&str>) -> Result<Vec
                     .map(str::to_string),
             })
         })
-        .collect())
+        .collect()
 }
 
 /// RollbackInstanceRefresh: AWS puts back the instances the refresh
 /// replaced, from the previous template version. Returns the refresh ID.
 pub async fn rollback_refresh(client: &Client, group: &str) -> Result<String, AwsError> {
-    let action = "autoscaling:RollbackInstanceRefresh";
-    let resource = format!("Auto Scaling group {group}");
-    let output = client
-        .rollback_instance_refresh()
-        .auto_scaling_group_name(group)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    refresh_id(output.instance_refresh_id(), action, resource)
+    let call = Call::new("autoscaling:RollbackInstanceRefresh", format!("Auto Scaling group {group}"));
+    let output = call.send(client.rollback_instance_refresh().auto_scaling_group_name(group).send()).await?;
+    call.required_str(output.instance_refresh_id(), "InstanceRefreshId")
 }
 
 /// Deletes the group and terminates its instances.
 pub async fn delete_group(client: &Client, name: &str) -> Result<(), AwsError> {
-    let result =
-        client.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true).send().await.map_err(
-            |err| AwsError::from_sdk("autoscaling:DeleteAutoScalingGroup", format!("Auto Scaling group {name}"), err),
-        );
-    absent_if_not_found(result).map(|_| ())
+    let call = Call::new("autoscaling:DeleteAutoScalingGroup", format!("Auto Scaling group {name}"));
+    call.send_or_absent(client.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true).send())
+        .await?;
+    Ok(())
 }

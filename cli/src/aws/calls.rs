@@ -47,6 +47,8 @@ impl CallLog {
         CallLog { calls: Arc::default(), sink, started: Instant::now() }
     }
 
+    // A poisoned lock (a panic mid-record) reads as an empty log: the log
+    // only reports and audits, it must not fail the command.
     pub fn snapshot(&self) -> Vec<CallRecord> {
         self.calls.lock().map(|calls| calls.clone()).unwrap_or_default()
     }

@@ -7,6 +7,7 @@ use aws_sdk_ec2::types::{Filter, IpPermission, ResourceType, Tag, TagSpecificati
 use aws_sdk_ec2::Client;
 use serde::Serialize;
 
+use super::call::Call;
 use super::error::AwsError;
 use crate::naming::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY};
 
@@ -66,6 +67,7 @@ pub(crate) fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter().map(|(key, value)| Tag::builder().key(key).value(value).build()).collect()
 }
 
+/// A tag without a value is a tag with an empty one: that is how EC2 stores it.
 fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter().filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string()))).collect()
 }
@@ -79,38 +81,32 @@ fn filter(name: &str, values: &[&str]) -> Filter {
 /// the caller names it, instead of an error whose text varies.
 pub async fn describe_subnets(client: &Client, ids: &[String]) -> Result<Vec<Subnet>, AwsError> {
     let ids_ref: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let output = client
-        .describe_subnets()
-        .filters(filter("subnet-id", &ids_ref))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ec2:DescribeSubnets", format!("subnets {}", ids.join(", ")), err))?;
-    Ok(output.subnets().iter().filter_map(convert_subnet).collect())
+    let call = Call::new("ec2:DescribeSubnets", format!("subnets {}", ids.join(", ")));
+    let output = call.send(client.describe_subnets().filters(filter("subnet-id", &ids_ref)).send()).await?;
+    output.subnets().iter().map(|subnet| convert_subnet(&call, subnet)).collect()
 }
 
 /// The default VPC's subnets, one per AZ (`default-for-az`), in one call.
 pub async fn default_subnets(client: &Client) -> Result<Vec<Subnet>, AwsError> {
-    let output = client
-        .describe_subnets()
-        .filters(filter("default-for-az", &["true"]))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ec2:DescribeSubnets", "the default VPC's subnets", err))?;
-    Ok(output.subnets().iter().filter_map(convert_subnet).collect())
+    let call = Call::new("ec2:DescribeSubnets", "the default VPC's subnets");
+    let output = call.send(client.describe_subnets().filters(filter("default-for-az", &["true"])).send()).await?;
+    output.subnets().iter().map(|subnet| convert_subnet(&call, subnet)).collect()
 }
 
-fn convert_subnet(subnet: &aws_sdk_ec2::types::Subnet) -> Option<Subnet> {
-    Some(Subnet {
-        id: subnet.subnet_id()?.to_string(),
-        vpc_id: subnet.vpc_id()?.to_string(),
-        availability_zone: subnet.availability_zone()?.to_string(),
+fn convert_subnet(call: &Call, subnet: &aws_sdk_ec2::types::Subnet) -> Result<Subnet, AwsError> {
+    let id = call.required_str(subnet.subnet_id(), "Subnets[].SubnetId")?;
+    let call = call.about(format!("subnet {id}"));
+    Ok(Subnet {
+        vpc_id: call.required_str(subnet.vpc_id(), "VpcId")?,
+        availability_zone: call.required_str(subnet.availability_zone(), "AvailabilityZone")?,
         default_for_az: subnet.default_for_az().unwrap_or(false),
+        id,
     })
 }
 
 /// Both of the environment's security groups in one call, found by tags.
 pub async fn find_security_groups(client: &Client, env: &str) -> Result<Vec<SecurityGroup>, AwsError> {
-    let resource = format!("security groups tagged {TAG_ENV}={env}");
+    let call = Call::new("ec2:DescribeSecurityGroups", format!("security groups tagged {TAG_ENV}={env}"));
     let mut groups = Vec::new();
     let mut pages = client
         .describe_security_groups()
@@ -119,13 +115,17 @@ pub async fn find_security_groups(client: &Client, env: &str) -> Result<Vec<Secu
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| AwsError::from_sdk("ec2:DescribeSecurityGroups", resource.clone(), err))?;
-        groups.extend(page.security_groups().iter().filter_map(convert_group));
+        let page = page.map_err(|err| call.error(err))?;
+        for group in page.security_groups() {
+            groups.push(convert_group(&call, group)?);
+        }
     }
     Ok(groups)
 }
 
-fn convert_group(group: &aws_sdk_ec2::types::SecurityGroup) -> Option<SecurityGroup> {
+fn convert_group(call: &Call, group: &aws_sdk_ec2::types::SecurityGroup) -> Result<SecurityGroup, AwsError> {
+    let id = call.required_str(group.group_id(), "SecurityGroups[].GroupId")?;
+    let call = call.about(format!("security group {id}"));
     let mut ingress = Vec::new();
     for permission in group.ip_permissions() {
         let protocol = permission.ip_protocol().unwrap_or("-1").to_string();
@@ -165,10 +165,10 @@ fn convert_group(group: &aws_sdk_ec2::types::SecurityGroup) -> Option<SecurityGr
         );
     }
     ingress.sort();
-    Some(SecurityGroup {
-        id: group.group_id()?.to_string(),
-        name: group.group_name().unwrap_or_default().to_string(),
-        vpc_id: group.vpc_id().unwrap_or_default().to_string(),
+    Ok(SecurityGroup {
+        name: call.required_str(group.group_name(), "GroupName")?,
+        vpc_id: call.required_str(group.vpc_id(), "VpcId")?,
+        id,
         tags: tag_map(group.tags()),
         ingress,
     })
@@ -183,8 +183,8 @@ pub async fn create_security_group(
     vpc_id: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<String, AwsError> {
-    let action = "ec2:CreateSecurityGroup";
-    let output = client
+    let call = Call::new("ec2:CreateSecurityGroup", format!("security group {name} in {vpc_id}"));
+    let request = client
         .create_security_group()
         .group_name(name)
         .description(description)
@@ -195,13 +195,9 @@ pub async fn create_security_group(
                 .set_tags(Some(ec2_tags(tags)))
                 .build(),
         )
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, format!("security group {name} in {vpc_id}"), err))?;
-    output
-        .group_id()
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::malformed(action, format!("security group {name}"), "GroupId"))
+        .send();
+    let output = call.send(request).await?;
+    call.required_str(output.group_id(), "GroupId")
 }
 
 fn tcp_from_group(port: i32, source_group: &str, description: &str) -> IpPermission {
@@ -228,15 +224,11 @@ pub async fn authorize_ingress(
 
 async fn authorize(client: &Client, group: (&str, &str), permissions: Vec<IpPermission>) -> Result<(), AwsError> {
     let (group_id, group_name) = group;
-    client
-        .authorize_security_group_ingress()
-        .group_id(group_id)
-        .set_ip_permissions(Some(permissions))
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk("ec2:AuthorizeSecurityGroupIngress", format!("security group {group_name}"), err)
-        })?;
+    let call = Call::new("ec2:AuthorizeSecurityGroupIngress", format!("security group {group_name}"));
+    call.send(
+        client.authorize_security_group_ingress().group_id(group_id).set_ip_permissions(Some(permissions)).send(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -292,33 +284,51 @@ pub async fn revoke_ingress(client: &Client, group: (&str, &str), rules: &[Ingre
             .build()
         })
         .collect();
-    client
-        .revoke_security_group_ingress()
-        .group_id(group_id)
-        .set_ip_permissions(Some(permissions))
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk("ec2:RevokeSecurityGroupIngress", format!("security group {group_name}"), err)
-        })?;
+    let call = Call::new("ec2:RevokeSecurityGroupIngress", format!("security group {group_name}"));
+    call.send(client.revoke_security_group_ingress().group_id(group_id).set_ip_permissions(Some(permissions)).send())
+        .await?;
     Ok(())
 }
 
 /// CreateTags: sets these tags, leaves others (cost allocation…) alone.
 pub async fn tag(client: &Client, resource_id: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
-    client
-        .create_tags()
-        .resources(resource_id)
-        .set_tags(Some(ec2_tags(tags)))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ec2:CreateTags", resource_id.to_string(), err))?;
+    let call = Call::new("ec2:CreateTags", resource_id);
+    call.send(client.create_tags().resources(resource_id).set_tags(Some(ec2_tags(tags))).send()).await?;
     Ok(())
 }
 
 pub async fn delete_security_group(client: &Client, group: &SecurityGroup) -> Result<(), AwsError> {
-    client.delete_security_group().group_id(&group.id).send().await.map_err(|err| {
-        AwsError::from_sdk("ec2:DeleteSecurityGroup", format!("security group {} ({})", group.name, group.id), err)
-    })?;
+    let call = Call::new("ec2:DeleteSecurityGroup", format!("security group {} ({})", group.name, group.id));
+    call.send(client.delete_security_group().group_id(&group.id).send()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::AwsErrorKind;
+
+    #[test]
+    fn a_security_group_without_its_vpc_is_malformed_not_empty() {
+        let call = Call::new("ec2:DescribeSecurityGroups", "security groups tagged forgectl:env=dev");
+        let answer = aws_sdk_ec2::types::SecurityGroup::builder().group_id("sg-1").group_name("dev-brokers").build();
+        let error = convert_group(&call, &answer).err();
+        assert!(error.as_ref().is_some_and(|e| e.is(AwsErrorKind::Malformed)), "{error:?}");
+        let text = error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("security group sg-1") && text.contains("`VpcId`"), "{text}");
+    }
+
+    #[test]
+    fn a_complete_security_group_converts() {
+        let call = Call::new("ec2:DescribeSecurityGroups", "security groups");
+        let answer = aws_sdk_ec2::types::SecurityGroup::builder()
+            .group_id("sg-1")
+            .group_name("dev-brokers")
+            .vpc_id("vpc-1")
+            .tags(Tag::builder().key("forgectl:env").value("dev").build())
+            .build();
+        let group = convert_group(&call, &answer).ok();
+        assert_eq!(group.as_ref().map(|g| g.vpc_id.as_str()), Some("vpc-1"));
+        assert_eq!(group.and_then(|g| g.tags.get("forgectl:env").cloned()).as_deref(), Some("dev"));
+    }
 }

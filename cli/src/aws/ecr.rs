@@ -8,7 +8,8 @@ use aws_sdk_ecr::Client;
 use base64::Engine;
 use serde::Serialize;
 
-use super::error::{absent_if_not_found, AwsError};
+use super::call::Call;
+use super::error::AwsError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Repository {
@@ -42,24 +43,23 @@ pub struct RegistryLogin {
 }
 
 pub async fn find_repository(client: &Client, name: &str) -> Result<Option<Repository>, AwsError> {
-    let action = "ecr:DescribeRepositories";
-    let result = client
-        .describe_repositories()
-        .repository_names(name)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, format!("repository {name}"), err));
-    let Some(output) = absent_if_not_found(result)? else {
+    let call = Call::new("ecr:DescribeRepositories", format!("repository {name}"));
+    let Some(output) = call.send_or_absent(client.describe_repositories().repository_names(name).send()).await? else {
         return Ok(None);
     };
-    Ok(output.repositories().iter().find(|repo| repo.repository_name() == Some(name)).and_then(convert))
+    output
+        .repositories()
+        .iter()
+        .find(|repo| repo.repository_name() == Some(name))
+        .map(|repo| convert(&call, repo))
+        .transpose()
 }
 
-fn convert(repo: &aws_sdk_ecr::types::Repository) -> Option<Repository> {
-    Some(Repository {
-        name: repo.repository_name()?.to_string(),
-        arn: repo.repository_arn()?.to_string(),
-        uri: repo.repository_uri()?.to_string(),
+fn convert(call: &Call, repo: &aws_sdk_ecr::types::Repository) -> Result<Repository, AwsError> {
+    Ok(Repository {
+        name: call.required_str(repo.repository_name(), "RepositoryName")?,
+        arn: call.required_str(repo.repository_arn(), "RepositoryArn")?,
+        uri: call.required_str(repo.repository_uri(), "RepositoryUri")?,
         scan_on_push: repo.image_scanning_configuration().is_some_and(|scan| scan.scan_on_push()),
     })
 }
@@ -71,53 +71,43 @@ pub async fn create_repository(
     tags: &BTreeMap<String, String>,
 ) -> Result<Repository, AwsError> {
     let action = "ecr:CreateRepository";
-    let resource = format!("repository {name}");
+    let call = Call::new(action, format!("repository {name}"));
     let tags = tags
         .iter()
         .map(|(key, value)| Tag::builder().key(key).value(value).build())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| AwsError::malformed(action, resource.clone(), &err.to_string()))?;
-    let output = client
+        .map_err(|err| AwsError::unbuilt_request(action, call.resource(), &err.to_string()))?;
+    let request = client
         .create_repository()
         .repository_name(name)
         .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(true).build())
         .set_tags(Some(tags))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    output.repository().and_then(convert).ok_or_else(|| AwsError::malformed(action, resource, "repository"))
+        .send();
+    let output = call.send(request).await?;
+    convert(&call, call.required(output.repository(), "Repository")?)
 }
 
 pub async fn enable_scan_on_push(client: &Client, name: &str) -> Result<(), AwsError> {
-    client
+    let call = Call::new("ecr:PutImageScanningConfiguration", format!("repository {name}"));
+    let request = client
         .put_image_scanning_configuration()
         .repository_name(name)
         .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(true).build())
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ecr:PutImageScanningConfiguration", format!("repository {name}"), err))?;
+        .send();
+    call.send(request).await?;
     Ok(())
 }
 
 /// The repository's lifecycle policy text, `None` when it has none.
 pub async fn lifecycle_policy(client: &Client, name: &str) -> Result<Option<String>, AwsError> {
-    let result = client
-        .get_lifecycle_policy()
-        .repository_name(name)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ecr:GetLifecyclePolicy", format!("repository {name}"), err));
-    Ok(absent_if_not_found(result)?.and_then(|output| output.lifecycle_policy_text().map(str::to_string)))
+    let call = Call::new("ecr:GetLifecyclePolicy", format!("repository {name}"));
+    let found = call.send_or_absent(client.get_lifecycle_policy().repository_name(name).send()).await?;
+    Ok(found.and_then(|output| output.lifecycle_policy_text().map(str::to_string)))
 }
 
 pub async fn put_lifecycle_policy(client: &Client, name: &str, policy: &str) -> Result<(), AwsError> {
-    client
-        .put_lifecycle_policy()
-        .repository_name(name)
-        .lifecycle_policy_text(policy)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ecr:PutLifecyclePolicy", format!("repository {name}"), err))?;
+    let call = Call::new("ecr:PutLifecyclePolicy", format!("repository {name}"));
+    call.send(client.put_lifecycle_policy().repository_name(name).lifecycle_policy_text(policy).send()).await?;
     Ok(())
 }
 
@@ -126,37 +116,23 @@ pub async fn put_lifecycle_policy(client: &Client, name: &str, policy: &str) -> 
 pub async fn image_exists(client: &Client, name: &str, tag: &str) -> Result<bool, AwsError> {
     let request =
         client.describe_images().repository_name(name).image_ids(ImageIdentifier::builder().image_tag(tag).build());
-    let result = request
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ecr:DescribeImages", format!("image {name}:{tag}"), err));
-    Ok(absent_if_not_found(result)?.is_some_and(|output| !output.image_details().is_empty()))
+    let call = Call::new("ecr:DescribeImages", format!("image {name}:{tag}"));
+    Ok(call.send_or_absent(request.send()).await?.is_some_and(|output| !output.image_details().is_empty()))
 }
 
 pub async fn delete_repository(client: &Client, name: &str) -> Result<(), AwsError> {
-    let result = client
-        .delete_repository()
-        .repository_name(name)
-        .force(true)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ecr:DeleteRepository", format!("repository {name}"), err));
-    absent_if_not_found(result).map(|_| ())
+    let call = Call::new("ecr:DeleteRepository", format!("repository {name}"));
+    call.send_or_absent(client.delete_repository().repository_name(name).force(true).send()).await?;
+    Ok(())
 }
 
 /// GetAuthorizationToken, decoded: the token is base64 of `user:password`.
 pub async fn registry_login(client: &Client) -> Result<RegistryLogin, AwsError> {
     let action = "ecr:GetAuthorizationToken";
-    let output = client
-        .get_authorization_token()
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, "the account's registry", err))?;
-    let data = output
-        .authorization_data()
-        .first()
-        .ok_or_else(|| AwsError::malformed(action, "the account's registry", "authorizationData"))?;
-    let token = data.authorization_token().unwrap_or_default();
+    let call = Call::new(action, "the account's registry");
+    let output = call.send(client.get_authorization_token().send()).await?;
+    let data = call.required(output.authorization_data().first(), "authorizationData")?;
+    let token = call.required(data.authorization_token(), "authorizationData[].authorizationToken")?;
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(token)
         .ok()
@@ -165,7 +141,7 @@ pub async fn registry_login(client: &Client) -> Result<RegistryLogin, AwsError> 
     let (username, password) = decoded
         .split_once(':')
         .ok_or_else(|| AwsError::malformed(action, "the account's registry", "user:password token"))?;
-    let registry = data.proxy_endpoint().unwrap_or_default();
+    let registry = call.required(data.proxy_endpoint(), "authorizationData[].proxyEndpoint")?;
     Ok(RegistryLogin {
         registry: registry.trim_start_matches("https://").to_string(),
         username: username.to_string(),

@@ -10,7 +10,8 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use aws_sdk_elasticloadbalancingv2::Client;
 use serde::Serialize;
 
-use super::error::{absent_if_not_found, AwsError};
+use super::call::Call;
+use super::error::AwsError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TargetGroup {
@@ -41,18 +42,18 @@ fn elb_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
 }
 
 pub async fn find_target_group(client: &Client, name: &str) -> Result<Option<TargetGroup>, AwsError> {
-    let result = client.describe_target_groups().names(name).send().await.map_err(|err| {
-        AwsError::from_sdk("elasticloadbalancing:DescribeTargetGroups", format!("target group {name}"), err)
-    });
-    Ok(absent_if_not_found(result)?.and_then(|output| {
-        output.target_groups().iter().find_map(|group| {
-            Some(TargetGroup {
-                arn: group.target_group_arn()?.to_string(),
-                name: group.target_group_name()?.to_string(),
-                port: group.port().unwrap_or_default(),
-                health_check_path: group.health_check_path().unwrap_or_default().to_string(),
-            })
-        })
+    let call = Call::new("elasticloadbalancing:DescribeTargetGroups", format!("target group {name}"));
+    let Some(output) = call.send_or_absent(client.describe_target_groups().names(name).send()).await? else {
+        return Ok(None);
+    };
+    let Some(group) = output.target_groups().first() else { return Ok(None) };
+    Ok(Some(TargetGroup {
+        arn: call.required_str(group.target_group_arn(), "TargetGroupArn")?,
+        name: call.required_str(group.target_group_name(), "TargetGroupName")?,
+        // forgectl's target groups are of instances, which always have a port
+        // and an HTTP health check.
+        port: call.required(group.port(), "Port")?,
+        health_check_path: call.required_str(group.health_check_path(), "HealthCheckPath")?,
     }))
 }
 
@@ -64,9 +65,8 @@ pub async fn create_target_group(
     health_check_path: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<TargetGroup, AwsError> {
-    let action = "elasticloadbalancing:CreateTargetGroup";
-    let resource = format!("target group {name}");
-    let output = client
+    let call = Call::new("elasticloadbalancing:CreateTargetGroup", format!("target group {name}"));
+    let request = client
         .create_target_group()
         .name(name)
         .protocol(ProtocolEnum::Http)
@@ -79,13 +79,11 @@ pub async fn create_target_group(
         .healthy_threshold_count(2)
         .unhealthy_threshold_count(3)
         .set_tags(Some(elb_tags(tags)))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    let group =
-        output.target_groups().first().ok_or_else(|| AwsError::malformed(action, resource.clone(), "TargetGroups"))?;
+        .send();
+    let output = call.send(request).await?;
+    let group = call.required(output.target_groups().first(), "TargetGroups")?;
     Ok(TargetGroup {
-        arn: group.target_group_arn().unwrap_or_default().to_string(),
+        arn: call.required_str(group.target_group_arn(), "TargetGroups[].TargetGroupArn")?,
         name: name.to_string(),
         port: i32::from(port),
         health_check_path: health_check_path.to_string(),
@@ -93,25 +91,28 @@ pub async fn create_target_group(
 }
 
 pub async fn set_health_check_path(client: &Client, group: &TargetGroup, path: &str) -> Result<(), AwsError> {
-    client.modify_target_group().target_group_arn(&group.arn).health_check_path(path).send().await.map_err(|err| {
-        AwsError::from_sdk("elasticloadbalancing:ModifyTargetGroup", format!("target group {}", group.name), err)
-    })?;
+    let call = Call::new("elasticloadbalancing:ModifyTargetGroup", format!("target group {}", group.name));
+    call.send(client.modify_target_group().target_group_arn(&group.arn).health_check_path(path).send()).await?;
     Ok(())
 }
 
 pub async fn find_load_balancer(client: &Client, name: &str) -> Result<Option<LoadBalancer>, AwsError> {
-    let result = client.describe_load_balancers().names(name).send().await.map_err(|err| {
-        AwsError::from_sdk("elasticloadbalancing:DescribeLoadBalancers", format!("load balancer {name}"), err)
-    });
-    Ok(absent_if_not_found(result)?.and_then(|output| output.load_balancers().iter().find_map(convert_load_balancer)))
+    let call = Call::new("elasticloadbalancing:DescribeLoadBalancers", format!("load balancer {name}"));
+    let Some(output) = call.send_or_absent(client.describe_load_balancers().names(name).send()).await? else {
+        return Ok(None);
+    };
+    output.load_balancers().first().map(|lb| convert_load_balancer(&call, lb)).transpose()
 }
 
-fn convert_load_balancer(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer) -> Option<LoadBalancer> {
-    Some(LoadBalancer {
-        arn: lb.load_balancer_arn()?.to_string(),
-        name: lb.load_balancer_name()?.to_string(),
-        dns_name: lb.dns_name().unwrap_or_default().to_string(),
-        scheme: lb.scheme()?.as_str().to_string(),
+fn convert_load_balancer(
+    call: &Call,
+    lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer,
+) -> Result<LoadBalancer, AwsError> {
+    Ok(LoadBalancer {
+        arn: call.required_str(lb.load_balancer_arn(), "LoadBalancerArn")?,
+        name: call.required_str(lb.load_balancer_name(), "LoadBalancerName")?,
+        dns_name: call.required_str(lb.dns_name(), "DNSName")?,
+        scheme: call.required(lb.scheme(), "Scheme")?.as_str().to_string(),
     })
 }
 
@@ -123,9 +124,8 @@ pub async fn create_load_balancer(
     security_group_id: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<LoadBalancer, AwsError> {
-    let action = "elasticloadbalancing:CreateLoadBalancer";
-    let resource = format!("load balancer {name}");
-    let output = client
+    let call = Call::new("elasticloadbalancing:CreateLoadBalancer", format!("load balancer {name}"));
+    let request = client
         .create_load_balancer()
         .name(name)
         .r#type(LoadBalancerTypeEnum::Application)
@@ -133,14 +133,9 @@ pub async fn create_load_balancer(
         .set_subnets(Some(subnet_ids.to_vec()))
         .security_groups(security_group_id)
         .set_tags(Some(elb_tags(tags)))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    output
-        .load_balancers()
-        .iter()
-        .find_map(convert_load_balancer)
-        .ok_or_else(|| AwsError::malformed(action, resource, "LoadBalancers"))
+        .send();
+    let output = call.send(request).await?;
+    convert_load_balancer(&call, call.required(output.load_balancers().first(), "LoadBalancers")?)
 }
 
 /// What a listener does with a request.
@@ -182,35 +177,36 @@ impl std::fmt::Display for Listener {
 const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 pub async fn listeners(client: &Client, lb: &LoadBalancer) -> Result<Vec<Listener>, AwsError> {
-    let output = client.describe_listeners().load_balancer_arn(&lb.arn).send().await.map_err(|err| {
-        AwsError::from_sdk("elasticloadbalancing:DescribeListeners", format!("load balancer {}", lb.name), err)
-    })?;
-    Ok(output
-        .listeners()
-        .iter()
-        .filter_map(|listener| {
-            let action = match listener.default_actions() {
-                [only] => match only.r#type() {
-                    Some(ActionTypeEnum::Forward) => {
-                        only.target_group_arn().map(|arn| ListenerAction::Forward(arn.to_string()))
-                    }
-                    Some(ActionTypeEnum::Redirect) => only
-                        .redirect_config()
-                        .filter(|redirect| redirect.protocol() == Some("HTTPS"))
-                        .map(|_| ListenerAction::RedirectToHttps),
-                    _ => None,
-                },
-                _ => None,
-            };
-            Some(Listener {
-                arn: listener.listener_arn()?.to_string(),
-                port: u16::try_from(listener.port()?).ok()?,
-                protocol: listener.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
-                certificate_arn: listener.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
-                action: action.unwrap_or(ListenerAction::Other),
-            })
-        })
-        .collect())
+    let call = Call::new("elasticloadbalancing:DescribeListeners", format!("load balancer {}", lb.name));
+    let output = call.send(client.describe_listeners().load_balancer_arn(&lb.arn).send()).await?;
+    output.listeners().iter().map(|listener| convert_listener(&call, listener)).collect()
+}
+
+fn convert_listener(
+    call: &Call,
+    listener: &aws_sdk_elasticloadbalancingv2::types::Listener,
+) -> Result<Listener, AwsError> {
+    let action = match listener.default_actions() {
+        [only] => match only.r#type() {
+            Some(ActionTypeEnum::Forward) => {
+                only.target_group_arn().map(|arn| ListenerAction::Forward(arn.to_string()))
+            }
+            Some(ActionTypeEnum::Redirect) => only
+                .redirect_config()
+                .filter(|redirect| redirect.protocol() == Some("HTTPS"))
+                .map(|_| ListenerAction::RedirectToHttps),
+            _ => None,
+        },
+        _ => None,
+    };
+    let port = call.required(listener.port(), "Listeners[].Port")?;
+    Ok(Listener {
+        arn: call.required_str(listener.listener_arn(), "Listeners[].ListenerArn")?,
+        port: call.required(u16::try_from(port).ok(), "Listeners[].Port (a TCP port)")?,
+        protocol: call.required(listener.protocol(), "Listeners[].Protocol")?.as_str().to_string(),
+        certificate_arn: listener.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
+        action: action.unwrap_or(ListenerAction::Other),
+    })
 }
 
 /// `None` for [`ListenerAction::Other`], which forgectl never sets.
@@ -238,7 +234,8 @@ fn certificates(listener: &Listener) -> Option<Vec<Certificate>> {
 
 pub async fn create_listener(client: &Client, lb: &LoadBalancer, listener: &Listener) -> Result<(), AwsError> {
     let https = listener.protocol == "HTTPS";
-    client
+    let call = Call::new("elasticloadbalancing:CreateListener", format!("load balancer {}", lb.name));
+    let request = client
         .create_listener()
         .load_balancer_arn(&lb.arn)
         .protocol(ProtocolEnum::from(listener.protocol.as_str()))
@@ -246,18 +243,16 @@ pub async fn create_listener(client: &Client, lb: &LoadBalancer, listener: &List
         .set_certificates(certificates(listener))
         .set_ssl_policy(https.then(|| SSL_POLICY.to_string()))
         .set_default_actions(listener_action(&listener.action))
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk("elasticloadbalancing:CreateListener", format!("load balancer {}", lb.name), err)
-        })?;
+        .send();
+    call.send(request).await?;
     Ok(())
 }
 
 /// Sets protocol, certificate and action of the listener at `arn`.
 pub async fn modify_listener(client: &Client, arn: &str, listener: &Listener) -> Result<(), AwsError> {
     let https = listener.protocol == "HTTPS";
-    client
+    let call = Call::new("elasticloadbalancing:ModifyListener", format!("listener {arn}"));
+    let request = client
         .modify_listener()
         .listener_arn(arn)
         .protocol(ProtocolEnum::from(listener.protocol.as_str()))
@@ -265,52 +260,43 @@ pub async fn modify_listener(client: &Client, arn: &str, listener: &Listener) ->
         .set_certificates(certificates(listener))
         .set_ssl_policy(https.then(|| SSL_POLICY.to_string()))
         .set_default_actions(listener_action(&listener.action))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("elasticloadbalancing:ModifyListener", format!("listener {arn}"), err))?;
+        .send();
+    call.send(request).await?;
     Ok(())
 }
 
 pub async fn delete_listener(client: &Client, arn: &str) -> Result<(), AwsError> {
-    let result = client
-        .delete_listener()
-        .listener_arn(arn)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("elasticloadbalancing:DeleteListener", format!("listener {arn}"), err));
-    absent_if_not_found(result).map(|_| ())
+    let call = Call::new("elasticloadbalancing:DeleteListener", format!("listener {arn}"));
+    call.send_or_absent(client.delete_listener().listener_arn(arn).send()).await?;
+    Ok(())
 }
 
 pub async fn target_health(client: &Client, group: &TargetGroup) -> Result<Vec<TargetHealth>, AwsError> {
-    let output = client.describe_target_health().target_group_arn(&group.arn).send().await.map_err(|err| {
-        AwsError::from_sdk("elasticloadbalancing:DescribeTargetHealth", format!("target group {}", group.name), err)
-    })?;
-    Ok(output
+    let call = Call::new("elasticloadbalancing:DescribeTargetHealth", format!("target group {}", group.name));
+    let output = call.send(client.describe_target_health().target_group_arn(&group.arn).send()).await?;
+    output
         .target_health_descriptions()
         .iter()
-        .filter_map(|description| {
-            Some(TargetHealth {
-                instance_id: description.target()?.id()?.to_string(),
-                state: description
-                    .target_health()
-                    .and_then(|health| health.state())
-                    .map(|state| state.as_str().to_string())
-                    .unwrap_or_default(),
+        .map(|description| {
+            Ok(TargetHealth {
+                instance_id: call.required_str(description.target().and_then(|t| t.id()), "Target.Id")?,
+                state: call
+                    .required(description.target_health().and_then(|health| health.state()), "TargetHealth.State")?
+                    .as_str()
+                    .to_string(),
             })
         })
-        .collect())
+        .collect()
 }
 
 pub async fn delete_load_balancer(client: &Client, lb: &LoadBalancer) -> Result<(), AwsError> {
-    let result = client.delete_load_balancer().load_balancer_arn(&lb.arn).send().await.map_err(|err| {
-        AwsError::from_sdk("elasticloadbalancing:DeleteLoadBalancer", format!("load balancer {}", lb.name), err)
-    });
-    absent_if_not_found(result).map(|_| ())
+    let call = Call::new("elasticloadbalancing:DeleteLoadBalancer", format!("load balancer {}", lb.name));
+    call.send_or_absent(client.delete_load_balancer().load_balancer_arn(&lb.arn).send()).await?;
+    Ok(())
 }
 
 pub async fn delete_target_group(client: &Client, group: &TargetGroup) -> Result<(), AwsError> {
-    let result = client.delete_target_group().target_group_arn(&group.arn).send().await.map_err(|err| {
-        AwsError::from_sdk("elasticloadbalancing:DeleteTargetGroup", format!("target group {}", group.name), err)
-    });
-    absent_if_not_found(result).map(|_| ())
+    let call = Call::new("elasticloadbalancing:DeleteTargetGroup", format!("target group {}", group.name));
+    call.send_or_absent(client.delete_target_group().target_group_arn(&group.arn).send()).await?;
+    Ok(())
 }

@@ -26,6 +26,9 @@ pub enum AwsErrorKind {
     Throttled,
     /// AWS was not reached: DNS, TCP, TLS, timeouts.
     Unreachable,
+    /// AWS answered, but without a field it must send (an ARN, an ID, a
+    /// state): forgectl refuses to guess one.
+    Malformed,
     /// Anything else AWS answered with.
     Service,
 }
@@ -69,14 +72,37 @@ impl AwsError {
         AwsError { action: action.to_string(), resource: resource.into(), kind, code, message }
     }
 
-    /// An answer AWS gave that forgectl cannot use (a field it must send is missing).
+    /// An answer AWS gave that forgectl cannot use: `what` it lacks.
     pub fn malformed(action: &str, resource: impl Into<String>, what: &str) -> Self {
         AwsError {
             action: action.to_string(),
             resource: resource.into(),
-            kind: AwsErrorKind::Service,
+            kind: AwsErrorKind::Malformed,
             code: None,
             message: format!("the response has no {what}"),
+        }
+    }
+
+    /// The SDK refused to build the request (a builder's required field
+    /// unset): a bug in forgectl, reported with what it was about.
+    pub fn unbuilt_request(action: &str, resource: impl Into<String>, reason: &str) -> Self {
+        AwsError {
+            action: action.to_string(),
+            resource: resource.into(),
+            kind: AwsErrorKind::InvalidInput,
+            code: None,
+            message: format!("the request could not be built: {reason}"),
+        }
+    }
+
+    /// AWS answered without `field`, which it must always send.
+    pub fn missing_field(action: &str, resource: impl Into<String>, field: &str) -> Self {
+        AwsError {
+            action: action.to_string(),
+            resource: resource.into(),
+            kind: AwsErrorKind::Malformed,
+            code: None,
+            message: format!("AWS answered without the required field `{field}`"),
         }
     }
 
@@ -102,6 +128,11 @@ impl AwsError {
                     .into(),
             ),
             AwsErrorKind::Throttled => Some("AWS is rate limiting this account; wait a minute and re-run".into()),
+            AwsErrorKind::Malformed => Some(
+                "AWS's answer lacks a field forgectl needs and will not guess; re-run, and if it \
+                 persists report it as a forgectl bug"
+                    .into(),
+            ),
             AwsErrorKind::DependencyViolation => {
                 Some("something else still uses it; remove that first, then re-run".into())
             }

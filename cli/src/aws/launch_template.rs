@@ -12,8 +12,9 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use serde::Serialize;
 
+use super::call::Call;
 use super::ec2::ec2_tags;
-use super::error::{absent_if_not_found, AwsError};
+use super::error::AwsError;
 
 /// What forgectl sets in a launch template version, and compares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,21 +72,17 @@ fn request_data(data: &TemplateData) -> RequestLaunchTemplateData {
 }
 
 pub async fn find(client: &Client, name: &str) -> Result<Option<LaunchTemplate>, AwsError> {
-    let action = "ec2:DescribeLaunchTemplates";
-    let result = client
-        .describe_launch_templates()
-        .launch_template_names(name)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, format!("launch template {name}"), err));
-    Ok(absent_if_not_found(result)?.and_then(|output| {
-        output.launch_templates().iter().find_map(|template| {
-            Some(LaunchTemplate {
-                id: template.launch_template_id()?.to_string(),
-                name: template.launch_template_name()?.to_string(),
-                latest_version: template.latest_version_number()?,
-            })
-        })
+    let call = Call::new("ec2:DescribeLaunchTemplates", format!("launch template {name}"));
+    let Some(output) =
+        call.send_or_absent(client.describe_launch_templates().launch_template_names(name).send()).await?
+    else {
+        return Ok(None);
+    };
+    let Some(template) = output.launch_templates().first() else { return Ok(None) };
+    Ok(Some(LaunchTemplate {
+        id: call.required_str(template.launch_template_id(), "LaunchTemplateId")?,
+        name: call.required_str(template.launch_template_name(), "LaunchTemplateName")?,
+        latest_version: call.required(template.latest_version_number(), "LatestVersionNumber")?,
     }))
 }
 
@@ -94,20 +91,25 @@ pub async fn versions(client: &Client, template_id: &str, numbers: &[i64]) -> Re
     if numbers.is_empty() {
         return Ok(Vec::new());
     }
-    let output = client
+    let call = Call::new("ec2:DescribeLaunchTemplateVersions", format!("launch template {template_id}"));
+    let request = client
         .describe_launch_template_versions()
         .launch_template_id(template_id)
         .set_versions(Some(numbers.iter().map(i64::to_string).collect()))
-        .send()
-        .await
-        .map_err(|err| {
-            AwsError::from_sdk("ec2:DescribeLaunchTemplateVersions", format!("launch template {template_id}"), err)
-        })?;
-    Ok(output.launch_template_versions().iter().filter_map(convert_version).collect())
+        .send();
+    let output = call.send(request).await?;
+    output.launch_template_versions().iter().map(|version| convert_version(&call, version)).collect()
 }
 
-fn convert_version(version: &aws_sdk_ec2::types::LaunchTemplateVersion) -> Option<TemplateVersion> {
-    let data = version.launch_template_data()?;
+/// Every field forgectl sets in a version is required: a version without
+/// one was not written by forgectl and must not compare equal to empty.
+fn convert_version(
+    call: &Call,
+    version: &aws_sdk_ec2::types::LaunchTemplateVersion,
+) -> Result<TemplateVersion, AwsError> {
+    let number = call.required(version.version_number(), "LaunchTemplateVersions[].VersionNumber")?;
+    let call = call.about(format!("{} version {number}", call.resource()));
+    let data = call.required(version.launch_template_data(), "LaunchTemplateData")?;
     let mut security_group_ids: Vec<String> = data.security_group_ids().to_vec();
     security_group_ids.sort();
     let instance_tags = data
@@ -115,21 +117,21 @@ fn convert_version(version: &aws_sdk_ec2::types::LaunchTemplateVersion) -> Optio
         .iter()
         .filter(|spec| spec.resource_type() == Some(&ResourceType::Instance))
         .flat_map(|spec| spec.tags())
+        // A tag without a value has an empty one, as EC2 stores it.
         .filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string())))
         .collect();
-    Some(TemplateVersion {
-        number: version.version_number()?,
+    Ok(TemplateVersion {
+        number,
         description: version.version_description().map(str::to_string),
         data: TemplateData {
-            image_id: data.image_id().unwrap_or_default().to_string(),
-            instance_type: data.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+            image_id: call.required_str(data.image_id(), "ImageId")?,
+            instance_type: call.required(data.instance_type(), "InstanceType")?.as_str().to_string(),
             security_group_ids,
-            instance_profile: data
-                .iam_instance_profile()
-                .and_then(|profile| profile.name())
-                .unwrap_or_default()
-                .to_string(),
-            user_data: data.user_data().unwrap_or_default().to_string(),
+            instance_profile: call.required_str(
+                data.iam_instance_profile().and_then(|profile| profile.name()),
+                "IamInstanceProfile.Name",
+            )?,
+            user_data: call.required_str(data.user_data(), "UserData")?,
             instance_tags,
         },
     })
@@ -143,9 +145,8 @@ pub async fn create(
     description: &str,
     tags: &BTreeMap<String, String>,
 ) -> Result<LaunchTemplate, AwsError> {
-    let action = "ec2:CreateLaunchTemplate";
-    let resource = format!("launch template {name}");
-    let output = client
+    let call = Call::new("ec2:CreateLaunchTemplate", format!("launch template {name}"));
+    let request = client
         .create_launch_template()
         .launch_template_name(name)
         .version_description(description)
@@ -156,15 +157,13 @@ pub async fn create(
                 .set_tags(Some(ec2_tags(tags)))
                 .build(),
         )
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    let template =
-        output.launch_template().ok_or_else(|| AwsError::malformed(action, resource.clone(), "LaunchTemplate"))?;
+        .send();
+    let output = call.send(request).await?;
+    let template = call.required(output.launch_template(), "LaunchTemplate")?;
     Ok(LaunchTemplate {
-        id: template.launch_template_id().unwrap_or_default().to_string(),
+        id: call.required_str(template.launch_template_id(), "LaunchTemplate.LaunchTemplateId")?,
         name: name.to_string(),
-        latest_version: template.latest_version_number().unwrap_or(1),
+        latest_version: call.required(template.latest_version_number(), "LaunchTemplate.LatestVersionNumber")?,
     })
 }
 
@@ -176,28 +175,61 @@ pub async fn create_version(
     data: &TemplateData,
     description: &str,
 ) -> Result<i64, AwsError> {
-    let action = "ec2:CreateLaunchTemplateVersion";
-    let resource = format!("launch template {}", template.name);
-    let output = client
+    let call = Call::new("ec2:CreateLaunchTemplateVersion", format!("launch template {}", template.name));
+    let request = client
         .create_launch_template_version()
         .launch_template_id(&template.id)
         .version_description(description)
         .launch_template_data(request_data(data))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource.clone(), err))?;
-    output
-        .launch_template_version()
-        .and_then(|version| version.version_number())
-        .ok_or_else(|| AwsError::malformed(action, resource, "LaunchTemplateVersion.VersionNumber"))
+        .send();
+    let output = call.send(request).await?;
+    call.required(
+        output.launch_template_version().and_then(|version| version.version_number()),
+        "LaunchTemplateVersion.VersionNumber",
+    )
 }
 
 pub async fn delete(client: &Client, name: &str) -> Result<(), AwsError> {
-    let result = client
-        .delete_launch_template()
-        .launch_template_name(name)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ec2:DeleteLaunchTemplate", format!("launch template {name}"), err));
-    absent_if_not_found(result).map(|_| ())
+    let call = Call::new("ec2:DeleteLaunchTemplate", format!("launch template {name}"));
+    call.send_or_absent(client.delete_launch_template().launch_template_name(name).send()).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::AwsErrorKind;
+    use aws_sdk_ec2::types::{LaunchTemplateIamInstanceProfileSpecification, ResponseLaunchTemplateData};
+
+    fn answer(image_id: Option<&str>) -> aws_sdk_ec2::types::LaunchTemplateVersion {
+        let data = ResponseLaunchTemplateData::builder()
+            .set_image_id(image_id.map(str::to_string))
+            .instance_type(InstanceType::from("t3.small"))
+            .security_group_ids("sg-2")
+            .security_group_ids("sg-1")
+            .iam_instance_profile(LaunchTemplateIamInstanceProfileSpecification::builder().name("p").build())
+            .user_data("IyE=")
+            .build();
+        aws_sdk_ec2::types::LaunchTemplateVersion::builder().version_number(3).launch_template_data(data).build()
+    }
+
+    #[test]
+    fn a_version_without_its_image_is_malformed_not_an_empty_image() {
+        let call = Call::new("ec2:DescribeLaunchTemplateVersions", "launch template lt-1");
+        let error = convert_version(&call, &answer(None)).err();
+        assert!(error.as_ref().is_some_and(|e| e.is(AwsErrorKind::Malformed)), "{error:?}");
+        let text = error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("launch template lt-1 version 3") && text.contains("`ImageId`"), "{text}");
+    }
+
+    #[test]
+    fn a_complete_version_converts_with_sorted_groups() {
+        let call = Call::new("ec2:DescribeLaunchTemplateVersions", "launch template lt-1");
+        let version = convert_version(&call, &answer(Some("ami-1"))).ok();
+        assert_eq!(
+            version.as_ref().map(|v| v.data.security_group_ids.clone()),
+            Some(vec!["sg-1".into(), "sg-2".into()])
+        );
+        assert_eq!(version.map(|v| v.data.image_id), Some("ami-1".into()));
+    }
 }

@@ -1,12 +1,19 @@
 //! AWS access. One function builds the SDK configuration; each service gets
 //! a thin adapter elsewhere that returns forgectl's own types.
 
+/// The appliers' calls as traits, implemented by [`AwsClients`].
+pub mod api;
 pub mod autoscaling;
+/// One call's action and resource: error mapping and required fields.
+pub mod call;
+/// The log of every call a command made.
 pub mod calls;
 pub mod ec2;
 pub mod ecr;
 pub mod elb;
 pub mod error;
+#[cfg(test)]
+pub mod fake;
 pub mod iam;
 pub mod launch_template;
 pub mod msk;
@@ -17,6 +24,7 @@ pub mod ssm;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
+pub use call::Call;
 pub use calls::CallLog;
 pub use error::{AwsError, AwsErrorKind};
 

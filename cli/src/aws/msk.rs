@@ -11,7 +11,8 @@ use aws_sdk_kafka::types::{
 use aws_sdk_kafka::Client;
 use serde::Serialize;
 
-use super::error::{AwsError, AwsErrorKind};
+use super::call::Call;
+use super::error::AwsError;
 use crate::config::{ClientAuth, Environment};
 use crate::naming::{is_managed, Names};
 
@@ -135,6 +136,7 @@ pub(super) fn resource(name: &str) -> String {
 /// Every provisioned cluster whose name is exactly `name` (at most one: MSK
 /// names are unique per account and region). One call in the common case.
 pub async fn list_clusters_named(client: &Client, name: &str) -> Result<Vec<MskCluster>, AwsError> {
+    let call = Call::new("kafka:ListClustersV2", resource(name));
     let mut found = Vec::new();
     let mut pages = client
         .list_clusters_v2()
@@ -145,10 +147,10 @@ pub async fn list_clusters_named(client: &Client, name: &str) -> Result<Vec<MskC
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| AwsError::from_sdk("kafka:ListClustersV2", resource(name), err))?;
+        let page = page.map_err(|err| call.error(err))?;
         for cluster in page.cluster_info_list() {
             if cluster.cluster_name() == Some(name) {
-                found.push(convert(cluster, "kafka:ListClustersV2")?);
+                found.push(convert(&call, cluster)?);
             }
         }
     }
@@ -165,29 +167,16 @@ pub async fn find_cluster(client: &Client, env: &Environment) -> Result<Option<M
 
 /// DescribeClusterV2; `None` once the cluster is gone.
 pub async fn describe_cluster(client: &Client, arn: &str) -> Result<Option<MskCluster>, AwsError> {
-    match client.describe_cluster_v2().cluster_arn(arn).send().await {
-        Ok(output) => match output.cluster_info() {
-            Some(cluster) => Ok(Some(convert(cluster, "kafka:DescribeClusterV2")?)),
-            None => Err(AwsError::malformed("kafka:DescribeClusterV2", resource(arn), "ClusterInfo")),
-        },
-        Err(err) => {
-            let error = AwsError::from_sdk("kafka:DescribeClusterV2", resource(arn), err);
-            if error.is(AwsErrorKind::NotFound) {
-                Ok(None)
-            } else {
-                Err(error)
-            }
-        }
-    }
+    let call = Call::new("kafka:DescribeClusterV2", resource(arn));
+    let Some(output) = call.send_or_absent(client.describe_cluster_v2().cluster_arn(arn).send()).await? else {
+        return Ok(None);
+    };
+    convert(&call, call.required(output.cluster_info(), "ClusterInfo")?).map(Some)
 }
 
 pub async fn bootstrap_brokers(client: &Client, arn: &str) -> Result<BootstrapBrokers, AwsError> {
-    let output = client
-        .get_bootstrap_brokers()
-        .cluster_arn(arn)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("kafka:GetBootstrapBrokers", resource(arn), err))?;
+    let call = Call::new("kafka:GetBootstrapBrokers", resource(arn));
+    let output = call.send(client.get_bootstrap_brokers().cluster_arn(arn).send()).await?;
     Ok(BootstrapBrokers {
         plaintext: output.bootstrap_broker_string().map(str::to_string),
         tls: output.bootstrap_broker_string_tls().map(str::to_string),
@@ -229,7 +218,7 @@ pub async fn create_cluster(
     spec: &ClusterSpec,
     placement: &Placement<'_>,
 ) -> Result<String, AwsError> {
-    let action = "kafka:CreateClusterV2";
+    let call = Call::new("kafka:CreateClusterV2", resource(&spec.name));
     let broker_nodes = BrokerNodeGroupInfo::builder()
         .set_client_subnets(Some(placement.subnets.to_vec()))
         .security_groups(placement.security_group)
@@ -263,18 +252,14 @@ pub async fn create_cluster(
                 .build(),
         )
         .build();
-    let output = client
+    let request = client
         .create_cluster_v2()
         .cluster_name(&spec.name)
         .provisioned(provisioned)
         .set_tags(Some(spec.tags.clone().into_iter().collect()))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource(&spec.name), err))?;
-    output
-        .cluster_arn()
-        .map(str::to_string)
-        .ok_or_else(|| AwsError::malformed(action, resource(&spec.name), "ClusterArn"))
+        .send();
+    let output = call.send(request).await?;
+    call.required_str(output.cluster_arn(), "ClusterArn")
 }
 
 fn client_authentication(auth: ClientAuth) -> ClientAuthentication {
@@ -293,10 +278,13 @@ pub(super) fn to_i32(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
-fn convert(cluster: &aws_sdk_kafka::types::Cluster, action: &str) -> Result<MskCluster, AwsError> {
-    let name = cluster.cluster_name().unwrap_or_default().to_string();
-    let arn =
-        cluster.cluster_arn().ok_or_else(|| AwsError::malformed(action, resource(&name), "ClusterArn"))?.to_string();
+/// Name, ARN, state and CurrentVersion are required: they find the cluster,
+/// gate every plan and lock every update. The rest is absent for clusters
+/// still CREATING (brokers, software) and read as "unknown".
+fn convert(call: &Call, cluster: &aws_sdk_kafka::types::Cluster) -> Result<MskCluster, AwsError> {
+    let name = call.required_str(cluster.cluster_name(), "ClusterName")?;
+    let call = call.about(resource(&name));
+    let arn = call.required_str(cluster.cluster_arn(), "ClusterArn")?;
     let provisioned = cluster.provisioned();
     let nodes = provisioned.and_then(|p| p.broker_node_group_info());
     let encryption = provisioned.and_then(|p| p.encryption_info());
@@ -307,24 +295,25 @@ fn convert(cluster: &aws_sdk_kafka::types::Cluster, action: &str) -> Result<MskC
     Ok(MskCluster {
         arn,
         name,
-        state: cluster.state().map(|state| state.as_str().to_string()).unwrap_or_default(),
+        state: call.required(cluster.state(), "State")?.as_str().to_string(),
         state_info: cluster.state_info().map(|info| StateInfo {
             code: info.code().map(str::to_string),
             message: info.message().map(str::to_string),
         }),
-        current_version: cluster.current_version().unwrap_or_default().to_string(),
+        current_version: call.required_str(cluster.current_version(), "CurrentVersion")?,
         active_operation_arn: cluster.active_operation_arn().map(str::to_string),
         kafka_version: software.and_then(|s| s.kafka_version()).map(str::to_string),
-        broker_count: provisioned
-            .and_then(|p| p.number_of_broker_nodes())
-            .and_then(|count| u32::try_from(count).ok())
-            .unwrap_or_default(),
+        broker_count: call.required(
+            provisioned.and_then(|p| p.number_of_broker_nodes()).and_then(|count| u32::try_from(count).ok()),
+            "Provisioned.NumberOfBrokerNodes",
+        )?,
         broker_type: nodes.and_then(|n| n.instance_type()).map(str::to_string),
         ebs_volume_gib: nodes
             .and_then(|n| n.storage_info())
             .and_then(|s| s.ebs_storage_info())
             .and_then(|e| e.volume_size())
             .and_then(|size| u32::try_from(size).ok()),
+        // Lists AWS leaves out when it has none to report.
         client_subnets: nodes.map(|n| n.client_subnets().to_vec()).unwrap_or_default(),
         security_groups: nodes.map(|n| n.security_groups().to_vec()).unwrap_or_default(),
         client_broker: in_transit.and_then(|t| t.client_broker()).map(|cb| cb.as_str().to_string()),
@@ -342,6 +331,7 @@ fn convert(cluster: &aws_sdk_kafka::types::Cluster, action: &str) -> Result<MskC
         },
         configuration_arn: software.and_then(|s| s.configuration_arn()).map(str::to_string),
         configuration_revision: software.and_then(|s| s.configuration_revision()),
+        // No tags is an empty map in AWS's answer, or none.
         tags: cluster.tags().map(|tags| tags.clone().into_iter().collect()).unwrap_or_default(),
     })
 }
@@ -371,5 +361,25 @@ mod tests {
         assert_eq!(brokers.for_auth(ClientAuth::Unauthenticated), Some("b:9094"));
         assert_eq!(brokers.for_auth(ClientAuth::SaslScram), Some("b:9096"));
         assert_eq!(brokers.for_auth(ClientAuth::Iam), None);
+    }
+}
+
+#[cfg(test)]
+mod conversion_tests {
+    use super::*;
+    use crate::aws::AwsErrorKind;
+
+    #[test]
+    fn a_cluster_without_current_version_is_malformed_not_an_empty_lock() {
+        let call = Call::new("kafka:DescribeClusterV2", "cluster arn:c");
+        let answer = aws_sdk_kafka::types::Cluster::builder()
+            .cluster_name("forgectl-dev")
+            .cluster_arn("arn:c")
+            .state(aws_sdk_kafka::types::ClusterState::Active)
+            .build();
+        let error = convert(&call, &answer).err();
+        assert!(error.as_ref().is_some_and(|e| e.is(AwsErrorKind::Malformed)), "{error:?}");
+        let text = error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("cluster forgectl-dev") && text.contains("`CurrentVersion`"), "{text}");
     }
 }

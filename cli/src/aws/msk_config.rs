@@ -7,7 +7,8 @@ use aws_sdk_kafka::primitives::Blob;
 use aws_sdk_kafka::Client;
 use serde::Serialize;
 
-use super::error::{AwsError, AwsErrorKind};
+use super::call::Call;
+use super::error::AwsError;
 
 /// ListConfigurations page size: MSK's maximum.
 const LIST_PAGE_SIZE: i32 = 100;
@@ -33,20 +34,21 @@ fn resource(name: &str) -> String {
 /// ListConfigurations (one page in most accounts) and, when found, one
 /// DescribeConfigurationRevision.
 pub async fn find_configuration(client: &Client, name: &str) -> Result<Option<MskConfiguration>, AwsError> {
+    let call = Call::new("kafka:ListConfigurations", resource(name));
     let mut pages = client.list_configurations().max_results(LIST_PAGE_SIZE).into_paginator().send();
     let mut found = None;
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| AwsError::from_sdk("kafka:ListConfigurations", resource(name), err))?;
+        let page = page.map_err(|err| call.error(err))?;
         found = page.configurations().iter().find(|c| c.name() == Some(name)).cloned();
         if found.is_some() {
             break;
         }
     }
     let Some(found) = found else { return Ok(None) };
-    let arn =
-        found.arn().ok_or_else(|| AwsError::malformed("kafka:ListConfigurations", resource(name), "Arn"))?.to_string();
-    let latest_revision = found.latest_revision().and_then(|r| r.revision()).unwrap_or(1);
-    let state = found.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+    let arn = call.required_str(found.arn(), "Arn")?;
+    let latest_revision =
+        call.required(found.latest_revision().and_then(|r| r.revision()), "LatestRevision.Revision")?;
+    let state = call.required(found.state(), "State")?.as_str().to_string();
     // A configuration being deleted may no longer have readable revisions.
     let properties = if state == "ACTIVE" {
         describe_properties(client, &arn, name, latest_revision).await?
@@ -56,6 +58,8 @@ pub async fn find_configuration(client: &Client, name: &str) -> Result<Option<Ms
     Ok(Some(MskConfiguration {
         arn,
         name: name.to_string(),
+        // forgectl's marker lives here; a configuration without a
+        // description is simply not marked as forgectl's.
         description: found.description().unwrap_or_default().to_string(),
         state,
         kafka_versions: found.kafka_versions().to_vec(),
@@ -70,16 +74,10 @@ async fn describe_properties(
     name: &str,
     revision: i64,
 ) -> Result<BTreeMap<String, String>, AwsError> {
-    let output = client
-        .describe_configuration_revision()
-        .arn(arn)
-        .revision(revision)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("kafka:DescribeConfigurationRevision", resource(name), err))?;
-    let text =
-        output.server_properties().map(|blob| String::from_utf8_lossy(blob.as_ref()).into_owned()).unwrap_or_default();
-    Ok(parse_properties(&text))
+    let call = Call::new("kafka:DescribeConfigurationRevision", resource(name));
+    let output = call.send(client.describe_configuration_revision().arn(arn).revision(revision).send()).await?;
+    let properties = call.required(output.server_properties(), "ServerProperties")?;
+    Ok(parse_properties(&String::from_utf8_lossy(properties.as_ref())))
 }
 
 /// `key=value` lines; blank lines and `#` comments skipped.
@@ -100,18 +98,17 @@ pub async fn create_configuration(
     kafka_versions: &[String],
     server_properties: &str,
 ) -> Result<(String, i64), AwsError> {
-    let action = "kafka:CreateConfiguration";
-    let output = client
+    let call = Call::new("kafka:CreateConfiguration", resource(name));
+    let request = client
         .create_configuration()
         .name(name)
         .description(description)
         .set_kafka_versions(Some(kafka_versions.to_vec()))
         .server_properties(Blob::new(server_properties.as_bytes()))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource(name), err))?;
-    let arn = output.arn().ok_or_else(|| AwsError::malformed(action, resource(name), "Arn"))?.to_string();
-    Ok((arn, output.latest_revision().and_then(|r| r.revision()).unwrap_or(1)))
+        .send();
+    let output = call.send(request).await?;
+    let arn = call.required_str(output.arn(), "Arn")?;
+    Ok((arn, call.required(output.latest_revision().and_then(|r| r.revision()), "LatestRevision.Revision")?))
 }
 
 /// UpdateConfiguration: a new revision; returns its number.
@@ -120,34 +117,22 @@ pub async fn update_configuration(
     configuration: &MskConfiguration,
     server_properties: &str,
 ) -> Result<i64, AwsError> {
-    let action = "kafka:UpdateConfiguration";
-    let output = client
+    let call = Call::new("kafka:UpdateConfiguration", resource(&configuration.name));
+    let request = client
         .update_configuration()
         .arn(&configuration.arn)
         .description(&configuration.description)
         .server_properties(Blob::new(server_properties.as_bytes()))
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk(action, resource(&configuration.name), err))?;
-    output
-        .latest_revision()
-        .and_then(|r| r.revision())
-        .ok_or_else(|| AwsError::malformed(action, resource(&configuration.name), "LatestRevision"))
+        .send();
+    let output = call.send(request).await?;
+    call.required(output.latest_revision().and_then(|r| r.revision()), "LatestRevision")
 }
 
 /// DeleteConfiguration; a configuration already gone counts as deleted.
 pub async fn delete_configuration(client: &Client, configuration: &MskConfiguration) -> Result<(), AwsError> {
-    match client.delete_configuration().arn(&configuration.arn).send().await {
-        Ok(_) => Ok(()),
-        Err(err) => {
-            let error = AwsError::from_sdk("kafka:DeleteConfiguration", resource(&configuration.name), err);
-            if error.is(AwsErrorKind::NotFound) {
-                Ok(())
-            } else {
-                Err(error)
-            }
-        }
-    }
+    let call = Call::new("kafka:DeleteConfiguration", resource(&configuration.name));
+    call.send_or_absent(client.delete_configuration().arn(&configuration.arn).send()).await?;
+    Ok(())
 }
 
 #[cfg(test)]

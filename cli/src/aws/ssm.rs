@@ -8,7 +8,8 @@ use aws_sdk_ssm::Client;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
-use super::error::{absent_if_not_found, AwsError};
+use super::call::Call;
+use super::error::AwsError;
 
 /// A secret's value. Debug prints no value, so a stray `{:?}` cannot leak it,
 /// and secrecy zeroes the memory on drop.
@@ -43,27 +44,21 @@ impl std::fmt::Debug for SecretValue {
 
 /// A plain (public) parameter's value, e.g. the latest AMI ID.
 pub async fn public_parameter(client: &Client, name: &str) -> Result<Option<String>, AwsError> {
-    let result = client
-        .get_parameter()
-        .name(name)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ssm:GetParameter", format!("parameter {name}"), err));
-    Ok(absent_if_not_found(result)?.and_then(|output| output.parameter().and_then(|p| p.value()).map(str::to_string)))
+    let call = Call::new("ssm:GetParameter", format!("parameter {name}"));
+    let Some(output) = call.send_or_absent(client.get_parameter().name(name).send()).await? else { return Ok(None) };
+    call.required_str(output.parameter().and_then(|p| p.value()), "Parameter.Value").map(Some)
 }
 
 /// The decrypted value, to compare before writing: re-putting an equal
 /// value would add a parameter version on every deploy.
 pub async fn secret(client: &Client, name: &str) -> Result<Option<SecretValue>, AwsError> {
-    let result = client
-        .get_parameter()
-        .name(name)
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ssm:GetParameter", format!("parameter {name}"), err));
-    Ok(absent_if_not_found(result)?
-        .and_then(|output| output.parameter().and_then(|p| p.value()).map(|value| SecretValue::new(value.to_string()))))
+    let call = Call::new("ssm:GetParameter", format!("parameter {name}"));
+    let Some(output) = call.send_or_absent(client.get_parameter().name(name).with_decryption(true).send()).await?
+    else {
+        return Ok(None);
+    };
+    call.required_str(output.parameter().and_then(|p| p.value()), "Parameter.Value")
+        .map(|value| Some(SecretValue::new(value)))
 }
 
 /// Writes a SecureString. A new parameter gets the tags in the same call;
@@ -76,7 +71,7 @@ pub async fn put_secret(
     tags: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
     let action = "ssm:PutParameter";
-    let resource = format!("parameter {name}");
+    let call = Call::new(action, format!("parameter {name}"));
     let mut request = client
         .put_parameter()
         .name(name)
@@ -90,31 +85,30 @@ pub async fn put_secret(
             .iter()
             .map(|(key, value)| Tag::builder().key(key).value(value).build())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| AwsError::malformed(action, resource.clone(), &err.to_string()))?;
+            .map_err(|err| AwsError::unbuilt_request(action, call.resource(), &err.to_string()))?;
         request = request.set_tags(Some(tags));
     }
-    request.send().await.map_err(|err| AwsError::from_sdk(action, resource, err))?;
+    call.send(request.send()).await?;
     Ok(())
 }
 
 /// Names of the parameters under `path` (values are not read).
 pub async fn names_under(client: &Client, path: &str) -> Result<Vec<String>, AwsError> {
+    let call = Call::new("ssm:GetParametersByPath", format!("path {path}"));
     let mut names = Vec::new();
     let mut pages =
         client.get_parameters_by_path().path(path).recursive(true).with_decryption(false).into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| AwsError::from_sdk("ssm:GetParametersByPath", format!("path {path}"), err))?;
-        names.extend(page.parameters().iter().filter_map(|p| p.name()).map(str::to_string));
+        let page = page.map_err(|err| call.error(err))?;
+        for parameter in page.parameters() {
+            names.push(call.required_str(parameter.name(), "Parameters[].Name")?);
+        }
     }
     Ok(names)
 }
 
 pub async fn delete_parameter(client: &Client, name: &str) -> Result<(), AwsError> {
-    let result = client
-        .delete_parameter()
-        .name(name)
-        .send()
-        .await
-        .map_err(|err| AwsError::from_sdk("ssm:DeleteParameter", format!("parameter {name}"), err));
-    absent_if_not_found(result).map(|_| ())
+    let call = Call::new("ssm:DeleteParameter", format!("parameter {name}"));
+    call.send_or_absent(client.delete_parameter().name(name).send()).await?;
+    Ok(())
 }

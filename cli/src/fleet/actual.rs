@@ -15,8 +15,8 @@ use crate::profile::RoleName;
 use crate::render::ServiceEnv;
 
 use super::desired::{version_from_description, AccountScope};
-use super::names::FleetNames;
 use super::plan::Change;
+use crate::naming::fleet::FleetNames;
 
 /// Everything read from AWS before planning.
 #[derive(Debug, Clone)]

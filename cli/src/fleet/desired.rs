@@ -14,7 +14,7 @@ use crate::config::{Environment, InstanceSize};
 use crate::profile::{RoleName, RoleSpec};
 use crate::render::{render_template, EnvVar, RenderError, ServiceEnv};
 
-use super::names::{repository, FleetNames, CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
+use crate::naming::fleet::{repository, FleetNames, CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
 
 /// Where the account's resources are, for ARNs in the instance policy.
 #[derive(Debug, Clone, PartialEq, Eq)]

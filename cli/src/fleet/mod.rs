@@ -9,7 +9,6 @@ pub mod actual;
 mod compare;
 pub mod desired;
 pub mod diff;
-pub mod names;
 pub mod plan;
 pub mod roles;
 pub mod target;

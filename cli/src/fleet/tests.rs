@@ -7,7 +7,6 @@ use super::actual::{Actual, ApiKeysState, ObservedRole, SecretState};
 use super::compare::plan_role;
 use super::desired::{version_description, AccountScope};
 use super::diff::{listener_changes, rule_changes};
-use super::names::FleetNames;
 use super::plan::{plan, Change, FleetPlan, Refusal, ResourceKind, Step};
 use super::roles::RoleAction;
 use super::target::{tcp_rules, Pending, Target, CPU_TARGET_PERCENT, READY_PATH};
@@ -22,6 +21,7 @@ use crate::aws::ssm::SecretValue;
 use crate::config::{select_environment, Environment, EnvironmentOverrides, SecurityProtocol};
 use crate::exit::Exit;
 use crate::kafka::KafkaConnection;
+use crate::naming::fleet::FleetNames;
 use crate::profile::{load_tier, Profile, ProfileSource, ResolveOptions, RoleName};
 use crate::render::{service_env, PostgresConnection};
 

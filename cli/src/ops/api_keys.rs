@@ -14,7 +14,7 @@ use crate::aws::ssm::{self, SecretValue};
 use crate::aws::AwsError;
 use crate::config::Provider;
 use crate::exit::Exit;
-use crate::fleet::names::FleetNames;
+use crate::naming::fleet::FleetNames;
 use crate::ops::context::RunContext;
 
 /// The producer's variable, and so the parameter's last path segment.

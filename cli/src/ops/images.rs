@@ -8,9 +8,9 @@ use serde::Serialize;
 use crate::aws::ecr::{self, RegistryLogin};
 use crate::aws::{AwsClients, AwsErrorKind};
 use crate::fleet::desired;
-use crate::fleet::names::{CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
 use crate::fleet::plan::Change;
 use crate::fleet::FleetError;
+use crate::naming::fleet::{CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
 use crate::naming::{MANAGED_BY, TAG_MANAGED_BY};
 
 #[derive(Debug, Clone, Serialize)]

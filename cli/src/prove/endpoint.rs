@@ -79,7 +79,7 @@ async fn front_door(environment: &Environment, aws: Option<&AwsClients>) -> Resu
                 message: format!("environment `{}` is on AWS, and no AWS clients were given", environment.name),
                 hint: "report this as a bug: the command resolves its clients before proving".into(),
             })?;
-            let name = crate::fleet::names::FleetNames::for_env(environment).load_balancer;
+            let name = crate::naming::fleet::FleetNames::for_env(environment).load_balancer;
             let balancer =
                 crate::aws::elb::find_load_balancer(&clients.elb, &name).await?.ok_or_else(|| ProveError::Stopped {
                     reached: format!("environment `{}` is an AWS environment", environment.name),

@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
+use crate::aws::api::{Ec2Api, MskApi};
 use crate::aws::msk::{MskCluster, Placement};
-use crate::aws::{ec2, msk, msk_config, msk_update, AwsClients};
 use crate::cluster::target::SecurityGroupSpec;
 use crate::cluster::{Action, Actual, ControlPlaneError, Plan, ResourceKind, ResourcePlan, Step, Target};
 use crate::ops::cluster::wait::{self, Deadline};
@@ -21,8 +21,9 @@ pub struct Applied {
     pub what: Vec<String>,
 }
 
-pub struct Applier<'a> {
-    pub clients: &'a AwsClients,
+/// Generic over the AWS calls, so unit tests run plans against a fake.
+pub struct Applier<'a, A> {
+    pub aws: &'a A,
     pub progress: &'a dyn Progress,
     pub target: &'a Target,
     pub deadline: Deadline,
@@ -37,7 +38,7 @@ struct Known {
     configuration: Option<(String, i64)>,
 }
 
-impl Applier<'_> {
+impl<A: Ec2Api + MskApi> Applier<'_, A> {
     /// Applies `plan` (which must not be refused) and returns what it did
     /// and the cluster as it ends up.
     pub async fn apply(&self, plan: &Plan, actual: &Actual) -> Result<(Vec<Applied>, MskCluster), ControlPlaneError> {
@@ -88,14 +89,8 @@ impl Applier<'_> {
         if let Some(id) = known.filter(|_| resource.action != Action::Create) {
             return Ok((id.clone(), false));
         }
-        let id = ec2::create_security_group(
-            &self.clients.ec2,
-            &spec.name,
-            &spec.description,
-            &actual.network.vpc_id,
-            &spec.tags,
-        )
-        .await?;
+        let id =
+            self.aws.create_security_group(&spec.name, &spec.description, &actual.network.vpc_id, &spec.tags).await?;
         what.push(self.note(format!("created security group {} ({id})", spec.name)));
         Ok((id, true))
     }
@@ -112,7 +107,7 @@ impl Applier<'_> {
         known.client_sg = Some(id.clone());
         for step in &resource.steps {
             if let Step::Tags(tags) = step {
-                ec2::tag(&self.clients.ec2, &id, tags).await?;
+                self.aws.tag(&id, tags).await?;
                 what.push(self.note(format!("tagged {} with {}", spec.name, describe_tags(tags))));
             }
         }
@@ -139,18 +134,18 @@ impl Applier<'_> {
         for step in &steps {
             match step {
                 Step::Authorize(ports) => {
-                    ec2::authorize_ingress(&self.clients.ec2, (&id, &spec.name), ports, &client).await?;
+                    self.aws.authorize_ingress((&id, &spec.name), ports, &client).await?;
                     let ports = ports.iter().map(|p| format!("tcp/{p}")).collect::<Vec<_>>().join(", ");
                     what.push(self.note(format!("{}: allowed {ports} from {client}", spec.name)));
                 }
                 Step::Revoke(rules) => {
-                    ec2::revoke_ingress(&self.clients.ec2, (&id, &spec.name), rules).await?;
+                    self.aws.revoke_ingress((&id, &spec.name), rules).await?;
                     for rule in rules {
                         what.push(self.note(format!("{}: revoked {rule}", spec.name)));
                     }
                 }
                 Step::Tags(tags) => {
-                    ec2::tag(&self.clients.ec2, &id, tags).await?;
+                    self.aws.tag(&id, tags).await?;
                     what.push(self.note(format!("tagged {} with {}", spec.name, describe_tags(tags))));
                 }
                 _ => {}
@@ -169,19 +164,15 @@ impl Applier<'_> {
         let properties = spec.server_properties();
         let (arn, revision, what) = match (&resource.action, &actual.configuration) {
             (Action::Update { .. }, Some(existing)) if resource.steps.contains(&Step::NewRevision) => {
-                let revision = msk_config::update_configuration(&self.clients.kafka, existing, &properties).await?;
+                let revision = self.aws.update_configuration(existing, &properties).await?;
                 let note = self.note(format!("configuration {}: wrote revision {revision}", spec.name));
                 (existing.arn.clone(), revision, note)
             }
             _ => {
-                let (arn, revision) = msk_config::create_configuration(
-                    &self.clients.kafka,
-                    &spec.name,
-                    &spec.description,
-                    &spec.kafka_versions,
-                    &properties,
-                )
-                .await?;
+                let (arn, revision) = self
+                    .aws
+                    .create_configuration(&spec.name, &spec.description, &spec.kafka_versions, &properties)
+                    .await?;
                 let note = self.note(format!("created configuration {} (revision {revision})", spec.name));
                 (arn, revision, note)
             }
@@ -217,11 +208,10 @@ impl Applier<'_> {
                     configuration_arn: &configuration_arn,
                     configuration_revision,
                 };
-                let arn = msk::create_cluster(&self.clients.kafka, spec, &placement).await?;
+                let arn = self.aws.create_cluster(spec, &placement).await?;
                 what.push(self.note(format!("creating cluster {} (CreateClusterV2 accepted)", spec.name)));
                 let cluster =
-                    wait::until_active(self.clients, self.progress, &arn, &spec.name, "creating", self.deadline)
-                        .await?;
+                    wait::until_active(self.aws, self.progress, &arn, &spec.name, "creating", self.deadline).await?;
                 what.push(self.note(format!("cluster {} is ACTIVE", spec.name)));
                 return Ok((Applied { resource: resource.resource, name: spec.name.clone(), id: arn, what }, cluster));
             }
@@ -237,49 +227,42 @@ impl Applier<'_> {
                 Step::WaitActive => {
                     let why = format!("resuming: the cluster was {} when this run started", cluster.state);
                     cluster =
-                        wait::until_active(self.clients, self.progress, &cluster.arn, &spec.name, &why, self.deadline)
+                        wait::until_active(self.aws, self.progress, &cluster.arn, &spec.name, &why, self.deadline)
                             .await?;
                     what.push(self.note(format!("cluster {} is ACTIVE", spec.name)));
                     continue;
                 }
                 Step::Tags(tags) => {
-                    msk_update::tag_cluster(&self.clients.kafka, &cluster, tags).await?;
+                    self.aws.tag_cluster(&cluster, tags).await?;
                     what.push(self.note(format!("tagged cluster {} with {}", spec.name, describe_tags(tags))));
                     continue;
                 }
                 Step::BrokerCount(count) => (
-                    msk_update::update_broker_count(&self.clients.kafka, &cluster, *count).await?,
+                    self.aws.update_broker_count(&cluster, *count).await?,
                     format!("brokers {} → {count}", cluster.broker_count),
                 ),
                 Step::BrokerStorage(gib) => (
-                    msk_update::update_broker_storage(&self.clients.kafka, &cluster, *gib).await?,
+                    self.aws.update_broker_storage(&cluster, *gib).await?,
                     format!("storage {} → {gib} GiB per broker", cluster.ebs_volume_gib.unwrap_or_default()),
                 ),
                 Step::BrokerType(broker_type) => (
-                    msk_update::update_broker_type(&self.clients.kafka, &cluster, broker_type).await?,
+                    self.aws.update_broker_type(&cluster, broker_type).await?,
                     format!("broker type {} → {broker_type}", cluster.broker_type.as_deref().unwrap_or("?")),
                 ),
-                Step::Monitoring(level) => (
-                    msk_update::update_monitoring(&self.clients.kafka, &cluster, level).await?,
-                    format!("enhanced monitoring → {level}"),
-                ),
+                Step::Monitoring(level) => {
+                    (self.aws.update_monitoring(&cluster, level).await?, format!("enhanced monitoring → {level}"))
+                }
                 Step::Configuration => (
-                    msk_update::update_cluster_configuration(
-                        &self.clients.kafka,
-                        &cluster,
-                        &configuration_arn,
-                        configuration_revision,
-                    )
-                    .await?,
+                    self.aws.update_cluster_configuration(&cluster, &configuration_arn, configuration_revision).await?,
                     format!("configuration → revision {configuration_revision}"),
                 ),
                 Step::Authorize(_) | Step::Revoke(_) | Step::NewRevision => continue,
             };
             self.progress.info(format!("cluster {}: {label} (operation {operation})", spec.name));
-            wait::operation(self.clients, self.progress, &operation, &spec.name, &label, self.deadline).await?;
+            wait::operation(self.aws, self.progress, &operation, &spec.name, &label, self.deadline).await?;
             // The operation moved CurrentVersion on: read it before the next change.
             cluster =
-                wait::until_active(self.clients, self.progress, &cluster.arn, &spec.name, "refreshing", self.deadline)
+                wait::until_active(self.aws, self.progress, &cluster.arn, &spec.name, "refreshing", self.deadline)
                     .await?;
             what.push(self.note(format!("cluster {}: {label} done", spec.name)));
         }
@@ -316,3 +299,7 @@ fn describe_step(step: &Step) -> String {
         other => format!("{other:?}"),
     }
 }
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::aws::ec2::{self, SecurityGroup};
 use crate::aws::{msk_config, msk_update, AwsClients, AwsErrorKind};
 use crate::cluster::{ControlPlaneError, ResourceKind};
-use crate::fleet::names::FleetNames;
+use crate::naming::fleet::FleetNames;
 use crate::naming::{is_managed, Names};
 use crate::ops::cluster::plan::discover;
 use crate::ops::cluster::wait::{self, Deadline, Poll};

@@ -87,7 +87,7 @@ pub async fn provision(
         });
     }
 
-    let applier = Applier { clients, progress, target, deadline: Deadline::after(options.timeout) };
+    let applier = Applier { aws: clients, progress, target, deadline: Deadline::after(options.timeout) };
     // Ctrl-C drops the apply at its next await: whatever AWS has accepted
     // stays, tagged, and the next run's plan picks it up.
     let (applied, cluster) = tokio::select! {

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 
-use crate::aws::{msk, msk_update, AwsClients};
+use crate::aws::api::MskApi;
+use crate::aws::{msk, AwsClients};
 use crate::cluster::ControlPlaneError;
 use crate::progress::Progress;
 
@@ -92,7 +93,7 @@ where
 /// Waits for the cluster to be ACTIVE; a FAILED cluster is an error with
 /// MSK's reason.
 pub async fn until_active(
-    clients: &AwsClients,
+    aws: &impl MskApi,
     progress: &dyn Progress,
     arn: &str,
     name: &str,
@@ -101,7 +102,7 @@ pub async fn until_active(
 ) -> Result<msk::MskCluster, ControlPlaneError> {
     let label = format!("cluster {name}: {why}");
     poll(progress, &label, deadline, || async {
-        let Some(cluster) = msk::describe_cluster(&clients.kafka, arn).await? else {
+        let Some(cluster) = aws.describe_cluster(arn).await? else {
             return Err(ControlPlaneError::Vanished { resource: format!("cluster {name}") });
         };
         match cluster.state.as_str() {
@@ -121,7 +122,7 @@ pub async fn until_active(
 
 /// Follows a cluster operation (DescribeClusterOperation) to its end.
 pub async fn operation(
-    clients: &AwsClients,
+    aws: &impl MskApi,
     progress: &dyn Progress,
     operation_arn: &str,
     name: &str,
@@ -130,7 +131,7 @@ pub async fn operation(
 ) -> Result<(), ControlPlaneError> {
     let label = format!("cluster {name}: {what}");
     poll(progress, &label, deadline, || async {
-        let status = msk_update::describe_operation(&clients.kafka, operation_arn).await?;
+        let status = aws.describe_operation(operation_arn).await?;
         match status.state.as_str() {
             "UPDATE_COMPLETE" => Ok(Poll::Done(())),
             "UPDATE_FAILED" | "FAILED" => Err(ControlPlaneError::OperationFailed {

@@ -7,15 +7,16 @@ use std::time::Duration;
 
 use backon::{ConstantBuilder, Retryable};
 
-use crate::aws::autoscaling::{self, GroupSpec};
-use crate::aws::ec2::{self, RuleSource};
+use crate::aws::api::DeployApi;
+use crate::aws::autoscaling::GroupSpec;
+use crate::aws::ec2::RuleSource;
 use crate::aws::elb::{self, ListenerAction, LoadBalancer};
-use crate::aws::launch_template::{self, TemplateData};
-use crate::aws::{ecr, iam, ssm, AwsClients, AwsError, AwsErrorKind};
-use crate::fleet::names::FleetNames;
+use crate::aws::launch_template::TemplateData;
+use crate::aws::{AwsError, AwsErrorKind};
 use crate::fleet::plan::Step;
 use crate::fleet::target::{tcp_rules, Pending};
 use crate::fleet::FleetError;
+use crate::naming::fleet::FleetNames;
 use crate::naming::TAG_NAME;
 use crate::progress::Progress;
 
@@ -35,8 +36,9 @@ pub(super) struct RoleOutcome {
     pub(super) refresh_id: Option<String>,
 }
 
-pub(super) struct Applier<'a> {
-    pub(super) clients: &'a AwsClients,
+/// Generic over the AWS calls, so unit tests run plans against a fake.
+pub(super) struct Applier<'a, A> {
+    pub(super) aws: &'a A,
     pub(super) progress: &'a dyn Progress,
     pub(super) names: FleetNames,
     pub(super) tags: BTreeMap<String, String>,
@@ -45,7 +47,7 @@ pub(super) struct Applier<'a> {
     pub(super) load_balancer: Option<LoadBalancer>,
 }
 
-impl Applier<'_> {
+impl<A: DeployApi> Applier<'_, A> {
     fn resolve(&self, id: &str) -> String {
         self.bound.get(id).cloned().unwrap_or_else(|| id.to_string())
     }
@@ -81,37 +83,40 @@ impl Applier<'_> {
         })
     }
 
+    /// Runs a resource's steps in order; the first failure stops the rest.
+    pub(super) async fn run(&mut self, steps: &[Step], role: &mut RoleOutcome) -> Result<(), FleetError> {
+        for step in steps {
+            self.execute(step, role).await?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn execute(&mut self, step: &Step, role: &mut RoleOutcome) -> Result<(), FleetError> {
-        let clients = self.clients;
+        let aws = self.aws;
         match step {
-            Step::EnableScanOnPush { repository } => ecr::enable_scan_on_push(&clients.ecr, repository).await?,
-            Step::PutLifecyclePolicy { repository, policy } => {
-                ecr::put_lifecycle_policy(&clients.ecr, repository, policy).await?
-            }
+            Step::EnableScanOnPush { repository } => aws.enable_scan_on_push(repository).await?,
+            Step::PutLifecyclePolicy { repository, policy } => aws.put_lifecycle_policy(repository, policy).await?,
             Step::CreateRole { name, trust_policy } => {
                 let purpose = "forgectl: the services' EC2 instances";
-                iam::create_role(&clients.iam, name, trust_policy, purpose, &self.tags).await?;
+                aws.create_role(name, trust_policy, purpose, &self.tags).await?;
                 self.progress.info(format!("iam role {name}: created"));
             }
             Step::PutRolePolicy { role, name, policy } => {
-                iam::put_role_policy(&clients.iam, role, name, policy).await?;
+                aws.put_role_policy(role, name, policy).await?;
                 self.progress.info(format!("iam role policy {name}: ECR pull, {}*, logs", self.names.secrets_path));
             }
             Step::CreateInstanceProfile { name } => {
-                iam::create_instance_profile(&clients.iam, name, &self.tags).await?;
+                aws.create_instance_profile(name, &self.tags).await?;
                 self.progress.info(format!("instance profile {name}: created"));
             }
-            Step::AddRoleToInstanceProfile { profile, role } => {
-                iam::add_role_to_instance_profile(&clients.iam, profile, role).await?
-            }
+            Step::AddRoleToInstanceProfile { profile, role } => aws.add_role_to_instance_profile(profile, role).await?,
             Step::PutSecret { parameter, value, overwrite } => {
-                ssm::put_secret(&clients.ssm, parameter, value, *overwrite, &self.tags).await?;
+                aws.put_secret(parameter, value, *overwrite, &self.tags).await?;
                 // The name only: the value never reaches a log.
                 self.progress.info(format!("ssm parameter {parameter}: stored as SecureString"));
             }
             Step::CreateSecurityGroup { name, description, vpc_id } => {
-                let id =
-                    ec2::create_security_group(&clients.ec2, name, description, vpc_id, &self.tags_named(name)).await?;
+                let id = aws.create_security_group(name, description, vpc_id, &self.tags_named(name)).await?;
                 self.progress.info(format!("security group {name}: created ({id})"));
                 self.bind(Pending::SecurityGroup, name, id);
             }
@@ -124,56 +129,54 @@ impl Applier<'_> {
                         other => other.clone(),
                     })
                     .collect();
-                ec2::authorize_tcp(&clients.ec2, (&id, name), *port, &sources, description).await?;
+                aws.authorize_tcp((&id, name), *port, &sources, description).await?;
                 let opened: Vec<String> = tcp_rules(*port, sources).iter().map(|rule| format!("+{rule}")).collect();
                 self.progress.info(format!("security group {name}: {}", opened.join(", ")));
             }
             Step::Revoke { group: (id, name), rules } => {
-                ec2::revoke_ingress(&clients.ec2, (&self.resolve(id), name), rules).await?;
+                aws.revoke_ingress((&self.resolve(id), name), rules).await?;
                 let closed: Vec<String> = rules.iter().map(|rule| format!("-{rule}")).collect();
                 self.progress.info(format!("security group {name}: {}", closed.join(", ")));
             }
             Step::CreateTargetGroup { name, vpc_id, port, health_check_path } => {
-                let group =
-                    elb::create_target_group(&clients.elb, name, vpc_id, *port, health_check_path, &self.tags).await?;
+                let group = aws.create_target_group(name, vpc_id, *port, health_check_path, &self.tags).await?;
                 self.progress.info(format!("target group {name}: created, health check {health_check_path}"));
                 self.bind(Pending::TargetGroup, name, group.arn);
             }
             Step::SetHealthCheckPath { target_group, path } => {
-                elb::set_health_check_path(&clients.elb, target_group, path).await?;
+                aws.set_health_check_path(target_group, path).await?;
                 self.progress.info(format!("target group {}: health check {path}", target_group.name));
             }
             Step::CreateLoadBalancer { name, scheme, subnets, security_group } => {
                 let security_group = self.resolve(security_group);
-                let lb =
-                    elb::create_load_balancer(&clients.elb, name, scheme, subnets, &security_group, &self.tags).await?;
+                let lb = aws.create_load_balancer(name, scheme, subnets, &security_group, &self.tags).await?;
                 self.progress.info(format!("load balancer {}: created ({})", lb.name, lb.dns_name));
                 self.load_balancer = Some(lb);
             }
             Step::CreateListener(listener) => {
                 let listener = self.bound_listener(listener);
                 let lb = self.load_balancer()?;
-                elb::create_listener(&clients.elb, lb, &listener).await?;
+                aws.create_listener(lb, &listener).await?;
                 self.progress.info(format!("load balancer {}: listener +{listener}", lb.name));
             }
             Step::ModifyListener { arn, listener } => {
                 let listener = self.bound_listener(listener);
-                elb::modify_listener(&clients.elb, arn, &listener).await?;
+                aws.modify_listener(arn, &listener).await?;
                 self.progress.info(format!("load balancer {}: listener ~{listener}", self.names.load_balancer));
             }
             Step::DeleteListener { arn } => {
-                elb::delete_listener(&clients.elb, arn).await?;
+                aws.delete_listener(arn).await?;
                 self.progress.info(format!("load balancer {}: listener {arn} deleted", self.names.load_balancer));
             }
             Step::CreateLaunchTemplate { name, data, description } => {
                 let data = self.bound_data(data);
-                let template = launch_template::create(&clients.ec2, name, &data, description, &self.tags).await?;
+                let template = aws.create_launch_template(name, &data, description, &self.tags).await?;
                 self.progress.info(format!("launch template {name}: created, version 1 ({description})"));
                 role.template = Some((template.id, 1));
             }
             Step::CreateTemplateVersion { template, data, description } => {
                 let data = self.bound_data(data);
-                let number = launch_template::create_version(&clients.ec2, template, &data, description).await?;
+                let number = aws.create_template_version(template, &data, description).await?;
                 self.progress.info(format!("launch template {}: version {number} ({description})", template.name));
                 role.template = Some((template.id.clone(), number));
             }
@@ -200,7 +203,7 @@ impl Applier<'_> {
                     .info(format!("auto scaling group {name}: created, {min}..{max} instances, {desired} now"));
             }
             Step::UpdateSize { name, from: (was_min, was_max), min, max, desired } => {
-                autoscaling::update_size(&clients.autoscaling, name, *min, *max, *desired).await?;
+                aws.update_size(name, *min, *max, *desired).await?;
                 self.progress.info(format!(
                     "auto scaling group {name}: {was_min}..{was_max} -> {min}..{max} instances, {desired} now"
                 ));
@@ -208,7 +211,7 @@ impl Applier<'_> {
             Step::StartRefresh { group } => {
                 let (template_id, number) = self.template_of(group, role)?;
                 let refresh = super::rollout::REFRESH_PLAN;
-                let id = autoscaling::start_refresh(&clients.autoscaling, group, &template_id, number, refresh).await?;
+                let id = aws.start_refresh(group, &template_id, number, refresh).await?;
                 self.progress.info(format!("auto scaling group {group}: instance refresh {id} to version {number}"));
                 role.refresh_id = Some(id);
             }
@@ -217,14 +220,14 @@ impl Applier<'_> {
                 role.refresh_id = Some(refresh_id.clone());
             }
             Step::PutCpuTarget { group, policy, target_percent } => {
-                autoscaling::put_cpu_target(&clients.autoscaling, group, policy, *target_percent).await?
+                aws.put_cpu_target(group, policy, *target_percent).await?
             }
         }
         Ok(())
     }
 
     /// The template version a role's earlier step settled on.
-    fn template_of(&self, group: &str, role: &RoleOutcome) -> Result<(String, i64), FleetError> {
+    pub(super) fn template_of(&self, group: &str, role: &RoleOutcome) -> Result<(String, i64), FleetError> {
         role.template.clone().ok_or_else(|| FleetError::NotProvisioned {
             env: self.names.env().to_string(),
             what: format!("launch template version for {group}"),
@@ -235,7 +238,7 @@ impl Applier<'_> {
     async fn create_group(&self, spec: &GroupSpec<'_>) -> Result<(), FleetError> {
         let pauses =
             ConstantBuilder::default().with_delay(IAM_PROPAGATION_PAUSE).with_max_times(IAM_PROPAGATION_ATTEMPTS - 1);
-        let create = || autoscaling::create_group(&self.clients.autoscaling, spec);
+        let create = || self.aws.create_group(spec);
         create
             .retry(pauses)
             .when(is_profile_not_ready)
@@ -253,3 +256,7 @@ impl Applier<'_> {
 fn is_profile_not_ready(error: &AwsError) -> bool {
     error.is(AwsErrorKind::InvalidInput) && error.message.to_ascii_lowercase().contains("instance profile")
 }
+
+#[cfg(test)]
+#[path = "applier_tests.rs"]
+mod tests;

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aws::AwsClients;
-use crate::fleet::names::FleetNames;
 use crate::fleet::plan::{Change, FleetPlan, SharedChange};
 use crate::fleet::roles::RoleAction;
 use crate::fleet::FleetError;
 use crate::naming::environment_tags;
+use crate::naming::fleet::FleetNames;
 use crate::ops::deploy::aws::applier::{Applier, RoleOutcome};
 use crate::ops::deploy::aws::observe::AwsDeployOptions;
 use crate::ops::deploy::aws::rollout::{self, PendingRollout, RolloutOutcome};
@@ -53,7 +53,7 @@ pub async fn apply(
     }
     let names = FleetNames::for_env(&options.environment);
     let mut applier = Applier {
-        clients,
+        aws: clients,
         progress,
         tags: environment_tags(&options.environment),
         names,
@@ -62,20 +62,18 @@ pub async fn apply(
     };
     let mut none = RoleOutcome::default();
     for shared in &plan.shared {
-        for step in &shared.steps {
-            applier.execute(step, &mut none).await?;
-        }
+        applier.run(&shared.steps, &mut none).await?;
     }
 
     let mut results = Vec::new();
     let mut rollouts = Vec::new();
     for role_plan in &plan.roles {
         let mut outcome = RoleOutcome::default();
-        for step in &role_plan.steps {
-            applier.execute(step, &mut outcome).await?;
-        }
+        applier.run(&role_plan.steps, &mut outcome).await?;
         let summary = &role_plan.summary;
         let group = applier.names.group(summary.role);
+        // Every role plan settles on a template version; none is a bug, not version 0.
+        let (_, launch_template_version) = applier.template_of(&group, &outcome)?;
         if let Some(refresh_id) = outcome.refresh_id {
             rollouts.push(PendingRollout { role: summary.role, group: group.clone(), refresh_id });
         }
@@ -83,7 +81,7 @@ pub async fn apply(
             role: summary.role,
             action: summary.action,
             group,
-            launch_template_version: outcome.template.map(|(_, number)| number).unwrap_or_default(),
+            launch_template_version,
             min: summary.min,
             max: summary.max,
             desired: summary.new_count,

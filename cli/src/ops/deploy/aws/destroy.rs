@@ -6,8 +6,8 @@
 
 use crate::aws::{autoscaling, elb, iam, launch_template, ssm, AwsClients};
 use crate::config::Environment;
-use crate::fleet::names::FleetNames;
 use crate::fleet::FleetError;
+use crate::naming::fleet::FleetNames;
 use crate::profile::RoleName;
 use crate::progress::Progress;
 

@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::aws::{autoscaling, elb, launch_template, AwsClients};
 use crate::config::Environment;
 use crate::fleet::actual::{instance_versions, template_numbers};
-use crate::fleet::names::FleetNames;
 use crate::fleet::FleetError;
+use crate::naming::fleet::FleetNames;
 use crate::ops::deploy::aws::apply::producer_url;
 
 #[derive(Debug, Clone, Serialize)]

@@ -2,6 +2,9 @@
 //! these names and tags are how a later run, on any machine, finds the
 //! environment's resources again.
 
+/// The names of what `deploy` creates: instance role, load balancer, groups.
+pub mod fleet;
+
 use std::collections::BTreeMap;
 
 use crate::config::Environment;
