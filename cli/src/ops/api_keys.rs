@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+// The producer's variable, and so the parameter's last path segment.
+use forgectl_contract::env_vars::PRODUCER_API_KEYS;
 use serde::Serialize;
 
 use crate::aws::ssm::{self, SecretValue};
@@ -16,8 +18,6 @@ use crate::config::{Environment, Provider};
 use crate::exit::Exit;
 use crate::fleet::names::FleetNames;
 
-/// The producer's variable, and so the parameter's last path segment.
-pub const PRODUCER_API_KEYS: &str = "PRODUCER_API_KEYS";
 const KEY_BYTES: usize = 32;
 
 #[derive(Debug, thiserror::Error)]

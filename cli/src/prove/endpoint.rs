@@ -2,7 +2,7 @@
 //! reads forgectl's internals for `verify` and `loadtest`. Everything else in
 //! `prove` works from the `ProveTargets` this returns.
 
-use forgectl_service_common::secret::Secret;
+use secrecy::SecretString;
 use serde::Serialize;
 
 use super::ProveError;
@@ -23,7 +23,7 @@ pub struct FrontDoor {
     pub served_by: String,
     /// Sent as `X-Api-Key`; never serialised.
     #[serde(skip)]
-    pub api_key: Option<Secret>,
+    pub api_key: Option<SecretString>,
 }
 
 impl FrontDoor {
@@ -61,7 +61,7 @@ pub async fn resolve(environment: &Environment) -> Result<ProveTargets, ProveErr
 }
 
 async fn front_door(environment: &Environment) -> Result<FrontDoor, ProveError> {
-    let api_key = std::env::var(API_KEY_VARIABLE).ok().filter(|key| !key.is_empty()).map(Secret::new);
+    let api_key = std::env::var(API_KEY_VARIABLE).ok().filter(|key| !key.is_empty()).map(SecretString::from);
     match environment.provider {
         Provider::Local => Ok(FrontDoor {
             url: format!("http://127.0.0.1:{}", environment.producer_port),
@@ -69,7 +69,7 @@ async fn front_door(environment: &Environment) -> Result<FrontDoor, ProveError> 
             // Without an explicit key, the one deploy generated for this environment.
             api_key: match api_key {
                 Some(key) => Some(key),
-                None => local_api_key(environment)?.map(Secret::new),
+                None => local_api_key(environment)?.map(SecretString::from),
             },
         }),
         Provider::Aws => {
@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn the_api_key_is_never_serialised() {
         let mut door = door();
-        door.api_key = Some(Secret::new("k-123456789"));
+        door.api_key = Some(SecretString::from("k-123456789"));
         let json = serde_json::to_string(&door).unwrap_or_default();
         assert!(!json.contains("k-123456789"));
         assert!(!format!("{door:?}").contains("k-123456789"));

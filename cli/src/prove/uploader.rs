@@ -4,8 +4,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use forgectl_service_common::secret::Secret;
-use forgectl_service_common::Kind;
+use forgectl_contract::headers::API_KEY_HEADER;
+use forgectl_contract::Kind;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::endpoint::FrontDoor;
 use super::schedule::Outcome;
@@ -15,7 +16,7 @@ use super::ProveError;
 pub struct Uploader {
     client: reqwest::Client,
     base: String,
-    api_key: Option<Secret>,
+    api_key: Option<SecretString>,
 }
 
 impl Uploader {
@@ -45,7 +46,7 @@ impl Uploader {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body);
         if let Some(key) = &self.api_key {
-            request = request.header("x-api-key", key.expose());
+            request = request.header(API_KEY_HEADER, key.expose_secret());
         }
         async move {
             match request.send().await {

@@ -5,6 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use forgectl_contract::endpoints::CONSUMER_METRICS_PORT;
+use forgectl_contract::env_vars;
+
 use crate::aws::autoscaling::{self, Group};
 use crate::aws::ec2;
 use crate::aws::ecr;
@@ -21,7 +24,7 @@ use crate::fleet::target::Target;
 use crate::fleet::FleetError;
 use crate::kafka::KafkaConnection;
 use crate::naming::Names;
-use crate::ops::render::{mongodb_connection, postgres_connection, CONSUMER_METRICS_PORT};
+use crate::ops::render::{mongodb_connection, postgres_connection};
 use crate::profile::{Profile, RoleName};
 use crate::render::service_env;
 
@@ -219,7 +222,7 @@ async fn secret_states(
         message: "the services need PostgreSQL and the environment has no `postgres` section".into(),
         hint: "add `postgres: {host, port, username, password_env, database, sync_database}` to the environment".into(),
     })?;
-    let variable = "DI_POSTGRES_PASSWORD".to_string();
+    let variable = env_vars::DI_POSTGRES_PASSWORD.to_string();
     let parameter = names.secret(&variable);
     let stored = ssm::secret(&clients.ssm, &parameter).await?;
     let given = std::env::var(&postgres.password_env).ok().filter(|value| !value.is_empty()).map(SecretValue::new);
@@ -227,7 +230,7 @@ async fn secret_states(
     // The MongoDB password sits next to PostgreSQL's, under the same path
     // the instances read at boot.
     if let Some(source) = environment.mongodb.as_ref().and_then(|mongo| mongo.password_env.clone()) {
-        let variable = "DI_MONGODB_PASSWORD".to_string();
+        let variable = env_vars::DI_MONGODB_PASSWORD.to_string();
         let parameter = names.secret(&variable);
         let stored = ssm::secret(&clients.ssm, &parameter).await?;
         let given = std::env::var(&source).ok().filter(|value| !value.is_empty()).map(SecretValue::new);
