@@ -12,6 +12,7 @@ pub const CONSUMER_METRICS_PORT: u16 = 8001;
 /// port mapping or load balancer forwards.
 pub const PRODUCER_METRICS_PORT: u16 = 8002;
 
-/// The producer's readiness route, which the load balancer's target group
-/// checks: ready means it can reach Kafka, not merely that it is running.
+/// Both services' readiness route: the load balancer's target group checks
+/// the producer's, and `deploy` on the local provider waits for each new
+/// instance's before it replaces the next.
 pub const READY_PATH: &str = "/ready";

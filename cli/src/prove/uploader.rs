@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use forgectl_contract::endpoints::READY_PATH;
 use forgectl_contract::headers::API_KEY_HEADER;
 use forgectl_contract::Kind;
 use secrecy::{ExposeSecret, SecretString};
@@ -66,7 +67,8 @@ impl Uploader {
     /// `GET /ready` through the front door: the cheapest proof that the path
     /// to a producer works before anything is sent.
     pub async fn ready(&self) -> Result<(), String> {
-        let response = self.client.get(format!("{}/ready", self.base)).send().await.map_err(|err| describe(&err))?;
+        let response =
+            self.client.get(format!("{}{READY_PATH}", self.base)).send().await.map_err(|err| describe(&err))?;
         if response.status().is_success() {
             Ok(())
         } else {
