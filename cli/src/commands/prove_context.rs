@@ -1,7 +1,7 @@
 //! What `verify` and `loadtest` need from the environment, resolved once:
 //! the environment, the tier's profile and the prove targets.
 
-use forgectl_service_common::Kind;
+use forgectl_contract::Kind;
 
 use crate::config::{Environment, Provider};
 use crate::error::CliError;

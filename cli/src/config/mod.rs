@@ -10,6 +10,7 @@ mod schema;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use forgectl_contract::endpoints::PRODUCER_PORT;
 use serde::Serialize;
 
 pub use error::ConfigError;
@@ -54,9 +55,6 @@ pub struct Environment {
     pub producer_port: u16,
     pub services: ServicesSpec,
 }
-
-/// The runbooks' producer port.
-pub const DEFAULT_PRODUCER_PORT: u16 = 8000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct KafkaEndpoint {
@@ -344,7 +342,7 @@ fn resolve(
         kafka,
         postgres,
         mongodb,
-        producer_port: spec.producer_port.unwrap_or(DEFAULT_PRODUCER_PORT),
+        producer_port: spec.producer_port.unwrap_or(PRODUCER_PORT),
         services: spec.services,
         name,
     })

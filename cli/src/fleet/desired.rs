@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
+use forgectl_contract::env_vars::PRODUCER_LISTEN_ADDR;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -176,17 +177,15 @@ pub fn role_ports(role: RoleName, producer_port: u16, consumer_metrics_port: u16
 /// service's own default of 8000. Consumers are returned unchanged.
 pub fn with_listen_address(env: &ServiceEnv, producer_port: u16) -> ServiceEnv {
     let mut env = env.clone();
-    if !env.role.is_consumer() && env.get(PRODUCER_LISTEN_VAR).is_none() {
+    if !env.role.is_consumer() && env.get(PRODUCER_LISTEN_ADDR).is_none() {
         env.vars.push(EnvVar {
-            name: PRODUCER_LISTEN_VAR.to_string(),
+            name: PRODUCER_LISTEN_ADDR.to_string(),
             value: format!("0.0.0.0:{producer_port}"),
             secret: false,
         });
     }
     env
 }
-
-const PRODUCER_LISTEN_VAR: &str = "PRODUCER_LISTEN_ADDR";
 
 #[derive(Debug, Serialize)]
 struct UserDataContext<'a> {

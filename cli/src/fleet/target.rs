@@ -2,6 +2,8 @@
 //! and the roles; and from it, with what `actual` read, each resource's
 //! desired state (launch template data, inbound rules, listeners).
 
+use forgectl_contract::scaling;
+
 use crate::aws::ec2::{IngressRule, RuleSource};
 use crate::aws::launch_template::TemplateData;
 use crate::config::Environment;
@@ -12,10 +14,10 @@ use super::actual::Actual;
 use super::desired::{self, BootContext};
 use super::FleetError;
 
-/// The runbooks' scaling rule: add nodes above 50% CPU.
-pub const CPU_TARGET_PERCENT: f64 = 50.0;
+/// The runbooks' scaling rule, as the float the Auto Scaling policy holds.
+pub const CPU_TARGET_PERCENT: f64 = scaling::CPU_TARGET_PERCENT as f64;
 /// Where new instances' health is checked by the target group.
-pub const READY_PATH: &str = "/ready";
+pub use forgectl_contract::endpoints::READY_PATH;
 
 /// The resources whose IDs later steps need before they exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

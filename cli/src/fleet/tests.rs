@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use forgectl_contract::endpoints::CONSUMER_METRICS_PORT;
+
 use super::actual::{Actual, ApiKeysState, ObservedRole, SecretState};
 use super::compare::plan_role;
 use super::desired::{version_description, AccountScope};
@@ -26,7 +28,6 @@ use crate::profile::{load_tier, Profile, ProfileSource, ResolveOptions, RoleName
 use crate::render::{service_env, PostgresConnection};
 
 mod exposure;
-const CONSUMER_METRICS_PORT: u16 = 8001;
 
 fn tier(name: &str) -> Profile {
     load_tier(&ProfileSource::Builtin, name, ResolveOptions::default()).unwrap_or_else(|err| panic!("{err}"))

@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+// The producer's variable, and so the parameter's last path segment.
+use forgectl_contract::env_vars::PRODUCER_API_KEYS;
 use serde::Serialize;
 
 use crate::aws::ssm::{self, SecretValue};
@@ -17,10 +19,6 @@ use crate::exit::Exit;
 use crate::naming::fleet::FleetNames;
 use crate::ops::context::RunContext;
 
-/// The producer's variable, and so the parameter's last path segment.
-pub const PRODUCER_API_KEYS: &str = "PRODUCER_API_KEYS";
-/// What tells a producer that no key is wanted (`services.allow_anonymous_uploads`).
-pub const ALLOW_ANONYMOUS_VAR: &str = "PRODUCER_ALLOW_ANONYMOUS";
 const KEY_BYTES: usize = 32;
 
 #[derive(Debug, thiserror::Error)]

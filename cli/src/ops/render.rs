@@ -1,5 +1,8 @@
 //! `forgectl render …`: deployment files for people who deploy elsewhere.
 
+use forgectl_contract::endpoints::{CONSUMER_METRICS_PORT, PRODUCER_METRICS_PORT, PRODUCER_PORT};
+use forgectl_contract::env_vars::{PRODUCER_API_KEYS, PRODUCER_METRICS_ADDR};
+use forgectl_contract::scaling::CPU_TARGET_PERCENT;
 use serde::Serialize;
 
 use crate::config::{Environment, SecurityProtocol};
@@ -10,18 +13,6 @@ use crate::render::{
     render_template, service_env, EnvVar, MongoConnection, PostgresConnection, RenderError, ServiceEnv, REDACTED,
 };
 
-/// The producer's HTTP port, the runbooks' 8000.
-pub const PRODUCER_PORT: u16 = 8000;
-/// The consumer's health and metrics port.
-pub const CONSUMER_METRICS_PORT: u16 = 8001;
-/// The producer's `/metrics` port: a listener of its own, which no Service,
-/// port mapping or load balancer forwards.
-pub const PRODUCER_METRICS_PORT: u16 = 8002;
-/// Where the operator's shell holds the producer's keys for `--show-secrets`
-/// and for `docker compose up`: the variable the producer itself reads.
-pub const PRODUCER_API_KEYS_VAR: &str = "PRODUCER_API_KEYS";
-/// The runbooks' scaling rule: add nodes above 50% CPU.
-pub const CPU_TARGET_PERCENT: u32 = 50;
 /// The runbooks' lag rule: scale consumers when lag passes 50 messages.
 pub const CONSUMER_LAG_THRESHOLD: u32 = 50;
 /// apache/kafka image for the compose file: the same line as MSK's 3.9.x.
@@ -57,12 +48,12 @@ fn add_producer_access(env: &mut ServiceEnv, api_keys: Option<String>) {
         return;
     }
     env.vars.push(EnvVar {
-        name: "PRODUCER_METRICS_ADDR".to_string(),
+        name: PRODUCER_METRICS_ADDR.to_string(),
         value: format!("0.0.0.0:{PRODUCER_METRICS_PORT}"),
         secret: false,
     });
     env.vars.push(EnvVar {
-        name: PRODUCER_API_KEYS_VAR.to_string(),
+        name: PRODUCER_API_KEYS.to_string(),
         value: api_keys.unwrap_or_else(|| REDACTED.to_string()),
         secret: true,
     });
@@ -82,7 +73,9 @@ pub fn render_env(options: &RenderOptions, role: RoleName) -> Result<(ServiceEnv
     let postgres = postgres_connection(&options.environment, options.show_secrets)?;
     let mongodb = mongodb_connection(&options.environment, options.show_secrets);
     let mut env = service_env(&options.profile, role, &kafka, &postgres, mongodb.as_ref())?;
-    let api_keys = options.show_secrets.then(|| std::env::var(PRODUCER_API_KEYS_VAR).ok()).flatten();
+    // The operator's shell holds the keys under the name the producer reads,
+    // for `--show-secrets` here and for `docker compose up`.
+    let api_keys = options.show_secrets.then(|| std::env::var(PRODUCER_API_KEYS).ok()).flatten();
     add_producer_access(&mut env, api_keys);
     let text = render_template(
         "role.env",
@@ -191,7 +184,7 @@ pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
                 options,
                 &kafka,
                 &postgres,
-                Some(format!("${{{PRODUCER_API_KEYS_VAR}:?export {PRODUCER_API_KEYS_VAR} first (name:key,...)}}")),
+                Some(format!("${{{PRODUCER_API_KEYS}:?export {PRODUCER_API_KEYS} first (name:key,...)}}")),
                 mongodb.as_ref(),
             )?,
         },

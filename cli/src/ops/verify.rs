@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use forgectl_service_common::Kind;
+use forgectl_contract::Kind;
 use serde::Serialize;
 
 use crate::progress::{Progress, Waiting};

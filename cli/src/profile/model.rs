@@ -104,7 +104,7 @@ pub struct TopicSpec {
 }
 
 /// The consumers write what they cannot decode or store to `<topic><suffix>`.
-pub const DEFAULT_DEAD_LETTER_SUFFIX: &str = ".dlq";
+pub use forgectl_contract::DEFAULT_DEAD_LETTER_SUFFIX;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeadLetterSpec {

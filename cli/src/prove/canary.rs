@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use forgectl_service_common::Kind;
+use forgectl_contract::Kind;
 use serde::Serialize;
 
 use super::histogram::LatencyHistogram;

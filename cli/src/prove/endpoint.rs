@@ -3,7 +3,7 @@
 //! `prove` works from the `ProveTargets` this returns.
 
 use crate::aws::AwsClients;
-use forgectl_service_common::secret::Secret;
+use secrecy::SecretString;
 use serde::Serialize;
 
 use super::ProveError;
@@ -24,7 +24,7 @@ pub struct FrontDoor {
     pub served_by: String,
     /// Sent as `X-Api-Key`; never serialised.
     #[serde(skip)]
-    pub api_key: Option<Secret>,
+    pub api_key: Option<SecretString>,
 }
 
 impl FrontDoor {
@@ -63,7 +63,7 @@ pub async fn resolve(environment: &Environment, aws: Option<&AwsClients>) -> Res
 }
 
 async fn front_door(environment: &Environment, aws: Option<&AwsClients>) -> Result<FrontDoor, ProveError> {
-    let api_key = std::env::var(API_KEY_VARIABLE).ok().filter(|key| !key.is_empty()).map(Secret::new);
+    let api_key = std::env::var(API_KEY_VARIABLE).ok().filter(|key| !key.is_empty()).map(SecretString::from);
     match environment.provider {
         Provider::Local => Ok(FrontDoor {
             url: format!("http://127.0.0.1:{}", environment.producer_port),
@@ -71,7 +71,7 @@ async fn front_door(environment: &Environment, aws: Option<&AwsClients>) -> Resu
             // Without an explicit key, the one deploy generated for this environment.
             api_key: match api_key {
                 Some(key) => Some(key),
-                None => local_api_key(environment)?.map(Secret::new),
+                None => local_api_key(environment)?.map(SecretString::from),
             },
         }),
         Provider::Aws => {
@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn the_api_key_is_never_serialised() {
         let mut door = door();
-        door.api_key = Some(Secret::new("k-123456789"));
+        door.api_key = Some(SecretString::from("k-123456789"));
         let json = serde_json::to_string(&door).unwrap_or_default();
         assert!(!json.contains("k-123456789"));
         assert!(!format!("{door:?}").contains("k-123456789"));

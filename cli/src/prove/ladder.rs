@@ -9,7 +9,7 @@ use crate::prove::workload::Workload;
 
 /// The autoscaling target the runbooks give (seed 001: "eg: 50%"), which the
 /// Auto Scaling groups also use: a node is "full" at half its CPU.
-pub const CPU_TARGET: f64 = 0.5;
+pub const CPU_TARGET: f64 = forgectl_contract::scaling::CPU_TARGET_FRACTION;
 
 /// One measured point of a role: its processes' mean throughput and the CPU
 /// each of them used meanwhile, in cores (CPU seconds per second).

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use forgectl_service_common::tables::table_name;
-use forgectl_service_common::Kind;
+use forgectl_contract::tables::table_name;
+use forgectl_contract::Kind;
 use futures::future::BoxFuture;
 use tokio_postgres::NoTls;
 

@@ -4,8 +4,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use forgectl_service_common::secret::Secret;
-use forgectl_service_common::Kind;
+use forgectl_contract::endpoints::READY_PATH;
+use forgectl_contract::headers::API_KEY_HEADER;
+use forgectl_contract::Kind;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::endpoint::FrontDoor;
 use super::schedule::Outcome;
@@ -15,7 +17,7 @@ use super::ProveError;
 pub struct Uploader {
     client: reqwest::Client,
     base: String,
-    api_key: Option<Secret>,
+    api_key: Option<SecretString>,
 }
 
 impl Uploader {
@@ -45,7 +47,7 @@ impl Uploader {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body);
         if let Some(key) = &self.api_key {
-            request = request.header("x-api-key", key.expose());
+            request = request.header(API_KEY_HEADER, key.expose_secret());
         }
         async move {
             match request.send().await {
@@ -65,7 +67,8 @@ impl Uploader {
     /// `GET /ready` through the front door: the cheapest proof that the path
     /// to a producer works before anything is sent.
     pub async fn ready(&self) -> Result<(), String> {
-        let response = self.client.get(format!("{}/ready", self.base)).send().await.map_err(|err| describe(&err))?;
+        let response =
+            self.client.get(format!("{}{READY_PATH}", self.base)).send().await.map_err(|err| describe(&err))?;
         if response.status().is_success() {
             Ok(())
         } else {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use forgectl_service_common::Kind;
+use forgectl_contract::Kind;
 use serde::Deserialize;
 
 use super::ProveError;

@@ -2,6 +2,7 @@
 //! runbooks' names (`DI_*`, `ENABLED_TOPICS`, `KAFKA_CONSUMER_GROUP`) so our
 //! services stay drop-in for the images they replace.
 
+use forgectl_contract::env_vars;
 use serde::Serialize;
 
 use crate::kafka::KafkaConnection;
@@ -71,44 +72,44 @@ pub fn service_env(
     let mut plain = |name: &str, value: &str| {
         vars.push(EnvVar { name: name.to_string(), value: value.to_string(), secret: false });
     };
-    plain("DI_KAFKA_BROKER_ENDPOINT", &kafka.bootstrap_servers);
-    plain("DI_KAFKA_SECURITY_PROTOCOL", kafka.security_protocol.as_str());
+    plain(env_vars::DI_KAFKA_BROKER_ENDPOINT, &kafka.bootstrap_servers);
+    plain(env_vars::DI_KAFKA_SECURITY_PROTOCOL, kafka.security_protocol.as_str());
     if let Some(ca) = &kafka.ssl_ca_location {
-        plain("DI_KAFKA_SSL_CA_LOCATION", ca);
+        plain(env_vars::DI_KAFKA_SSL_CA_LOCATION, ca);
     }
-    plain("DI_POSTGRES_HOST", &postgres.host);
-    plain("DI_POSTGRES_PORT", &postgres.port);
-    plain("DI_POSTGRES_USERNAME", &postgres.username);
-    plain("DI_POSTGRES_DATABASE", &postgres.database);
-    plain("DI_POSTGRES_SYNC_DATABASE", &postgres.sync_database);
+    plain(env_vars::DI_POSTGRES_HOST, &postgres.host);
+    plain(env_vars::DI_POSTGRES_PORT, &postgres.port);
+    plain(env_vars::DI_POSTGRES_USERNAME, &postgres.username);
+    plain(env_vars::DI_POSTGRES_DATABASE, &postgres.database);
+    plain(env_vars::DI_POSTGRES_SYNC_DATABASE, &postgres.sync_database);
     if role.is_consumer() {
-        plain("ENABLED_TOPICS", &spec.topics.join(","));
+        plain(env_vars::ENABLED_TOPICS, &spec.topics.join(","));
         if let Some(group) = &spec.group {
-            plain("KAFKA_CONSUMER_GROUP", group);
+            plain(env_vars::KAFKA_CONSUMER_GROUP, group);
         }
         // The dead-letter topics `topics sync` creates are named by the
         // profile's suffix; the consumers write to exactly those.
         if let Some(dead_letter) = &profile.dead_letter {
-            plain("KAFKA_DEAD_LETTER_SUFFIX", &dead_letter.suffix);
+            plain(env_vars::KAFKA_DEAD_LETTER_SUFFIX, &dead_letter.suffix);
         }
         if let Some(mongo) = mongodb {
-            plain("DI_MONGODB_HOST", &mongo.host);
-            plain("DI_MONGODB_PORT", &mongo.port);
-            plain("DI_MONGODB_DATABASE", &mongo.database);
-            plain("DI_MONGODB_ENABLED_SOURCES", &mongo.enabled_sources);
+            plain(env_vars::DI_MONGODB_HOST, &mongo.host);
+            plain(env_vars::DI_MONGODB_PORT, &mongo.port);
+            plain(env_vars::DI_MONGODB_DATABASE, &mongo.database);
+            plain(env_vars::DI_MONGODB_ENABLED_SOURCES, &mongo.enabled_sources);
             if let Some(user) = &mongo.username {
-                plain("DI_MONGODB_USERNAME", user);
+                plain(env_vars::DI_MONGODB_USERNAME, user);
             }
         }
     }
     vars.push(EnvVar {
-        name: "DI_POSTGRES_PASSWORD".to_string(),
+        name: env_vars::DI_POSTGRES_PASSWORD.to_string(),
         value: postgres.password.clone().unwrap_or_else(|| REDACTED.to_string()),
         secret: true,
     });
     if let Some(mongo) = mongodb.filter(|mongo| role.is_consumer() && mongo.username.is_some()) {
         vars.push(EnvVar {
-            name: "DI_MONGODB_PASSWORD".to_string(),
+            name: env_vars::DI_MONGODB_PASSWORD.to_string(),
             value: mongo.password.clone().unwrap_or_else(|| REDACTED.to_string()),
             secret: true,
         });

@@ -9,6 +9,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use forgectl_consumer::schema::table_name;
+use forgectl_service_common::envelope::BATCH_ID_HEADER;
 use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, unique, Stack};
 use forgectl_service_common::Envelope;
 
@@ -48,7 +49,7 @@ pub async fn prefill(stack: &Stack, topic: &str, uploads: &[Upload]) -> anyhow::
         cfg.create()?
     };
     let sends = uploads.iter().map(|u| {
-        let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some(u.batch_id.as_str()) });
+        let headers = OwnedHeaders::new().insert(Header { key: BATCH_ID_HEADER, value: Some(u.batch_id.as_str()) });
         producer.send(
             FutureRecord::to(topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers),
             Duration::from_secs(30),

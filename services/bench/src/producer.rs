@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
+use forgectl_service_common::envelope::BATCH_ID_HEADER;
 use forgectl_service_common::testkit::{create_topics, delete_topics, free_port, prefixed_topics, unique, Stack};
 
 use crate::procs::{api_client, producer_vars, wait_http_ok, Proc};
@@ -90,7 +91,7 @@ pub fn raw_sender(
         Box::pin(async move {
             let u = &uploads[i];
             let topic = format!("{prefix}{}", u.kind.topic());
-            let headers = OwnedHeaders::new().insert(Header { key: "batch-id", value: Some(u.batch_id.as_str()) });
+            let headers = OwnedHeaders::new().insert(Header { key: BATCH_ID_HEADER, value: Some(u.batch_id.as_str()) });
             let rec =
                 FutureRecord::to(&topic).key(u.device_id.as_str()).payload(u.envelope.as_slice()).headers(headers);
             raw.send(rec, Duration::ZERO).await.is_ok()

@@ -9,8 +9,7 @@ use crate::kinds::Kind;
 /// Version of the envelope layout, so a future change can be told apart.
 pub const ENVELOPE_VERSION: u32 = 1;
 
-/// Name of the Kafka header that carries the batch id (the idempotency key).
-pub const BATCH_ID_HEADER: &str = "batch-id";
+pub use forgectl_contract::headers::BATCH_ID_HEADER;
 
 /// Longest device or batch id accepted anywhere in the pipeline.
 pub const MAX_ID_LEN: usize = 128;

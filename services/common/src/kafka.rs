@@ -7,6 +7,7 @@ use std::str::FromStr;
 use rdkafka::ClientConfig;
 
 use crate::env::{self, ConfigError, EnvSource};
+use crate::env_vars;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +74,9 @@ impl KafkaSettings {
     }
 
     pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
-        let brokers = env::required(env, "DI_KAFKA_BROKER_ENDPOINT")?;
-        let security_protocol = env::parse_or(env, "DI_KAFKA_SECURITY_PROTOCOL", SecurityProtocol::Plaintext)?;
-        let ssl_ca_location = env::optional(env, "DI_KAFKA_SSL_CA_LOCATION");
+        let brokers = env::required(env, env_vars::DI_KAFKA_BROKER_ENDPOINT)?;
+        let security_protocol = env::parse_or(env, env_vars::DI_KAFKA_SECURITY_PROTOCOL, SecurityProtocol::Plaintext)?;
+        let ssl_ca_location = env::optional(env, env_vars::DI_KAFKA_SSL_CA_LOCATION);
         let ssl_verify_hostname = env::bool_or(env, "DI_KAFKA_SSL_VERIFY_HOSTNAME", true)?;
         let username = env::optional(env, "DI_KAFKA_SASL_USERNAME");
         let password = env::secret(env, "DI_KAFKA_SASL_PASSWORD");

@@ -6,6 +6,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, 
 use tokio_postgres::NoTls;
 
 use crate::env::{self, ConfigError, EnvSource};
+use crate::env_vars;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone)]
@@ -30,12 +31,12 @@ pub enum PoolError {
 impl PgSettings {
     pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
         Ok(Self {
-            host: env::required(env, "DI_POSTGRES_HOST")?,
-            port: env::parse_or(env, "DI_POSTGRES_PORT", 5432u16)?,
-            user: env::required(env, "DI_POSTGRES_USERNAME")?,
-            password: env::secret(env, "DI_POSTGRES_PASSWORD").unwrap_or_default(),
-            database: env::optional(env, "DI_POSTGRES_DATABASE").unwrap_or_else(|| "api_insights_db".into()),
-            sync_database: env::optional(env, "DI_POSTGRES_SYNC_DATABASE").unwrap_or_else(|| "sync_db".into()),
+            host: env::required(env, env_vars::DI_POSTGRES_HOST)?,
+            port: env::parse_or(env, env_vars::DI_POSTGRES_PORT, 5432u16)?,
+            user: env::required(env, env_vars::DI_POSTGRES_USERNAME)?,
+            password: env::secret(env, env_vars::DI_POSTGRES_PASSWORD).unwrap_or_default(),
+            database: env::optional(env, env_vars::DI_POSTGRES_DATABASE).unwrap_or_else(|| "api_insights_db".into()),
+            sync_database: env::optional(env, env_vars::DI_POSTGRES_SYNC_DATABASE).unwrap_or_else(|| "sync_db".into()),
             connect_timeout: Duration::from_millis(env::parse_or(env, "DI_POSTGRES_CONNECT_TIMEOUT_MS", 3000u64)?),
         })
     }

@@ -3,11 +3,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use forgectl_service_common::endpoints::CONSUMER_METRICS_PORT;
 use forgectl_service_common::env::{self, EnvSource};
+use forgectl_service_common::env_vars;
+use forgectl_service_common::kinds::DEFAULT_DEAD_LETTER_SUFFIX;
 use forgectl_service_common::{ConfigError, KafkaSettings, Kind, PgSettings};
 
-/// The profiles' default (`profiles/_base.yaml`, `dead_letter.suffix`).
-pub const DEFAULT_DEAD_LETTER_SUFFIX: &str = ".dlq";
 use crate::mongo::MongoSettings;
 
 #[derive(Debug, Clone)]
@@ -38,19 +39,23 @@ pub struct ConsumerOptions {
 
 impl ConsumerOptions {
     pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
-        let topics = env::list(env, "ENABLED_TOPICS");
+        let topics = env::list(env, env_vars::ENABLED_TOPICS);
         let topics = if topics.is_empty() { Kind::ALL.iter().map(|k| k.topic().to_string()).collect() } else { topics };
         let opts = Self {
             kafka: KafkaSettings::from_env(env)?,
             pg: PgSettings::from_env(env)?,
-            group: env::required(env, "KAFKA_CONSUMER_GROUP")?,
+            group: env::required(env, env_vars::KAFKA_CONSUMER_GROUP)?,
             topics,
             batch_max_rows: env::parse_or(env, "CONSUMER_BATCH_MAX_ROWS", 5000)?,
             batch_max_wait: Duration::from_millis(env::parse_or(env, "CONSUMER_BATCH_MAX_WAIT_MS", 100u64)?),
-            metrics_listen: Some(env::parse_or(env, "CONSUMER_METRICS_ADDR", SocketAddr::from(([0, 0, 0, 0], 8001)))?),
+            metrics_listen: Some(env::parse_or(
+                env,
+                env_vars::CONSUMER_METRICS_ADDR,
+                SocketAddr::from(([0, 0, 0, 0], CONSUMER_METRICS_PORT)),
+            )?),
             max_poll_interval: Duration::from_millis(env::parse_or(env, "CONSUMER_MAX_POLL_INTERVAL_MS", 300_000u64)?),
             session_timeout: Duration::from_millis(env::parse_or(env, "CONSUMER_SESSION_TIMEOUT_MS", 45_000u64)?),
-            dead_letter_suffix: env::optional(env, "KAFKA_DEAD_LETTER_SUFFIX")
+            dead_letter_suffix: env::optional(env, env_vars::KAFKA_DEAD_LETTER_SUFFIX)
                 .unwrap_or_else(|| DEFAULT_DEAD_LETTER_SUFFIX.to_string()),
             max_message_bytes: env::parse_or(env, "CONSUMER_MAX_MESSAGE_BYTES", 5 * 1024 * 1024)?,
             mongodb: MongoSettings::from_env(env)?,
@@ -71,7 +76,7 @@ impl ConsumerOptions {
             || !self.dead_letter_suffix.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         {
             return Err(ConfigError::Invalid {
-                var: "KAFKA_DEAD_LETTER_SUFFIX",
+                var: env_vars::KAFKA_DEAD_LETTER_SUFFIX,
                 value: self.dead_letter_suffix.clone(),
                 reason: "must be non-empty and use only letters, digits, '.', '_' and '-'".into(),
             });
@@ -79,14 +84,14 @@ impl ConsumerOptions {
         for t in &self.topics {
             if t.ends_with(&self.dead_letter_suffix) {
                 return Err(ConfigError::Invalid {
-                    var: "ENABLED_TOPICS",
+                    var: env_vars::ENABLED_TOPICS,
                     value: t.clone(),
                     reason: "dead-letter topics are written, not consumed".into(),
                 });
             }
             if !t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) || t.len() > 200 {
                 return Err(ConfigError::Invalid {
-                    var: "ENABLED_TOPICS",
+                    var: env_vars::ENABLED_TOPICS,
                     value: t.clone(),
                     reason: "not a valid Kafka topic name".into(),
                 });

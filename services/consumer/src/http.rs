@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use deadpool_postgres::Pool;
+use forgectl_service_common::endpoints::READY_PATH;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -66,7 +67,7 @@ pub async fn serve(
     tracing::info!(addr = ?listener.local_addr().ok(), "consumer metrics endpoint listening");
     let app = Router::new()
         .route("/health", get(health_route))
-        .route("/ready", get(ready))
+        .route(READY_PATH, get(ready))
         .route("/metrics", get(render))
         .with_state(AppState { health, pool, metrics });
     Ok(tokio::spawn(async move {

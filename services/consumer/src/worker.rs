@@ -11,6 +11,8 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 
+use forgectl_service_common::envelope::BATCH_ID_HEADER;
+
 use crate::batch::{Batch, Item, Payload, Poison, Source};
 use crate::context::{LoopContext, RebalanceEvent};
 use crate::dlq::{DeadLetters, DlqError};
@@ -298,7 +300,7 @@ impl Worker {
                         item.payload = Payload::Poison(Poison {
                             key: Some(env.device_id.clone().into_bytes()),
                             payload: serde_json::to_vec(env).ok(),
-                            headers: vec![("batch-id".into(), env.batch_id.clone().into_bytes())],
+                            headers: vec![(BATCH_ID_HEADER.into(), env.batch_id.clone().into_bytes())],
                             error: format!("rejected by PostgreSQL: {source}"),
                             dlq_sent: false,
                         });

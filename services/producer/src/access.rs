@@ -8,6 +8,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
+use forgectl_service_common::headers::API_KEY_HEADER;
+
 use crate::app::AppState;
 use crate::config::{Access, ApiKey};
 use crate::error::ApiError;
@@ -17,7 +19,7 @@ use crate::error::ApiError;
 pub struct ClientName(pub String);
 
 pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    if let Some(v) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()) {
         return Some(v.trim());
     }
     headers

@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use forgectl_service_common::endpoints::READY_PATH;
 use forgectl_service_common::telemetry::{metrics_handle, LATENCY_BUCKETS};
 use forgectl_service_common::Kind;
 
@@ -166,7 +167,7 @@ pub fn public_router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(uploads)
         .route("/health", get(routes::health))
-        .route("/ready", get(routes::ready))
+        .route(READY_PATH, get(routes::ready))
         .fallback(routes::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), limits::request_deadline))
         .layer(middleware::from_fn_with_state(state.clone(), observe::observe))

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use forgectl_service_common::endpoints::{PRODUCER_METRICS_PORT, PRODUCER_PORT};
 use forgectl_service_common::env::{self, EnvSource};
+use forgectl_service_common::env_vars;
 use forgectl_service_common::{ConfigError, KafkaSettings, PgSettings, Secret};
 
 /// An API key and the name it is reported under (insights `client` column).
@@ -55,7 +57,7 @@ pub struct ProducerConfig {
 
 impl ProducerConfig {
     pub fn from_env(env: &dyn EnvSource) -> Result<Self, ConfigError> {
-        let pg = match env::optional(env, "DI_POSTGRES_HOST") {
+        let pg = match env::optional(env, env_vars::DI_POSTGRES_HOST) {
             Some(_) => Some(PgSettings::from_env(env)?),
             None => None,
         };
@@ -68,8 +70,16 @@ impl ProducerConfig {
             });
         }
         let cfg = Self {
-            listen: env::parse_or(env, "PRODUCER_LISTEN_ADDR", SocketAddr::from(([0, 0, 0, 0], 8000)))?,
-            metrics_listen: env::parse_or(env, "PRODUCER_METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 8002)))?,
+            listen: env::parse_or(
+                env,
+                env_vars::PRODUCER_LISTEN_ADDR,
+                SocketAddr::from(([0, 0, 0, 0], PRODUCER_PORT)),
+            )?,
+            metrics_listen: env::parse_or(
+                env,
+                env_vars::PRODUCER_METRICS_ADDR,
+                SocketAddr::from(([127, 0, 0, 1], PRODUCER_METRICS_PORT)),
+            )?,
             kafka: KafkaSettings::from_env(env)?,
             topic_prefix: env::optional(env, "DI_KAFKA_TOPIC_PREFIX").unwrap_or_default(),
             pg,
@@ -156,7 +166,7 @@ impl ProducerConfig {
 /// configuration error, so a forgotten secret never opens the API.
 fn access(env: &dyn EnvSource) -> Result<Access, ConfigError> {
     let keys = parse_api_keys(env)?;
-    let anonymous = env::bool_or(env, "PRODUCER_ALLOW_ANONYMOUS", false)?;
+    let anonymous = env::bool_or(env, env_vars::PRODUCER_ALLOW_ANONYMOUS, false)?;
     match (keys.is_empty(), anonymous) {
         (false, false) => Ok(Access::Keys(keys)),
         (true, true) => Ok(Access::Anonymous),
@@ -173,7 +183,7 @@ fn access(env: &dyn EnvSource) -> Result<Access, ConfigError> {
 
 /// `PRODUCER_API_KEYS="ios:key1,android:key2"`; a bare key is named by its position.
 fn parse_api_keys(env: &dyn EnvSource) -> Result<Vec<ApiKey>, ConfigError> {
-    let Some(raw) = env::secret(env, "PRODUCER_API_KEYS") else {
+    let Some(raw) = env::secret(env, env_vars::PRODUCER_API_KEYS) else {
         return Ok(Vec::new());
     };
     let mut keys = Vec::new();
@@ -184,7 +194,7 @@ fn parse_api_keys(env: &dyn EnvSource) -> Result<Vec<ApiKey>, ConfigError> {
         };
         if key.len() < 16 {
             return Err(ConfigError::InvalidSecret {
-                var: "PRODUCER_API_KEYS",
+                var: env_vars::PRODUCER_API_KEYS,
                 reason: format!("key number {i} ({name}) is shorter than 16 characters"),
             });
         }

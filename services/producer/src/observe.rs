@@ -7,6 +7,7 @@ use std::time::Instant;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use forgectl_service_common::endpoints::READY_PATH;
 
 use crate::access::ClientName;
 use crate::app::AppState;
@@ -24,7 +25,7 @@ pub async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Nex
     let route = match (&info, path.as_str()) {
         (Some(UploadInfo { kind: Some(k), .. }), _) => format!("/v1/uploads/{}", k.as_str()),
         (Some(UploadInfo { kind: None, .. }), _) => "/v1/uploads/{kind}".to_string(),
-        (None, p @ ("/health" | "/ready")) => p.to_string(),
+        (None, p @ ("/health" | READY_PATH)) => p.to_string(),
         (None, p) if p.starts_with("/v1/uploads/") => "/v1/uploads/{kind}".to_string(),
         (None, _) => "other".to_string(),
     };

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use forgectl_contract::env_vars;
 use serde::Serialize;
 
 use crate::config::Environment;
@@ -251,13 +252,13 @@ fn launch(
     let listen = format!("127.0.0.1:{port}");
     let mut metrics_port = None;
     if role.is_consumer() {
-        env.push(("CONSUMER_METRICS_ADDR".to_string(), listen));
+        env.push((env_vars::CONSUMER_METRICS_ADDR.to_string(), listen));
     } else {
         let metrics = process::free_port()?;
         metrics_port = Some(metrics);
-        env.push(("PRODUCER_LISTEN_ADDR".to_string(), listen));
-        env.push(("PRODUCER_METRICS_ADDR".to_string(), format!("127.0.0.1:{metrics}")));
-        env.push(("PRODUCER_API_KEYS".to_string(), api_key::producer_keys_var(&api_key::ensure(state)?)));
+        env.push((env_vars::PRODUCER_LISTEN_ADDR.to_string(), listen));
+        env.push((env_vars::PRODUCER_METRICS_ADDR.to_string(), format!("127.0.0.1:{metrics}")));
+        env.push((env_vars::PRODUCER_API_KEYS.to_string(), api_key::producer_keys_var(&api_key::ensure(state)?)));
     }
     let pid = process::spawn(&executable, &[], &env, &log)?;
     Ok(Instance { id, role, version: release.version.clone(), pid, port, metrics_port, executable, log })

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use forgectl_contract::endpoints::READY_PATH;
 use serde::Serialize;
 
 use crate::local::process::{self, GRACEFUL_STOP};
@@ -34,7 +35,7 @@ pub async fn wait_ready(instance: &Instance, timeout: Duration) -> Result<(), Lo
         .timeout(Duration::from_secs(2))
         .build()
         .map_err(|err| LocalError::NotReady { instance: instance.id.clone(), seconds: 0, last: err.to_string() })?;
-    let url = format!("http://127.0.0.1:{}/ready", instance.port);
+    let url = format!("http://127.0.0.1:{}{READY_PATH}", instance.port);
     let started = Instant::now();
     let mut last = "no answer yet".to_string();
     while started.elapsed() < timeout {
@@ -57,7 +58,7 @@ async fn is_ready(instance: &Instance) -> bool {
         return false;
     };
     client
-        .get(format!("http://127.0.0.1:{}/ready", instance.port))
+        .get(format!("http://127.0.0.1:{}{READY_PATH}", instance.port))
         .send()
         .await
         .is_ok_and(|response| response.status().is_success())

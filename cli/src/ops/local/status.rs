@@ -90,7 +90,7 @@ async fn row_counts(postgres: &PostgresConnection, topics: &[String]) -> Result<
     let driver = tokio::spawn(connection);
     let mut counts = Vec::new();
     for topic in topics {
-        let table = forgectl_service_common::tables::table_name(topic);
+        let table = forgectl_contract::tables::table_name(topic);
         let exists = client
             .query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("public.{table}")])
             .await

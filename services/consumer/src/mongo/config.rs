@@ -10,6 +10,7 @@ use std::time::Duration;
 use mongodb::options::{ClientOptions, Credential, ServerAddress};
 
 use forgectl_service_common::env::{self, EnvSource};
+use forgectl_service_common::env_vars;
 use forgectl_service_common::{ConfigError, Kind, Secret};
 
 #[derive(Debug, Clone)]
@@ -47,7 +48,7 @@ pub enum EnabledSources {
     Listed { kinds: Vec<Kind>, topics: BTreeSet<String> },
 }
 
-const ENABLED_SOURCES: &str = "DI_MONGODB_ENABLED_SOURCES";
+const ENABLED_SOURCES: &str = env_vars::DI_MONGODB_ENABLED_SOURCES;
 
 impl EnabledSources {
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
@@ -100,7 +101,7 @@ pub fn collection_name(topic: &str) -> &str {
 impl MongoSettings {
     /// `None` when `DI_MONGODB_HOST` is unset: the sink is off.
     pub fn from_env(env: &dyn EnvSource) -> Result<Option<Self>, ConfigError> {
-        let Some(host) = env::optional(env, "DI_MONGODB_HOST") else {
+        let Some(host) = env::optional(env, env_vars::DI_MONGODB_HOST) else {
             return Ok(None);
         };
         let ms = |var: &'static str, default: u64| -> Result<Duration, ConfigError> {
@@ -108,10 +109,10 @@ impl MongoSettings {
         };
         let settings = Self {
             host,
-            port: env::parse_or(env, "DI_MONGODB_PORT", 27017u16)?,
-            username: env::optional(env, "DI_MONGODB_USERNAME"),
-            password: env::secret(env, "DI_MONGODB_PASSWORD").unwrap_or_default(),
-            database: env::optional(env, "DI_MONGODB_DATABASE").unwrap_or_else(|| "sync_db".into()),
+            port: env::parse_or(env, env_vars::DI_MONGODB_PORT, 27017u16)?,
+            username: env::optional(env, env_vars::DI_MONGODB_USERNAME),
+            password: env::secret(env, env_vars::DI_MONGODB_PASSWORD).unwrap_or_default(),
+            database: env::optional(env, env_vars::DI_MONGODB_DATABASE).unwrap_or_else(|| "sync_db".into()),
             enabled: match env::optional(env, ENABLED_SOURCES) {
                 Some(v) => EnabledSources::parse(&v)?,
                 None => EnabledSources::All,
@@ -157,7 +158,7 @@ impl MongoSettings {
             || self.database.bytes().any(|b| matches!(b, b'/' | b'\\' | b'.' | b' ' | b'"' | b'$' | 0))
         {
             return Err(ConfigError::Invalid {
-                var: "DI_MONGODB_DATABASE",
+                var: env_vars::DI_MONGODB_DATABASE,
                 value: self.database.clone(),
                 reason: "not a valid MongoDB database name".into(),
             });

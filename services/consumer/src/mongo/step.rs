@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use forgectl_service_common::envelope::BATCH_ID_HEADER;
+
 use crate::batch::{Item, Payload, Poison};
 use crate::mongo::MongoWrite;
 use crate::worker::{FlushError, Worker};
@@ -52,7 +54,7 @@ pub(crate) fn dead_letter(item: &mut Item, error: String) {
         item.payload = Payload::Poison(Poison {
             key: Some(env.device_id.clone().into_bytes()),
             payload: serde_json::to_vec(env).ok(),
-            headers: vec![("batch-id".into(), env.batch_id.clone().into_bytes())],
+            headers: vec![(BATCH_ID_HEADER.into(), env.batch_id.clone().into_bytes())],
             error,
             dlq_sent: false,
         });

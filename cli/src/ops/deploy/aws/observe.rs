@@ -5,6 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use forgectl_contract::endpoints::CONSUMER_METRICS_PORT;
+use forgectl_contract::env_vars;
+
 use crate::aws::autoscaling::{self, Group};
 use crate::aws::ec2;
 use crate::aws::ecr;
@@ -21,10 +24,10 @@ use crate::fleet::FleetError;
 use crate::kafka::KafkaConnection;
 use crate::naming::fleet::{repository, FleetNames, CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
 use crate::naming::Names;
-use crate::ops::api_keys::{ALLOW_ANONYMOUS_VAR, PRODUCER_API_KEYS};
-use crate::ops::render::{mongodb_connection, postgres_connection, CONSUMER_METRICS_PORT};
+use crate::ops::render::{mongodb_connection, postgres_connection};
 use crate::profile::{Profile, RoleName};
 use crate::render::{service_env, EnvVar};
+use forgectl_contract::env_vars::{PRODUCER_ALLOW_ANONYMOUS, PRODUCER_API_KEYS};
 
 #[derive(Debug, Clone)]
 pub struct AwsDeployOptions {
@@ -174,7 +177,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         // The producer refuses to start without a key unless told that
         // anonymous uploads are wanted; forgectl.yaml said so, and no key exists.
         if *role == RoleName::Producer && environment.services.allow_anonymous_uploads && !api_keys.stored {
-            env.vars.push(EnvVar { name: ALLOW_ANONYMOUS_VAR.into(), value: "true".into(), secret: false });
+            env.vars.push(EnvVar { name: PRODUCER_ALLOW_ANONYMOUS.into(), value: "true".into(), secret: false });
         }
         envs.insert(*role, env);
     }
@@ -232,7 +235,7 @@ async fn secret_states(
         message: "the services need PostgreSQL and the environment has no `postgres` section".into(),
         hint: "add `postgres: {host, port, username, password_env, database, sync_database}` to the environment".into(),
     })?;
-    let variable = "DI_POSTGRES_PASSWORD".to_string();
+    let variable = env_vars::DI_POSTGRES_PASSWORD.to_string();
     let parameter = names.secret(&variable);
     let stored = ssm::secret(&clients.ssm, &parameter).await?;
     let given = std::env::var(&postgres.password_env).ok().filter(|value| !value.is_empty()).map(SecretValue::new);
@@ -240,7 +243,7 @@ async fn secret_states(
     // The MongoDB password sits next to PostgreSQL's, under the same path
     // the instances read at boot.
     if let Some(source) = environment.mongodb.as_ref().and_then(|mongo| mongo.password_env.clone()) {
-        let variable = "DI_MONGODB_PASSWORD".to_string();
+        let variable = env_vars::DI_MONGODB_PASSWORD.to_string();
         let parameter = names.secret(&variable);
         let stored = ssm::secret(&clients.ssm, &parameter).await?;
         let given = std::env::var(&source).ok().filter(|value| !value.is_empty()).map(SecretValue::new);

@@ -1,3 +1,7 @@
+//! The record kinds the SDK uploads and the Kafka topics they travel on:
+//! forgectl declares the topics and sends test uploads per kind, the producer
+//! routes each upload to its kind's topic, and the consumer maps topics back.
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -50,9 +54,17 @@ impl fmt::Display for Kind {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("unknown kind {0:?}; expected one of sms, events, apps_and_device, contacts, call_logs")]
+/// A kind name that is none of [`Kind::ALL`]; holds at most 64 characters of it.
+#[derive(Debug)]
 pub struct UnknownKind(pub String);
+
+impl fmt::Display for UnknownKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown kind {:?}; expected one of sms, events, apps_and_device, contacts, call_logs", self.0)
+    }
+}
+
+impl std::error::Error for UnknownKind {}
 
 impl FromStr for Kind {
     type Err = UnknownKind;
@@ -62,9 +74,14 @@ impl FromStr for Kind {
     }
 }
 
-/// Name of the dead-letter topic for a source topic.
+/// Appended to a topic's name for its dead-letter topic when the profile sets
+/// no `dead_letter.suffix` (and when the consumer is given no
+/// `KAFKA_DEAD_LETTER_SUFFIX`): both sides must fall back to the same name.
+pub const DEFAULT_DEAD_LETTER_SUFFIX: &str = ".dlq";
+
+/// Name of the dead-letter topic for a source topic, with the default suffix.
 pub fn dlq_topic(topic: &str) -> String {
-    format!("{topic}.dlq")
+    format!("{topic}{DEFAULT_DEAD_LETTER_SUFFIX}")
 }
 
 #[cfg(test)]
@@ -88,7 +105,8 @@ mod tests {
             assert_eq!(k.as_str().parse::<Kind>().ok(), Some(k));
             assert_eq!(Kind::from_topic(k.topic()), Some(k));
         }
-        assert!("nope".parse::<Kind>().is_err());
+        let unknown = "nope".parse::<Kind>().map_err(|err| err.to_string());
+        assert!(unknown.is_err_and(|message| message.contains("\"nope\"") && message.contains("call_logs")));
         assert_eq!(dlq_topic("sms_batched"), "sms_batched.dlq");
     }
 }
