@@ -289,6 +289,19 @@ pub async fn target_health(client: &Client, group: &TargetGroup) -> Result<Vec<T
         .collect()
 }
 
+/// The tags of a load balancer or target group.
+pub async fn tags(client: &Client, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let call = Call::new("elasticloadbalancing:DescribeTags", arn.to_string());
+    let output = call.send(client.describe_tags().resource_arns(arn).send()).await?;
+    Ok(output
+        .tag_descriptions()
+        .iter()
+        .filter(|description| description.resource_arn() == Some(arn))
+        .flat_map(|description| description.tags())
+        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string())))
+        .collect())
+}
+
 pub async fn delete_load_balancer(client: &Client, lb: &LoadBalancer) -> Result<(), AwsError> {
     let call = Call::new("elasticloadbalancing:DeleteLoadBalancer", format!("load balancer {}", lb.name));
     call.send_or_absent(client.delete_load_balancer().load_balancer_arn(&lb.arn).send()).await?;

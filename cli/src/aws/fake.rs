@@ -87,10 +87,10 @@ impl Ec2Api for FakeAws {
         name: &str,
         data: &TemplateData,
         _: &str,
-        _: &Tags,
+        tags: &Tags,
     ) -> Result<LaunchTemplate, AwsError> {
         self.call("ec2:CreateLaunchTemplate", &format!("{name} {:?}", data.security_group_ids))?;
-        Ok(LaunchTemplate { id: format!("lt-{name}"), name: name.to_string(), latest_version: 1 })
+        Ok(LaunchTemplate { id: format!("lt-{name}"), name: name.to_string(), latest_version: 1, tags: tags.clone() })
     }
     async fn create_template_version(
         &self,
@@ -183,14 +183,19 @@ impl AccountSetupApi for FakeAws {
     }
     async fn create_role(&self, name: &str, _: &str, _: &str, _: &Tags) -> Result<Role, AwsError> {
         self.call("iam:CreateRole", name)?;
-        Ok(Role { name: name.into(), arn: format!("arn:role/{name}") })
+        Ok(Role { name: name.into(), arn: format!("arn:role/{name}"), tags: Default::default() })
     }
     async fn put_role_policy(&self, role: &str, name: &str, _: &str) -> Result<(), AwsError> {
         self.call("iam:PutRolePolicy", &format!("{role} {name}"))
     }
     async fn create_instance_profile(&self, name: &str, _: &Tags) -> Result<InstanceProfile, AwsError> {
         self.call("iam:CreateInstanceProfile", name)?;
-        Ok(InstanceProfile { name: name.into(), arn: format!("arn:profile/{name}"), roles: Vec::new() })
+        Ok(InstanceProfile {
+            name: name.into(),
+            arn: format!("arn:profile/{name}"),
+            roles: Vec::new(),
+            tags: Default::default(),
+        })
     }
     async fn add_role_to_instance_profile(&self, profile: &str, role: &str) -> Result<(), AwsError> {
         self.call("iam:AddRoleToInstanceProfile", &format!("{profile} {role}"))

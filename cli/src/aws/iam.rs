@@ -14,6 +14,7 @@ use super::error::AwsError;
 pub struct Role {
     pub name: String,
     pub arn: String,
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,7 @@ pub struct InstanceProfile {
     pub name: String,
     pub arn: String,
     pub roles: Vec<String>,
+    pub tags: BTreeMap<String, String>,
 }
 
 fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, String> {
@@ -29,11 +31,15 @@ fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, String> {
         .collect()
 }
 
+fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter().map(|tag| (tag.key().to_string(), tag.value().to_string())).collect()
+}
+
 pub async fn get_role(client: &Client, name: &str) -> Result<Option<Role>, AwsError> {
     let call = Call::new("iam:GetRole", format!("role {name}"));
     let Some(output) = call.send_or_absent(client.get_role().role_name(name).send()).await? else { return Ok(None) };
     let role = call.required(output.role(), "Role")?;
-    Ok(Some(Role { name: role.role_name().into(), arn: role.arn().into() }))
+    Ok(Some(Role { name: role.role_name().into(), arn: role.arn().into(), tags: tag_map(role.tags()) }))
 }
 
 pub async fn create_role(
@@ -55,7 +61,7 @@ pub async fn create_role(
         .send();
     let output = call.send(request).await?;
     let role = call.required(output.role(), "Role")?;
-    Ok(Role { name: role.role_name().into(), arn: role.arn().into() })
+    Ok(Role { name: role.role_name().into(), arn: role.arn().into(), tags: tag_map(role.tags()) })
 }
 
 /// The inline policy's document, decoded (IAM returns it URL-encoded).
@@ -88,6 +94,7 @@ pub async fn get_instance_profile(client: &Client, name: &str) -> Result<Option<
         name: profile.instance_profile_name().into(),
         arn: profile.arn().into(),
         roles: profile.roles().iter().map(|role| role.role_name().to_string()).collect(),
+        tags: tag_map(profile.tags()),
     }))
 }
 
@@ -102,7 +109,12 @@ pub async fn create_instance_profile(
     let output =
         call.send(client.create_instance_profile().instance_profile_name(name).set_tags(Some(tags)).send()).await?;
     let profile = call.required(output.instance_profile(), "InstanceProfile")?;
-    Ok(InstanceProfile { name: profile.instance_profile_name().into(), arn: profile.arn().into(), roles: Vec::new() })
+    Ok(InstanceProfile {
+        name: profile.instance_profile_name().into(),
+        arn: profile.arn().into(),
+        roles: Vec::new(),
+        tags: tag_map(profile.tags()),
+    })
 }
 
 pub async fn add_role_to_instance_profile(client: &Client, profile: &str, role: &str) -> Result<(), AwsError> {

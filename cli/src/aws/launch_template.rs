@@ -37,6 +37,8 @@ pub struct LaunchTemplate {
     pub id: String,
     pub name: String,
     pub latest_version: i64,
+    /// The template's own tags (not those it puts on instances).
+    pub tags: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +85,11 @@ pub async fn find(client: &Client, name: &str) -> Result<Option<LaunchTemplate>,
         id: call.required_str(template.launch_template_id(), "LaunchTemplateId")?,
         name: call.required_str(template.launch_template_name(), "LaunchTemplateName")?,
         latest_version: call.required(template.latest_version_number(), "LatestVersionNumber")?,
+        tags: template
+            .tags()
+            .iter()
+            .filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string())))
+            .collect(),
     }))
 }
 
@@ -164,6 +171,7 @@ pub async fn create(
         id: call.required_str(template.launch_template_id(), "LaunchTemplate.LaunchTemplateId")?,
         name: name.to_string(),
         latest_version: call.required(template.latest_version_number(), "LaunchTemplate.LatestVersionNumber")?,
+        tags: tags.clone(),
     })
 }
 

@@ -107,6 +107,18 @@ pub async fn names_under(client: &Client, path: &str) -> Result<Vec<String>, Aws
     Ok(names)
 }
 
+/// The tags of one parameter.
+pub async fn parameter_tags(client: &Client, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let call = Call::new("ssm:ListTagsForResource", format!("parameter {name}"));
+    let request = client
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+        .resource_id(name)
+        .send();
+    let output = call.send(request).await?;
+    Ok(output.tag_list().iter().map(|tag| (tag.key().to_string(), tag.value().to_string())).collect())
+}
+
 pub async fn delete_parameter(client: &Client, name: &str) -> Result<(), AwsError> {
     let call = Call::new("ssm:DeleteParameter", format!("parameter {name}"));
     call.send_or_absent(client.delete_parameter().name(name).send()).await?;

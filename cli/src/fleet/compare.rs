@@ -3,7 +3,6 @@
 
 use crate::aws::ec2::IngressRule;
 use crate::aws::launch_template::{TemplateData, TemplateVersion};
-use crate::config::LoadBalancerScheme;
 use crate::profile::{Profile, RoleName};
 
 use super::actual::{Actual, ObservedRole};
@@ -29,7 +28,7 @@ pub fn plan(actual: &Actual, target: &Target<'_>) -> Result<FleetPlan, FleetErro
     let mut refusals = Vec::new();
     if serves_producer {
         shared.extend(front(actual, target));
-        refusals = exposure_refusals(actual, target);
+        refusals = super::exposure::refusals(actual, target);
     }
     let mut roles = Vec::new();
     for role in target.selected_roles() {
@@ -48,47 +47,6 @@ pub fn plan(actual: &Actual, target: &Target<'_>) -> Result<FleetPlan, FleetErro
         load_balancer: actual.load_balancer.clone().filter(|_| serves_producer),
         serves_producer,
     })
-}
-
-/// Secure by default: an endpoint on the internet serves HTTPS, producers
-/// ask for an API key, and the load balancer keeps its scheme. Each can be
-/// waived only by its own setting in forgectl.yaml.
-fn exposure_refusals(actual: &Actual, target: &Target<'_>) -> Vec<Refusal> {
-    let environment = target.environment;
-    let services = &environment.services;
-    let env = environment.name.clone();
-    let mut refusals = Vec::new();
-    let wanted = services.load_balancer_scheme.as_str();
-    if let Some(lb) = actual.load_balancer.as_ref().filter(|lb| lb.scheme != wanted) {
-        refusals.push(Refusal::SchemeChange {
-            env: env.clone(),
-            load_balancer: lb.name.clone(),
-            from: lb.scheme.clone(),
-            to: wanted.to_string(),
-        });
-    }
-    let internet_facing = services.load_balancer_scheme == LoadBalancerScheme::InternetFacing;
-    if internet_facing && target.certificate_arn().is_none() && !services.allow_plain_http {
-        refusals.push(Refusal::Exposure {
-            env: env.clone(),
-            problem: "an internet-facing load balancer without a certificate would serve uploads over plain HTTP"
-                .into(),
-            hint: "set services.certificate_arn to an ACM certificate, or services.load_balancer_scheme: internal; \
-                   to serve plain HTTP anyway, set services.allow_plain_http: true; nothing was changed"
-                .into(),
-        });
-    }
-    if !actual.api_keys.stored && !services.allow_anonymous_uploads {
-        refusals.push(Refusal::Exposure {
-            env: env.clone(),
-            problem: format!("the producers have no API key ({} does not exist)", actual.api_keys.parameter),
-            hint: format!(
-                "create one with `forgectl --env {env} api-keys create NAME`; to accept uploads from anyone, \
-                 set services.allow_anonymous_uploads: true; nothing was changed"
-            ),
-        });
-    }
-    refusals
 }
 
 fn repositories(actual: &Actual, target: &Target<'_>) -> Vec<SharedChange> {

@@ -9,6 +9,7 @@ pub mod actual;
 mod compare;
 pub mod desired;
 pub mod diff;
+mod exposure;
 pub mod plan;
 pub mod roles;
 pub mod target;

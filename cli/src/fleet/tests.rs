@@ -8,10 +8,9 @@ use forgectl_contract::endpoints::CONSUMER_METRICS_PORT;
 use super::actual::{Actual, ApiKeysState, ObservedRole, SecretState};
 use super::compare::plan_role;
 use super::desired::{version_description, AccountScope};
-use super::diff::{listener_changes, rule_changes};
 use super::plan::{plan, Change, FleetPlan, Refusal, ResourceKind, Step};
 use super::roles::RoleAction;
-use super::target::{tcp_rules, Pending, Target, CPU_TARGET_PERCENT, READY_PATH};
+use super::target::{Pending, Target, CPU_TARGET_PERCENT, READY_PATH};
 use super::FleetError;
 use crate::aws::autoscaling::{Group, GroupInstance, Refresh, TemplateRef};
 use crate::aws::ec2::{RuleSource, SecurityGroup, Subnet};
@@ -28,6 +27,7 @@ use crate::profile::{load_tier, Profile, ProfileSource, ResolveOptions, RoleName
 use crate::render::{service_env, PostgresConnection};
 
 mod exposure;
+mod front;
 
 fn tier(name: &str) -> Profile {
     load_tier(&ProfileSource::Builtin, name, ResolveOptions::default()).unwrap_or_else(|err| panic!("{err}"))
@@ -149,12 +149,13 @@ impl Case {
     fn deployed(&self) -> Actual {
         let mut actual = self.empty();
         let names = actual.names.clone();
-        actual.role = Some(Role { name: names.instance_role.clone(), arn: "arn:role".into() });
+        actual.role = Some(Role { name: names.instance_role.clone(), arn: "arn:role".into(), tags: BTreeMap::new() });
         actual.role_policy = Some(super::desired::instance_policy(&actual.scope, &names).to_string());
         actual.instance_profile = Some(InstanceProfile {
             name: names.instance_profile.clone(),
             arn: "arn:profile".into(),
             roles: vec![names.instance_role.clone()],
+            tags: BTreeMap::new(),
         });
         for secret in &mut actual.secrets {
             secret.stored = secret.given.clone();
@@ -231,7 +232,12 @@ fn running(version: &str, count: u32, bounds: (u32, u32), data: TemplateData) ->
             target_group_arns: Vec::new(),
             tags: BTreeMap::new(),
         }),
-        template: Some(LaunchTemplate { id: "lt-1".into(), name: "forgectl-t-producer".into(), latest_version: 1 }),
+        template: Some(LaunchTemplate {
+            id: "lt-1".into(),
+            name: "forgectl-t-producer".into(),
+            latest_version: 1,
+            tags: BTreeMap::new(),
+        }),
         group_template: Some(current.clone()),
         latest_template: Some(current),
         instance_versions: vec![version.to_string(); count as usize],
@@ -437,52 +443,4 @@ fn a_changed_cpu_target_is_put_back() {
     let plan = plan_role(&tier("50k"), RoleName::Producer, &observed, &data("boot v1"), "v1");
     let plan = plan.unwrap_or_else(|| panic!("no plan"));
     assert_eq!((plan.summary.action, plan.scaling_policy), (RoleAction::Scale, Change::Update));
-}
-
-#[test]
-fn load_balancer_rules_follow_the_configured_ranges() {
-    let actual = tcp_rules(80, [RuleSource::Cidr("0.0.0.0/0".into())]);
-    let desired = tcp_rules(80, [RuleSource::Cidr("203.0.113.0/24".into())]);
-    let changes = rule_changes(&actual, &desired);
-    assert_eq!((changes.open.clone(), changes.close.clone()), (desired.clone(), actual.clone()));
-    assert!(rule_changes(&desired, &desired).is_empty());
-}
-
-#[test]
-fn adding_a_certificate_moves_the_api_to_https_and_redirects_port_80() {
-    use crate::aws::elb::ListenerAction;
-    use crate::fleet::desired::listeners;
-    let mut actual = listeners(None, "tg");
-    actual[0].arn = "arn-80".into();
-    let changes = listener_changes(&actual, &listeners(Some("arn:aws:acm:r:1:certificate/c"), "tg"));
-    assert_eq!(changes.create.len(), 1);
-    assert_eq!((changes.create[0].port, changes.create[0].protocol.as_str()), (443, "HTTPS"));
-    assert_eq!(
-        (changes.modify[0].0.as_str(), &changes.modify[0].1.action),
-        ("arn-80", &ListenerAction::RedirectToHttps)
-    );
-    assert!(changes.delete.is_empty());
-    assert!(listener_changes(&actual, &listeners(None, "tg")).is_empty());
-}
-
-#[test]
-fn a_producer_port_other_than_8000_is_where_the_producer_listens() {
-    use base64::Engine;
-    let mut case = Case::new("50k", "v1");
-    case.environment.producer_port = 9000;
-    let plan = case.plan(&case.empty());
-    let producer = role_plan(&plan, RoleName::Producer);
-    let Step::CreateLaunchTemplate { data, .. } = &producer.steps[0] else { panic!("{:?}", producer.steps) };
-    let script = base64::engine::general_purpose::STANDARD
-        .decode(&data.user_data)
-        .map(|bytes| String::from_utf8_lossy(&bytes).to_string())
-        .unwrap_or_else(|err| panic!("{err}"));
-    assert!(script.contains("PRODUCER_LISTEN_ADDR=0.0.0.0:9000"), "{script}");
-    assert!(script.contains("-p 9000:9000"), "{script}");
-    let producer_sg = &plan.shared[7];
-    assert!(producer_sg.steps.iter().any(|step| matches!(step, Step::Authorize { port: 9000, .. })));
-    let consumer = role_plan(&plan, RoleName::SmsConsumer);
-    let Step::CreateLaunchTemplate { data, .. } = &consumer.steps[0] else { panic!("{:?}", consumer.steps) };
-    let script = base64::engine::general_purpose::STANDARD.decode(&data.user_data).unwrap_or_default();
-    assert!(!String::from_utf8_lossy(&script).contains("PRODUCER_LISTEN_ADDR"));
 }

@@ -257,17 +257,7 @@ impl Fixture {
     }
 
     pub fn replace_overrides(&self, topic: &str, configs: &[(&str, &str)]) {
-        let mut alter = AlterConfig::new(ResourceSpecifier::Topic(topic));
-        for (key, value) in configs {
-            alter = alter.set(key, value);
-        }
-        let results = self
-            .runtime
-            .block_on(self.admin.alter_configs(&[alter], &AdminOptions::new()))
-            .unwrap_or_else(|err| panic!("alter: {err}"));
-        for result in results {
-            result.unwrap_or_else(|err| panic!("alter {topic}: {err:?}"));
-        }
+        self.alter_overrides_now(topic, configs);
         // Brokers apply config changes at their own pace; wait until all of
         // them report it, so whatever forgectl asks next sees the change.
         let brokers: Vec<i32> = self

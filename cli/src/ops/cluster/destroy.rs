@@ -84,6 +84,9 @@ pub async fn destroy(
     groups.sort_by_key(|group| order.iter().position(|name| *name == group.name).unwrap_or(order.len()));
     let fleet = destroy_fleet::discover(clients, environment).await?;
 
+    for what in &fleet.foreign {
+        progress.warn(format!("{what} is not tagged as forgectl's for `{env}`; leaving it"));
+    }
     if cluster.is_none() && configuration.is_none() && groups.is_empty() && fleet.is_empty() {
         return Ok(DestroyReport { env, deleted: Vec::new(), services: Vec::new() });
     }

@@ -110,8 +110,12 @@ async fn a_failing_step_stops_the_steps_after_it() {
 #[tokio::test]
 async fn a_new_template_version_is_what_the_refresh_rolls_out() {
     let aws = FakeAws::default();
-    let template =
-        crate::aws::launch_template::LaunchTemplate { id: "lt-1".into(), name: ROLE.into(), latest_version: 4 };
+    let template = crate::aws::launch_template::LaunchTemplate {
+        id: "lt-1".into(),
+        name: ROLE.into(),
+        latest_version: 4,
+        tags: Default::default(),
+    };
     let data = match &new_role_steps()[2] {
         Step::CreateLaunchTemplate { data, .. } => data.clone(),
         other => panic!("unexpected step {other:?}"),

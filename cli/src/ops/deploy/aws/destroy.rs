@@ -4,19 +4,25 @@
 //! go with the control plane's, after the instances are gone. The ECR
 //! repositories stay: they serve every environment of the account.
 
+use std::collections::BTreeMap;
+
 use crate::aws::{autoscaling, elb, iam, launch_template, ssm, AwsClients};
 use crate::config::Environment;
 use crate::fleet::FleetError;
 use crate::naming::fleet::FleetNames;
+use crate::naming::is_managed;
 use crate::profile::RoleName;
 use crate::progress::Progress;
 
 const ROLES: [RoleName; 4] =
     [RoleName::Producer, RoleName::SmsConsumer, RoleName::EventsConsumer, RoleName::CommonConsumer];
 
-/// What of the fleet exists, found by tags and names.
+/// What of the fleet exists and carries the environment's tags. Whatever is
+/// found by name alone, without them, is listed in `foreign` and left alone:
+/// a name can be taken by something forgectl did not create.
 #[derive(Debug, Clone, Default)]
 pub struct FleetResources {
+    pub foreign: Vec<String>,
     pub groups: Vec<String>,
     pub launch_templates: Vec<String>,
     pub load_balancer: Option<elb::LoadBalancer>,
@@ -46,23 +52,65 @@ impl FleetResources {
 }
 
 pub async fn discover(clients: &AwsClients, environment: &Environment) -> Result<FleetResources, FleetError> {
+    let env = environment.name.as_str();
     let names = FleetNames::for_env(environment);
+    let mut foreign = Vec::new();
+    let mut ours = |what: String, tags: &BTreeMap<String, String>| {
+        let managed = is_managed(tags, env);
+        if !managed {
+            foreign.push(what);
+        }
+        managed
+    };
+    // Auto Scaling groups are found by the environment's tag already.
     let groups =
-        autoscaling::find_groups(&clients.autoscaling, &environment.name).await?.into_iter().map(|g| g.name).collect();
+        autoscaling::find_groups(&clients.autoscaling, env).await?.into_iter().map(|group| group.name).collect();
     let mut launch_templates = Vec::new();
     for role in ROLES {
         if let Some(template) = launch_template::find(&clients.ec2, &names.launch_template(role)).await? {
-            launch_templates.push(template.name);
+            if ours(format!("launch template {}", template.name), &template.tags) {
+                launch_templates.push(template.name);
+            }
+        }
+    }
+    let load_balancer = match elb::find_load_balancer(&clients.elb, &names.load_balancer).await? {
+        Some(lb) => {
+            let tags = elb::tags(&clients.elb, &lb.arn).await?;
+            ours(format!("load balancer {}", lb.name), &tags).then_some(lb)
+        }
+        None => None,
+    };
+    let target_group = match elb::find_target_group(&clients.elb, &names.target_group).await? {
+        Some(group) => {
+            let tags = elb::tags(&clients.elb, &group.arn).await?;
+            ours(format!("target group {}", group.name), &tags).then_some(group)
+        }
+        None => None,
+    };
+    // The role and its profile go together: both must be ours.
+    let role = iam::get_role(&clients.iam, &names.instance_role).await?;
+    let profile = iam::get_instance_profile(&clients.iam, &names.instance_profile).await?;
+    let role_ours = role.as_ref().is_none_or(|role| ours(format!("iam role {}", role.name), &role.tags));
+    let profile_ours =
+        profile.as_ref().is_none_or(|profile| ours(format!("instance profile {}", profile.name), &profile.tags));
+    let (instance_role, instance_profile) =
+        if role_ours && profile_ours { (role.is_some(), profile.is_some()) } else { (false, false) };
+    let mut secrets = Vec::new();
+    for name in ssm::names_under(&clients.ssm, &names.secrets_path).await? {
+        let tags = ssm::parameter_tags(&clients.ssm, &name).await?;
+        if ours(format!("parameter {name}"), &tags) {
+            secrets.push(name);
         }
     }
     Ok(FleetResources {
+        foreign,
         groups,
         launch_templates,
-        load_balancer: elb::find_load_balancer(&clients.elb, &names.load_balancer).await?,
-        target_group: elb::find_target_group(&clients.elb, &names.target_group).await?,
-        instance_role: iam::get_role(&clients.iam, &names.instance_role).await?.is_some(),
-        instance_profile: iam::get_instance_profile(&clients.iam, &names.instance_profile).await?.is_some(),
-        secrets: ssm::names_under(&clients.ssm, &names.secrets_path).await?,
+        load_balancer,
+        target_group,
+        instance_role,
+        instance_profile,
+        secrets,
     })
 }
 
