@@ -85,9 +85,10 @@ pub enum TopicsCommand {
 
 async fn options(target: TargetArgs, context: &RunContext) -> TopicsOptions {
     // The MSK cluster is found, and the MSK backend used, with the run's clients.
-    let aws = match context.provider() {
-        Provider::Aws => Some(context.aws().await.clone()),
-        Provider::Local => None,
+    // `--bootstrap` talks to brokers straight and needs no AWS.
+    let aws = match (context.provider(), &target.bootstrap) {
+        (Provider::Aws, None) => Some(context.aws().await.clone()),
+        _ => None,
     };
     TopicsOptions {
         target: TargetOptions {
