@@ -6,6 +6,7 @@ use crate::error::CliError;
 use crate::exit::Exit;
 use crate::ops::context::RunContext;
 use crate::ops::images;
+use crate::views;
 
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
@@ -36,17 +37,7 @@ pub async fn run(args: ImagesArgs, context: &RunContext, console: &Console) -> R
     match args.command {
         ImagesCommand::Init => {
             let results = images::init(clients, environment.services.keep_images).await?;
-            console.emit(&results, |console| {
-                let mut table = console.table(&["REPOSITORY", "URI", "CHANGE"]);
-                for repo in &results {
-                    let change = serde_json::to_value(repo.change)
-                        .ok()
-                        .and_then(|value| value.as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    table.add_row(vec![repo.name.clone(), repo.uri.clone(), change]);
-                }
-                console.out(table);
-            })?;
+            console.emit(&results, |console| views::images::print_init(console, &results))?;
         }
         ImagesCommand::Login => {
             let login = images::login(clients).await?;

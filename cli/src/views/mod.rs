@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod cluster;
 pub mod cost;
 pub mod deploy;
+pub mod images;
 pub mod local;
 pub mod profiles;
 pub mod prove;

@@ -193,18 +193,29 @@ impl Case {
     }
 }
 
-/// Stopped longer than retention: exactly `log start - stored offset` lost,
-/// logged, counted and recorded, and the consumer carries on.
-async fn stopped_longer_than_retention(stack: &Stack, kafka: &KafkaSettings, db: &tokio_postgres::Client) {
-    let case = Case::new(stack, &kafka.brokers, "long");
-    create_topic(kafka, &case.topic, &short_retention("3000")).await;
+/// The stall both retention cases share: a topic with `retention_ms`, 5
+/// messages stored (offset 5), the consumer stopped, 7 more produced.
+async fn store_five_then_stop_and_produce_seven(
+    case: &Case,
+    kafka: &KafkaSettings,
+    db: &tokio_postgres::Client,
+    retention_ms: &'static str,
+) -> FutureProducer {
+    create_topic(kafka, &case.topic, &short_retention(retention_ms)).await;
     let p = producer(kafka);
     let consumer = start_consumer(&case.vars);
     produce(&p, &case.topic, "before", 5).await;
     wait_rows(db, &case.topic, 5, WAIT).await;
     consumer.stop().await;
-
     produce(&p, &case.topic, "while-stopped", 7).await;
+    p
+}
+
+/// Stopped longer than retention: exactly `log start - stored offset` lost,
+/// logged, counted and recorded, and the consumer carries on.
+async fn stopped_longer_than_retention(stack: &Stack, kafka: &KafkaSettings, db: &tokio_postgres::Client) {
+    let case = Case::new(stack, &kafka.brokers, "long");
+    let p = store_five_then_stop_and_produce_seven(&case, kafka, db, "3000").await;
     wait_all_expired(kafka, &case.topic, 12).await;
     let consumer = start_consumer(&case.vars);
     eventually(WAIT, "the gap to be recorded", || async { !gap_rows(db, &case.group).await.is_empty() }).await;
@@ -227,13 +238,7 @@ async fn stopped_longer_than_retention(stack: &Stack, kafka: &KafkaSettings, db:
 /// Stopped for less than retention (which keeps running): nothing lost.
 async fn stopped_shorter_than_retention(stack: &Stack, kafka: &KafkaSettings, db: &tokio_postgres::Client) {
     let case = Case::new(stack, &kafka.brokers, "short");
-    create_topic(kafka, &case.topic, &short_retention("20000")).await;
-    let p = producer(kafka);
-    let consumer = start_consumer(&case.vars);
-    produce(&p, &case.topic, "before", 5).await;
-    wait_rows(db, &case.topic, 5, WAIT).await;
-    consumer.stop().await;
-    produce(&p, &case.topic, "while-stopped", 7).await;
+    let p = store_five_then_stop_and_produce_seven(&case, kafka, db, "20000").await;
     // A quarter of the retention: the tier's "tolerated outage", scaled down.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let consumer = start_consumer(&case.vars);

@@ -60,9 +60,10 @@ pub async fn status(
     progress: &dyn Progress,
 ) -> Result<StatusReport, ClusterOpError> {
     let environment = &context.environment;
-    let target_for = |tier: &str| -> Result<Target, ClusterOpError> {
+    // The target and the retention it keeps come from the same profile.
+    let target_for = |tier: &str| -> Result<(Target, RetentionSizing), ClusterOpError> {
         let profile = context.load_profile(tier)?;
-        Ok(Target::new(environment, &profile)?)
+        Ok((Target::new(environment, &profile)?, retention::size(&profile, &Workload::builtin()?)))
     };
     // A tier known up front is checked before any AWS call, and its network
     // is read alongside the other lookups.
@@ -74,7 +75,7 @@ pub async fn status(
     let names = Names::for_env(environment);
     let network = async {
         match &early {
-            Some(target) => Ok(Some(resolve_network(clients, target).await?)),
+            Some((target, _)) => Ok(Some(resolve_network(clients, target).await?)),
             None => Ok::<_, ControlPlaneError>(None),
         }
     };
@@ -94,17 +95,14 @@ pub async fn status(
         _ => match cluster.as_ref().and_then(|c| c.tags.get(TAG_TIER).cloned()) {
             Some(tier) => {
                 let target = target_for(&tier)?;
-                let network = resolve_network(clients, &target).await?;
+                let network = resolve_network(clients, &target.0).await?;
                 (Some(target), Some(network))
             }
             None => (None, None),
         },
     };
+    let (target, retention) = target.unzip();
     let tier = target.as_ref().map(|t| t.tier.clone());
-    let retention = match &tier {
-        Some(tier) => Some(retention::size(&context.load_profile(tier)?, &Workload::builtin()?)),
-        None => None,
-    };
     let (drift, drift_note) = match (target, network) {
         (Some(target), Some(network)) => {
             let actual = assemble(&target, network, found.clone());
