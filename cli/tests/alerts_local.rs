@@ -26,8 +26,10 @@ use local_support::{artifacts_dir, required};
 const FIRE_WITHIN: Duration = Duration::from_secs(120);
 /// Resolving needs the consumers to start, catch up, and one evaluation.
 const RESOLVE_WITHIN: Duration = Duration::from_secs(120);
+/// Set-up waits (first commit, catching up), generous on a busy 2-core machine.
+const SETTLE_WITHIN: Duration = Duration::from_secs(180);
 /// Upper bound on the background upload loop, whatever happens.
-const LOAD_LIMIT: Duration = Duration::from_secs(360);
+const LOAD_LIMIT: Duration = Duration::from_secs(720);
 const LAG_WARNING: u64 = 50;
 
 struct AlertEnv {
@@ -152,7 +154,24 @@ impl AlertEnv {
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
-        panic!("{what} not within {}s (lag now {:?})", limit.as_secs(), self.lag().await);
+        panic!("{what} not within {}s (lag now {:?})\n{}", limit.as_secs(), self.lag().await, self.consumer_logs());
+    }
+
+    /// The last lines of each SMS consumer's log, so a failed wait says why.
+    fn consumer_logs(&self) -> String {
+        let logs = self.dir.path().join(".forgectl").join(&self.name).join("logs");
+        let mut report = String::new();
+        for entry in std::fs::read_dir(&logs).into_iter().flatten().filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if !name.starts_with("sms-consumer") {
+                continue;
+            }
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+            report.push_str(&format!("--- {name} (last 15 lines)\n{tail}\n"));
+        }
+        report
     }
 }
 
@@ -213,22 +232,30 @@ async fn lag_alert_fires_when_consumers_stop_and_resolves_when_they_return() {
     // Uploads throughout; the consumers keep up at first.
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
+    let accepted = Arc::new(AtomicU64::new(0));
     let load = {
-        let (stop, sent, run, port, client) = (stop.clone(), sent.clone(), run.clone(), env.port, env.api_client());
+        let (stop, sent, accepted, run, port, client) =
+            (stop.clone(), sent.clone(), accepted.clone(), run.clone(), env.port, env.api_client());
         tokio::spawn(async move {
             let started = Instant::now();
             while !stop.load(Ordering::Relaxed) && started.elapsed() < LOAD_LIMIT {
                 let n = sent.fetch_add(1, Ordering::Relaxed);
-                upload(&client, port, &format!("{run}-{n}")).await;
+                if upload(&client, port, &format!("{run}-{n}")).await {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         })
     };
+    // Set-up, not the bar under test: on a fresh stack the first group join
+    // also creates Kafka's offsets topic, so the first commit may take a while.
+    env.wait_for("the SMS group's first committed offsets", SETTLE_WITHIN, async || env.lag().await.is_some()).await;
     // The new group starts from the earliest offset; wait until it has caught up.
-    env.wait_for("the group catching up before the test", Duration::from_secs(120), async || {
+    env.wait_for("the group catching up before the test", SETTLE_WITHIN, async || {
         env.lag().await.is_some_and(|lag| lag < LAG_WARNING as f64)
     })
     .await;
+    assert!(accepted.load(Ordering::Relaxed) > 0, "no upload was accepted before the consumers stopped");
 
     let status = env.ok(&["status", "--output", "json"]);
     let pids = sms_consumer_pids(&status);

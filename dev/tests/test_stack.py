@@ -159,3 +159,54 @@ def test_prometheus_scrapes_the_lag_exporter() -> None:
             break
         time.sleep(1)
     assert result and result[0]["value"][1] == "1", result
+
+
+def test_lag_exporter_survives_its_kafka_client_crashing() -> None:
+    """librdkafka once segfaulted inside the exporter and took every lag
+    series with it; the client now runs in a child the exporter restarts."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exporter = subprocess.Popen(
+        [sys.executable, str(DEV / "tools" / "kafka_lag_exporter.py"),
+         "--bootstrap", os.environ["KAFKA_BOOTSTRAP_SERVERS"], "--listen", f"127.0.0.1:{port}", "--interval", "0.5"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+
+    def metrics() -> dict[str, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+                lines = response.read().decode().splitlines()
+        except OSError:
+            return {}
+        return dict(line.rsplit(" ", 1) for line in lines if line.startswith("kafka_lag_exporter_"))
+
+    def wait_for(check, what: str) -> None:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if check(metrics()):
+                return
+            time.sleep(0.3)
+        raise AssertionError(f"{what} within 30 s: {metrics()}")
+
+    try:
+        wait_for(lambda m: m.get("kafka_lag_exporter_refresh_ok") == "1", "a first snapshot")
+        # A child belongs to the thread that started it: look in every thread.
+        # multiprocessing also starts its resource tracker: take the collector.
+        children = [pid for task in Path(f"/proc/{exporter.pid}/task").iterdir()
+                    for pid in (task / "children").read_text().split()
+                    if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(children) == 1, children
+        os.kill(int(children[0]), signal.SIGSEGV)
+        wait_for(lambda m: m.get("kafka_lag_exporter_collector_restarts_total") == "1", "the restart counted")
+        wait_for(lambda m: m.get("kafka_lag_exporter_refresh_ok") == "1", "snapshots again")
+        assert exporter.poll() is None, "the exporter itself must keep running"
+    finally:
+        exporter.terminate()
+        _, errors = exporter.communicate(timeout=10)
+    assert "ended (exit code -11): restarting it" in errors, errors

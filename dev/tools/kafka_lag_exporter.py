@@ -9,21 +9,25 @@ the lag alert must fire.
 
 Usage: kafka_lag_exporter.py --bootstrap HOST:PORT[,...] --listen HOST:PORT
 
-Metrics (refreshed every --interval seconds in the background; a scrape
-serves the last snapshot and never waits on Kafka):
+Metrics (refreshed every --interval seconds by a collector process the
+exporter restarts if it dies; a scrape serves the last snapshot and never
+waits on Kafka):
   kafka_consumergroup_lag{group,topic,partition}          high watermark - committed
   kafka_consumergroup_committed_offset{group,topic,partition}
   kafka_topic_partition_high_watermark{topic,partition}
   kafka_lag_exporter_refresh_ok                           1 if the last refresh worked
+  kafka_lag_exporter_collector_restarts_total             collector processes restarted
 """
 
 from __future__ import annotations
 
 import argparse
 import http.server
+import multiprocessing
 import sys
 import threading
 import time
+from multiprocessing.connection import Connection
 
 from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
@@ -93,6 +97,7 @@ class Snapshot:
         self.lock = threading.Lock()
         self.text = ""
         self.ok = False
+        self.restarts = 0
 
     def set(self, text: str | None) -> None:
         with self.lock:
@@ -103,18 +108,66 @@ class Snapshot:
     def render(self) -> bytes:
         with self.lock:
             ok = 1 if self.ok else 0
-            return (self.text + f"# TYPE kafka_lag_exporter_refresh_ok gauge\nkafka_lag_exporter_refresh_ok {ok}\n").encode()
+            return (
+                self.text
+                + f"# TYPE kafka_lag_exporter_refresh_ok gauge\nkafka_lag_exporter_refresh_ok {ok}\n"
+                + "# TYPE kafka_lag_exporter_collector_restarts_total counter\n"
+                + f"kafka_lag_exporter_collector_restarts_total {self.restarts}\n"
+            ).encode()
+
+    def restarted(self) -> None:
+        with self.lock:
+            self.ok = False
+            self.restarts += 1
 
 
-def refresh_forever(admin: AdminClient, snapshot: Snapshot, interval: float) -> None:
+def collect_forever(bootstrap: str, interval: float, out: Connection) -> None:
+    """The collector process: one snapshot (or None on failure) per interval
+    down the pipe. Ends when the exporter is gone (the pipe breaks)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
     while True:
         started = time.monotonic()
         try:
-            snapshot.set(collect(admin))
-        except Exception as err:  # Kafka unreachable: keep serving, report it
+            text: str | None = collect(admin)
+        except Exception as err:  # Kafka unreachable: report it, keep trying
             print(f"refresh failed: {err}", file=sys.stderr, flush=True)
-            snapshot.set(None)
+            text = None
+        try:
+            out.send(text)
+        except (BrokenPipeError, EOFError, OSError):
+            return
         time.sleep(max(interval - (time.monotonic() - started), 0.1))
+
+
+def supervise_collector(bootstrap: str, snapshot: Snapshot, interval: float) -> None:
+    """Runs the Kafka client in a child process and restarts it when it dies.
+
+    librdkafka's admin client has been seen to segfault under many groups
+    coming and going (the test suite's pattern); in-process, that took the
+    whole exporter down and every lag series with it until the next
+    `dev/stack up`. A crash now costs one restart and a log line."""
+    context = multiprocessing.get_context("spawn")
+    # A hung client (no snapshot for this long) is treated like a dead one.
+    stalled_after = max(interval * 5, REQUEST_TIMEOUT * 4)
+    while True:
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=collect_forever, args=(bootstrap, interval, sender), daemon=True)
+        child.start()
+        sender.close()
+        while True:
+            if not receiver.poll(stalled_after):
+                print(f"collector pid {child.pid} sent nothing for {stalled_after:.0f}s: restarting it", file=sys.stderr, flush=True)
+                child.kill()
+                break
+            try:
+                snapshot.set(receiver.recv())
+            except (EOFError, OSError):
+                break
+        child.join(timeout=5)
+        receiver.close()
+        print(f"collector pid {child.pid} ended (exit code {child.exitcode}): restarting it", file=sys.stderr, flush=True)
+        snapshot.restarted()
+        time.sleep(1)
 
 
 def main(argv: list[str]) -> int:
@@ -124,9 +177,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--interval", type=float, default=2.0)
     args = parser.parse_args(argv)
     host, port = args.listen.rsplit(":", 1)
-    admin = AdminClient({"bootstrap.servers": args.bootstrap})
     snapshot = Snapshot()
-    threading.Thread(target=refresh_forever, args=(admin, snapshot, args.interval), daemon=True).start()
+    threading.Thread(target=supervise_collector, args=(args.bootstrap, snapshot, args.interval), daemon=True).start()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
