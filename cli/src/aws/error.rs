@@ -4,8 +4,9 @@
 use std::fmt;
 
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::diagnosis::{self, CredentialProblem};
 
 /// What went wrong, in the terms forgectl reacts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,9 @@ pub struct AwsError {
     /// AWS's error code, e.g. `UnauthorizedOperation`.
     pub code: Option<String>,
     pub message: String,
+    /// For [`AwsErrorKind::Credentials`]: what is wrong with them, for the
+    /// hint. Boxed: every `Result` in the adapters carries this type.
+    pub credentials: Option<Box<CredentialProblem>>,
 }
 
 impl fmt::Display for AwsError {
@@ -63,13 +67,26 @@ impl AwsError {
         R: fmt::Debug + Send + Sync + 'static,
     {
         let code = error.code().map(str::to_string);
+        // A request the SDK never sent for want of credentials is reported
+        // as a dispatch failure; it is a credentials problem, not a network one.
+        let unusable_credentials = diagnosis::credential_problem(&error);
         let unreachable = matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
-        let message = match error.message() {
-            Some(message) => message.to_string(),
-            None => DisplayErrorContext(&error).to_string(),
+        let message = match (&unusable_credentials, error.message()) {
+            (Some(problem), _) => problem.describe(),
+            (None, Some(message)) => message.to_string(),
+            // The sources' own words, never the SDK's `Debug` dump.
+            (None, None) => diagnosis::chain_text(&error),
         };
-        let kind = if unreachable { AwsErrorKind::Unreachable } else { classify(code.as_deref(), &message) };
-        AwsError { action: action.to_string(), resource: resource.into(), kind, code, message }
+        let kind = match &unusable_credentials {
+            Some(_) => AwsErrorKind::Credentials,
+            None if unreachable => AwsErrorKind::Unreachable,
+            None => classify(code.as_deref(), &message),
+        };
+        let credentials = match kind {
+            AwsErrorKind::Credentials => Some(Box::new(unusable_credentials.unwrap_or(CredentialProblem::Rejected))),
+            _ => None,
+        };
+        AwsError { action: action.to_string(), resource: resource.into(), kind, code, message, credentials }
     }
 
     /// An answer AWS gave that forgectl cannot use: `what` it lacks.
@@ -80,6 +97,7 @@ impl AwsError {
             kind: AwsErrorKind::Malformed,
             code: None,
             message: format!("the response has no {what}"),
+            credentials: None,
         }
     }
 
@@ -92,6 +110,7 @@ impl AwsError {
             kind: AwsErrorKind::InvalidInput,
             code: None,
             message: format!("the request could not be built: {reason}"),
+            credentials: None,
         }
     }
 
@@ -103,6 +122,7 @@ impl AwsError {
             kind: AwsErrorKind::Malformed,
             code: None,
             message: format!("AWS answered without the required field `{field}`"),
+            credentials: None,
         }
     }
 
@@ -113,20 +133,15 @@ impl AwsError {
     pub fn hint(&self) -> Option<String> {
         match self.kind {
             AwsErrorKind::AccessDenied => Some(format!(
-                "the AWS identity in use lacks the IAM permission `{}`; add it to its policy \
+                "the AWS identity in use lacks the IAM permission `{}` on {}; add it to its policy \
                  (`aws sts get-caller-identity` shows which identity that is)",
-                self.action
+                self.action, self.resource
             )),
-            AwsErrorKind::Credentials => Some(
-                "no usable AWS credentials: set AWS_PROFILE or pass --profile, run `aws sso login`, \
-                 or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-                    .into(),
-            ),
-            AwsErrorKind::Unreachable => Some(
-                "AWS could not be reached: check the network and the region; \
-                 if AWS_ENDPOINT_URL is set (the local stack), run `dev/stack up`"
-                    .into(),
-            ),
+            AwsErrorKind::Credentials => {
+                let problem = self.credentials.as_deref().unwrap_or(&CredentialProblem::Rejected);
+                Some(problem.hint(&diagnosis::session()))
+            }
+            AwsErrorKind::Unreachable => Some(diagnosis::unreachable_hint(&diagnosis::session())),
             AwsErrorKind::Throttled => Some("AWS is rate limiting this account; wait a minute and re-run".into()),
             AwsErrorKind::Malformed => Some(
                 "AWS's answer lacks a field forgectl needs and will not guess; re-run, and if it \
@@ -229,6 +244,7 @@ mod tests {
             kind: AwsErrorKind::AccessDenied,
             code: Some("AccessDeniedException".into()),
             message: "not authorized".into(),
+            credentials: None,
         };
         assert!(error.to_string().starts_with("kafka:CreateClusterV2 on cluster forgectl-prod failed"));
         assert!(error.hint().is_some_and(|hint| hint.contains("`kafka:CreateClusterV2`")));

@@ -53,6 +53,7 @@ impl FakeAws {
                 kind: AwsErrorKind::Service,
                 code: Some("InternalFailure".into()),
                 message: "the fake was told to fail".into(),
+                credentials: None,
             });
         }
         Ok(())

@@ -8,6 +8,8 @@ pub mod autoscaling;
 pub mod call;
 /// The log of every call a command made.
 pub mod calls;
+/// Credential and reachability failures in words a person can act on.
+pub mod diagnosis;
 pub mod ec2;
 pub mod ecr;
 pub mod elb;
@@ -48,7 +50,13 @@ pub async fn sdk_config(environment: &Environment) -> SdkConfig {
     if let Some(region) = &environment.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    loader.load().await
+    let config = loader.load().await;
+    diagnosis::remember_session(diagnosis::SessionFacts {
+        profile: environment.aws_profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()),
+        region: config.region().map(|region| region.to_string()),
+        endpoint_url: config.endpoint_url().map(str::to_string),
+    });
+    config
 }
 
 /// The service clients of one command run, built from [`sdk_config`], with

@@ -93,6 +93,7 @@ pub async fn run(args: DeployArgs, context: &RunContext, console: &Console) -> R
             env: environment.name.clone(),
             key: "postgres.password_env".into(),
             variable,
+            local: environment.provider == Provider::Local,
         }
         .into());
     }
@@ -103,6 +104,7 @@ pub async fn run(args: DeployArgs, context: &RunContext, console: &Console) -> R
                 env: environment.name.clone(),
                 key: "mongodb.password_env".into(),
                 variable,
+                local: environment.provider == Provider::Local,
             }
             .into());
         }

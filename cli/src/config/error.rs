@@ -28,7 +28,7 @@ pub enum ConfigError {
     Invalid { env: String, key: String, message: String, hint: String },
 
     #[error("environment `{env}`: {key} refers to ${{{variable}}}, which is not set")]
-    MissingVariable { env: String, key: String, variable: String },
+    MissingVariable { env: String, key: String, variable: String, local: bool },
 }
 
 impl ConfigError {
@@ -49,9 +49,12 @@ impl ConfigError {
                 Some("pass --env NAME, or set default_environment in the file".into())
             }
             ConfigError::Invalid { hint, .. } => Some(hint.clone()),
-            ConfigError::MissingVariable { variable, .. } => {
+            // The local stack exports the local environments' variables;
+            // for any other environment it would be the wrong advice.
+            ConfigError::MissingVariable { variable, local: true, .. } => {
                 Some(format!("export {variable} first (for the local stack: eval \"$(dev/stack env)\")"))
             }
+            ConfigError::MissingVariable { variable, local: false, .. } => Some(format!("export {variable} first")),
         }
     }
 }

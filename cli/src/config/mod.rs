@@ -269,6 +269,7 @@ fn resolve(
             env: name.clone(),
             key: key.to_string(),
             variable,
+            local: spec.provider == Provider::Local,
         })
     };
     let kafka = match &spec.kafka {
