@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
 use crate::config::EnvironmentOverrides;
-use crate::console::OutputFormat;
+use crate::console::{ColorChoice, OutputFormat};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +28,10 @@ pub struct GlobalArgs {
     /// Output format: human tables, or stable JSON for pipelines.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
+
+    /// Colour: `auto` on a terminal unless NO_COLOR is set; `always` and `never` override both.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 
     /// Directory of tier profiles. Default: ./profiles when it exists, else the profiles built into forgectl.
     #[arg(long, global = true, env = "FORGECTL_PROFILES_DIR", value_name = "DIR")]

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -27,6 +27,32 @@ pub enum OutputFormat {
     Table,
     Json,
 }
+
+/// When to colour the output: `auto` colours a terminal unless `NO_COLOR`
+/// is set; the flag, given explicitly, wins over `NO_COLOR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream, given whether it is a terminal and the
+    /// value of `NO_COLOR` (any non-empty value turns `auto` off).
+    pub fn colours(self, is_terminal: bool, no_color: Option<&str>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && no_color.is_none_or(str::is_empty),
+        }
+    }
+}
+
+const ERROR_STYLE: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+const WARNING_STYLE: anstyle::Style = anstyle::AnsiColor::Yellow.on_default().bold();
+const HINT_STYLE: anstyle::Style = anstyle::AnsiColor::Cyan.on_default();
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -57,13 +83,37 @@ pub struct Console {
     stdout_is_tty: bool,
     /// Prompts and progress bars need a human on stdin and stderr, and no CI.
     interactive: bool,
+    /// Colour tables on stdout, and the `error:`/`warning:`/`hint:` words on stderr.
+    stdout_colour: bool,
+    stderr_colour: bool,
 }
 
 impl Console {
     pub fn new(format: OutputFormat) -> Self {
+        Self::with_colour(format, ColorChoice::Auto)
+    }
+
+    pub fn with_colour(format: OutputFormat, colour: ColorChoice) -> Self {
         let ci = std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false" && value != "0");
         let interactive = !ci && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        Self { format, stdout_is_tty: std::io::stdout().is_terminal(), interactive }
+        let no_color = std::env::var("NO_COLOR").ok();
+        let stdout_is_tty = std::io::stdout().is_terminal();
+        Self {
+            format,
+            stdout_is_tty,
+            interactive,
+            stdout_colour: colour.colours(stdout_is_tty, no_color.as_deref()),
+            stderr_colour: colour.colours(std::io::stderr().is_terminal(), no_color.as_deref()),
+        }
+    }
+
+    /// `word` in `style` when stderr is coloured.
+    fn styled(&self, style: anstyle::Style, word: &str) -> String {
+        if self.stderr_colour {
+            format!("{style}{word}{style:#}")
+        } else {
+            word.to_string()
+        }
     }
 
     pub fn format(&self) -> OutputFormat {
@@ -98,7 +148,9 @@ impl Console {
     }
 
     /// A table styled for where stdout goes: box drawing on a terminal,
-    /// plain ASCII in logs and pipes.
+    /// fitted to its width (cells wrap between words, not inside them),
+    /// bold headers when colour is on; plain ASCII, unwrapped, in logs and
+    /// pipes.
     pub fn table(&self, header: &[&str]) -> Table {
         let mut table = Table::new();
         table
@@ -107,9 +159,35 @@ impl Console {
                 ContentArrangement::Dynamic
             } else {
                 ContentArrangement::Disabled
-            })
-            .set_header(header.iter().copied());
+            });
+        if self.stdout_colour {
+            // comfy-table styles only what it thinks is a terminal; the
+            // choice was made here already (`--color always` into a pipe).
+            table.enforce_styling();
+            table.set_header(header.iter().map(|title| Cell::new(title).add_attribute(Attribute::Bold)));
+        } else {
+            table.force_no_tty();
+            table.set_header(header.iter().copied());
+        }
         table
+    }
+
+    /// A plan's action word, coloured by what it does to the resource when
+    /// colour is on: green creates, yellow changes, red deletes or replaces.
+    pub fn action_cell(&self, action: &str) -> Cell {
+        let cell = Cell::new(action);
+        if !self.stdout_colour {
+            return cell;
+        }
+        let verb = action.split([' ', '(']).next().unwrap_or(action);
+        match verb {
+            "create" | "add" => cell.fg(Color::Green),
+            "update" | "change" | "scale" | "rolling-update" | "alter" | "increase" => cell.fg(Color::Yellow),
+            "delete" | "replace" | "remove" | "recreate" | "refused" | "refused:" => {
+                cell.fg(Color::Red).add_attribute(Attribute::Bold)
+            }
+            _ => cell,
+        }
     }
 
     /// Result text on stdout (tables, summaries).
@@ -125,21 +203,21 @@ impl Console {
     }
 
     pub fn warn(&self, text: impl std::fmt::Display) {
-        self.stderr_line(&format!("warning: {text}"));
+        self.stderr_line(&format!("{} {text}", self.styled(WARNING_STYLE, "warning:")));
     }
 
     /// Prints an error with its cause chain and a hint, the way every
     /// failing command ends.
     pub fn error(&self, error: &(dyn std::error::Error + 'static), hint: Option<&str>) {
         let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "error: {error}");
+        let _ = writeln!(stderr, "{} {error}", self.styled(ERROR_STYLE, "error:"));
         let mut cause = error.source();
         while let Some(inner) = cause {
             let _ = writeln!(stderr, "  caused by: {inner}");
             cause = inner.source();
         }
         if let Some(hint) = hint {
-            let _ = writeln!(stderr, "  hint: {hint}");
+            let _ = writeln!(stderr, "  {} {hint}", self.styled(HINT_STYLE, "hint:"));
         }
     }
 
@@ -298,5 +376,15 @@ mod tests {
     fn elapsed_is_short_and_readable() {
         assert_eq!(format_elapsed(Duration::from_millis(1500)), "1.5s");
         assert_eq!(format_elapsed(Duration::from_secs(125)), "2m05s");
+    }
+
+    #[test]
+    fn colour_follows_the_flag_then_no_color_then_the_terminal() {
+        assert!(ColorChoice::Auto.colours(true, None));
+        assert!(ColorChoice::Auto.colours(true, Some("")), "an empty NO_COLOR is unset");
+        assert!(!ColorChoice::Auto.colours(true, Some("1")));
+        assert!(!ColorChoice::Auto.colours(false, None));
+        assert!(ColorChoice::Always.colours(false, Some("1")));
+        assert!(!ColorChoice::Never.colours(true, None));
     }
 }

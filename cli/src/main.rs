@@ -8,7 +8,7 @@ use forgectl::exit::Exit;
 fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2, our code for bad input.
     let cli = Cli::parse();
-    let console = Console::new(cli.global.output);
+    let console = Console::with_colour(cli.global.output, cli.global.color);
     match run(cli, &console) {
         Ok(exit) => exit.into(),
         Err(error) => {

@@ -1,6 +1,8 @@
 //! Tables for `plan`, `provision`, `status` and `destroy`. The JSON form is
 //! each report's serde form and carries the same information.
 
+use comfy_table::Cell;
+
 use crate::cluster::{Action, Plan};
 use crate::console::Console;
 use crate::ops::cluster::destroy::DestroyReport;
@@ -31,11 +33,11 @@ pub fn print_plan(console: &Console, plan: &Plan) {
             Action::Create | Action::NoOp => resource.reason.clone(),
         };
         table.add_row(vec![
-            resource.resource.as_str().to_string(),
-            resource.name.clone(),
-            resource.id.clone().unwrap_or_else(|| NONE.into()),
-            resource.action.as_str().to_string(),
-            details,
+            Cell::new(resource.resource.as_str()),
+            Cell::new(&resource.name),
+            Cell::new(resource.id.as_deref().unwrap_or(NONE)),
+            console.action_cell(resource.action.as_str()),
+            Cell::new(details),
         ]);
     }
     console.out(table);
@@ -221,7 +223,11 @@ fn print_plan_changes_only(console: &Console, plan: &Plan) {
                 .join("\n"),
             _ => resource.reason.clone(),
         };
-        table.add_row(vec![resource.resource.as_str().to_string(), resource.action.as_str().to_string(), details]);
+        table.add_row(vec![
+            Cell::new(resource.resource.as_str()),
+            console.action_cell(resource.action.as_str()),
+            Cell::new(details),
+        ]);
     }
     console.out(table);
 }

@@ -1,3 +1,5 @@
+use comfy_table::Cell;
+
 use crate::console::Console;
 use crate::fleet::plan::{Change, FleetPlan};
 use crate::fleet::roles::RolePlan;
@@ -19,7 +21,7 @@ pub fn print_fleet_plan(console: &Console, plan: &FleetPlan) {
                 Some(detail) => format!("{} ({detail})", kebab(shared.change)),
                 None => kebab(shared.change),
             };
-            table.add_row(vec![shared.kind.as_str().to_string(), shared.name.clone(), change]);
+            table.add_row(vec![Cell::new(shared.kind.as_str()), Cell::new(&shared.name), console.action_cell(&change)]);
         }
         console.out(table);
     }
@@ -41,16 +43,17 @@ pub fn print_fleet_plan(console: &Console, plan: &FleetPlan) {
             Change::Keep => "keep".to_string(),
             change => format!("{} ({})", kebab(change), role.template_changes.join(", ")),
         };
+        let action = match &role.refused {
+            Some(refusal) => format!("refused ({})", refusal.describe()),
+            None => kebab(summary.action),
+        };
         table.add_row(vec![
-            summary.role.to_string(),
-            current,
-            format!("{} × {}", summary.new_count, summary.new_version),
-            ladder,
-            template,
-            match &role.refused {
-                Some(refusal) => format!("refused ({})", refusal.describe()),
-                None => kebab(summary.action),
-            },
+            Cell::new(summary.role),
+            Cell::new(current),
+            Cell::new(format!("{} × {}", summary.new_count, summary.new_version)),
+            Cell::new(ladder),
+            Cell::new(template),
+            console.action_cell(&action),
         ]);
     }
     console.out(table);

@@ -1,5 +1,7 @@
 //! Tables for `forgectl topics …`. The JSON form is each report's serde form.
 
+use comfy_table::Cell;
+
 use crate::console::Console;
 use crate::ops::topics::inspect::{DescribeReport, LagReport};
 use crate::ops::topics::reconcile::{PlanReport, SyncReport};
@@ -15,11 +17,11 @@ fn plan_table(console: &Console, changes: &[Change]) {
             other => other.label().to_string(),
         };
         table.add_row(vec![
-            change.topic.clone(),
-            change.field.clone(),
-            change.current.clone().unwrap_or_else(|| NONE.into()),
-            change.desired.clone().unwrap_or_else(|| NONE.into()),
-            action,
+            Cell::new(&change.topic),
+            Cell::new(&change.field),
+            Cell::new(change.current.as_deref().unwrap_or(NONE)),
+            Cell::new(change.desired.as_deref().unwrap_or(NONE)),
+            console.action_cell(&action),
         ]);
     }
     console.out(table);
