@@ -72,6 +72,8 @@ impl GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented forgectl.yaml for an AWS account: region, default VPC and subnets, client auth, tier.
+    Init(commands::init::InitArgs),
     /// List, show and validate DAU-tier profiles.
     Profiles(commands::profiles::ProfilesArgs),
     /// Render a role's .env, a docker-compose file or Kubernetes manifests.

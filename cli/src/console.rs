@@ -244,6 +244,20 @@ impl Console {
         }
     }
 
+    /// Asks for a value on the terminal; an empty answer takes `default`.
+    /// Only for interactive runs (callers check [`Console::is_interactive`]).
+    pub fn ask(&self, question: &str, default: &str) -> Result<String, ConsoleError> {
+        {
+            let mut stderr = std::io::stderr().lock();
+            write!(stderr, "{question} [{default}]: ")?;
+            stderr.flush()?;
+        }
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        let answer = answer.trim();
+        Ok(if answer.is_empty() { default.to_string() } else { answer.to_string() })
+    }
+
     /// Progress for a long wait: a spinner on a terminal, plain lines elsewhere.
     pub fn spinner(&self, label: &str) -> Spinner {
         let bar = self.interactive.then(|| {

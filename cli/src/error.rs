@@ -62,6 +62,9 @@ pub enum CliError {
     #[error(transparent)]
     CostOp(#[from] crate::ops::cost::CostOpError),
 
+    #[error(transparent)]
+    Init(#[from] crate::ops::init::InitError),
+
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
         path: std::path::PathBuf,
@@ -90,6 +93,7 @@ impl CliError {
             CliError::ClusterOp(err) => err.exit(),
             CliError::LocalOp(err) => err.exit(),
             CliError::CostOp(err) => err.exit(),
+            CliError::Init(err) => err.exit(),
         }
     }
 
@@ -111,6 +115,7 @@ impl CliError {
             CliError::ClusterOp(err) => err.hint(),
             CliError::LocalOp(err) => err.hint(),
             CliError::CostOp(err) => err.hint(),
+            CliError::Init(err) => err.hint(),
             CliError::WriteFile { .. } | CliError::ShellIntegration(_) => {
                 Some("check that the directory exists and is writable".into())
             }

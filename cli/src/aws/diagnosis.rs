@@ -154,7 +154,7 @@ pub fn unreachable_hint(session: &SessionFacts) -> String {
 }
 
 /// `ap-south-1`, `us-gov-west-1`: letters, dash-separated words, a number.
-fn looks_like_a_region(region: &str) -> bool {
+pub fn looks_like_a_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
         && parts[..parts.len() - 1].iter().all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase()))

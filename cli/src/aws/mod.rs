@@ -42,17 +42,23 @@ const AWS_MAX_ATTEMPTS: u32 = 5;
 /// `AWS_ENDPOINT_URL` is honoured by the SDK itself, which is how the local
 /// emulator is reached: there is no emulator-specific code path.
 pub async fn sdk_config(environment: &Environment) -> SdkConfig {
+    sdk_config_for(environment.aws_profile.as_deref(), environment.region.as_deref()).await
+}
+
+/// [`sdk_config`] for a named profile and region, before any environment
+/// exists (`forgectl init`).
+pub async fn sdk_config_for(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::adaptive().with_max_attempts(AWS_MAX_ATTEMPTS));
-    if let Some(profile) = &environment.aws_profile {
+    if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }
-    if let Some(region) = &environment.region {
-        loader = loader.region(Region::new(region.clone()));
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_string()));
     }
     let config = loader.load().await;
     diagnosis::remember_session(diagnosis::SessionFacts {
-        profile: environment.aws_profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()),
+        profile: profile.map(str::to_string).or_else(|| std::env::var("AWS_PROFILE").ok()),
         region: config.region().map(|region| region.to_string()),
         endpoint_url: config.endpoint_url().map(str::to_string),
     });
@@ -75,15 +81,18 @@ pub struct AwsClients {
 
 impl AwsClients {
     pub async fn connect(environment: &Environment) -> Self {
-        let shared = sdk_config(environment).await;
+        Self::from_sdk_config(&sdk_config(environment).await)
+    }
+
+    pub fn from_sdk_config(shared: &SdkConfig) -> Self {
         let calls = CallLog::from_env();
-        let kafka = aws_sdk_kafka::config::Builder::from(&shared).interceptor(calls.clone()).build();
-        let ec2 = aws_sdk_ec2::config::Builder::from(&shared).interceptor(calls.clone()).build();
-        let ecr = aws_sdk_ecr::config::Builder::from(&shared).interceptor(calls.clone()).build();
-        let autoscaling = aws_sdk_autoscaling::config::Builder::from(&shared).interceptor(calls.clone()).build();
-        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared).interceptor(calls.clone()).build();
-        let iam = aws_sdk_iam::config::Builder::from(&shared).interceptor(calls.clone()).build();
-        let ssm = aws_sdk_ssm::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let kafka = aws_sdk_kafka::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let ec2 = aws_sdk_ec2::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let ecr = aws_sdk_ecr::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let autoscaling = aws_sdk_autoscaling::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let iam = aws_sdk_iam::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let ssm = aws_sdk_ssm::config::Builder::from(shared).interceptor(calls.clone()).build();
         AwsClients {
             kafka: aws_sdk_kafka::Client::from_conf(kafka),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),

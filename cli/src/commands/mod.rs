@@ -9,6 +9,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod duration;
 pub mod images;
+pub mod init;
 pub mod loadtest;
 pub mod local_balancer;
 mod local_provider;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Provision(args) => provision::run(args, &context()?, console).await,
         Command::Status(args) => status::run(args, &context()?, console).await,
         Command::Destroy(args) => destroy::run(args, &context()?, console).await,
+        Command::Init(args) => init::run(args, global, console).await,
         Command::Version => shell_integration::version(console),
         Command::Completion(args) => shell_integration::completion(args, console),
         Command::Man(args) => shell_integration::man(args, console),

@@ -14,6 +14,7 @@ use forgectl_contract::endpoints::PRODUCER_PORT;
 use serde::Serialize;
 
 pub use error::ConfigError;
+pub use name::environment_name_problem;
 pub use schema::{ClientAuth, InstanceSize, LoadBalancerScheme, Provider, SecurityProtocol, ServicesSpec};
 use schema::{ConfigFile, EnvironmentSpec};
 

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod cost;
 pub mod deploy;
 pub mod images;
+pub mod init;
 pub mod local;
 pub mod profiles;
 pub mod prove;
