@@ -31,6 +31,9 @@ pub enum KafkaError {
     #[error("Kafka {operation} got no answer within {}s from {bootstrap}", waited.as_secs())]
     Timeout { operation: &'static str, bootstrap: String, waited: std::time::Duration },
 
+    #[error("the Kafka SCRAM password variable {variable} is not set (or empty)")]
+    MissingCredential { variable: String },
+
     #[error("{what} is not supported by forgectl's Kafka client: {message}")]
     Unsupported { what: &'static str, message: String },
 }
@@ -42,6 +45,9 @@ impl KafkaError {
                 "check that the brokers are reachable from here (security groups, VPN); from outside the VPC use --via msk"
                     .into(),
             ),
+            KafkaError::MissingCredential { variable } => {
+                Some(format!("export {variable} with the password of the environment's kafka.sasl_username"))
+            }
             _ => None,
         }
     }
