@@ -8,9 +8,9 @@ import stat
 import subprocess
 from pathlib import Path
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
-from conftest import DEV, stack_cmd, unique
+from conftest import DEV, stack_cmd, unique, wait_for
 
 SASL_BOOTSTRAP = "127.0.0.1:29296,127.0.0.1:29297,127.0.0.1:29298"
 
@@ -57,9 +57,20 @@ def test_every_broker_accepts_the_scram_login_and_serves_topics() -> None:
     topic = unique("scram-smoke")
     admin.create_topics([NewTopic(topic, 1, 3)])[topic].result(timeout=15)
     try:
-        assert topic in admin.list_topics(timeout=10).topics
+        wait_for(lambda: topic in admin.list_topics(timeout=10).topics, timeout=15, what=f"{topic} in metadata")
     finally:
-        admin.delete_topics([topic])[topic].result(timeout=15)
+        # Right after the create, the broker asked may not know the topic yet.
+        wait_for(lambda: _deleted(admin, topic), timeout=15, what=f"delete {topic}")
+
+
+def _deleted(admin: AdminClient, topic: str) -> bool:
+    try:
+        admin.delete_topics([topic])[topic].result(timeout=10)
+        return True
+    except KafkaException as exc:
+        if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+            return False
+        raise
 
 
 def test_wrong_password_is_refused() -> None:
