@@ -12,6 +12,7 @@ pub use admin::{
     Admin, BrokerMetadata, ClusterMetadata, ConfigValue, NewTopicSpec, PartitionMetadata, TopicMetadata,
     ADMIN_REQUEST_TIMEOUT,
 };
+mod login;
 pub use connection::{KafkaConnection, ScramCredentials, SCRAM_MECHANISM};
 pub use error::KafkaError;
 pub use incremental::{incremental_alter_topic_configs, AlterOutcome, TopicConfigChange};
