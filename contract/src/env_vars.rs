@@ -3,12 +3,17 @@
 //! processes) and the services read at start. The names are the runbooks'
 //! (`DI_*`, `ENABLED_TOPICS`, `KAFKA_CONSUMER_GROUP`) so the services stay
 //! drop-in for the images they replace. Tuning variables that only a service
-//! reads (timeouts, pool sizes, SASL) stay with that service.
+//! reads (timeouts, pool sizes) stay with that service.
 
 // Kafka, read by both services.
 pub const DI_KAFKA_BROKER_ENDPOINT: &str = "DI_KAFKA_BROKER_ENDPOINT";
 pub const DI_KAFKA_SECURITY_PROTOCOL: &str = "DI_KAFKA_SECURITY_PROTOCOL";
 pub const DI_KAFKA_SSL_CA_LOCATION: &str = "DI_KAFKA_SSL_CA_LOCATION";
+/// SCRAM login over `SASL_SSL` (`client_auth: sasl-scram`).
+pub const DI_KAFKA_SASL_MECHANISM: &str = "DI_KAFKA_SASL_MECHANISM";
+pub const DI_KAFKA_SASL_USERNAME: &str = "DI_KAFKA_SASL_USERNAME";
+/// A secret: forgectl stores it as a SecureString parameter of this name.
+pub const DI_KAFKA_SASL_PASSWORD: &str = "DI_KAFKA_SASL_PASSWORD";
 
 // PostgreSQL, read by both services.
 pub const DI_POSTGRES_HOST: &str = "DI_POSTGRES_HOST";

@@ -43,6 +43,7 @@ from .msk_cluster_info import ClusterInfoApi
 from .msk_common import SERVING_STATES, Json, arn_id, iso, new_current_version
 from .msk_configurations import Configuration, ConfigurationApi
 from .msk_operations import ClusterOperation, ClusterOperationsApi
+from .msk_scram import ScramSecretApi
 from .msk_topic_api import TopicApi
 
 # The names the rest of the package imports from this module (iso lives in
@@ -106,7 +107,9 @@ class EmulatedCluster(FakeKafkaCluster):
 
 # The mixins come before KafkaBackend so that their methods replace moto's
 # (describe_cluster, list_clusters...).
-class ForgeKafkaBackend(ClusterInfoApi, ClusterOperationsApi, ConfigurationApi, TopicApi, KafkaBackend):
+class ForgeKafkaBackend(
+    ClusterInfoApi, ClusterOperationsApi, ConfigurationApi, TopicApi, ScramSecretApi, KafkaBackend
+):
     """MSK as forgectl needs it; see README.md for the behaviour list."""
 
     def __init__(self, region_name: str, account_id: str):
@@ -303,6 +306,10 @@ class ForgeKafkaBackend(ClusterInfoApi, ClusterOperationsApi, ConfigurationApi, 
                 out["bootstrapBrokerString"] = s.kafka_bootstrap_servers
             if mode in ("TLS", "TLS_PLAINTEXT"):
                 out["bootstrapBrokerStringTls"] = s.kafka_tls_bootstrap_servers
+                # The local Kafka has a SASL_SSL SCRAM listener (not IAM).
+                sasl = (cluster.client_authentication or {}).get("sasl") or {}
+                if (sasl.get("scram") or {}).get("enabled"):
+                    out["bootstrapBrokerStringSaslScram"] = s.kafka_sasl_bootstrap_servers
             return out
 
     # -- tagging (moto's TaggingService) ----------------------------------------

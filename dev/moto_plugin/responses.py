@@ -221,6 +221,21 @@ class ForgeKafkaResponse(KafkaResponse):
         conf = self.kafka_backend.delete_configuration(self._label("arn"))
         return json.dumps({"arn": conf.arn, "state": conf.state})
 
+    # -- SASL/SCRAM secrets ------------------------------------------------------
+
+    def batch_associate_scram_secret(self) -> str:
+        body = self._body()
+        out = self.kafka_backend.batch_associate_scram_secret(self._label("clusterArn"), body.get("secretArnList"))
+        return json.dumps(out)
+
+    def batch_disassociate_scram_secret(self) -> str:
+        body = self._body()
+        out = self.kafka_backend.batch_disassociate_scram_secret(self._label("clusterArn"), body.get("secretArnList"))
+        return json.dumps(out)
+
+    def list_scram_secrets(self) -> str:
+        return self._paged("secretArnList", self.kafka_backend.list_scram_secrets(self._label("clusterArn")))
+
     # -- topics ----------------------------------------------------------------
 
     def create_topic(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 DEFAULT_PLAINTEXT = "127.0.0.1:29092,127.0.0.1:29093,127.0.0.1:29094"
 DEFAULT_TLS = "127.0.0.1:29192,127.0.0.1:29193,127.0.0.1:29194"
+DEFAULT_SASL = "127.0.0.1:29296,127.0.0.1:29297,127.0.0.1:29298"
 
 
 def _float_env(name: str, default: float) -> float:
@@ -56,6 +57,8 @@ class EmulatorSettings:
     # Instances launched from a launch template version whose decoded UserData
     # contains one of these strings never pass health checks.  Run time only.
     unhealthy_user_data_markers: list[str] = field(default_factory=list)
+    # The local SASL_SSL (SCRAM-SHA-512) listener: bootstrapBrokerStringSaslScram.
+    kafka_sasl_bootstrap_servers: str = DEFAULT_SASL
 
     @classmethod
     def from_env(cls) -> "EmulatorSettings":
@@ -69,6 +72,7 @@ class EmulatorSettings:
             topic_status_lag_seconds=_float_env("FORGECTL_EMULATOR_TOPIC_LAG_SECONDS", 0.0),
             refresh_batch_seconds=_float_env("FORGECTL_EMULATOR_REFRESH_BATCH_SECONDS", 2.0),
             refresh_unhealthy_timeout_seconds=_float_env("FORGECTL_EMULATOR_REFRESH_UNHEALTHY_TIMEOUT_SECONDS", 0.0),
+            kafka_sasl_bootstrap_servers=os.environ.get("KAFKA_SASL_BOOTSTRAP_SERVERS", DEFAULT_SASL),
         )
 
     def as_dict(self) -> dict[str, Any]:

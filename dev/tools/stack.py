@@ -53,6 +53,9 @@ from stack_common import (  # noqa: E402
     PLAINTEXT_BOOTSTRAP,
     ROOT,
     RUN,
+    SASL_BOOTSTRAP,
+    SCRAM_MECHANISM,
+    SCRAM_USER,
     TIMEOUT,
     TLS,
     TLS_BOOTSTRAP,
@@ -67,7 +70,18 @@ from stack_common import (  # noqa: E402
     wait_until,
 )
 from stack_ferretdb import FERRETDB_MARKER, ferretdb_healthy, start_ferretdb, stop_ferretdb  # noqa: E402
-from stack_kafka import ensure_tls, kafka_healthy, kafka_marker, kafka_tls_ok, start_kafka, stop_kafka  # noqa: E402
+from stack_kafka import (  # noqa: E402
+    ensure_scram_password,
+    ensure_scram_user,
+    ensure_tls,
+    kafka_healthy,
+    kafka_marker,
+    kafka_sasl_ok,
+    kafka_tls_ok,
+    scram_password,
+    start_kafka,
+    stop_kafka,
+)
 from stack_moto import MOTO_MARKER, moto_healthy, start_moto, stop_moto  # noqa: E402
 from stack_prometheus import (  # noqa: E402
     LAG_EXPORTER_MARKER,
@@ -124,7 +138,7 @@ def cmd_up() -> int:
         and alive(read_pid("prometheus"), PROMETHEUS_MARKER)
         and alive(read_pid("kafka-lag"), LAG_EXPORTER_MARKER)
     )
-    if running and all_healthy():
+    if running and all_healthy() and not kafka_sasl_ok():
         say("stack already up and healthy")
         return 0
     ensure_tls()
@@ -150,7 +164,21 @@ def cmd_up() -> int:
         time.sleep(1)
     if failures:
         die("TLS listeners failed verification:\n  " + "\n  ".join(failures))
-    say(f"kafka healthy: plaintext {PLAINTEXT_BOOTSTRAP}, TLS {TLS_BOOTSTRAP} (verified with {TLS / 'ca.pem'})")
+    ensure_scram_password()
+    try:
+        ensure_scram_user()
+    except Exception as exc:  # noqa: BLE001
+        die(f"creating the SCRAM user {SCRAM_USER} failed: {exc}")
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        failures = kafka_sasl_ok()
+        if not failures:
+            break
+        time.sleep(1)
+    if failures:
+        die(f"SASL_SSL listeners refused the {SCRAM_MECHANISM} login of {SCRAM_USER}:\n  " + "\n  ".join(failures))
+    say(f"kafka healthy: plaintext {PLAINTEXT_BOOTSTRAP}, TLS {TLS_BOOTSTRAP} (verified with {TLS / 'ca.pem'}), "
+        f"SASL_SSL {SASL_BOOTSTRAP} ({SCRAM_MECHANISM} as {SCRAM_USER})")
 
     paths = pg_paths()
     pg_provision(paths)
@@ -217,9 +245,10 @@ def cmd_status() -> int:
     rows = []
     kafka_pids = [read_pid(f"kafka-{n}") for n in NODES]
     kafka_alive = [alive(p, kafka_marker(n)) for p, n in zip(kafka_pids, NODES)]
-    k_ok = all(kafka_alive) and kafka_healthy(timeout=3) and not kafka_tls_ok(timeout=5)
+    k_ok = (all(kafka_alive) and kafka_healthy(timeout=3) and not kafka_tls_ok(timeout=5)
+            and not kafka_sasl_ok(timeout=5))
     rows.append(("kafka", ",".join(str(p) if a else "-" for p, a in zip(kafka_pids, kafka_alive)),
-                 f"{PLAINTEXT_BOOTSTRAP} | tls {TLS_BOOTSTRAP}", k_ok))
+                 f"{PLAINTEXT_BOOTSTRAP} | tls {TLS_BOOTSTRAP} | sasl_ssl {SASL_BOOTSTRAP}", k_ok))
     paths = pg_paths()
     pg_pid = read_pid("postgres")
     pg_alive = alive(pg_pid, pg_marker(paths))
@@ -257,6 +286,10 @@ def cmd_env() -> int:
         ("DI_KAFKA_BROKER_ENDPOINT", PLAINTEXT_BOOTSTRAP),
         ("KAFKA_TLS_BOOTSTRAP_SERVERS", TLS_BOOTSTRAP),
         ("KAFKA_TLS_CA_LOCATION", str(TLS / "ca.pem")),
+        # SASL_SSL listener (SCRAM-SHA-512); its CA is KAFKA_TLS_CA_LOCATION.
+        ("KAFKA_SASL_BOOTSTRAP_SERVERS", SASL_BOOTSTRAP),
+        ("KAFKA_SASL_MECHANISM", SCRAM_MECHANISM),
+        ("KAFKA_SASL_USERNAME", SCRAM_USER),
         ("DI_POSTGRES_HOST", HOST),
         ("DI_POSTGRES_PORT", str(PG_PORT)),
         ("DI_POSTGRES_USERNAME", PG_USER),
@@ -283,6 +316,13 @@ def cmd_env() -> int:
         ("FORGECTL_PROMETHEUS_RULES_DIR", str(PROMETHEUS_RULES)),
         ("FORGECTL_STACK", "up"),
     ]
+    kafka_sasl_password = scram_password()
+    if kafka_sasl_password:
+        values.append(("KAFKA_SASL_PASSWORD", kafka_sasl_password))
+    else:
+        # A stack started before the SASL_SSL listener existed: say so, keep the rest usable.
+        print("[stack] WARNING: no Kafka SCRAM password (dev/.run/kafka/scram.password): "
+              "restart the stack (dev/stack down && dev/stack up) for the SASL_SSL listener", file=sys.stderr)
     for key, value in values:
         print(f"export {key}={shlex.quote(value)}")
     return 0

@@ -43,8 +43,15 @@ NODES = (1, 2, 3)
 PLAINTEXT_PORTS = {1: 29092, 2: 29093, 3: 29094}
 TLS_PORTS = {1: 29192, 2: 29193, 3: 29194}
 CONTROLLER_PORTS = {1: 29292, 2: 29293, 3: 29294}
+# SASL_SSL listener (SCRAM-SHA-512, same CA as the TLS listener).
+SASL_PORTS = {1: 29296, 2: 29297, 3: 29298}
 PLAINTEXT_BOOTSTRAP = ",".join(f"{HOST}:{PLAINTEXT_PORTS[n]}" for n in NODES)
 TLS_BOOTSTRAP = ",".join(f"{HOST}:{TLS_PORTS[n]}" for n in NODES)
+SASL_BOOTSTRAP = ",".join(f"{HOST}:{SASL_PORTS[n]}" for n in NODES)
+SCRAM_MECHANISM = "SCRAM-SHA-512"
+SCRAM_USER = "forgectl-dev"
+# Generated once (0600) and only ever handed out through `dev/stack env`.
+SCRAM_PASSWORD_FILE = KAFKA_RUN / "scram.password"
 
 PG_PORT = 25432
 PG_USER = "mobileforge_user"

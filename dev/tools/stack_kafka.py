@@ -1,6 +1,7 @@
-"""Kafka side of the dev stack: three KRaft nodes with a PLAINTEXT and a
-verified TLS listener each.  The TLS material lives here because only the
-brokers serve it (clients just read the CA path from the env contract).
+"""Kafka side of the dev stack: three KRaft nodes with a PLAINTEXT, a
+verified TLS and a SASL_SSL (SCRAM-SHA-512) listener each.  The TLS material
+and the SCRAM credential live here because only the brokers serve them
+(clients read the CA path and the credential from the env contract).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -25,6 +27,10 @@ from stack_common import (
     PLAINTEXT_BOOTSTRAP,
     PLAINTEXT_PORTS,
     ROOT,
+    SASL_PORTS,
+    SCRAM_MECHANISM,
+    SCRAM_PASSWORD_FILE,
+    SCRAM_USER,
     TLS,
     TLS_PORTS,
     alive,
@@ -102,9 +108,9 @@ process.roles=broker,controller
 node.id={n}
 controller.quorum.voters={voters}
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://{HOST}:{PLAINTEXT_PORTS[n]},SSL://{HOST}:{TLS_PORTS[n]},CONTROLLER://{HOST}:{CONTROLLER_PORTS[n]}
-advertised.listeners=PLAINTEXT://{HOST}:{PLAINTEXT_PORTS[n]},SSL://{HOST}:{TLS_PORTS[n]}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://{HOST}:{PLAINTEXT_PORTS[n]},SSL://{HOST}:{TLS_PORTS[n]},SASL_SSL://{HOST}:{SASL_PORTS[n]},CONTROLLER://{HOST}:{CONTROLLER_PORTS[n]}
+advertised.listeners=PLAINTEXT://{HOST}:{PLAINTEXT_PORTS[n]},SSL://{HOST}:{TLS_PORTS[n]},SASL_SSL://{HOST}:{SASL_PORTS[n]}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs={data}
 
@@ -123,6 +129,13 @@ ssl.keystore.location={TLS / 'server-keystore.pem'}
 ssl.truststore.type=PEM
 ssl.truststore.location={TLS / 'ca.pem'}
 ssl.client.auth=none
+
+# SASL_SSL listener: SCRAM-SHA-512 over the same TLS material, like MSK's
+# `sasl-scram` client authentication.  The credential is stored in the
+# cluster metadata (ensure_scram_user), never in this file.
+sasl.enabled.mechanisms={SCRAM_MECHANISM}
+listener.name.sasl_ssl.sasl.enabled.mechanisms={SCRAM_MECHANISM}
+listener.name.sasl_ssl.{SCRAM_MECHANISM.lower()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 
 # Small-machine tuning.
 group.initial.rebalance.delay.ms=0
@@ -157,7 +170,7 @@ def start_kafka() -> list[int]:
     for n in NODES:
         if alive(read_pid(f"kafka-{n}"), kafka_marker(n)):
             continue
-        require_free(f"kafka node {n}", [PLAINTEXT_PORTS[n], TLS_PORTS[n], CONTROLLER_PORTS[n]])
+        require_free(f"kafka node {n}", [PLAINTEXT_PORTS[n], TLS_PORTS[n], SASL_PORTS[n], CONTROLLER_PORTS[n]])
         node_dir = KAFKA_RUN / f"node-{n}"
         (node_dir / "data").mkdir(parents=True, exist_ok=True)
         Path(kafka_marker(n)).write_text(kafka_props(n))
@@ -220,6 +233,76 @@ def kafka_tls_ok(timeout: float = 10.0) -> list[str]:
                 failures.append(f"{HOST}:{TLS_PORTS[n]} saw {len(md.brokers)} brokers")
         except Exception as exc:  # noqa: BLE001
             failures.append(f"{HOST}:{TLS_PORTS[n]}: {exc}")
+    return failures
+
+
+def scram_password() -> str | None:
+    try:
+        return SCRAM_PASSWORD_FILE.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def ensure_scram_password() -> str:
+    """The dev SCRAM password: generated once, kept 0600 next to the nodes' data."""
+    existing = scram_password()
+    if existing:
+        return existing
+    SCRAM_PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(24)
+    fd = os.open(SCRAM_PASSWORD_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(password + "\n")
+    return password
+
+
+def ensure_scram_user(timeout: float = 10.0) -> None:
+    """Upsert the SCRAM credential through the PLAINTEXT listener (Admin API,
+    as `kafka-configs --alter --add-config SCRAM-SHA-512=[...]` does): works
+    on storage formatted before the SASL listener existed, and keeps the
+    password out of every process's argv."""
+    from confluent_kafka.admin import (
+        AdminClient,
+        ScramCredentialInfo,
+        ScramMechanism,
+        UserScramCredentialUpsertion,
+    )
+
+    admin = AdminClient({"bootstrap.servers": PLAINTEXT_BOOTSTRAP, "log_level": 0})
+    upsert = UserScramCredentialUpsertion(
+        SCRAM_USER,
+        ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192),
+        ensure_scram_password().encode(),
+    )
+    for future in admin.alter_user_scram_credentials([upsert], request_timeout=timeout).values():
+        future.result(timeout=timeout)
+
+
+def kafka_sasl_ok(timeout: float = 10.0) -> list[str]:
+    """Log in with SCRAM on every SASL_SSL listener (CA verified); return failures."""
+    password = scram_password()
+    if not password:
+        return [f"no SCRAM password yet ({SCRAM_PASSWORD_FILE})"]
+    failures = []
+    for n in NODES:
+        address = f"{HOST}:{SASL_PORTS[n]}"
+        try:
+            md = kafka_metadata(
+                address,
+                {
+                    "security.protocol": "SASL_SSL",
+                    "sasl.mechanisms": SCRAM_MECHANISM,
+                    "sasl.username": SCRAM_USER,
+                    "sasl.password": password,
+                    "ssl.ca.location": str(TLS / "ca.pem"),
+                    "ssl.endpoint.identification.algorithm": "https",
+                },
+                timeout=timeout,
+            )
+            if len(md.brokers) != len(NODES):
+                failures.append(f"{address} saw {len(md.brokers)} brokers")
+        except Exception as exc:  # noqa: BLE001
+            failures.append(f"{address}: {exc}")
     return failures
 
 

@@ -21,6 +21,7 @@ pub mod launch_template;
 pub mod msk;
 pub mod msk_config;
 pub mod msk_update;
+pub mod scram;
 pub mod ssm;
 
 use aws_config::retry::RetryConfig;
@@ -76,6 +77,8 @@ pub struct AwsClients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub calls: CallLog,
 }
 
@@ -93,6 +96,8 @@ impl AwsClients {
         let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(shared).interceptor(calls.clone()).build();
         let iam = aws_sdk_iam::config::Builder::from(shared).interceptor(calls.clone()).build();
         let ssm = aws_sdk_ssm::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let kms = aws_sdk_kms::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let secretsmanager = aws_sdk_secretsmanager::config::Builder::from(shared).interceptor(calls.clone()).build();
         AwsClients {
             kafka: aws_sdk_kafka::Client::from_conf(kafka),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
@@ -101,6 +106,8 @@ impl AwsClients {
             elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
             iam: aws_sdk_iam::Client::from_conf(iam),
             ssm: aws_sdk_ssm::Client::from_conf(ssm),
+            kms: aws_sdk_kms::Client::from_conf(kms),
+            secretsmanager: aws_sdk_secretsmanager::Client::from_conf(secretsmanager),
             calls,
         }
     }

@@ -8,6 +8,7 @@ use crate::aws::msk::MskCluster;
 use crate::aws::msk_config::MskConfiguration;
 
 use super::error::ControlPlaneError;
+use super::scram::ScramActual;
 use crate::naming::Names;
 
 #[derive(Debug, Clone, Serialize)]
@@ -19,6 +20,8 @@ pub struct Actual {
     /// The cluster with the environment's name, whoever owns it: the
     /// planner refuses to touch one forgectl's tags do not mark.
     pub cluster: Option<MskCluster>,
+    /// `client_auth: sasl-scram`: the key, the secret, the association.
+    pub scram: ScramActual,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

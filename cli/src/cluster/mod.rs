@@ -6,6 +6,7 @@ pub mod actual;
 mod compare;
 pub mod error;
 pub mod plan;
+pub mod scram;
 pub mod target;
 
 #[cfg(test)]

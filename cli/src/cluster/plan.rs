@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::actual::{Actual, Network, NetworkSource};
 use super::compare;
+use super::scram;
 use super::target::Target;
 use crate::aws::ec2::IngressRule;
 
@@ -42,6 +43,8 @@ pub enum ResourceKind {
     BrokerSecurityGroup,
     Configuration,
     Cluster,
+    ScramKey,
+    ScramSecret,
 }
 
 impl ResourceKind {
@@ -52,6 +55,8 @@ impl ResourceKind {
             ResourceKind::BrokerSecurityGroup => "broker security group",
             ResourceKind::Configuration => "MSK configuration",
             ResourceKind::Cluster => "MSK cluster",
+            ResourceKind::ScramKey => "KMS key (SCRAM secret)",
+            ResourceKind::ScramSecret => "SCRAM secret",
         }
     }
 }
@@ -121,6 +126,12 @@ pub enum Step {
     /// Cluster: switch to the configuration's latest revision.
     Configuration,
     Monitoring(String),
+    /// SCRAM: a customer managed KMS key and its alias.
+    CreateKey,
+    /// SCRAM: the secret, with a generated password, encrypted with the key.
+    CreateSecret,
+    /// SCRAM: BatchAssociateScramSecret once the cluster is ACTIVE.
+    AssociateSecret,
 }
 
 /// The whole comparison. Pure: no AWS, no clock, no I/O.
@@ -129,7 +140,13 @@ pub fn plan(target: &Target, actual: &Actual) -> Plan {
     let broker_sg = compare::broker_sg(target, actual);
     let configuration = compare::configuration(target, actual);
     let cluster = compare::cluster(target, actual, &configuration);
-    let resources = vec![network_plan(&actual.network), client_sg, broker_sg, configuration, cluster];
+    let mut resources = vec![network_plan(&actual.network), client_sg, broker_sg, configuration, cluster];
+    // After the cluster: the secret is associated once the cluster is ACTIVE.
+    if let Some(spec) = &target.scram {
+        let cluster_arn = actual.cluster.as_ref().map(|cluster| cluster.arn.as_str());
+        resources.push(scram::key(spec, &actual.scram, &target.env));
+        resources.push(scram::secret(spec, &actual.scram, &target.env, cluster_arn));
+    }
     let pending = resources.iter().any(|r| matches!(r.action, Action::Create | Action::Update { .. }));
     let refused = resources.iter().any(|r| matches!(r.action, Action::Refused { .. }));
     Plan {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::scram::{KeySource, ScramSpec};
 pub use crate::aws::msk::ClusterSpec;
 use crate::config::{ClientAuth, ConfigError, Environment, Provider};
 use crate::naming::{common_tags, configuration_marker, Names, TAG_NAME};
@@ -38,6 +39,8 @@ pub struct Target {
     pub broker_ports: Vec<u16>,
     pub configuration: ConfigurationSpec,
     pub cluster: ClusterSpec,
+    /// `client_auth: sasl-scram` only: the secret and the key that encrypts it.
+    pub scram: Option<ScramSpec>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,10 +194,30 @@ impl Target {
                 kms_key_arn: environment.kms_key_arn.clone(),
                 enhanced_monitoring: kafka.enhanced_monitoring.as_str().to_string(),
                 client_auth: environment.client_auth,
-                tags,
+                tags: tags.clone(),
             },
+            scram: (environment.client_auth == ClientAuth::SaslScram).then(|| scram_spec(environment, &names, &tags)),
             names,
         })
+    }
+}
+
+/// The SCRAM secret of `client_auth: sasl-scram`, encrypted with the
+/// environment's `kms_key_arn` or else a key of forgectl's own.
+fn scram_spec(environment: &Environment, names: &Names, tags: &BTreeMap<String, String>) -> ScramSpec {
+    let key = match &environment.kms_key_arn {
+        Some(arn) => KeySource::Given { arn: arn.clone() },
+        None => KeySource::Managed {
+            alias: names.scram_key_alias.clone(),
+            description: format!("forgectl {}: encrypts the MSK SCRAM secret {}", environment.name, names.scram_secret),
+        },
+    };
+    ScramSpec {
+        key,
+        secret_name: names.scram_secret.clone(),
+        secret_description: format!("forgectl {}: the services' SASL/SCRAM login to MSK", environment.name),
+        username: names.cluster.clone(),
+        tags: tags.clone(),
     }
 }
 

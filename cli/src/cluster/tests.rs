@@ -54,7 +54,14 @@ fn network() -> Network {
 }
 
 fn empty() -> Actual {
-    Actual { network: network(), client_sg: None, broker_sg: None, configuration: None, cluster: None }
+    Actual {
+        network: network(),
+        client_sg: None,
+        broker_sg: None,
+        configuration: None,
+        cluster: None,
+        scram: Default::default(),
+    }
 }
 
 /// What a completed `provision --tier <tier>` leaves behind.
@@ -113,6 +120,7 @@ fn converged(target: &Target) -> Actual {
             configuration_revision: Some(1),
             tags: spec.tags.clone(),
         }),
+        scram: Default::default(),
     }
 }
 

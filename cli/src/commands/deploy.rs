@@ -112,7 +112,7 @@ pub async fn run(args: DeployArgs, context: &RunContext, console: &Console) -> R
     let base_dir =
         std::env::current_dir().map_err(|source| CliError::WriteFile { path: PathBuf::from("."), source })?;
     let options = LocalDeployOptions {
-        kafka: kafka_connection(&environment)?,
+        kafka: kafka_connection(&environment, true)?,
         postgres,
         mongodb,
         producer_port: environment.producer_port,

@@ -31,7 +31,7 @@ pub(crate) fn state_dir(environment: &Environment) -> Result<StateDir, CliError>
 }
 
 pub async fn provision(args: ProvisionArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
-    let connection: KafkaConnection = kafka_connection(&context.environment)?;
+    let connection: KafkaConnection = kafka_connection(&context.environment, true)?;
     let options = LocalProvisionOptions {
         topics: topics_options(context, args.tier),
         connection,

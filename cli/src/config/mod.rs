@@ -62,6 +62,10 @@ pub struct KafkaEndpoint {
     pub bootstrap_servers: Option<String>,
     pub security_protocol: SecurityProtocol,
     pub ssl_ca_location: Option<String>,
+    /// SCRAM user for SASL_SSL, with `sasl_password_env`.
+    pub sasl_username: Option<String>,
+    /// The variable holding the SCRAM password, never the password.
+    pub sasl_password_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -273,6 +277,30 @@ fn resolve(
             local: spec.provider == Provider::Local,
         })
     };
+    if let Some(kafka) = &spec.kafka {
+        let has_login = kafka.sasl_username.is_some() || kafka.sasl_password_env.is_some();
+        if kafka.sasl_username.is_some() != kafka.sasl_password_env.is_some() {
+            return Err(invalid(
+                "kafka",
+                "`sasl_username` and `sasl_password_env` go together".into(),
+                "set both (a SASL_SSL listener) or neither",
+            ));
+        }
+        let sasl = kafka.security_protocol == SecurityProtocol::SaslSsl;
+        // On AWS without bootstrap servers the login comes from the cluster's
+        // Secrets Manager secret; brokers named here need one from this file.
+        if has_login && !sasl || sasl && !has_login && kafka.bootstrap_servers.is_some() {
+            return Err(invalid(
+                "kafka.security_protocol",
+                if has_login {
+                    format!("is {}, but a SCRAM login is only used over SASL_SSL", kafka.security_protocol.as_str())
+                } else {
+                    "is SASL_SSL with bootstrap_servers, but no SCRAM login is given".into()
+                },
+                "use `security_protocol: SASL_SSL` with `sasl_username` and `sasl_password_env`",
+            ));
+        }
+    }
     let kafka = match &spec.kafka {
         Some(kafka) => Some(KafkaEndpoint {
             bootstrap_servers: kafka
@@ -286,6 +314,12 @@ fn resolve(
                 .as_deref()
                 .map(|value| expand("kafka.ssl_ca_location", value))
                 .transpose()?,
+            sasl_username: kafka
+                .sasl_username
+                .as_deref()
+                .map(|value| expand("kafka.sasl_username", value))
+                .transpose()?,
+            sasl_password_env: kafka.sasl_password_env.clone(),
         }),
         None => None,
     };

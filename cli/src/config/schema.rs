@@ -154,6 +154,13 @@ pub struct KafkaEndpointSpec {
     /// CA bundle for brokers whose certificates a private CA signed; the
     /// system trust store otherwise (MSK's certificates are public).
     pub ssl_ca_location: Option<String>,
+    /// SCRAM-SHA-512 user for `security_protocol: SASL_SSL` (a self-managed
+    /// or local cluster; on AWS the login comes from the Secrets Manager
+    /// secret `provision` created). Goes with `sasl_password_env`.
+    pub sasl_username: Option<String>,
+    /// Name of the environment variable that holds the SCRAM password; the
+    /// password itself never sits in this file, in argv or in logs.
+    pub sasl_password_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -77,6 +77,7 @@ impl Case {
             bootstrap_servers: "b-1:9094".into(),
             security_protocol: SecurityProtocol::Ssl,
             ssl_ca_location: None,
+            sasl: None,
         };
         let postgres = PostgresConnection {
             host: "db".into(),

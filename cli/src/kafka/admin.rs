@@ -11,6 +11,8 @@ use rdkafka::admin::{
     AdminClient, AdminOptions, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
 };
 use rdkafka::client::DefaultClientContext;
+
+use super::login;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde::Serialize;
 
@@ -155,9 +157,26 @@ impl Admin {
         let topic = topic.map(str::to_string);
         let fetched = tokio::task::spawn_blocking(move || client.inner().fetch_metadata(topic.as_deref(), timeout))
             .await
-            .map_err(|err| KafkaError::Native { operation: "Metadata", message: err.to_string() })?
-            .map_err(|source| self.request_error("Metadata", source))?;
-        Ok(owned_metadata(&fetched))
+            .map_err(|err| KafkaError::Native { operation: "Metadata", message: err.to_string() })?;
+        match fetched {
+            Ok(fetched) => Ok(owned_metadata(&fetched)),
+            Err(source) => Err(self.explain_failure(source, timeout).await),
+        }
+    }
+
+    /// A refused SASL login reaches a request only as a transport failure;
+    /// with a login configured, ask once more with a client that listens
+    /// for the reason, so the error names the login rather than the network.
+    async fn explain_failure(&self, source: rdkafka::error::KafkaError, timeout: Duration) -> KafkaError {
+        let Some(username) = self.connection.sasl.as_ref().map(|login| login.username.clone()) else {
+            return self.request_error("Metadata", source);
+        };
+        let Ok(config) = self.connection.client_config() else { return self.request_error("Metadata", source) };
+        let refused = tokio::task::spawn_blocking(move || login::refused_login(&config, timeout)).await.ok().flatten();
+        match refused {
+            Some(reason) => KafkaError::Authentication { bootstrap: self.bootstrap.clone(), username, reason },
+            None => self.request_error("Metadata", source),
+        }
     }
 
     /// Each broker's own view of the cluster, one Metadata request per

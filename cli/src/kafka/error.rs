@@ -31,6 +31,12 @@ pub enum KafkaError {
     #[error("Kafka {operation} got no answer within {}s from {bootstrap}", waited.as_secs())]
     Timeout { operation: &'static str, bootstrap: String, waited: std::time::Duration },
 
+    #[error("the brokers at {bootstrap} refused the SCRAM login of {username}: {reason}")]
+    Authentication { bootstrap: String, username: String, reason: String },
+
+    #[error("the Kafka SCRAM password variable {variable} is not set (or empty)")]
+    MissingCredential { variable: String },
+
     #[error("{what} is not supported by forgectl's Kafka client: {message}")]
     Unsupported { what: &'static str, message: String },
 }
@@ -42,6 +48,14 @@ impl KafkaError {
                 "check that the brokers are reachable from here (security groups, VPN); from outside the VPC use --via msk"
                     .into(),
             ),
+            KafkaError::Authentication { .. } => Some(
+                "check kafka.sasl_username and the password in the variable kafka.sasl_password_env names \
+                 (on AWS: the environment's AmazonMSK_ secret)"
+                    .into(),
+            ),
+            KafkaError::MissingCredential { variable } => {
+                Some(format!("export {variable} with the password of the environment's kafka.sasl_username"))
+            }
             _ => None,
         }
     }

@@ -12,7 +12,8 @@ pub use admin::{
     Admin, BrokerMetadata, ClusterMetadata, ConfigValue, NewTopicSpec, PartitionMetadata, TopicMetadata,
     ADMIN_REQUEST_TIMEOUT,
 };
-pub use connection::KafkaConnection;
+mod login;
+pub use connection::{KafkaConnection, ScramCredentials, SCRAM_MECHANISM};
 pub use error::KafkaError;
 pub use incremental::{incremental_alter_topic_configs, AlterOutcome, TopicConfigChange};
 pub use offsets::{group_offsets, GroupOffsets, PartitionOffsets};

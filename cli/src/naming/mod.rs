@@ -15,6 +15,8 @@ pub const TAG_TIER: &str = "forgectl:tier";
 pub const MANAGED_BY: &str = "forgectl";
 /// The EC2 console shows this tag as the resource's name.
 pub const TAG_NAME: &str = "Name";
+/// The prefix MSK requires of a SCRAM secret's name.
+pub const SCRAM_SECRET_PREFIX: &str = "AmazonMSK_";
 
 /// MSK configurations cannot carry tags, so forgectl marks its own in the
 /// description, which a later run reads back.
@@ -28,6 +30,12 @@ pub struct Names {
     pub configuration: String,
     pub broker_sg: String,
     pub client_sg: String,
+    /// `client_auth: sasl-scram`: the Secrets Manager secret with the
+    /// services' login. MSK only accepts names starting `AmazonMSK_`.
+    pub scram_secret: String,
+    /// The alias of the customer managed KMS key that encrypts it (when
+    /// the environment names no `kms_key_arn`).
+    pub scram_key_alias: String,
 }
 
 impl Names {
@@ -38,6 +46,8 @@ impl Names {
             configuration: prefix.clone(),
             broker_sg: format!("{prefix}-brokers"),
             client_sg: format!("{prefix}-clients"),
+            scram_secret: format!("{SCRAM_SECRET_PREFIX}{prefix}-clients"),
+            scram_key_alias: format!("alias/{prefix}-msk-scram"),
         }
     }
 }

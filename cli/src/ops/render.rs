@@ -69,7 +69,7 @@ struct EnvFileContext<'a> {
 
 /// A role's `.env`, compatible with `docker run --env-file`.
 pub fn render_env(options: &RenderOptions, role: RoleName) -> Result<(ServiceEnv, String), RenderError> {
-    let kafka = kafka_connection(&options.environment)?;
+    let kafka = kafka_connection(&options.environment, options.show_secrets)?;
     let postgres = postgres_connection(&options.environment, options.show_secrets)?;
     let mongodb = mongodb_connection(&options.environment, options.show_secrets);
     let mut env = service_env(&options.profile, role, &kafka, &postgres, mongodb.as_ref())?;
@@ -205,7 +205,7 @@ struct K8sContext<'a> {
 
 /// Deployments, the producer's Service and HPA, and KEDA ScaledObjects.
 pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
-    let kafka = kafka_connection(&options.environment)?;
+    let kafka = kafka_connection(&options.environment, false)?;
     // Kubernetes gets the password from a Secret, never from the manifest.
     let postgres = PostgresConnection { password: None, ..postgres_connection(&options.environment, false)? };
     let mongodb = mongodb_connection(&options.environment, false);

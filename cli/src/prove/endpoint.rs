@@ -58,7 +58,7 @@ pub async fn resolve(environment: &Environment, aws: Option<&AwsClients>) -> Res
             hint: format!("export {variable} (for the local stack: eval \"$(dev/stack env)\")"),
         });
     }
-    let kafka = crate::render::connections::kafka_connection(environment).ok();
+    let kafka = crate::render::connections::kafka_connection(environment, true).ok();
     Ok(ProveTargets { front_door, postgres, kafka })
 }
 

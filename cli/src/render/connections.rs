@@ -1,17 +1,39 @@
 //! Where an environment's Kafka, PostgreSQL and MongoDB are, as the
 //! services (and forgectl's own checks) should reach them.
 
-use crate::config::Environment;
-use crate::kafka::KafkaConnection;
-use crate::render::{MongoConnection, PostgresConnection, RenderError};
+use secrecy::SecretString;
 
-/// Where the environment's Kafka is, as the services should reach it.
-pub fn kafka_connection(environment: &Environment) -> Result<KafkaConnection, RenderError> {
+use crate::config::Environment;
+use crate::kafka::{KafkaConnection, KafkaError, ScramCredentials};
+use crate::render::{MongoConnection, PostgresConnection, RenderError, REDACTED};
+
+/// Where the environment's Kafka is, as the services should reach it. The
+/// SCRAM password (if the endpoint names one) is read only when
+/// `show_secrets`; otherwise it reads `<redacted>`.
+pub fn kafka_connection(environment: &Environment, show_secrets: bool) -> Result<KafkaConnection, RenderError> {
     let endpoint = environment.kafka.as_ref();
     let bootstrap = endpoint.and_then(|kafka| kafka.bootstrap_servers.clone()).ok_or_else(|| {
         RenderError::MissingEndpoint { env: environment.name.clone(), what: "kafka.bootstrap_servers" }
     })?;
-    Ok(KafkaConnection::from_endpoint(endpoint, bootstrap))
+    if show_secrets {
+        return KafkaConnection::from_endpoint(endpoint, bootstrap).map_err(|source| match source {
+            KafkaError::MissingCredential { variable } => {
+                RenderError::MissingSecret { env: environment.name.clone(), variable }
+            }
+            other => RenderError::Kafka(Box::new(other)),
+        });
+    }
+    let mut connection =
+        KafkaConnection::from_endpoint(None, bootstrap).map_err(|e| RenderError::Kafka(Box::new(e)))?;
+    if let Some(kafka) = endpoint {
+        connection.security_protocol = kafka.security_protocol;
+        connection.ssl_ca_location = kafka.ssl_ca_location.clone().filter(|ca| !ca.is_empty());
+        connection.sasl = kafka
+            .sasl_username
+            .as_ref()
+            .map(|username| ScramCredentials::new(username.clone(), SecretString::from(REDACTED)));
+    }
+    Ok(connection)
 }
 
 pub fn postgres_connection(environment: &Environment, show_secrets: bool) -> Result<PostgresConnection, RenderError> {

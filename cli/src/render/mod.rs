@@ -35,6 +35,12 @@ pub enum RenderError {
     #[error("environment `{env}` has no {what} to render from")]
     MissingEndpoint { env: String, what: &'static str },
 
+    #[error("environment `{env}`: the Kafka SCRAM password variable {variable} is not set (or empty)")]
+    MissingSecret { env: String, variable: String },
+
+    #[error(transparent)]
+    Kafka(Box<crate::kafka::KafkaError>),
+
     #[error("role `{role}` is not in tier {tier}")]
     UnknownRole { role: String, tier: String },
 
@@ -70,6 +76,10 @@ impl RenderError {
                 Some("add an `alerts:` section to the tier's profile (profiles/_base.yaml has the defaults)".into())
             }
             RenderError::NoJsonForm { .. } => Some("drop --output json (the text is already machine-readable), or use --out FILE".into()),
+            RenderError::MissingSecret { variable, .. } => {
+                Some(format!("export {variable} (for the local stack: eval \"$(dev/stack env)\")"))
+            }
+            RenderError::Kafka(source) => source.hint(),
             RenderError::Template { .. } | RenderError::Serialize { .. } => None,
         }
     }

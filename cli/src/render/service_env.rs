@@ -3,9 +3,10 @@
 //! services stay drop-in for the images they replace.
 
 use forgectl_contract::env_vars;
+use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use crate::kafka::KafkaConnection;
+use crate::kafka::{KafkaConnection, SCRAM_MECHANISM};
 use crate::profile::{Profile, RoleName};
 
 use super::RenderError;
@@ -77,6 +78,10 @@ pub fn service_env(
     if let Some(ca) = &kafka.ssl_ca_location {
         plain(env_vars::DI_KAFKA_SSL_CA_LOCATION, ca);
     }
+    if let Some(login) = &kafka.sasl {
+        plain(env_vars::DI_KAFKA_SASL_MECHANISM, SCRAM_MECHANISM);
+        plain(env_vars::DI_KAFKA_SASL_USERNAME, &login.username);
+    }
     plain(env_vars::DI_POSTGRES_HOST, &postgres.host);
     plain(env_vars::DI_POSTGRES_PORT, &postgres.port);
     plain(env_vars::DI_POSTGRES_USERNAME, &postgres.username);
@@ -107,6 +112,13 @@ pub fn service_env(
         value: postgres.password.clone().unwrap_or_else(|| REDACTED.to_string()),
         secret: true,
     });
+    if let Some(login) = &kafka.sasl {
+        vars.push(EnvVar {
+            name: env_vars::DI_KAFKA_SASL_PASSWORD.to_string(),
+            value: login.password.expose_secret().to_string(),
+            secret: true,
+        });
+    }
     if let Some(mongo) = mongodb.filter(|mongo| role.is_consumer() && mongo.username.is_some()) {
         vars.push(EnvVar {
             name: env_vars::DI_MONGODB_PASSWORD.to_string(),

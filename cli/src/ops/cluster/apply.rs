@@ -54,7 +54,8 @@ impl<A: Ec2Api + MskApi> Applier<'_, A> {
                 continue;
             }
             let done = match resource.resource {
-                ResourceKind::Network => continue,
+                // Applied by `scram::apply` once the cluster is ACTIVE.
+                ResourceKind::Network | ResourceKind::ScramKey | ResourceKind::ScramSecret => continue,
                 ResourceKind::ClientSecurityGroup => self.client_sg(resource, actual, &mut known).await?,
                 ResourceKind::BrokerSecurityGroup => self.broker_sg(resource, actual, &mut known).await?,
                 ResourceKind::Configuration => self.configuration(resource, actual, &mut known).await?,
@@ -256,7 +257,12 @@ impl<A: Ec2Api + MskApi> Applier<'_, A> {
                     self.aws.update_cluster_configuration(&cluster, &configuration_arn, configuration_revision).await?,
                     format!("configuration → revision {configuration_revision}"),
                 ),
-                Step::Authorize(_) | Step::Revoke(_) | Step::NewRevision => continue,
+                Step::Authorize(_)
+                | Step::Revoke(_)
+                | Step::NewRevision
+                | Step::CreateKey
+                | Step::CreateSecret
+                | Step::AssociateSecret => continue,
             };
             self.progress.info(format!("cluster {}: {label} (operation {operation})", spec.name));
             wait::operation(self.aws, self.progress, &operation, &spec.name, &label, self.deadline).await?;
@@ -285,7 +291,14 @@ fn already_done(step: &Step, cluster: &MskCluster, configuration_arn: &str, revi
             cluster.configuration_arn.as_deref() == Some(configuration_arn)
                 && cluster.configuration_revision == Some(revision)
         }
-        Step::WaitActive | Step::Tags(_) | Step::Authorize(_) | Step::Revoke(_) | Step::NewRevision => false,
+        Step::WaitActive
+        | Step::Tags(_)
+        | Step::Authorize(_)
+        | Step::Revoke(_)
+        | Step::NewRevision
+        | Step::CreateKey
+        | Step::CreateSecret
+        | Step::AssociateSecret => false,
     }
 }
 

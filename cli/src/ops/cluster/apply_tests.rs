@@ -42,6 +42,7 @@ fn nothing_yet() -> Actual {
         broker_sg: None,
         configuration: None,
         cluster: None,
+        scram: Default::default(),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::cluster::{ControlPlaneError, ResourceKind};
 use crate::naming::fleet::FleetNames;
 use crate::naming::{is_managed, Names};
 use crate::ops::cluster::plan::discover;
+use crate::ops::cluster::scram;
 use crate::ops::cluster::wait::{self, Deadline, Poll};
 use crate::ops::cluster::ClusterOpError;
 use crate::ops::context::RunContext;
@@ -83,11 +84,12 @@ pub async fn destroy(
     let order = [names.broker_sg.as_str(), fleet_names.producer_sg.as_str(), fleet_names.load_balancer_sg.as_str()];
     groups.sort_by_key(|group| order.iter().position(|name| *name == group.name).unwrap_or(order.len()));
     let fleet = destroy_fleet::discover(clients, environment).await?;
+    let scram_owned = scram::discover(clients, &env, &names).await?;
 
-    for what in &fleet.foreign {
+    for what in fleet.foreign.iter().chain(&scram_owned.foreign) {
         progress.warn(format!("{what} is not tagged as forgectl's for `{env}`; leaving it"));
     }
-    if cluster.is_none() && configuration.is_none() && groups.is_empty() && fleet.is_empty() {
+    if cluster.is_none() && configuration.is_none() && groups.is_empty() && fleet.is_empty() && scram_owned.is_empty() {
         return Ok(DestroyReport { env, deleted: Vec::new(), services: Vec::new() });
     }
     if !confirmed {
@@ -95,6 +97,7 @@ pub async fn destroy(
         listing.extend(cluster.iter().map(|c| format!("cluster {}", c.name)));
         listing.extend(configuration.iter().map(|c| format!("configuration {}", c.name)));
         listing.extend(groups.iter().map(|g| format!("security group {} ({})", g.name, g.id)));
+        listing.extend(scram_owned.listing());
         progress.approve(&format!("Delete {} of environment {env}", listing.join(", ")))?;
     }
 
@@ -114,6 +117,10 @@ pub async fn destroy(
                 name: cluster.name.clone(),
                 id: cluster.arn.clone(),
             });
+        }
+        // The cluster is gone, and with it the secret's association.
+        for (resource, name, id) in scram::destroy(clients, &scram_owned, progress).await? {
+            deleted.push(Deleted { resource, name, id });
         }
         if let Some(configuration) = configuration.as_ref().filter(|c| c.state != "DELETING") {
             msk_config::delete_configuration(&clients.kafka, configuration).await?;

@@ -6,6 +6,7 @@ mod apply;
 pub mod destroy;
 pub mod plan;
 pub mod provision;
+pub mod scram;
 pub mod status;
 pub mod wait;
 

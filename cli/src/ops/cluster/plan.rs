@@ -95,12 +95,21 @@ pub async fn discover(clients: &AwsClients, env: &str, names: &Names) -> Result<
 pub async fn observe(clients: &AwsClients, target: &Target) -> Result<Actual, ControlPlaneError> {
     let (network, discovered) =
         futures::try_join!(resolve_network(clients, target), discover(clients, &target.env, &target.names))?;
-    Ok(assemble(target, network, discovered))
+    // Needs the cluster's ARN for its associations: after the lookups above.
+    let scram = super::scram::observe(clients, target, discovered.cluster.as_ref()).await?;
+    Ok(Actual { scram, ..assemble(target, network, discovered) })
 }
 
 pub fn assemble(target: &Target, network: Network, discovered: Discovered) -> Actual {
     let (client_sg, broker_sg) = pick_groups(discovered.groups, &target.names, Some(&network.vpc_id));
-    Actual { network, client_sg, broker_sg, configuration: discovered.configuration, cluster: discovered.cluster }
+    Actual {
+        network,
+        client_sg,
+        broker_sg,
+        configuration: discovered.configuration,
+        cluster: discovered.cluster,
+        scram: Default::default(),
+    }
 }
 
 pub async fn resolve_network(clients: &AwsClients, target: &Target) -> Result<Network, ControlPlaneError> {

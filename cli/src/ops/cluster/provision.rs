@@ -10,6 +10,7 @@ use crate::cluster::{self, ControlPlaneError, Plan};
 use crate::console::ConsoleError;
 use crate::ops::cluster::apply::{Applied, Applier};
 use crate::ops::cluster::plan::{observe, prepare, Prepared};
+use crate::ops::cluster::scram;
 use crate::ops::cluster::wait::Deadline;
 use crate::ops::cluster::ClusterOpError;
 use crate::ops::context::RunContext;
@@ -96,6 +97,8 @@ pub async fn provision(
             return Err(ControlPlaneError::Interrupted { what: format!("provisioning environment {}", target.env) }.into())
         }
     };
+    let mut applied = applied;
+    applied.extend(scram::apply(clients, target, &plan, &actual.scram, &cluster, progress).await?);
     let brokers = msk::bootstrap_brokers(&clients.kafka, &cluster.arn).await.map_err(ControlPlaneError::from)?;
     let bootstrap = brokers.for_auth(target.cluster.client_auth).map(str::to_string);
 

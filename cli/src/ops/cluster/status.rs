@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::aws::ec2::SecurityGroup;
 use crate::aws::msk::{self, BootstrapBrokers, MskCluster};
 use crate::aws::msk_config::MskConfiguration;
-use crate::cluster::{self, ControlPlaneError, Plan, Target};
+use crate::cluster::{self, Actual, ControlPlaneError, Plan, Target};
 use crate::cost::retention::{self, RetentionSizing};
 use crate::cost::Workload;
 use crate::naming::{is_managed, Names, TAG_TIER};
@@ -105,7 +105,8 @@ pub async fn status(
     let tier = target.as_ref().map(|t| t.tier.clone());
     let (drift, drift_note) = match (target, network) {
         (Some(target), Some(network)) => {
-            let actual = assemble(&target, network, found.clone());
+            let scram = super::scram::observe(clients, &target, found.cluster.as_ref()).await?;
+            let actual = Actual { scram, ..assemble(&target, network, found.clone()) };
             (Some(cluster::plan(&target, &actual)), None)
         }
         _ => (None, Some("no tier: pass --tier or set `tier:` in the environment".to_string())),

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::aws::msk::BootstrapBrokers;
 use crate::aws::{self, AwsClients};
 use crate::config::{ClientAuth, Environment, Provider, SecurityProtocol};
-use crate::kafka::KafkaConnection;
+use crate::kafka::{KafkaConnection, ScramCredentials};
+use crate::naming::Names;
 use crate::progress::Progress;
 use crate::topics::{Batching, KafkaBackend, MskBackend, TopicsError};
 
@@ -126,7 +127,7 @@ fn connect_direct(options: &TargetOptions, progress: &dyn Progress) -> Result<Op
         .clone()
         .or_else(|| env.kafka.as_ref().and_then(|k| k.bootstrap_servers.clone()).filter(|b| !b.is_empty()));
     if let (Some(bootstrap), false) = (&direct, options.via == Via::Msk) {
-        let connection = KafkaConnection::from_endpoint(env.kafka.as_ref(), bootstrap.clone());
+        let connection = KafkaConnection::from_endpoint(env.kafka.as_ref(), bootstrap.clone())?;
         return kafka(connection, options.batching, progress).map(Some);
     }
     if env.provider != Provider::Aws {
@@ -172,10 +173,17 @@ async fn connect_cluster(
             });
         }
     };
+    let sasl = match protocol {
+        SecurityProtocol::SaslSsl if env.client_auth == ClientAuth::SaslScram => {
+            Some(scram_login(env, &clients, &cluster_arn).await?)
+        }
+        _ => None,
+    };
     let connection = KafkaConnection {
         bootstrap_servers: bootstrap,
         security_protocol: protocol,
         ssl_ca_location: env.kafka.as_ref().and_then(|k| k.ssl_ca_location.clone()).filter(|ca| !ca.is_empty()),
+        sasl,
     };
     if options.via == Via::Kafka {
         return kafka(connection, options.batching, progress);
@@ -195,6 +203,24 @@ async fn connect_cluster(
             Ok(msk())
         }
     }
+}
+
+/// The SCRAM login for the environment's MSK cluster: `kafka.sasl_username`
+/// and `sasl_password_env` when forgectl.yaml names them, else the Secrets
+/// Manager secret `provision` created and associated.
+async fn scram_login(
+    env: &Environment,
+    clients: &AwsClients,
+    cluster_arn: &str,
+) -> Result<ScramCredentials, TopicsError> {
+    if let Some(login) = env.kafka.as_ref().map(ScramCredentials::from_endpoint).transpose()?.flatten() {
+        return Ok(login);
+    }
+    let secret = Names::for_env(env).scram_secret;
+    aws::scram::login(&clients.secretsmanager, &secret).await?.ok_or_else(|| TopicsError::NoTarget {
+        message: format!("cluster {cluster_arn} uses SASL/SCRAM but the secret {secret} does not exist"),
+        hint: "run `forgectl provision` (it creates and associates the secret), or use --via msk".into(),
+    })
 }
 
 fn kafka(connection: KafkaConnection, batching: Batching, progress: &dyn Progress) -> Result<Target, TopicsError> {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use forgectl_contract::endpoints::CONSUMER_METRICS_PORT;
 use forgectl_contract::env_vars;
+use secrecy::ExposeSecret;
 
 use crate::aws::autoscaling::{self, Group};
 use crate::aws::ec2;
@@ -15,8 +16,8 @@ use crate::aws::elb;
 use crate::aws::iam;
 use crate::aws::launch_template::{self, LaunchTemplate};
 use crate::aws::ssm::{self, SecretValue};
-use crate::aws::{msk, AwsClients};
-use crate::config::{Environment, SecurityProtocol};
+use crate::aws::{msk, scram, AwsClients};
+use crate::config::{ClientAuth, Environment, SecurityProtocol};
 use crate::fleet::actual::{instance_versions, template_numbers, Actual, ApiKeysState, ObservedRole, SecretState};
 use crate::fleet::desired::{self, AccountScope};
 use crate::fleet::target::Target;
@@ -122,7 +123,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         )?;
     let kafka = kafka_for_instances(clients, environment).await?;
 
-    let secrets = secret_states(clients, environment, &names).await?;
+    let secrets = secret_states(clients, environment, &names, &kafka).await?;
     let api_keys_parameter = names.secret(PRODUCER_API_KEYS);
     let api_keys = ApiKeysState {
         stored: ssm::secret(&clients.ssm, &api_keys_parameter).await?.is_some(),
@@ -209,8 +210,10 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
 
 /// The brokers as the instances reach them: MSK's TLS (or, if that is all
 /// there is, plaintext) bootstrap string, verified against the system trust
-/// store. The environment's `kafka.ssl_ca_location` is a path on the
-/// machine running forgectl, so it is not passed on.
+/// store; with `client_auth: sasl-scram` the SASL_SSL string and the login
+/// from the Secrets Manager secret `provision` created. The environment's
+/// `kafka.ssl_ca_location` is a path on the machine running forgectl, so it
+/// is not passed on.
 async fn kafka_for_instances(clients: &AwsClients, environment: &Environment) -> Result<KafkaConnection, FleetError> {
     let not_provisioned =
         |what: &str| FleetError::NotProvisioned { env: environment.name.clone(), what: what.to_string() };
@@ -220,15 +223,33 @@ async fn kafka_for_instances(clients: &AwsClients, environment: &Environment) ->
     let bootstrap = brokers
         .for_auth(environment.client_auth)
         .ok_or_else(|| not_provisioned("bootstrap brokers yet (is the cluster still CREATING?)"))?;
+    if environment.client_auth == ClientAuth::SaslScram {
+        let secret = Names::for_env(environment).scram_secret;
+        let login = scram::login(&clients.secretsmanager, &secret)
+            .await?
+            .ok_or_else(|| not_provisioned(&format!("SCRAM secret {secret}")))?;
+        return Ok(KafkaConnection {
+            bootstrap_servers: bootstrap.to_string(),
+            security_protocol: SecurityProtocol::SaslSsl,
+            ssl_ca_location: None,
+            sasl: Some(login),
+        });
+    }
     let security_protocol =
         if brokers.tls.as_deref() == Some(bootstrap) { SecurityProtocol::Ssl } else { SecurityProtocol::Plaintext };
-    Ok(KafkaConnection { bootstrap_servers: bootstrap.to_string(), security_protocol, ssl_ca_location: None })
+    Ok(KafkaConnection {
+        bootstrap_servers: bootstrap.to_string(),
+        security_protocol,
+        ssl_ca_location: None,
+        sasl: None,
+    })
 }
 
 async fn secret_states(
     clients: &AwsClients,
     environment: &Environment,
     names: &FleetNames,
+    kafka: &KafkaConnection,
 ) -> Result<Vec<SecretState>, FleetError> {
     let postgres = environment.postgres.as_ref().ok_or_else(|| FleetError::Invalid {
         env: environment.name.clone(),
@@ -247,6 +268,16 @@ async fn secret_states(
         let parameter = names.secret(&variable);
         let stored = ssm::secret(&clients.ssm, &parameter).await?;
         let given = std::env::var(&source).ok().filter(|value| !value.is_empty()).map(SecretValue::new);
+        secrets.push(SecretState { variable, parameter, source, stored, given });
+    }
+    // The SCRAM password goes to the instances the same way, from the
+    // Secrets Manager secret (never through user data).
+    if let Some(login) = &kafka.sasl {
+        let variable = env_vars::DI_KAFKA_SASL_PASSWORD.to_string();
+        let parameter = names.secret(&variable);
+        let stored = ssm::secret(&clients.ssm, &parameter).await?;
+        let given = Some(SecretValue::new(login.password.expose_secret().to_string()));
+        let source = Names::for_env(environment).scram_secret;
         secrets.push(SecretState { variable, parameter, source, stored, given });
     }
     Ok(secrets)
