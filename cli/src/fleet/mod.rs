@@ -11,6 +11,7 @@ pub mod desired;
 pub mod diff;
 mod exposure;
 pub mod plan;
+pub mod postgres_ca;
 pub mod roles;
 pub mod target;
 
