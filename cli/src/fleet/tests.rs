@@ -143,6 +143,7 @@ impl Case {
             )]),
             roles: BTreeMap::new(),
             envs,
+            msk_iam_cluster: None,
             names,
         }
     }
