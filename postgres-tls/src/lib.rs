@@ -144,11 +144,25 @@ impl PgTls {
 pub enum ConnectError {
     #[error(transparent)]
     Tls(#[from] PgTlsError),
-    /// tokio-postgres's text names the cause: refused, authentication, or
-    /// the TLS handshake (`invalid peer certificate: UnknownIssuer`,
-    /// `NotValidForName`, ...).
-    #[error("sslmode={mode}: {source}")]
+    /// With its causes: tokio-postgres says "error performing TLS
+    /// handshake" and keeps rustls's reason (`invalid peer certificate:
+    /// UnknownIssuer`, `certificate not valid for name ...`) in its source.
+    #[error("sslmode={mode}: {}", with_causes(source))]
     Postgres { mode: SslMode, source: tokio_postgres::Error },
+}
+
+/// An error's text followed by each cause's that adds something.
+fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// One connection with `tls` applied to `config`; its driver runs on the
