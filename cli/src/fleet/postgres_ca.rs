@@ -45,6 +45,16 @@ mod tests {
         ServiceEnv { role: RoleName::Producer, vars }
     }
 
+    fn names() -> crate::naming::fleet::FleetNames {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
+        let path = dir.path().join("forgectl.yaml");
+        std::fs::write(&path, "environments:\n  prod:\n    provider: aws\n    region: ap-south-1\n")
+            .unwrap_or_else(|err| panic!("write: {err}"));
+        let overrides = crate::config::EnvironmentOverrides { config: Some(path), ..Default::default() };
+        let environment = crate::config::select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"));
+        crate::naming::fleet::FleetNames::for_env(&environment)
+    }
+
     #[test]
     fn no_bundle_leaves_the_environment_alone() {
         let (env, pem) = for_instance(&role_env(None)).unwrap_or_else(|err| panic!("{err}"));
@@ -62,6 +72,25 @@ mod tests {
         let (env, pem) = for_instance(&role_env(Some(&local))).unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(env.get(DI_POSTGRES_SSL_ROOT_CERT), Some(INSTANCE_PATH));
         assert_eq!(pem.as_deref(), Some(CERT), "only the certificates travel");
+        let names = names();
+        let boot = crate::fleet::desired::BootContext {
+            environment: "prod",
+            region: "ap-south-1",
+            registry: "123456789012.dkr.ecr.ap-south-1.amazonaws.com",
+            version: "v1",
+            names: &names,
+            ports: vec![8000],
+            postgres_ca: pem,
+        };
+        let script = crate::fleet::desired::user_data(&env, &boot).unwrap_or_else(|err| panic!("{err}"));
+        assert!(
+            script.contains(&format!("cat > {INSTANCE_PATH} <<'FORGECTL_POSTGRES_CA'\n{CERT}FORGECTL_POSTGRES_CA\n")),
+            "{script}"
+        );
+        assert!(script.contains(&format!("-v {INSTANCE_PATH}:{INSTANCE_PATH}:ro")), "{script}");
+        assert!(script.contains(&format!("DI_POSTGRES_SSL_ROOT_CERT={INSTANCE_PATH}\n")), "{script}");
+        assert!(!script.contains("a comment"), "{script}");
+
         let missing = for_instance(&role_env(Some("/nonexistent/rds.pem"))).err().map(|err| err.to_string());
         assert!(missing.is_some_and(|err| err.contains("/nonexistent/rds.pem")));
     }
