@@ -21,6 +21,7 @@ fn forgectl(args: &[&str]) -> String {
         .env("DI_POSTGRES_PASSWORD", "alert-rules-test")
         .env("DI_POSTGRES_DATABASE", "api_insights_db")
         .env("DI_POSTGRES_SYNC_DATABASE", "sync_db")
+        .env("DI_POSTGRES_SSL_ROOT_CERT", "/stack/tls/ca.pem")
         .env("DI_MONGODB_HOST", "127.0.0.1")
         .env("DI_MONGODB_PORT", "25017")
         .env("DI_MONGODB_DATABASE", "sync_db")

@@ -63,8 +63,9 @@ async fn rows_for(prefix: &str) -> i64 {
         .user(required("DI_POSTGRES_USERNAME"))
         .password(required("DI_POSTGRES_PASSWORD"))
         .dbname(required("DI_POSTGRES_SYNC_DATABASE"));
-    let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap_or_else(|err| panic!("{err}"));
-    tokio::spawn(connection);
+    // As the services connect: verify-full with the stack's CA.
+    let tls = forgectl_postgres_tls::PgTls::verify_full(Some(required("DI_POSTGRES_SSL_ROOT_CERT").into()));
+    let (client, _driver) = forgectl_postgres_tls::connect(&config, &tls).await.unwrap_or_else(|err| panic!("{err}"));
     let row = client
         .query_one("SELECT count(*) FROM events_log WHERE batch_id LIKE $1", &[&format!("{prefix}%")])
         .await

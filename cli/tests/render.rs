@@ -19,6 +19,7 @@ fn forgectl() -> Command {
         .env("DI_POSTGRES_PASSWORD", PASSWORD)
         .env("DI_POSTGRES_DATABASE", "api_insights_db")
         .env("DI_POSTGRES_SYNC_DATABASE", "sync_db")
+        .env("DI_POSTGRES_SSL_ROOT_CERT", "/stack/tls/ca.pem")
         .env("DI_MONGODB_HOST", "127.0.0.1")
         .env("DI_MONGODB_PORT", "25017")
         .env("DI_MONGODB_DATABASE", "sync_db");
@@ -39,6 +40,8 @@ fn env_file_matches_the_runbooks_split_and_redacts_the_password() {
         "KAFKA_CONSUMER_GROUP=common-consumer-group",
         "DI_KAFKA_BROKER_ENDPOINT=127.0.0.1:29092,127.0.0.1:29093",
         "DI_POSTGRES_SYNC_DATABASE=sync_db",
+        // verify-full is the services' default, so only the CA is written.
+        "DI_POSTGRES_SSL_ROOT_CERT=/stack/tls/ca.pem",
         "DI_POSTGRES_PASSWORD=<redacted>",
         "DI_MONGODB_HOST=127.0.0.1",
         "DI_MONGODB_PORT=25017",
@@ -48,6 +51,7 @@ fn env_file_matches_the_runbooks_split_and_redacts_the_password() {
         assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
     }
     assert!(!text.contains(PASSWORD));
+    assert!(!text.contains("DI_POSTGRES_SSL_MODE"), "a weaker mode is written only when named:\n{text}");
 }
 
 #[test]

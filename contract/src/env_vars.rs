@@ -14,6 +14,9 @@ pub const DI_KAFKA_SASL_MECHANISM: &str = "DI_KAFKA_SASL_MECHANISM";
 pub const DI_KAFKA_SASL_USERNAME: &str = "DI_KAFKA_SASL_USERNAME";
 /// A secret: forgectl stores it as a SecureString parameter of this name.
 pub const DI_KAFKA_SASL_PASSWORD: &str = "DI_KAFKA_SASL_PASSWORD";
+/// `client_auth: iam`: the region MSK IAM tokens are signed for; set, the
+/// clients use SASL_SSL with OAUTHBEARER and the instance role's credentials.
+pub const DI_KAFKA_MSK_IAM_REGION: &str = "DI_KAFKA_MSK_IAM_REGION";
 
 // PostgreSQL, read by both services.
 pub const DI_POSTGRES_HOST: &str = "DI_POSTGRES_HOST";
@@ -23,6 +26,13 @@ pub const DI_POSTGRES_USERNAME: &str = "DI_POSTGRES_USERNAME";
 pub const DI_POSTGRES_PASSWORD: &str = "DI_POSTGRES_PASSWORD";
 pub const DI_POSTGRES_DATABASE: &str = "DI_POSTGRES_DATABASE";
 pub const DI_POSTGRES_SYNC_DATABASE: &str = "DI_POSTGRES_SYNC_DATABASE";
+/// `verify-full` (the default: chain and host name checked), `require`
+/// (encrypted, server unchecked) or `disable` (plain text); only named
+/// weaker modes apply.
+pub const DI_POSTGRES_SSL_MODE: &str = "DI_POSTGRES_SSL_MODE";
+/// PEM bundle of the CAs that sign the server's certificate (RDS's bundle,
+/// the dev stack's CA); unset: the public web roots.
+pub const DI_POSTGRES_SSL_ROOT_CERT: &str = "DI_POSTGRES_SSL_ROOT_CERT";
 
 // The consumer.
 /// Comma-separated topics one consumer role reads.

@@ -296,6 +296,8 @@ def cmd_env() -> int:
         ("DI_POSTGRES_PASSWORD", password),
         ("DI_POSTGRES_DATABASE", PG_DATABASES[0]),
         ("DI_POSTGRES_SYNC_DATABASE", PG_DATABASES[1]),
+        # The services verify the server (verify-full is their default) with the stack's CA.
+        ("DI_POSTGRES_SSL_ROOT_CERT", str(TLS / "ca.pem")),
         # FerretDB over SQLite authenticates nobody: no USERNAME/PASSWORD.
         # The rest are the runbook's values, scaled to a loopback server.
         ("DI_MONGODB_HOST", HOST),

@@ -23,6 +23,7 @@ from stack_common import (
     ROOT,
     RUN,
     TIMEOUT,
+    TLS,
     alive,
     die,
     pid_file,
@@ -34,6 +35,12 @@ from stack_common import (
     tail,
     write_pid,
 )
+
+# The server presents the stack's certificate (CN localhost, SAN 127.0.0.1 and
+# localhost, signed by the stack's CA, see stack_kafka.ensure_tls): clients
+# verify it with the CA that `dev/stack env` exports as DI_POSTGRES_SSL_ROOT_CERT.
+PG_TLS_CERT = "forgectl-server.crt"
+PG_TLS_KEY = "forgectl-server.key"
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_OS_USER = "postgres"
@@ -123,7 +130,26 @@ max_connections = 100
 shared_buffers = 128MB
 timezone = 'UTC'
 log_timezone = 'UTC'
+ssl = on
+ssl_cert_file = '{PG_TLS_CERT}'
+ssl_key_file = '{PG_TLS_KEY}'
+ssl_min_protocol_version = 'TLSv1.2'
 """
+
+
+def write_pg_settings(paths: PgPaths, uid: int, gid: int) -> None:
+    """forgectl.conf and the server's certificate and key, on every `up`.
+    The key must belong to postgres with no group/other access or the
+    server refuses to start."""
+    for name, source, mode in ((PG_TLS_CERT, TLS / "server.pem", 0o644), (PG_TLS_KEY, TLS / "server.key", 0o600)):
+        if not source.exists():
+            die(f"{source} missing: dev/stack up generates it before starting postgres")
+        target = paths.data / name
+        shutil.copyfile(source, target)
+        os.chown(target, uid, gid)
+        os.chmod(target, mode)
+    (paths.data / "forgectl.conf").write_text(pg_conf(paths))
+    os.chown(paths.data / "forgectl.conf", uid, gid)
 
 
 def start_postgres() -> bool:
@@ -138,6 +164,12 @@ def start_postgres() -> bool:
         die(f"system user {PG_OS_USER!r} missing: run dev/setup (installs postgresql)")
     paths = pg_paths(create=True)
     if alive(read_pid("postgres"), pg_marker(paths)):
+        # A server started before TLS was configured picks it up on reload
+        # (`ssl` and its files are reloadable settings): no restart needed.
+        write_pg_settings(paths, pw.pw_uid, pw.pw_gid)
+        res = as_postgres([pg_bin("pg_ctl"), "-D", str(paths.data), "reload"], check=False, cwd=paths.root)
+        if res.returncode != 0:
+            say(f"pg_ctl reload failed: {res.stderr.strip()}")
         return False
     require_free("postgres", [PG_PORT])
     paths.root.mkdir(parents=True, exist_ok=True)
@@ -160,8 +192,7 @@ def start_postgres() -> bool:
             die(f"initdb failed:\n{res.stdout}\n{res.stderr}")
         with open(paths.data / "postgresql.conf", "a") as fh:
             fh.write("\ninclude_if_exists = 'forgectl.conf'\n")
-    (paths.data / "forgectl.conf").write_text(pg_conf(paths))
-    os.chown(paths.data / "forgectl.conf", pw.pw_uid, pw.pw_gid)
+    write_pg_settings(paths, pw.pw_uid, pw.pw_gid)
     paths.socket_dir.mkdir(parents=True, exist_ok=True)
     os.chown(paths.socket_dir, pw.pw_uid, pw.pw_gid)
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -221,7 +252,9 @@ def pg_healthy(paths: PgPaths | None = None) -> bool:
     ready = run([pg_bin("pg_isready"), "-q", "-h", HOST, "-p", str(PG_PORT), "-t", "3"], check=False)
     if ready.returncode != 0:
         return False
-    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="3")
+    # Healthy means reachable the way the services connect: TLS, CA and host name verified.
+    env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT="3", PGSSLMODE="verify-full",
+               PGSSLROOTCERT=str(TLS / "ca.pem"))
     res = subprocess.run(
         [pg_bin("psql"), "-X", "-At", "-h", HOST, "-p", str(PG_PORT), "-U", PG_USER, "-d", PG_DATABASES[0], "-c", "select 1"],
         env=env, text=True, capture_output=True, check=False,

@@ -58,10 +58,13 @@ fn request_data(data: &TemplateData) -> RequestLaunchTemplateData {
         )
         .user_data(&data.user_data)
         // IMDSv2 only: the instance role's credentials are not reachable
-        // through a plain GET from a confused-deputy request.
+        // through a plain GET from a confused-deputy request. Two hops: the
+        // service's container (one hop behind the instance) signs MSK IAM
+        // tokens with the role's credentials.
         .metadata_options(
             LaunchTemplateInstanceMetadataOptionsRequest::builder()
                 .http_tokens(LaunchTemplateHttpTokensState::Required)
+                .http_put_response_hop_limit(2)
                 .build(),
         )
         .tag_specifications(

@@ -15,7 +15,9 @@ use serde::Serialize;
 
 pub use error::ConfigError;
 pub use name::environment_name_problem;
-pub use schema::{ClientAuth, InstanceSize, LoadBalancerScheme, Provider, SecurityProtocol, ServicesSpec};
+pub use schema::{
+    ClientAuth, InstanceSize, LoadBalancerScheme, PostgresSslMode, Provider, SecurityProtocol, ServicesSpec,
+};
 use schema::{ConfigFile, EnvironmentSpec};
 
 pub const DEFAULT_CONFIG_FILE: &str = "forgectl.yaml";
@@ -77,6 +79,9 @@ pub struct PostgresEndpoint {
     pub password_env: String,
     pub database: String,
     pub sync_database: String,
+    pub ssl_mode: PostgresSslMode,
+    /// The CA bundle's path on this machine.
+    pub ca_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -331,6 +336,8 @@ fn resolve(
             password_env: pg.password_env.clone(),
             database: expand("postgres.database", &pg.database)?,
             sync_database: expand("postgres.sync_database", &pg.sync_database)?,
+            ssl_mode: pg.ssl_mode,
+            ca_file: pg.ca_file.as_deref().map(|value| expand("postgres.ca_file", value)).transpose()?,
         }),
         None => None,
     };

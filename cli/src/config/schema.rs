@@ -174,6 +174,37 @@ pub struct PostgresSpec {
     pub password_env: String,
     pub database: String,
     pub sync_database: String,
+    /// How the services and forgectl protect the connection: `verify-full`
+    /// (default: TLS, the certificate chain and the host name checked),
+    /// `require` (TLS, the server not checked) or `disable` (plain text).
+    /// Only a mode named here weakens the default.
+    #[serde(default)]
+    pub ssl_mode: PostgresSslMode,
+    /// PEM bundle of the CAs that sign the server's certificate, on the
+    /// machine running forgectl: the RDS bundle of the region (e.g.
+    /// `us-east-1-bundle.pem`), the local stack's `${DI_POSTGRES_SSL_ROOT_CERT}`.
+    /// `deploy` copies it onto the instances (certificates are public, no
+    /// secret); omitted: the public web roots.
+    pub ca_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PostgresSslMode {
+    #[default]
+    VerifyFull,
+    Require,
+    Disable,
+}
+
+impl From<PostgresSslMode> for forgectl_postgres_tls::SslMode {
+    fn from(mode: PostgresSslMode) -> Self {
+        match mode {
+            PostgresSslMode::VerifyFull => forgectl_postgres_tls::SslMode::VerifyFull,
+            PostgresSslMode::Require => forgectl_postgres_tls::SslMode::Require,
+            PostgresSslMode::Disable => forgectl_postgres_tls::SslMode::Disable,
+        }
+    }
 }
 
 /// A MongoDB-protocol server (MongoDB, DocumentDB, Atlas; FerretDB in dev).

@@ -45,6 +45,9 @@ pub struct Actual {
     pub images: BTreeMap<String, String>,
     pub roles: BTreeMap<RoleName, ObservedRole>,
     pub envs: BTreeMap<RoleName, ServiceEnv>,
+    /// The MSK cluster's ARN when the services authenticate with IAM: the
+    /// instance role gets its topics and groups.
+    pub msk_iam_cluster: Option<String>,
 }
 
 impl Actual {

@@ -82,7 +82,10 @@ fn instance_role(actual: &Actual) -> Vec<SharedChange> {
             Step::CreateRole { name: names.instance_role.clone(), trust_policy: desired::trust_policy() },
         ]),
     };
-    let policy = desired::instance_policy(&actual.scope, names);
+    let policy = super::msk_iam::with_cluster_access(
+        desired::instance_policy(&actual.scope, names),
+        actual.msk_iam_cluster.as_deref(),
+    );
     let policy_change = match &actual.role_policy {
         None => Change::Create,
         Some(text) if desired::same_json(text, &policy) => Change::Keep,

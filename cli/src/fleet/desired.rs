@@ -199,6 +199,8 @@ struct UserDataContext<'a> {
     log_group: String,
     vars: Vec<&'a EnvVar>,
     ports: Vec<u16>,
+    postgres_ca: Option<&'a str>,
+    postgres_ca_path: &'a str,
 }
 
 /// What the boot script needs besides the role's environment.
@@ -210,6 +212,9 @@ pub struct BootContext<'a> {
     pub version: &'a str,
     pub names: &'a FleetNames,
     pub ports: Vec<u16>,
+    /// The PostgreSQL CA bundle's certificates, written to
+    /// `postgres_ca::INSTANCE_PATH` (see `postgres_ca::for_instance`).
+    pub postgres_ca: Option<String>,
 }
 
 /// The boot script. Only the non-secret variables are written into it;
@@ -226,6 +231,8 @@ pub fn user_data(env: &ServiceEnv, boot: &BootContext<'_>) -> Result<String, Ren
         log_group: boot.names.log_group(env.role),
         vars: env.vars.iter().filter(|var| !var.secret).collect(),
         ports: boot.ports.clone(),
+        postgres_ca: boot.postgres_ca.as_deref(),
+        postgres_ca_path: super::postgres_ca::INSTANCE_PATH,
     };
     render_template("user-data.sh", &context)
 }
@@ -321,6 +328,7 @@ mod tests {
             version: "v1.2.3",
             names: &names,
             ports: vec![8001],
+            postgres_ca: None,
         };
         let script = user_data(&env, &boot).unwrap_or_else(|err| panic!("{err}"));
         assert!(!script.contains("hunter2"), "{script}");

@@ -10,7 +10,9 @@ mod compare;
 pub mod desired;
 pub mod diff;
 mod exposure;
+pub mod msk_iam;
 pub mod plan;
+pub mod postgres_ca;
 pub mod roles;
 pub mod target;
 

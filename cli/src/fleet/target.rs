@@ -12,6 +12,7 @@ use crate::profile::{Profile, RoleName};
 
 use super::actual::Actual;
 use super::desired::{self, BootContext};
+use super::postgres_ca;
 use super::FleetError;
 
 /// The runbooks' scaling rule, as the float the Auto Scaling policy holds.
@@ -110,6 +111,13 @@ impl Target<'_> {
             .ok_or_else(|| invalid(format!("the AMI of {parameter} for role {role} was not read"), "re-run deploy"))?;
         let env =
             actual.envs.get(&role).ok_or_else(|| invalid(format!("role {role} was not read"), "re-run deploy"))?;
+        let (env, postgres_ca) = postgres_ca::for_instance(&desired::with_listen_address(
+            env,
+            environment.producer_port,
+        ))
+        .map_err(|err| {
+            invalid(err.to_string(), "point postgres.ca_file at a readable PEM bundle (RDS: the region's bundle)")
+        })?;
         let boot = BootContext {
             environment: &environment.name,
             region: &actual.scope.region,
@@ -117,8 +125,19 @@ impl Target<'_> {
             version: self.version,
             names,
             ports: desired::role_ports(role, environment.producer_port, self.consumer_metrics_port),
+            postgres_ca,
         };
-        let script = desired::user_data(&desired::with_listen_address(env, environment.producer_port), &boot)?;
+        let script = desired::user_data(&env, &boot)?;
+        if script.len() > postgres_ca::USER_DATA_LIMIT {
+            return Err(invalid(
+                format!(
+                    "role {role}'s boot script is {} bytes, over EC2's {} byte limit",
+                    script.len(),
+                    postgres_ca::USER_DATA_LIMIT
+                ),
+                "use the region's RDS bundle (REGION-bundle.pem), not the global one, as postgres.ca_file",
+            ));
+        }
         let producer_sg = match actual.security_group(&names.producer_sg) {
             Some(group) => group.id.clone(),
             None => Pending::SecurityGroup.id(&names.producer_sg),

@@ -19,7 +19,7 @@ use crate::aws::elb::{LoadBalancer, TargetGroup};
 use crate::aws::iam::{InstanceProfile, Role};
 use crate::aws::launch_template::{LaunchTemplate, TemplateData, TemplateVersion};
 use crate::aws::ssm::SecretValue;
-use crate::config::{select_environment, Environment, EnvironmentOverrides, SecurityProtocol};
+use crate::config::{select_environment, Environment, EnvironmentOverrides, PostgresSslMode, SecurityProtocol};
 use crate::exit::Exit;
 use crate::kafka::KafkaConnection;
 use crate::naming::fleet::FleetNames;
@@ -86,6 +86,8 @@ impl Case {
             password: None,
             database: "di".into(),
             sync_database: "di_sync".into(),
+            ssl_mode: PostgresSslMode::VerifyFull,
+            ca_file: None,
         };
         let envs = self
             .profile
@@ -142,6 +144,7 @@ impl Case {
             )]),
             roles: BTreeMap::new(),
             envs,
+            msk_iam_cluster: None,
             names,
         }
     }

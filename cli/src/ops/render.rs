@@ -5,7 +5,7 @@ use forgectl_contract::env_vars::{PRODUCER_API_KEYS, PRODUCER_METRICS_ADDR};
 use forgectl_contract::scaling::CPU_TARGET_PERCENT;
 use serde::Serialize;
 
-use crate::config::{Environment, SecurityProtocol};
+use crate::config::{Environment, PostgresSslMode, SecurityProtocol};
 use crate::kafka::KafkaConnection;
 use crate::profile::{Profile, RoleName, TopicSpec};
 pub use crate::render::connections::{kafka_connection, mongodb_connection, postgres_connection};
@@ -162,6 +162,10 @@ pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
         password: Some("${DI_POSTGRES_PASSWORD}".to_string()),
         database: "api_insights_db".to_string(),
         sync_database: "sync_db".to_string(),
+        // The file's own PostgreSQL container has no certificate and is
+        // reachable only on the compose network: plain text, named as such.
+        ssl_mode: PostgresSslMode::Disable,
+        ca_file: None,
     };
     let mongodb = options.environment.mongodb.as_ref().map(|mongo| MongoConnection {
         host: "mongodb".to_string(),

@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime};
 use forgectl_contract::tables::table_name;
 use forgectl_contract::Kind;
 use futures::future::BoxFuture;
-use tokio_postgres::NoTls;
 
 use super::ProveError;
 use crate::render::PostgresConnection;
@@ -65,11 +64,8 @@ impl PostgresStore {
         if let Some(password) = &postgres.password {
             config.password(password);
         }
-        let (client, connection) = config.connect(NoTls).await.map_err(|err| failed(err.to_string()))?;
-        let driver = tokio::spawn(async move {
-            // The client's calls report a lost connection; nothing to add here.
-            let _ = connection.await;
-        });
+        let (client, driver) =
+            forgectl_postgres_tls::connect(&config, &postgres.tls()).await.map_err(|err| failed(err.to_string()))?;
         Ok(PostgresStore { client, driver, location })
     }
 

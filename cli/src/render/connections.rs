@@ -48,6 +48,8 @@ pub fn postgres_connection(environment: &Environment, show_secrets: bool) -> Res
         password: show_secrets.then(|| std::env::var(&postgres.password_env).ok()).flatten(),
         database: postgres.database.clone(),
         sync_database: postgres.sync_database.clone(),
+        ssl_mode: postgres.ssl_mode,
+        ca_file: postgres.ca_file.clone(),
     })
 }
 

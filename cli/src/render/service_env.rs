@@ -6,6 +6,7 @@ use forgectl_contract::env_vars;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
+use crate::config::PostgresSslMode;
 use crate::kafka::{KafkaConnection, SCRAM_MECHANISM};
 use crate::profile::{Profile, RoleName};
 
@@ -23,6 +24,17 @@ pub struct PostgresConnection {
     pub password: Option<String>,
     pub database: String,
     pub sync_database: String,
+    pub ssl_mode: PostgresSslMode,
+    /// The CA bundle's path where the reader runs (this machine, or the
+    /// instance's copy once `deploy` placed it there).
+    pub ca_file: Option<String>,
+}
+
+impl PostgresConnection {
+    /// The TLS settings forgectl's own reads use: the services' rules.
+    pub fn tls(&self) -> forgectl_postgres_tls::PgTls {
+        forgectl_postgres_tls::PgTls { mode: self.ssl_mode.into(), root_cert: self.ca_file.as_deref().map(Into::into) }
+    }
 }
 
 /// The consumers' MongoDB sink. The producer never writes to MongoDB, so it
@@ -87,6 +99,14 @@ pub fn service_env(
     plain(env_vars::DI_POSTGRES_USERNAME, &postgres.username);
     plain(env_vars::DI_POSTGRES_DATABASE, &postgres.database);
     plain(env_vars::DI_POSTGRES_SYNC_DATABASE, &postgres.sync_database);
+    // verify-full is the services' default: only a weaker mode is written,
+    // so a rendered file shows the opt-out.
+    if postgres.ssl_mode != PostgresSslMode::VerifyFull {
+        plain(env_vars::DI_POSTGRES_SSL_MODE, forgectl_postgres_tls::SslMode::from(postgres.ssl_mode).as_str());
+    }
+    if let Some(ca_file) = &postgres.ca_file {
+        plain(env_vars::DI_POSTGRES_SSL_ROOT_CERT, ca_file);
+    }
     if role.is_consumer() {
         plain(env_vars::ENABLED_TOPICS, &spec.topics.join(","));
         if let Some(group) = &spec.group {

@@ -54,7 +54,7 @@ impl Env {
         let name = format!("{label}{}", std::process::id());
         let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
         let config = format!(
-            "environments:\n  {name}:\n    provider: local\n    tier: 50k\n    producer_port: {port}\n    kafka:\n      bootstrap_servers: \"${{KAFKA_BOOTSTRAP_SERVERS}}\"\n    postgres:\n      host: \"${{DI_POSTGRES_HOST}}\"\n      port: \"${{DI_POSTGRES_PORT}}\"\n      username: \"${{DI_POSTGRES_USERNAME}}\"\n      password_env: DI_POSTGRES_PASSWORD\n      database: \"${{DI_POSTGRES_DATABASE}}\"\n      sync_database: \"${{DI_POSTGRES_SYNC_DATABASE}}\"\n"
+            "environments:\n  {name}:\n    provider: local\n    tier: 50k\n    producer_port: {port}\n    kafka:\n      bootstrap_servers: \"${{KAFKA_BOOTSTRAP_SERVERS}}\"\n    postgres:\n      host: \"${{DI_POSTGRES_HOST}}\"\n      port: \"${{DI_POSTGRES_PORT}}\"\n      username: \"${{DI_POSTGRES_USERNAME}}\"\n      password_env: DI_POSTGRES_PASSWORD\n      database: \"${{DI_POSTGRES_DATABASE}}\"\n      sync_database: \"${{DI_POSTGRES_SYNC_DATABASE}}\"\n      ca_file: \"${{DI_POSTGRES_SSL_ROOT_CERT}}\"\n"
         );
         std::fs::write(dir.path().join("forgectl.yaml"), config).unwrap_or_else(|err| panic!("{err}"));
         Self { dir, name, port }

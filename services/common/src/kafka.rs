@@ -8,6 +8,7 @@ use rdkafka::ClientConfig;
 
 use crate::env::{self, ConfigError, EnvSource};
 use crate::env_vars;
+use crate::kafka_iam::{AuthContext, MskIam};
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,9 @@ pub struct KafkaSettings {
     /// Off only for test clusters whose certificates name no host.
     pub ssl_verify_hostname: bool,
     pub sasl: Option<SaslSettings>,
+    /// `DI_KAFKA_MSK_IAM_REGION`: MSK IAM over SASL/OAUTHBEARER instead of
+    /// a username and password.
+    pub iam: Option<MskIam>,
 }
 
 impl KafkaSettings {
@@ -70,6 +74,7 @@ impl KafkaSettings {
             ssl_ca_location: None,
             ssl_verify_hostname: true,
             sasl: None,
+            iam: None,
         }
     }
 
@@ -81,6 +86,9 @@ impl KafkaSettings {
         let username = env::optional(env, "DI_KAFKA_SASL_USERNAME");
         let password = env::secret(env, "DI_KAFKA_SASL_PASSWORD");
         let mechanism = env::optional(env, "DI_KAFKA_SASL_MECHANISM").unwrap_or_else(|| "SCRAM-SHA-512".to_string());
+        if let Some(region) = env::optional(env, env_vars::DI_KAFKA_MSK_IAM_REGION) {
+            return Self::msk_iam(brokers, security_protocol, ssl_ca_location, ssl_verify_hostname, username, region);
+        }
 
         if security_protocol == SecurityProtocol::Plaintext && ssl_ca_location.is_some() {
             return Err(ConfigError::Conflict(
@@ -116,7 +124,39 @@ impl KafkaSettings {
                 ))
             }
         };
-        Ok(Self { brokers, security_protocol, ssl_ca_location, ssl_verify_hostname, sasl })
+        Ok(Self { brokers, security_protocol, ssl_ca_location, ssl_verify_hostname, sasl, iam: None })
+    }
+
+    /// IAM settings: SASL_SSL is implied, a SASL username is a conflict.
+    fn msk_iam(
+        brokers: String,
+        security_protocol: SecurityProtocol,
+        ssl_ca_location: Option<String>,
+        ssl_verify_hostname: bool,
+        username: Option<String>,
+        region: String,
+    ) -> Result<Self, ConfigError> {
+        if security_protocol != SecurityProtocol::SaslSsl || username.is_some() {
+            return Err(ConfigError::Conflict(format!(
+                "{} is set (MSK IAM): set {}=SASL_SSL and delete DI_KAFKA_SASL_USERNAME/DI_KAFKA_SASL_PASSWORD",
+                env_vars::DI_KAFKA_MSK_IAM_REGION,
+                env_vars::DI_KAFKA_SECURITY_PROTOCOL
+            )));
+        }
+        Ok(Self {
+            brokers,
+            security_protocol,
+            ssl_ca_location,
+            ssl_verify_hostname,
+            sasl: None,
+            iam: Some(MskIam::new(region)),
+        })
+    }
+
+    /// The context for clients that need only authentication; the services'
+    /// own contexts forward `generate_oauth_token` to the same settings.
+    pub fn auth_context(&self) -> AuthContext {
+        AuthContext { iam: self.iam.clone() }
     }
 
     /// Writes connection and security settings into an rdkafka config; the
@@ -135,6 +175,9 @@ impl KafkaSettings {
             cfg.set("sasl.mechanisms", &sasl.mechanism)
                 .set("sasl.username", &sasl.username)
                 .set("sasl.password", sasl.password.expose());
+        }
+        if let Some(iam) = &self.iam {
+            iam.apply(cfg);
         }
     }
 
@@ -184,6 +227,37 @@ mod tests {
         assert_eq!(cfg.get("security.protocol"), Some("sasl_ssl"));
         assert_eq!(cfg.get("ssl.ca.location"), Some("/ca.pem"));
         assert_eq!(cfg.get("sasl.mechanisms"), Some("SCRAM-SHA-512"));
+    }
+
+    #[test]
+    fn msk_iam_selects_oauthbearer_over_sasl_ssl() {
+        let s = KafkaSettings::from_env(&env(&[
+            ("DI_KAFKA_BROKER_ENDPOINT", "b-1:9098"),
+            ("DI_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
+            ("DI_KAFKA_MSK_IAM_REGION", "eu-west-1"),
+        ]))
+        .unwrap();
+        assert_eq!(s.iam.as_ref().map(|iam| iam.region()), Some("eu-west-1"));
+        let cfg = s.client_config();
+        assert_eq!(cfg.get("security.protocol"), Some("sasl_ssl"));
+        assert_eq!(cfg.get("sasl.mechanisms"), Some("OAUTHBEARER"));
+        assert_eq!(cfg.get("sasl.username"), None);
+        assert_eq!(cfg.get("ssl.endpoint.identification.algorithm"), Some("https"));
+        assert!(s.auth_context().iam.is_some());
+
+        for conflicting in [
+            vec![("DI_KAFKA_SECURITY_PROTOCOL", "SSL")],
+            vec![
+                ("DI_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
+                ("DI_KAFKA_SASL_USERNAME", "u"),
+                ("DI_KAFKA_SASL_PASSWORD", "p"),
+            ],
+        ] {
+            let mut pairs = vec![("DI_KAFKA_BROKER_ENDPOINT", "b-1:9098"), ("DI_KAFKA_MSK_IAM_REGION", "eu-west-1")];
+            pairs.extend(conflicting);
+            let e = KafkaSettings::from_env(&env(&pairs)).unwrap_err().to_string();
+            assert!(e.contains("DI_KAFKA_MSK_IAM_REGION") && e.contains("SASL_SSL"), "{e}");
+        }
     }
 
     #[test]

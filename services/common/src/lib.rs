@@ -8,6 +8,7 @@
 pub mod env;
 pub mod envelope;
 pub mod kafka;
+pub mod kafka_iam;
 pub mod postgres;
 pub mod secret;
 pub mod shutdown;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
-use tokio_postgres::NoTls;
+pub use forgectl_postgres_tls::{self as tls, MakeRustlsConnect, PgTls, PgTlsError, SslMode};
 
 use crate::env::{self, ConfigError, EnvSource};
 use crate::env_vars;
@@ -20,12 +20,26 @@ pub struct PgSettings {
     /// `DI_POSTGRES_SYNC_DATABASE`: where the consumer writes records.
     pub sync_database: String,
     pub connect_timeout: Duration,
+    /// `DI_POSTGRES_SSL_MODE` and `DI_POSTGRES_SSL_ROOT_CERT`: verify-full
+    /// with the web roots when unset.
+    pub tls: PgTls,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
     #[error("building the PostgreSQL pool for database {database} on {host}:{port}: {source}")]
     Build { database: String, host: String, port: u16, source: deadpool_postgres::BuildError },
+    #[error("PostgreSQL TLS for {host}:{port} ({}={mode}): {source}", env_vars::DI_POSTGRES_SSL_MODE)]
+    Tls { host: String, port: u16, mode: SslMode, source: PgTlsError },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("connecting to PostgreSQL database {database} on {host}:{port}: {source}")]
+pub struct ConnectError {
+    pub database: String,
+    pub host: String,
+    pub port: u16,
+    pub source: forgectl_postgres_tls::ConnectError,
 }
 
 impl PgSettings {
@@ -38,7 +52,32 @@ impl PgSettings {
             database: env::optional(env, env_vars::DI_POSTGRES_DATABASE).unwrap_or_else(|| "api_insights_db".into()),
             sync_database: env::optional(env, env_vars::DI_POSTGRES_SYNC_DATABASE).unwrap_or_else(|| "sync_db".into()),
             connect_timeout: Duration::from_millis(env::parse_or(env, "DI_POSTGRES_CONNECT_TIMEOUT_MS", 3000u64)?),
+            tls: PgTls {
+                mode: env::parse_or(env, env_vars::DI_POSTGRES_SSL_MODE, SslMode::VerifyFull)?,
+                root_cert: env::optional(env, env_vars::DI_POSTGRES_SSL_ROOT_CERT).map(Into::into),
+            },
         })
+    }
+
+    /// The TLS connector for these settings; a CA bundle that cannot be read
+    /// fails here, at start, rather than on the first query.
+    pub fn tls_connector(&self) -> Result<MakeRustlsConnect, PoolError> {
+        self.tls.connector().map_err(|source| PoolError::Tls {
+            host: self.host.clone(),
+            port: self.port,
+            mode: self.tls.mode,
+            source,
+        })
+    }
+
+    /// One connection outside a pool (tests, one-off checks), TLS as
+    /// configured; the connection is driven on the current runtime.
+    pub async fn connect(&self, database: &str) -> Result<tokio_postgres::Client, ConnectError> {
+        let (client, _driver) =
+            forgectl_postgres_tls::connect(&self.pg_config(database), &self.tls).await.map_err(|source| {
+                ConnectError { database: database.to_string(), host: self.host.clone(), port: self.port, source }
+            })?;
+        Ok(client)
     }
 
     pub fn pg_config(&self, database: &str) -> tokio_postgres::Config {
@@ -50,6 +89,7 @@ impl PgSettings {
             .connect_timeout(self.connect_timeout)
             .keepalives(true)
             .application_name("forgectl-service");
+        self.tls.apply(&mut cfg);
         if !self.password.is_empty() {
             cfg.password(self.password.expose());
         }
@@ -61,7 +101,7 @@ impl PgSettings {
     pub fn pool(&self, database: &str, max_size: usize) -> Result<Pool, PoolError> {
         let manager = Manager::from_config(
             self.pg_config(database),
-            NoTls,
+            self.tls_connector()?,
             ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
         Pool::builder(manager)
@@ -121,6 +161,28 @@ mod tests {
         assert_eq!(s.database, "api_insights_db");
         assert_eq!(s.sync_database, "sync_db");
         assert!(!format!("{s:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn tls_is_verify_full_unless_a_weaker_mode_is_named() {
+        let base = [("DI_POSTGRES_HOST", "db"), ("DI_POSTGRES_USERNAME", "u")];
+        let with = |extra: &[(&str, &str)]| -> HashMap<String, String> {
+            base.iter().chain(extra).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let default = PgSettings::from_env(&with(&[])).unwrap();
+        assert_eq!(default.tls, PgTls { mode: SslMode::VerifyFull, root_cert: None });
+        assert_eq!(default.pg_config("x").get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+
+        let named = PgSettings::from_env(&with(&[
+            ("DI_POSTGRES_SSL_MODE", "disable"),
+            ("DI_POSTGRES_SSL_ROOT_CERT", "/etc/ca.pem"),
+        ]))
+        .unwrap();
+        assert_eq!(named.tls.mode, SslMode::Disable);
+        assert_eq!(named.tls.root_cert.as_deref(), Some(std::path::Path::new("/etc/ca.pem")));
+
+        let err = PgSettings::from_env(&with(&[("DI_POSTGRES_SSL_MODE", "prefer")])).unwrap_err().to_string();
+        assert!(err.contains("DI_POSTGRES_SSL_MODE") && err.contains("verify-full, require or disable"), "{err}");
     }
 
     #[test]

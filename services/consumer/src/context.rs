@@ -5,7 +5,8 @@ use std::sync::Mutex;
 
 use tokio::sync::Notify;
 
-use rdkafka::client::ClientContext;
+use forgectl_service_common::kafka_iam::{self, MskIam};
+use rdkafka::client::{ClientContext, OAuthToken};
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::statistics::Statistics;
@@ -24,6 +25,8 @@ pub struct LoopContext {
     /// Wakes the loop when an event is recorded: an assignment must be
     /// checked (positions.rs) even if its partitions have no message yet.
     pub recorded: Notify,
+    /// MSK IAM settings when the cluster authenticates with IAM.
+    iam: Option<MskIam>,
 }
 
 fn parts(tpl: &TopicPartitionList) -> Vec<(String, i32)> {
@@ -31,6 +34,10 @@ fn parts(tpl: &TopicPartitionList) -> Vec<(String, i32)> {
 }
 
 impl LoopContext {
+    pub fn new(iam: Option<MskIam>) -> LoopContext {
+        LoopContext { iam, ..LoopContext::default() }
+    }
+
     pub fn take_events(&self) -> Vec<RebalanceEvent> {
         match self.events.lock() {
             Ok(mut g) => std::mem::take(&mut *g),
@@ -48,6 +55,12 @@ impl LoopContext {
 }
 
 impl ClientContext for LoopContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        kafka_iam::oauth_token(self.iam.as_ref())
+    }
+
     fn stats(&self, statistics: Statistics) {
         // Lag as librdkafka sees it (high watermark minus committed offset is
         // what lag tools show; this is high watermark minus our position).

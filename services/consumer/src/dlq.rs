@@ -11,6 +11,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedHeaders, Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
+use forgectl_service_common::kafka_iam::AuthContext;
 use forgectl_service_common::KafkaSettings;
 
 use crate::batch::{Item, Payload, Source};
@@ -122,7 +123,7 @@ pub fn dlq_headers(source: &Source, error: &str, original: &[(String, Vec<u8>)])
 }
 
 pub struct DeadLetters {
-    producer: FutureProducer,
+    producer: FutureProducer<AuthContext>,
     suffix: String,
 }
 
@@ -137,7 +138,8 @@ impl DeadLetters {
             // absent after 5 s instead of librdkafka's 30.
             .set("topic.metadata.propagation.max.ms", "5000")
             .set("linger.ms", "0");
-        Ok(Self { producer: cfg.create().map_err(DlqError::Create)?, suffix: suffix.to_string() })
+        let producer = cfg.create_with_context(kafka.auth_context()).map_err(DlqError::Create)?;
+        Ok(Self { producer, suffix: suffix.to_string() })
     }
 
     pub fn topic_for(&self, topic: &str) -> String {

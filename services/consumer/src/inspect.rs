@@ -14,12 +14,13 @@ use std::time::Duration;
 
 use rdkafka::admin::AdminClient;
 use rdkafka::bindings as rd;
-use rdkafka::client::DefaultClientContext;
 use rdkafka::error::KafkaError;
 
+use forgectl_service_common::kafka_iam::AuthContext;
 use forgectl_service_common::KafkaSettings;
 
 use crate::gaps::Watermarks;
+use crate::inspect_token::AdminToken;
 
 /// How long one watermark query or topic description may take.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -37,27 +38,32 @@ pub enum InspectError {
     },
     #[error("describing topics {topics:?}: {reason}")]
     Describe { topics: Vec<String>, reason: String },
+    #[error("{0}")]
+    Token(String),
     #[error("the blocking Kafka query did not finish: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
 
 #[derive(Clone)]
 pub struct Inspector {
-    admin: Arc<AdminClient<DefaultClientContext>>,
+    admin: Arc<AdminClient<AuthContext>>,
+    token: Arc<AdminToken>,
 }
 
 impl Inspector {
     pub fn new(kafka: &KafkaSettings) -> Result<Self, InspectError> {
-        let admin = kafka.client_config().create().map_err(InspectError::Create)?;
-        Ok(Self { admin: Arc::new(admin) })
+        let admin = kafka.client_config().create_with_context(kafka.auth_context()).map_err(InspectError::Create)?;
+        Ok(Self { admin: Arc::new(admin), token: Arc::new(AdminToken::new(kafka.iam.clone())) })
     }
 
     pub async fn watermarks(&self, topic: &str, partition: i32) -> Result<Watermarks, InspectError> {
-        let admin = self.admin.clone();
+        let (admin, token) = (self.admin.clone(), self.token.clone());
         let name = topic.to_string();
-        let answer =
-            tokio::task::spawn_blocking(move || admin.inner().fetch_watermarks(&name, partition, QUERY_TIMEOUT))
-                .await?;
+        let answer = tokio::task::spawn_blocking(move || {
+            token.ensure(&admin).map_err(InspectError::Token)?;
+            Ok::<_, InspectError>(admin.inner().fetch_watermarks(&name, partition, QUERY_TIMEOUT))
+        })
+        .await??;
         let (low, high) =
             answer.map_err(|source| InspectError::Watermarks { topic: topic.to_string(), partition, source })?;
         Ok(Watermarks { low, high })
@@ -66,9 +72,13 @@ impl Inspector {
     /// Each topic's id (Kafka's base64 form, as `kafka-topics --describe`
     /// prints it), or the reason it could not be read for that topic.
     pub async fn topic_ids(&self, topics: &[String]) -> Result<HashMap<String, Result<String, String>>, InspectError> {
-        let admin = self.admin.clone();
+        let (admin, token) = (self.admin.clone(), self.token.clone());
         let names = topics.to_vec();
-        tokio::task::spawn_blocking(move || describe_topics(&admin, &names)).await?
+        tokio::task::spawn_blocking(move || {
+            token.ensure(&admin).map_err(InspectError::Token)?;
+            describe_topics(&admin, &names)
+        })
+        .await?
     }
 }
 
@@ -96,7 +106,7 @@ fn text(ptr: *const std::os::raw::c_char) -> Option<String> {
 }
 
 fn describe_topics(
-    admin: &AdminClient<DefaultClientContext>,
+    admin: &AdminClient<AuthContext>,
     topics: &[String],
 ) -> Result<HashMap<String, Result<String, String>>, InspectError> {
     let failed = |reason: String| InspectError::Describe { topics: topics.to_vec(), reason };

@@ -10,6 +10,7 @@ pub mod dlq;
 pub mod gaps;
 pub mod http;
 pub mod inspect;
+mod inspect_token;
 pub mod mongo;
 pub mod offsets;
 pub mod positions;

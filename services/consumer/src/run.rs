@@ -63,7 +63,7 @@ fn kafka_consumer(opts: &ConsumerOptions) -> Result<KafkaConsumer, ConsumerError
         .set("session.timeout.ms", opts.session_timeout.as_millis().to_string())
         .set("statistics.interval.ms", "5000")
         .set("allow.auto.create.topics", "false");
-    cfg.create_with_context(LoopContext::default()).map_err(ConsumerError::Create)
+    cfg.create_with_context(LoopContext::new(opts.kafka.iam.clone())).map_err(ConsumerError::Create)
 }
 
 /// Runs the consumer until `cancel` fires, then writes and commits the

@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::client::ClientContext;
+use forgectl_service_common::kafka_iam::{self, MskIam};
+use rdkafka::client::{ClientContext, OAuthToken};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
@@ -87,9 +88,17 @@ impl FatalSignal {
 /// fatal signal; everything else is the default behaviour.
 pub struct WatchedContext {
     fatal: Arc<FatalSignal>,
+    /// MSK IAM settings when the cluster authenticates with IAM.
+    iam: Option<MskIam>,
 }
 
 impl ClientContext for WatchedContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        kafka_iam::oauth_token(self.iam.as_ref())
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Fatal) {
             tracing::error!(%reason, "fatal Kafka producer error; the producer is no longer ready");
@@ -139,8 +148,9 @@ impl UploadProducer {
             .set("message.max.bytes", (cfg.max_body_bytes + 64 * 1024).to_string())
             .set("statistics.interval.ms", "0");
         let fatal = Arc::new(FatalSignal::default());
-        let producer: FutureProducer<WatchedContext> =
-            cc.create_with_context(WatchedContext { fatal: fatal.clone() }).map_err(ProduceError::Create)?;
+        let producer: FutureProducer<WatchedContext> = cc
+            .create_with_context(WatchedContext { fatal: fatal.clone(), iam: cfg.kafka.iam.clone() })
+            .map_err(ProduceError::Create)?;
         let inflight_kib = u32::try_from(cfg.max_inflight_bytes / 1024).unwrap_or(u32::MAX).max(1);
         Ok(Self {
             producer,
@@ -262,7 +272,7 @@ mod tests {
     #[tokio::test]
     async fn a_fatal_error_raises_the_signal_once_and_wakes_late_waiters() {
         let fatal = Arc::new(FatalSignal::default());
-        let context = WatchedContext { fatal: fatal.clone() };
+        let context = WatchedContext { fatal: fatal.clone(), iam: None };
         context.error(KafkaError::Global(RDKafkaErrorCode::BrokerTransportFailure), "broker down");
         assert!(!fatal.is_raised(), "a transient error is not fatal");
         context.error(KafkaError::Global(RDKafkaErrorCode::Fatal), "producer fenced");

@@ -3,7 +3,6 @@
 //! (and the documents that reached MongoDB, when the environment has one).
 
 use serde::Serialize;
-use tokio_postgres::NoTls;
 
 use crate::cost::retention::{self, RetentionSizing};
 use crate::cost::Workload;
@@ -86,8 +85,8 @@ async fn row_counts(postgres: &PostgresConnection, topics: &[String]) -> Result<
     if let Some(password) = &postgres.password {
         config.password(password);
     }
-    let (client, connection) = config.connect(NoTls).await.map_err(|err| failed(err.to_string()))?;
-    let driver = tokio::spawn(connection);
+    let (client, driver) =
+        forgectl_postgres_tls::connect(&config, &postgres.tls()).await.map_err(|err| failed(err.to_string()))?;
     let mut counts = Vec::new();
     for topic in topics {
         let table = forgectl_contract::tables::table_name(topic);

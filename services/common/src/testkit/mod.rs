@@ -10,13 +10,14 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use tokio_postgres::NoTls;
 
 use crate::kafka::{KafkaSettings, SecurityProtocol};
 use crate::postgres::PgSettings;
 use crate::secret::Secret;
 
+mod test_ca;
 mod throwaway;
+pub use test_ca::{ServerCert, TestCa};
 pub use throwaway::{tempdir, ThrowawayKafka, ThrowawayPg};
 
 const STACK_HINT: &str = "the local stack is not available: run `dev/stack up` then \
@@ -74,6 +75,8 @@ impl Stack {
             "DI_POSTGRES_PASSWORD",
             "DI_POSTGRES_DATABASE",
             "DI_POSTGRES_SYNC_DATABASE",
+            "DI_POSTGRES_SSL_MODE",
+            "DI_POSTGRES_SSL_ROOT_CERT",
         ];
         let mut vars: HashMap<String, String> =
             KEYS.iter().filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v))).collect();
@@ -117,6 +120,7 @@ impl Stack {
             ssl_ca_location: self.tls_ca.clone(),
             ssl_verify_hostname: true,
             sasl: None,
+            iam: None,
         }
     }
 
@@ -125,16 +129,10 @@ impl Stack {
     }
 
     pub async fn pg_client(&self, database: &str) -> tokio_postgres::Client {
-        let (client, conn) = self
-            .pg
-            .pg_config(database)
-            .connect(NoTls)
+        self.pg
+            .connect(database)
             .await
-            .unwrap_or_else(|e| panic!("connecting to PostgreSQL {database}: {e}: {STACK_HINT}"));
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        client
+            .unwrap_or_else(|e| panic!("connecting to PostgreSQL {database}: {e}: {STACK_HINT}"))
     }
 }
 
@@ -239,6 +237,10 @@ impl Stack {
         m.insert("DI_POSTGRES_PASSWORD".into(), self.pg.password.expose().to_string());
         m.insert("DI_POSTGRES_DATABASE".into(), self.pg.database.clone());
         m.insert("DI_POSTGRES_SYNC_DATABASE".into(), self.pg.sync_database.clone());
+        m.insert("DI_POSTGRES_SSL_MODE".into(), self.pg.tls.mode.to_string());
+        if let Some(ca) = &self.pg.tls.root_cert {
+            m.insert("DI_POSTGRES_SSL_ROOT_CERT".into(), ca.display().to_string());
+        }
         m
     }
 

@@ -5,17 +5,20 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use tokio_postgres::NoTls;
 
+use super::test_ca::TestCa;
 use super::{free_port, repo_root};
 use crate::kafka::KafkaSettings;
-use crate::postgres::PgSettings;
+use crate::postgres::{PgSettings, PgTls};
 use crate::secret::Secret;
 
-/// A PostgreSQL server of the test's own, for tests that restart it.
+/// A PostgreSQL server of the test's own, for tests that restart it. It
+/// serves TLS with a certificate from its own CA, as the stack does.
 pub struct ThrowawayPg {
     pub dir: tempdir::TempDir,
     pub port: u16,
+    /// The CA that signed the server's certificate (127.0.0.1, localhost).
+    pub ca: std::path::PathBuf,
 }
 
 pub mod tempdir {
@@ -59,7 +62,15 @@ impl ThrowawayPg {
         let out =
             as_postgres(&[&format!("{PG_BIN}/initdb"), "-D", &data_s, "-U", "postgres", "--auth=trust", "-E", "UTF8"]);
         assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        let pg = ThrowawayPg { port: free_port(), dir };
+        let tls = TestCa::new(&dir.path().join("tls"), "throwaway-pg");
+        let server = tls.server_cert("server");
+        for (file, mode) in [(&server.cert, "0644"), (&server.key, "0600")] {
+            let target = data.join(file.file_name().unwrap_or_default());
+            std::fs::copy(file, &target).unwrap_or_else(|e| panic!("copying {}: {e}", file.display()));
+            let _ = std::process::Command::new("chown").arg("postgres:postgres").arg(&target).status();
+            let _ = std::process::Command::new("chmod").arg(mode).arg(&target).status();
+        }
+        let pg = ThrowawayPg { port: free_port(), dir, ca: tls.cert.clone() };
         pg.pg_ctl_start();
         let out = as_postgres(&[
             &format!("{PG_BIN}/psql"),
@@ -82,7 +93,11 @@ impl ThrowawayPg {
 
     fn pg_ctl_start(&self) {
         let log = self.dir.path().join("pg.log").display().to_string();
-        let opts = format!("-p {} -c listen_addresses=127.0.0.1 -k {}", self.port, self.dir.path().display());
+        let opts = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key",
+            self.port,
+            self.dir.path().display()
+        );
         let out = as_postgres(&[
             &format!("{PG_BIN}/pg_ctl"),
             "-D",
@@ -117,6 +132,7 @@ impl ThrowawayPg {
             ("DI_POSTGRES_USERNAME", "postgres".to_string()),
             ("DI_POSTGRES_DATABASE", "postgres".to_string()),
             ("DI_POSTGRES_SYNC_DATABASE", "sync_db".to_string()),
+            ("DI_POSTGRES_SSL_ROOT_CERT", self.ca.display().to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -132,18 +148,15 @@ impl ThrowawayPg {
             database: "postgres".into(),
             sync_database: "sync_db".into(),
             connect_timeout: Duration::from_secs(3),
+            tls: PgTls::verify_full(Some(self.ca.clone())),
         }
     }
 
     pub async fn client(&self) -> tokio_postgres::Client {
-        let (client, conn) =
-            tokio_postgres::connect(&format!("host=127.0.0.1 port={} user=postgres dbname=sync_db", self.port), NoTls)
-                .await
-                .unwrap_or_else(|e| panic!("connecting to the throwaway PostgreSQL: {e}"));
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        client
+        self.settings()
+            .connect("sync_db")
+            .await
+            .unwrap_or_else(|e| panic!("connecting to the throwaway PostgreSQL: {e}"))
     }
 }
 

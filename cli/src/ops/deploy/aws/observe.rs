@@ -20,6 +20,7 @@ use crate::aws::{msk, scram, AwsClients};
 use crate::config::{ClientAuth, Environment, SecurityProtocol};
 use crate::fleet::actual::{instance_versions, template_numbers, Actual, ApiKeysState, ObservedRole, SecretState};
 use crate::fleet::desired::{self, AccountScope};
+use crate::fleet::msk_iam;
 use crate::fleet::target::Target;
 use crate::fleet::FleetError;
 use crate::kafka::KafkaConnection;
@@ -122,6 +123,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
             },
         )?;
     let kafka = kafka_for_instances(clients, environment).await?;
+    let msk_iam_cluster = msk_iam_cluster(clients, environment).await?;
 
     let secrets = secret_states(clients, environment, &names, &kafka).await?;
     let api_keys_parameter = names.secret(PRODUCER_API_KEYS);
@@ -175,6 +177,9 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         let policy = names.scaling_policy(*role);
         observed_roles.insert(*role, observe_role(clients, &policy, template, group).await?);
         let mut env = service_env(&options.profile, *role, &kafka, &postgres, mongodb.as_ref())?;
+        if msk_iam_cluster.is_some() {
+            msk_iam::with_msk_iam(&mut env, &scope.region);
+        }
         // The producer refuses to start without a key unless told that
         // anonymous uploads are wanted; forgectl.yaml said so, and no key exists.
         if *role == RoleName::Producer && environment.services.allow_anonymous_uploads && !api_keys.stored {
@@ -205,7 +210,17 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         images,
         roles: observed_roles,
         envs,
+        msk_iam_cluster,
     })
+}
+
+/// The cluster whose topics and groups the instance role may use, when
+/// the environment's clients authenticate with IAM.
+async fn msk_iam_cluster(clients: &AwsClients, environment: &Environment) -> Result<Option<String>, FleetError> {
+    if environment.client_auth != ClientAuth::Iam {
+        return Ok(None);
+    }
+    Ok(msk::find_cluster(&clients.kafka, environment).await?.map(|cluster| cluster.arn))
 }
 
 /// The brokers as the instances reach them: MSK's TLS (or, if that is all
