@@ -8,6 +8,7 @@ pub mod autoscaling;
 pub mod call;
 /// The log of every call a command made.
 pub mod calls;
+pub mod cloudwatch;
 pub mod ec2;
 pub mod ecr;
 pub mod elb;
@@ -19,6 +20,7 @@ pub mod launch_template;
 pub mod msk;
 pub mod msk_config;
 pub mod msk_update;
+pub mod sns;
 pub mod ssm;
 
 use aws_config::retry::RetryConfig;
@@ -62,6 +64,8 @@ pub struct AwsClients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
     pub calls: CallLog,
 }
 
@@ -76,6 +80,8 @@ impl AwsClients {
         let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&shared).interceptor(calls.clone()).build();
         let iam = aws_sdk_iam::config::Builder::from(&shared).interceptor(calls.clone()).build();
         let ssm = aws_sdk_ssm::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&shared).interceptor(calls.clone()).build();
+        let sns = aws_sdk_sns::config::Builder::from(&shared).interceptor(calls.clone()).build();
         AwsClients {
             kafka: aws_sdk_kafka::Client::from_conf(kafka),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
@@ -84,6 +90,8 @@ impl AwsClients {
             elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb),
             iam: aws_sdk_iam::Client::from_conf(iam),
             ssm: aws_sdk_ssm::Client::from_conf(ssm),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
+            sns: aws_sdk_sns::Client::from_conf(sns),
             calls,
         }
     }

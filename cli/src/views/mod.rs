@@ -9,6 +9,7 @@ pub mod cost;
 pub mod deploy;
 pub mod images;
 pub mod local;
+pub mod monitoring;
 pub mod profiles;
 pub mod prove;
 pub mod topics;
