@@ -109,8 +109,8 @@ fn a_50k_deploy_creates_the_alarms_a_second_changes_nothing_and_destroy_removes_
     let alarms = aws.alarms(&prefix);
     assert_eq!(alarms.len(), ALARMS_50K, "{:?}", alarms.iter().map(|a| a.alarm_name()).collect::<Vec<_>>());
     for alarm in &alarms {
-        assert_eq!(alarm.alarm_actions(), [topic.clone()], "{:?}", alarm.alarm_name());
-        assert_eq!(alarm.ok_actions(), [topic.clone()], "{:?}", alarm.alarm_name());
+        assert_eq!(alarm.alarm_actions(), std::slice::from_ref(&topic), "{:?}", alarm.alarm_name());
+        assert_eq!(alarm.ok_actions(), std::slice::from_ref(&topic), "{:?}", alarm.alarm_name());
     }
     let names: BTreeSet<&str> = alarms.iter().filter_map(|a| a.alarm_name()).collect();
     for what in [
