@@ -14,6 +14,7 @@ pub mod exit;
 pub mod fleet;
 pub mod kafka;
 pub mod local;
+pub mod monitoring;
 pub mod naming;
 pub mod observe;
 pub mod ops;

@@ -9,6 +9,7 @@
 //! pure functions that derive names belong here; anything that talks to a
 //! broker or a database stays with the services.
 
+pub mod cloudwatch;
 pub mod endpoints;
 pub mod env_vars;
 pub mod headers;

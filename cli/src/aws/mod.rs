@@ -8,6 +8,7 @@ pub mod autoscaling;
 pub mod call;
 /// The log of every call a command made.
 pub mod calls;
+pub mod cloudwatch;
 /// Credential and reachability failures in words a person can act on.
 pub mod diagnosis;
 pub mod ec2;
@@ -22,6 +23,7 @@ pub mod msk;
 pub mod msk_config;
 pub mod msk_update;
 pub mod scram;
+pub mod sns;
 pub mod ssm;
 
 use aws_config::retry::RetryConfig;
@@ -79,6 +81,8 @@ pub struct AwsClients {
     pub ssm: aws_sdk_ssm::Client,
     pub kms: aws_sdk_kms::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
     pub calls: CallLog,
 }
 
@@ -98,6 +102,8 @@ impl AwsClients {
         let ssm = aws_sdk_ssm::config::Builder::from(shared).interceptor(calls.clone()).build();
         let kms = aws_sdk_kms::config::Builder::from(shared).interceptor(calls.clone()).build();
         let secretsmanager = aws_sdk_secretsmanager::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let cloudwatch = aws_sdk_cloudwatch::config::Builder::from(shared).interceptor(calls.clone()).build();
+        let sns = aws_sdk_sns::config::Builder::from(shared).interceptor(calls.clone()).build();
         AwsClients {
             kafka: aws_sdk_kafka::Client::from_conf(kafka),
             ec2: aws_sdk_ec2::Client::from_conf(ec2),
@@ -108,6 +114,8 @@ impl AwsClients {
             ssm: aws_sdk_ssm::Client::from_conf(ssm),
             kms: aws_sdk_kms::Client::from_conf(kms),
             secretsmanager: aws_sdk_secretsmanager::Client::from_conf(secretsmanager),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
+            sns: aws_sdk_sns::Client::from_conf(sns),
             calls,
         }
     }

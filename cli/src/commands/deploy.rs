@@ -14,9 +14,11 @@ use crate::fleet::plan::FleetPlan;
 use crate::fleet::roles::has_changes;
 use crate::fleet::{self, FleetError};
 use crate::local::release::{is_valid_version, Artifacts};
+use crate::monitoring::plan::{MonitoringChange, MonitoringPlan};
 use crate::ops::context::RunContext;
 use crate::ops::cost::{tier_change, CostChange};
-use crate::ops::deploy::aws::apply as deploy_aws_apply;
+use crate::ops::deploy::aws::apply::{self as deploy_aws_apply, AwsDeployReport};
+use crate::ops::deploy::aws::monitoring as deploy_aws_monitoring;
 use crate::ops::deploy::aws::observe::{self as deploy_aws, AwsDeployOptions};
 use crate::ops::deploy::local::{self as ops, LocalDeployOptions};
 use crate::ops::render::{kafka_connection, mongodb_connection, postgres_connection};
@@ -150,6 +152,17 @@ struct FleetPlanWithCost<'a> {
     plan: &'a FleetPlan,
     #[serde(skip_serializing_if = "Option::is_none")]
     cost: Option<&'a CostChange>,
+    /// The alarm topic, alarms and dashboard: their own section of the plan.
+    monitoring: &'a MonitoringPlan,
+}
+
+/// What an aws deploy did: the fleet's report when the fleet changed, and
+/// the monitoring resources it created, updated or deleted.
+#[derive(Serialize)]
+struct AwsDeployOutcome {
+    #[serde(flatten)]
+    fleet: Option<AwsDeployReport>,
+    monitoring: Vec<MonitoringChange>,
 }
 
 async fn deploy_aws(
@@ -163,6 +176,15 @@ async fn deploy_aws(
     let clients = context.aws().await;
     let actual = deploy_aws::observe(clients, &options).await?;
     let plan = fleet::plan::plan(&actual, &options.target())?;
+    let (target, observed) =
+        deploy_aws_monitoring::observe(clients, &options.environment, &options.profile, plan.serves_producer).await?;
+    let monitoring = crate::monitoring::plan::plan(&target, &observed);
+    if let Some(refusal) = deploy_aws_monitoring::refusal(&options.environment, &monitoring) {
+        if console.format() == crate::console::OutputFormat::Table {
+            views::monitoring::print_plan(console, &monitoring);
+        }
+        return Err(refusal.into());
+    }
     if let Some(refusal) = plan.refusal() {
         // Shown like provision shows a refused plan; nothing was changed.
         if console.format() == crate::console::OutputFormat::Table {
@@ -170,15 +192,17 @@ async fn deploy_aws(
         }
         return Err(FleetError::from(refusal.clone()).into());
     }
-    if dry_run || !plan.has_changes() {
-        let shown = FleetPlanWithCost { plan: &plan, cost: cost.as_ref() };
+    let has_changes = plan.has_changes() || monitoring.has_changes();
+    if dry_run || !has_changes {
+        let shown = FleetPlanWithCost { plan: &plan, cost: cost.as_ref(), monitoring: &monitoring };
         console.emit(&shown, |console| {
             views::deploy::print_fleet_plan(console, &plan);
+            views::monitoring::print_plan(console, &monitoring);
             if let Some(cost) = &cost {
                 console.out(views::cost::change_line(cost));
             }
         })?;
-        if !plan.has_changes() {
+        if !has_changes {
             console.info("nothing to change");
         }
         return Ok(Exit::Success);
@@ -186,9 +210,21 @@ async fn deploy_aws(
     deploy_aws::require_secrets(&actual, &options.environment.name)?;
     if console.format() == crate::console::OutputFormat::Table {
         views::deploy::print_fleet_plan(console, &plan);
+        views::monitoring::print_plan(console, &monitoring);
     }
     console.confirm(&format!("Deploy {} to {}", options.version, options.environment.name), yes)?;
-    let report = deploy_aws_apply::apply(clients, &options, &plan, console).await?;
-    console.emit(&report, |console| views::deploy::print_fleet_report(console, &report))?;
+    // The fleet first: the alarms name the load balancer it may create.
+    let fleet = match plan.has_changes() {
+        true => Some(deploy_aws_apply::apply(clients, &options, &plan, console).await?),
+        false => None,
+    };
+    let monitoring = deploy_aws_monitoring::apply(clients, &options.environment, &monitoring, console).await?;
+    let outcome = AwsDeployOutcome { fleet, monitoring };
+    console.emit(&outcome, |console| {
+        if let Some(report) = &outcome.fleet {
+            views::deploy::print_fleet_report(console, report);
+        }
+        views::monitoring::print_applied(console, &outcome.monitoring);
+    })?;
     Ok(Exit::Success)
 }

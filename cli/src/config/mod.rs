@@ -3,6 +3,7 @@
 //! network) and how (auth, India switch, default tier); the tier profile
 //! says how big.
 
+mod alerts;
 mod error;
 mod name;
 mod schema;
@@ -16,7 +17,8 @@ use serde::Serialize;
 pub use error::ConfigError;
 pub use name::environment_name_problem;
 pub use schema::{
-    ClientAuth, InstanceSize, LoadBalancerScheme, PostgresSslMode, Provider, SecurityProtocol, ServicesSpec,
+    AlertSubscriptions, ClientAuth, InstanceSize, LoadBalancerScheme, PostgresSslMode, Provider, SecurityProtocol,
+    ServicesSpec,
 };
 use schema::{ConfigFile, EnvironmentSpec};
 
@@ -57,6 +59,8 @@ pub struct Environment {
     pub mongodb: Option<MongoEndpoint>,
     pub producer_port: u16,
     pub services: ServicesSpec,
+    /// Who the alarms notify: the subscriptions of the environment's SNS topic.
+    pub alerts: AlertSubscriptions,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -188,6 +192,7 @@ fn implicit_spec() -> EnvironmentSpec {
         mongodb: None,
         producer_port: None,
         services: ServicesSpec::default(),
+        alerts: AlertSubscriptions::default(),
     }
 }
 
@@ -261,6 +266,9 @@ fn resolve(
             format!("`{bad}` is not an IPv4 CIDR"),
             "write ranges like 203.0.113.0/24, or 0.0.0.0/0 for everyone",
         ));
+    }
+    if let Some((key, message, hint)) = alerts::problem(&spec.alerts) {
+        return Err(invalid(key, message, hint));
     }
     let name_prefix = spec.name_prefix.clone().unwrap_or_else(|| format!("forgectl-{name}"));
     if name_prefix.is_empty()
@@ -387,6 +395,7 @@ fn resolve(
         mongodb,
         producer_port: spec.producer_port.unwrap_or(PRODUCER_PORT),
         services: spec.services,
+        alerts: spec.alerts,
         name,
     })
 }

@@ -59,6 +59,26 @@ pub struct EnvironmentSpec {
     /// How the aws provider runs the services (`deploy`).
     #[serde(default)]
     pub services: ServicesSpec,
+    /// Who the alarms notify (the aws provider): `deploy` keeps an SNS topic,
+    /// `<name_prefix>-alerts`, with exactly these subscriptions.
+    #[serde(default)]
+    pub alerts: AlertSubscriptions,
+}
+
+/// The subscriptions of the environment's alarm topic. Every CloudWatch
+/// alarm `deploy` creates notifies the topic when it fires and when it
+/// recovers. An email address must confirm the subscription from the
+/// message AWS sends before it receives anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSubscriptions {
+    /// Email addresses (SNS protocol `email`), e.g. `oncall@example.com`.
+    #[serde(default)]
+    pub email: Vec<String>,
+    /// HTTPS endpoints that receive each notification as a JSON POST (SNS
+    /// protocol `https`), e.g. a pager's or a chat tool's webhook URL.
+    #[serde(default)]
+    pub https: Vec<String>,
 }
 
 /// The aws provider's fleet settings.

@@ -176,6 +176,9 @@ impl Overlay for AlertsLayer {
             upload_for_seconds: self.upload_for_seconds.overlay(upper.upload_for_seconds),
             dead_letters_per_5m: self.dead_letters_per_5m.overlay(upper.dead_letters_per_5m),
             instance_down_for_seconds: self.instance_down_for_seconds.overlay(upper.instance_down_for_seconds),
+            consumer_lag_max_seconds: self.consumer_lag_max_seconds.overlay(upper.consumer_lag_max_seconds),
+            broker_disk_used_percent: self.broker_disk_used_percent.overlay(upper.broker_disk_used_percent),
+            broker_cpu_percent: self.broker_cpu_percent.overlay(upper.broker_cpu_percent),
         }
     }
 }

@@ -146,6 +146,12 @@ pub struct AlertsSpec {
     pub dead_letters_per_5m: u64,
     /// How long a scrape target may be unreachable before it counts as down.
     pub instance_down_for_seconds: u32,
+    /// A group's estimated time lag (MSK's `EstimatedMaxTimeLag`), in seconds, that pages.
+    pub consumer_lag_max_seconds: u32,
+    /// A broker's data volume use, in percent, that pages.
+    pub broker_disk_used_percent: f64,
+    /// A broker's CPU (user + system), in percent, that warns.
+    pub broker_cpu_percent: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

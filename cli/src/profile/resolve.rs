@@ -132,6 +132,9 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
                 required.take(alerts.upload_for_seconds, "alerts.upload_for_seconds"),
                 required.take(alerts.dead_letters_per_5m, "alerts.dead_letters_per_5m"),
                 required.take(alerts.instance_down_for_seconds, "alerts.instance_down_for_seconds"),
+                required.take(alerts.consumer_lag_max_seconds, "alerts.consumer_lag_max_seconds"),
+                required.take(alerts.broker_disk_used_percent, "alerts.broker_disk_used_percent"),
+                required.take(alerts.broker_cpu_percent, "alerts.broker_cpu_percent"),
             );
             match fields {
                 (
@@ -144,6 +147,9 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
                     Some(upload_for_seconds),
                     Some(dead_letters_per_5m),
                     Some(instance_down_for_seconds),
+                    Some(consumer_lag_max_seconds),
+                    Some(broker_disk_used_percent),
+                    Some(broker_cpu_percent),
                 ) => Some(AlertsSpec {
                     consumer_lag_warning,
                     consumer_lag_critical,
@@ -154,6 +160,9 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
                     upload_for_seconds,
                     dead_letters_per_5m,
                     instance_down_for_seconds,
+                    consumer_lag_max_seconds,
+                    broker_disk_used_percent,
+                    broker_cpu_percent,
                 }),
                 _ => None,
             }

@@ -73,6 +73,15 @@ pub struct AlertsLayer {
     pub dead_letters_per_5m: Option<u64>,
     /// How long a scrape target may be down before it pages.
     pub instance_down_for_seconds: Option<u32>,
+    /// MSK's estimated time lag (`EstimatedMaxTimeLag`) of a group's
+    /// slowest partition, in seconds, that pages (AWS alarms only).
+    pub consumer_lag_max_seconds: Option<u32>,
+    /// A broker's data volume use (`KafkaDataLogsDiskUsed`), in percent,
+    /// that pages (AWS alarms only).
+    pub broker_disk_used_percent: Option<f64>,
+    /// A broker's CPU (user + system), in percent over 15 minutes, that
+    /// warns (AWS alarms only).
+    pub broker_cpu_percent: Option<f64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]

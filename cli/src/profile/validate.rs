@@ -97,6 +97,8 @@ fn check_alerts(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
     for (key, percent) in [
         ("alerts.upload_throttled_percent", alerts.upload_throttled_percent),
         ("alerts.upload_error_percent", alerts.upload_error_percent),
+        ("alerts.broker_disk_used_percent", alerts.broker_disk_used_percent),
+        ("alerts.broker_cpu_percent", alerts.broker_cpu_percent),
     ] {
         if !(0.0..=100.0).contains(&percent) {
             issues.push(locator.issue(

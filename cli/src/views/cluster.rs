@@ -193,6 +193,7 @@ fn print_services(console: &Console, services: &ServicesStatus) {
         console.out("services: not deployed (run `forgectl deploy --version TAG`)");
         return;
     }
+    super::monitoring::print_alarm_states(console, &services.alarms);
     let mut table = console.table(&["SERVICE GROUP", "LADDER", "DESIRED", "IN SERVICE", "UNHEALTHY", "VERSIONS"]);
     for group in &services.groups {
         let versions =

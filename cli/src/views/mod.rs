@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod images;
 pub mod init;
 pub mod local;
+pub mod monitoring;
 pub mod profiles;
 pub mod prove;
 pub mod topics;

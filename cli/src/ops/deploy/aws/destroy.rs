@@ -1,7 +1,8 @@
 //! The services' part of `forgectl destroy`: Auto Scaling groups (and so
 //! their instances), launch templates, the load balancer and target group,
 //! the instance role and the environment's secrets. Their security groups
-//! go with the control plane's, after the instances are gone. The ECR
+//! go with the control plane's, after the instances are gone. The alarms,
+//! the dashboard and the alarm topic go too (`monitoring`). The ECR
 //! repositories stay: they serve every environment of the account.
 
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use crate::config::Environment;
 use crate::fleet::FleetError;
 use crate::naming::fleet::FleetNames;
 use crate::naming::is_managed;
+use crate::ops::deploy::aws::monitoring::{self, MonitoringResources};
 use crate::profile::RoleName;
 use crate::progress::Progress;
 
@@ -30,6 +32,7 @@ pub struct FleetResources {
     pub instance_role: bool,
     pub instance_profile: bool,
     pub secrets: Vec<String>,
+    pub monitoring: MonitoringResources,
 }
 
 impl FleetResources {
@@ -47,6 +50,7 @@ impl FleetResources {
             listing.push("instance role and profile".into());
         }
         listing.extend(self.secrets.iter().map(|name| format!("parameter {name}")));
+        listing.extend(self.monitoring.listing());
         listing
     }
 }
@@ -102,7 +106,9 @@ pub async fn discover(clients: &AwsClients, environment: &Environment) -> Result
             secrets.push(name);
         }
     }
+    let monitoring = monitoring::discover(clients, environment, &mut foreign).await?;
     Ok(FleetResources {
+        monitoring,
         foreign,
         groups,
         launch_templates,
@@ -122,6 +128,7 @@ pub async fn teardown(
     progress: &dyn Progress,
 ) -> Result<Vec<String>, FleetError> {
     let names = FleetNames::for_env(environment);
+    monitoring::teardown(clients, &found.monitoring, progress).await?;
     for group in &found.groups {
         autoscaling::delete_group(&clients.autoscaling, group).await?;
         progress.info(format!("deleting auto scaling group {group} and its instances"));

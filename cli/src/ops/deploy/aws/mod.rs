@@ -6,6 +6,7 @@
 mod applier;
 pub mod apply;
 pub mod destroy;
+pub mod monitoring;
 pub mod observe;
 pub mod rollout;
 pub mod status;

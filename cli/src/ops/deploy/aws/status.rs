@@ -11,6 +11,7 @@ use crate::fleet::actual::{instance_versions, template_numbers};
 use crate::fleet::FleetError;
 use crate::naming::fleet::FleetNames;
 use crate::ops::deploy::aws::apply::producer_url;
+use crate::ops::deploy::aws::monitoring::{alarm_states, AlarmState};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceGroupStatus {
@@ -29,6 +30,8 @@ pub struct ServicesStatus {
     pub groups: Vec<ServiceGroupStatus>,
     /// The producer API's address, when the load balancer exists.
     pub producer_url: Option<String>,
+    /// Each of the environment's CloudWatch alarms and its state.
+    pub alarms: Vec<AlarmState>,
 }
 
 pub async fn services(clients: &AwsClients, environment: &Environment) -> Result<ServicesStatus, FleetError> {
@@ -58,5 +61,6 @@ pub async fn services(clients: &AwsClients, environment: &Environment) -> Result
     let producer_url = elb::find_load_balancer(&clients.elb, &names.load_balancer)
         .await?
         .map(|lb| producer_url(environment, &lb.dns_name));
-    Ok(ServicesStatus { groups, producer_url })
+    let alarms = alarm_states(clients, environment).await?;
+    Ok(ServicesStatus { groups, producer_url, alarms })
 }
