@@ -11,6 +11,7 @@ use super::elb::{self, Listener, LoadBalancer, TargetGroup};
 use super::iam::{self, InstanceProfile, Role};
 use super::launch_template::{self, LaunchTemplate, TemplateData};
 use super::msk::{self, ClusterSpec, MskCluster, OperationStatus, Placement};
+use super::scaling_policy::{self, TrackedMetric};
 use super::ssm::{self, SecretValue};
 use super::{ecr, msk_config, msk_update, AwsClients, AwsError};
 
@@ -68,6 +69,8 @@ pub trait AutoScalingApi {
         plan: RefreshPlan,
     ) -> Result<String, AwsError>;
     async fn put_cpu_target(&self, group: &str, policy: &str, target: f64) -> Result<(), AwsError>;
+    async fn put_tracked_metric(&self, group: &str, policy: &str, tracked: &TrackedMetric) -> Result<(), AwsError>;
+    async fn enable_group_metrics(&self, group: &str, metrics: &[&str]) -> Result<(), AwsError>;
 }
 
 #[allow(async_fn_in_trait)]
@@ -212,6 +215,12 @@ impl AutoScalingApi for AwsClients {
     }
     async fn put_cpu_target(&self, group: &str, policy: &str, target: f64) -> Result<(), AwsError> {
         autoscaling::put_cpu_target(&self.autoscaling, group, policy, target).await
+    }
+    async fn put_tracked_metric(&self, group: &str, policy: &str, tracked: &TrackedMetric) -> Result<(), AwsError> {
+        scaling_policy::put_tracked_metric(&self.autoscaling, group, policy, tracked).await
+    }
+    async fn enable_group_metrics(&self, group: &str, metrics: &[&str]) -> Result<(), AwsError> {
+        scaling_policy::enable_group_metrics(&self.autoscaling, group, metrics).await
     }
 }
 

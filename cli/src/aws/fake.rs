@@ -12,6 +12,7 @@ use super::iam::{InstanceProfile, Role};
 use super::launch_template::{LaunchTemplate, TemplateData};
 use super::msk::{ClusterSpec, MskCluster, OperationStatus, Placement};
 use super::msk_config::MskConfiguration;
+use super::scaling_policy::TrackedMetric;
 use super::ssm::SecretValue;
 use super::{AwsError, AwsErrorKind};
 
@@ -124,6 +125,12 @@ impl AutoScalingApi for FakeAws {
     }
     async fn put_cpu_target(&self, group: &str, policy: &str, target: f64) -> Result<(), AwsError> {
         self.call("autoscaling:PutScalingPolicy", &format!("{group} {policy} {target}"))
+    }
+    async fn put_tracked_metric(&self, group: &str, policy: &str, tracked: &TrackedMetric) -> Result<(), AwsError> {
+        self.call("autoscaling:PutScalingPolicy", &format!("{group} {policy} {}", tracked.target))
+    }
+    async fn enable_group_metrics(&self, group: &str, metrics: &[&str]) -> Result<(), AwsError> {
+        self.call("autoscaling:EnableMetricsCollection", &format!("{group} {}", metrics.join(",")))
     }
 }
 

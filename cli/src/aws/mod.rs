@@ -19,6 +19,7 @@ pub mod launch_template;
 pub mod msk;
 pub mod msk_config;
 pub mod msk_update;
+pub mod scaling_policy;
 pub mod ssm;
 
 use aws_config::retry::RetryConfig;

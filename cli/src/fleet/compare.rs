@@ -36,6 +36,7 @@ pub fn plan(actual: &Actual, target: &Target<'_>) -> Result<FleetPlan, FleetErro
         let observed = actual.roles.get(&role).cloned().unwrap_or_default();
         if let Some(mut plan) = plan_role(target.profile, role, &observed, &desired, target.version) {
             role_steps(actual, target, &observed, desired, &mut plan);
+            super::scaling::lag_steps(actual, target.profile, &observed, &mut plan);
             roles.push(plan);
         }
     }
@@ -300,6 +301,8 @@ pub fn plan_role(
         launch_template,
         template_changes,
         scaling_policy,
+        lag_policy: None,
+        group_metrics: Change::Keep,
         refused: None,
         steps: Vec::new(),
     })

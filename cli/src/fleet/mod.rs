@@ -12,6 +12,7 @@ pub mod diff;
 mod exposure;
 pub mod plan;
 pub mod roles;
+pub mod scaling;
 pub mod target;
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::compare::plan_role;
 use super::desired::{version_description, AccountScope};
 use super::plan::{plan, Change, FleetPlan, Refusal, ResourceKind, Step};
 use super::roles::RoleAction;
+use super::scaling::{lag_tracking, GROUP_METRICS};
 use super::target::{Pending, Target, CPU_TARGET_PERCENT, READY_PATH};
 use super::FleetError;
 use crate::aws::autoscaling::{Group, GroupInstance, Refresh, TemplateRef};
@@ -28,6 +29,7 @@ use crate::render::{service_env, PostgresConnection};
 
 mod exposure;
 mod front;
+mod scaling;
 
 fn tier(name: &str) -> Profile {
     load_tier(&ProfileSource::Builtin, name, ResolveOptions::default()).unwrap_or_else(|err| panic!("{err}"))
@@ -121,6 +123,7 @@ impl Case {
             client_sg: "sg-client".into(),
             security_groups: Vec::new(),
             kafka,
+            cluster_name: "forgectl-t".into(),
             role: None,
             role_policy: None,
             instance_profile: None,
@@ -192,7 +195,11 @@ impl Case {
         });
         for spec in &self.profile.roles {
             let data = self.target().template_for(&actual, spec.name).unwrap_or_else(|err| panic!("{err}"));
-            let observed = running(&self.version, spec.min, (spec.min, spec.max), data);
+            let mut observed = running(&self.version, spec.min, (spec.min, spec.max), data);
+            if let (Some(group), Some(target)) = (&spec.group, spec.lag_per_instance) {
+                let tracking = lag_tracking(&actual.cluster_name, &names.group(spec.name), group, &spec.topics, target);
+                observed.lag_policy = Some(tracking);
+            }
             actual.roles.insert(spec.name, observed);
         }
         actual
@@ -231,6 +238,7 @@ fn running(version: &str, count: u32, bounds: (u32, u32), data: TemplateData) ->
                 .collect(),
             target_group_arns: Vec::new(),
             tags: BTreeMap::new(),
+            enabled_metrics: GROUP_METRICS.iter().map(|metric| metric.to_string()).collect(),
         }),
         template: Some(LaunchTemplate {
             id: "lt-1".into(),
@@ -242,6 +250,7 @@ fn running(version: &str, count: u32, bounds: (u32, u32), data: TemplateData) ->
         latest_template: Some(current),
         instance_versions: vec![version.to_string(); count as usize],
         cpu_target: Some(CPU_TARGET_PERCENT),
+        lag_policy: None,
         active_refresh: None,
     }
 }

@@ -95,6 +95,11 @@ impl FleetNames {
     pub fn scaling_policy(&self, role: RoleName) -> String {
         format!("{}-{role}-cpu-target", self.prefix)
     }
+
+    /// A consumer group's lag-per-instance target-tracking policy.
+    pub fn lag_policy(&self, role: RoleName) -> String {
+        format!("{}-{role}-lag-target", self.prefix)
+    }
 }
 
 #[cfg(test)]

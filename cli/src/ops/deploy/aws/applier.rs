@@ -222,6 +222,17 @@ impl<A: DeployApi> Applier<'_, A> {
             Step::PutCpuTarget { group, policy, target_percent } => {
                 aws.put_cpu_target(group, policy, *target_percent).await?
             }
+            Step::EnableGroupMetrics { group, metrics } => {
+                aws.enable_group_metrics(group, metrics).await?;
+                self.progress.info(format!("auto scaling group {group}: publishes {}", metrics.join(", ")));
+            }
+            Step::PutLagTarget { group, policy, tracking } => {
+                aws.put_tracked_metric(group, policy, tracking).await?;
+                self.progress.info(format!(
+                    "auto scaling group {group}: scaling policy {policy}, lag per instance {}",
+                    tracking.target
+                ));
+            }
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ use crate::aws::elb;
 use crate::aws::iam;
 use crate::aws::launch_template::{self, LaunchTemplate};
 use crate::aws::ssm::{self, SecretValue};
-use crate::aws::{msk, AwsClients};
+use crate::aws::{msk, scaling_policy, AwsClients};
 use crate::config::{Environment, SecurityProtocol};
 use crate::fleet::actual::{instance_versions, template_numbers, Actual, ApiKeysState, ObservedRole, SecretState};
 use crate::fleet::desired::{self, AccountScope};
@@ -120,7 +120,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
                 what: format!("client security group {client_sg_name}"),
             },
         )?;
-    let kafka = kafka_for_instances(clients, environment).await?;
+    let (kafka, cluster_name) = kafka_for_instances(clients, environment).await?;
 
     let secrets = secret_states(clients, environment, &names).await?;
     let api_keys_parameter = names.secret(PRODUCER_API_KEYS);
@@ -171,8 +171,8 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         }
         let template = launch_template::find(&clients.ec2, &names.launch_template(*role)).await?;
         let group = groups.iter().find(|group| group.name == names.group(*role)).cloned();
-        let policy = names.scaling_policy(*role);
-        observed_roles.insert(*role, observe_role(clients, &policy, template, group).await?);
+        let policies = (names.scaling_policy(*role), role.is_consumer().then(|| names.lag_policy(*role)));
+        observed_roles.insert(*role, observe_role(clients, &policies, template, group).await?);
         let mut env = service_env(&options.profile, *role, &kafka, &postgres, mongodb.as_ref())?;
         // The producer refuses to start without a key unless told that
         // anonymous uploads are wanted; forgectl.yaml said so, and no key exists.
@@ -193,6 +193,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         client_sg,
         security_groups,
         kafka,
+        cluster_name,
         role,
         role_policy,
         instance_profile,
@@ -210,8 +211,12 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
 /// The brokers as the instances reach them: MSK's TLS (or, if that is all
 /// there is, plaintext) bootstrap string, verified against the system trust
 /// store. The environment's `kafka.ssl_ca_location` is a path on the
-/// machine running forgectl, so it is not passed on.
-async fn kafka_for_instances(clients: &AwsClients, environment: &Environment) -> Result<KafkaConnection, FleetError> {
+/// machine running forgectl, so it is not passed on. Also returns the
+/// cluster's name, which its CloudWatch metrics carry.
+async fn kafka_for_instances(
+    clients: &AwsClients,
+    environment: &Environment,
+) -> Result<(KafkaConnection, String), FleetError> {
     let not_provisioned =
         |what: &str| FleetError::NotProvisioned { env: environment.name.clone(), what: what.to_string() };
     let cluster =
@@ -222,7 +227,9 @@ async fn kafka_for_instances(clients: &AwsClients, environment: &Environment) ->
         .ok_or_else(|| not_provisioned("bootstrap brokers yet (is the cluster still CREATING?)"))?;
     let security_protocol =
         if brokers.tls.as_deref() == Some(bootstrap) { SecurityProtocol::Ssl } else { SecurityProtocol::Plaintext };
-    Ok(KafkaConnection { bootstrap_servers: bootstrap.to_string(), security_protocol, ssl_ca_location: None })
+    let connection =
+        KafkaConnection { bootstrap_servers: bootstrap.to_string(), security_protocol, ssl_ca_location: None };
+    Ok((connection, cluster.name))
 }
 
 async fn secret_states(
@@ -252,9 +259,10 @@ async fn secret_states(
     Ok(secrets)
 }
 
+/// `policies`: the CPU policy's name and, for a consumer, the lag policy's.
 async fn observe_role(
     clients: &AwsClients,
-    scaling_policy: &str,
+    (scaling_policy, lag_policy): &(String, Option<String>),
     template: Option<LaunchTemplate>,
     group: Option<Group>,
 ) -> Result<ObservedRole, FleetError> {
@@ -266,8 +274,12 @@ async fn observe_role(
         Some(group) => autoscaling::cpu_target(&clients.autoscaling, &group.name, scaling_policy).await?,
         None => None,
     };
+    let lag_policy = match (&group, lag_policy) {
+        (Some(group), Some(policy)) => scaling_policy::tracked_metric(&clients.autoscaling, &group.name, policy).await?,
+        _ => None,
+    };
     let Some(template) = template else {
-        return Ok(ObservedRole { group, cpu_target, active_refresh, ..ObservedRole::default() });
+        return Ok(ObservedRole { group, cpu_target, lag_policy, active_refresh, ..ObservedRole::default() });
     };
     let mut numbers = group.as_ref().map(|group| template_numbers(group, &template.id)).unwrap_or_default();
     if !numbers.contains(&template.latest_version) {
@@ -285,6 +297,7 @@ async fn observe_role(
         latest_template,
         instance_versions,
         cpu_target,
+        lag_policy,
         active_refresh,
     })
 }
