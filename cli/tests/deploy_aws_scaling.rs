@@ -91,9 +91,81 @@ fn consumers_scale_on_lag_and_cpu_and_a_second_run_changes_nothing() {
     let producer = policies(&sdk, &format!("{prefix}-producer"));
     assert_eq!(producer.len(), 1, "{producer:?}");
 
+    check_front_door(&sdk, &prefix);
+    check_metrics_ports(&sdk, &prefix);
+
     let _ = env.take_calls();
     let again = deploy(&env, &version, &[]);
     assert_success(&again, &["deploy", "again"]);
     assert!(text(&again.stderr).contains("nothing to change"), "{}", text(&again.stderr));
     assert_eq!(mutating(&env.take_calls()), Vec::<String>::new());
+}
+
+/// The public listener answers 404 by default and forwards only `/v1/*`.
+fn check_front_door(sdk: &Sdk, prefix: &str) {
+    let lbs = sdk
+        .runtime
+        .block_on(sdk.elb.describe_load_balancers().names(format!("{prefix}-api")).send())
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let lb_arn = lbs.load_balancers().first().and_then(|lb| lb.load_balancer_arn()).unwrap_or_default().to_string();
+    let listeners = sdk
+        .runtime
+        .block_on(sdk.elb.describe_listeners().load_balancer_arn(&lb_arn).send())
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let [listener] = listeners.listeners() else { panic!("{listeners:?}") };
+    let default = listener.default_actions().first().unwrap_or_else(|| panic!("{listener:?}"));
+    assert_eq!(default.r#type().map(|t| t.as_str()), Some("fixed-response"), "{listener:?}");
+    assert_eq!(default.fixed_response_config().and_then(|c| c.status_code()), Some("404"));
+    let rules = sdk
+        .runtime
+        .block_on(sdk.elb.describe_rules().listener_arn(listener.listener_arn().unwrap_or_default()).send())
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let routed: Vec<_> = rules.rules().iter().filter(|rule| rule.is_default() != Some(true)).collect();
+    let [api] = routed[..] else { panic!("{routed:?}") };
+    let paths: Vec<&str> = api
+        .conditions()
+        .iter()
+        .filter_map(|c| c.path_pattern_config())
+        .flat_map(|c| c.values().iter().map(String::as_str))
+        .collect();
+    assert_eq!(paths, ["/v1/*"]);
+    let target_groups = sdk
+        .runtime
+        .block_on(sdk.elb.describe_target_groups().names(format!("{prefix}-producer")).send())
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let target_group = target_groups.target_groups().first().unwrap_or_else(|| panic!("no target group"));
+    assert_eq!(target_group.health_check_path(), Some("/ready"), "the health check goes to the targets directly");
+    let forward = api.actions().first().and_then(|a| a.target_group_arn());
+    assert_eq!(forward, target_group.target_group_arn());
+}
+
+/// No security group of the environment opens a metrics port to anyone by
+/// default, and the instances publish those ports on loopback only.
+fn check_metrics_ports(sdk: &Sdk, prefix: &str) {
+    let groups = sdk
+        .runtime
+        .block_on(
+            sdk.ec2
+                .describe_security_groups()
+                .filters(aws_sdk_ec2::types::Filter::builder().name("group-name").values(format!("{prefix}-*")).build())
+                .send(),
+        )
+        .unwrap_or_else(|err| panic!("{err:?}"));
+    let names: Vec<&str> = groups.security_groups().iter().filter_map(|g| g.group_name()).collect();
+    assert!(names.contains(&format!("{prefix}-metrics").as_str()), "{names:?}");
+    for group in groups.security_groups() {
+        for rule in group.ip_permissions() {
+            let covers = |port: i32| rule.from_port().unwrap_or(0) <= port && port <= rule.to_port().unwrap_or(65535);
+            if covers(8001) || covers(8002) {
+                panic!("{:?} opens a metrics port: {rule:?}", group.group_name());
+            }
+        }
+    }
+    for (role, port) in [("producer", 8002), ("sms-consumer", 8001)] {
+        let version = sdk.template_version(&format!("{prefix}-{role}"), "$Latest");
+        let data = version.launch_template_data().and_then(|data| data.user_data()).unwrap_or_default();
+        let script = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap_or_default();
+        let script = String::from_utf8_lossy(&script);
+        assert!(script.contains(&format!("-p 127.0.0.1:{port}:{port}")), "{role}: {script}");
+    }
 }

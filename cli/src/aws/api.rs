@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::autoscaling::{self, GroupSpec, RefreshPlan};
 use super::ec2::{self, IngressRule, RuleSource};
 use super::elb::{self, Listener, LoadBalancer, TargetGroup};
+use super::elb_rules::{self, Route};
 use super::iam::{self, InstanceProfile, Role};
 use super::launch_template::{self, LaunchTemplate, TemplateData};
 use super::msk::{self, ClusterSpec, MskCluster, OperationStatus, Placement};
@@ -92,7 +93,11 @@ pub trait LoadBalancingApi {
         security_group_id: &str,
         tags: &Tags,
     ) -> Result<LoadBalancer, AwsError>;
-    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<(), AwsError>;
+    /// Returns the new listener's ARN.
+    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<String, AwsError>;
+    /// Returns the new rule's ARN.
+    async fn create_rule(&self, listener_arn: &str, route: &Route) -> Result<String, AwsError>;
+    async fn delete_rule(&self, arn: &str) -> Result<(), AwsError>;
     async fn modify_listener(&self, arn: &str, listener: &Listener) -> Result<(), AwsError>;
     async fn delete_listener(&self, arn: &str) -> Result<(), AwsError>;
 }
@@ -248,8 +253,14 @@ impl LoadBalancingApi for AwsClients {
     ) -> Result<LoadBalancer, AwsError> {
         elb::create_load_balancer(&self.elb, name, scheme, subnet_ids, security_group_id, tags).await
     }
-    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<(), AwsError> {
+    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<String, AwsError> {
         elb::create_listener(&self.elb, lb, listener).await
+    }
+    async fn create_rule(&self, listener_arn: &str, route: &Route) -> Result<String, AwsError> {
+        elb_rules::create_rule(&self.elb, listener_arn, route).await
+    }
+    async fn delete_rule(&self, arn: &str) -> Result<(), AwsError> {
+        elb_rules::delete_rule(&self.elb, arn).await
     }
     async fn modify_listener(&self, arn: &str, listener: &Listener) -> Result<(), AwsError> {
         elb::modify_listener(&self.elb, arn, listener).await

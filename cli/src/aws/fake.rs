@@ -8,6 +8,7 @@ use super::api::{AccountSetupApi, AutoScalingApi, Ec2Api, LoadBalancingApi, MskA
 use super::autoscaling::{GroupSpec, RefreshPlan};
 use super::ec2::{IngressRule, RuleSource};
 use super::elb::{Listener, LoadBalancer, TargetGroup};
+use super::elb_rules::Route;
 use super::iam::{InstanceProfile, Role};
 use super::launch_template::{LaunchTemplate, TemplateData};
 use super::msk::{ClusterSpec, MskCluster, OperationStatus, Placement};
@@ -170,8 +171,17 @@ impl LoadBalancingApi for FakeAws {
             scheme: scheme.into(),
         })
     }
-    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<(), AwsError> {
-        self.call("elasticloadbalancing:CreateListener", &format!("{} {:?}", lb.name, listener.action))
+    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<String, AwsError> {
+        self.call("elasticloadbalancing:CreateListener", &format!("{} {:?}", lb.name, listener.action))?;
+        Ok(format!("arn:listener/{}/{}", lb.name, listener.port))
+    }
+    async fn create_rule(&self, listener_arn: &str, route: &Route) -> Result<String, AwsError> {
+        let resource = format!("{listener_arn} {} {:?}", route.path_patterns.join(" "), route.forward_to);
+        self.call("elasticloadbalancing:CreateRule", &resource)?;
+        Ok(format!("{listener_arn}/rule/{}", route.priority))
+    }
+    async fn delete_rule(&self, arn: &str) -> Result<(), AwsError> {
+        self.call("elasticloadbalancing:DeleteRule", arn)
     }
     async fn modify_listener(&self, arn: &str, _: &Listener) -> Result<(), AwsError> {
         self.call("elasticloadbalancing:ModifyListener", arn)

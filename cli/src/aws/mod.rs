@@ -11,6 +11,7 @@ pub mod calls;
 pub mod ec2;
 pub mod ecr;
 pub mod elb;
+pub mod elb_rules;
 pub mod error;
 #[cfg(test)]
 pub mod fake;

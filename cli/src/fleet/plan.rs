@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::aws::ec2::{IngressRule, RuleSource};
 use crate::aws::elb::{Listener, LoadBalancer, TargetGroup};
+use crate::aws::elb_rules::Route;
 use crate::aws::launch_template::{LaunchTemplate, TemplateData};
 use crate::aws::scaling_policy::TrackedMetric;
 use crate::aws::ssm::SecretValue;
@@ -283,6 +284,14 @@ pub enum Step {
         listener: Listener,
     },
     DeleteListener {
+        arn: String,
+    },
+    /// `listener` is an ARN or a `Pending::Listener` ID.
+    CreateRule {
+        listener: String,
+        route: Route,
+    },
+    DeleteRule {
         arn: String,
     },
     /// A new template; its version 1 is what the role runs.

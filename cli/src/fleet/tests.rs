@@ -170,8 +170,10 @@ impl Case {
             tags: BTreeMap::new(),
             ingress: Vec::new(),
         };
+        let mut metrics = group("sg-metrics", &names.metrics_sg);
+        metrics.ingress = self.target().metrics_rules();
         actual.security_groups =
-            vec![group("sg-lb", &names.load_balancer_sg), group("sg-producer", &names.producer_sg)];
+            vec![group("sg-lb", &names.load_balancer_sg), group("sg-producer", &names.producer_sg), metrics];
         for (name, rules) in self.target().front_rules(&actual) {
             if let Some(group) = actual.security_groups.iter_mut().find(|group| group.name == name) {
                 group.ingress = rules;
@@ -288,18 +290,19 @@ fn first_deploy_creates_everything_and_binds_what_it_creates_later() {
             (ResourceKind::Secret, Change::Create),
             (ResourceKind::SecurityGroup, Change::Create),
             (ResourceKind::SecurityGroup, Change::Create),
+            (ResourceKind::SecurityGroup, Change::Create),
             (ResourceKind::TargetGroup, Change::Create),
             (ResourceKind::LoadBalancer, Change::Create),
             (ResourceKind::Listeners, Change::Create),
         ]
     );
     // The producers' group lets the load balancer's group in, before either exists.
-    let producer_sg = &plan.shared[7];
+    let producer_sg = &plan.shared[8];
     let lb_sg = Pending::SecurityGroup.id(&names.load_balancer_sg);
     assert!(producer_sg.steps.iter().any(|step| matches!(step,
         Step::Authorize { port: 8000, sources, .. } if sources == &[RuleSource::Group(lb_sg.clone())])));
     assert!(
-        matches!(&plan.shared[9].steps[..], [Step::CreateLoadBalancer { security_group, .. }] if security_group == &lb_sg)
+        matches!(&plan.shared[10].steps[..], [Step::CreateLoadBalancer { security_group, .. }] if security_group == &lb_sg)
     );
 
     let producer = role_plan(&plan, RoleName::Producer);

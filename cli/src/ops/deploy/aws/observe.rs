@@ -12,6 +12,7 @@ use crate::aws::autoscaling::{self, Group};
 use crate::aws::ec2;
 use crate::aws::ecr;
 use crate::aws::elb;
+use crate::aws::elb_rules;
 use crate::aws::iam;
 use crate::aws::launch_template::{self, LaunchTemplate};
 use crate::aws::ssm::{self, SecretValue};
@@ -138,10 +139,13 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
     let (target_group, load_balancer, listeners) = if roles.contains(&RoleName::Producer) {
         let target_group = elb::find_target_group(&clients.elb, &names.target_group).await?;
         let load_balancer = elb::find_load_balancer(&clients.elb, &names.load_balancer).await?;
-        let ports = match &load_balancer {
+        let mut ports = match &load_balancer {
             Some(lb) => elb::listeners(&clients.elb, lb).await?,
             None => Vec::new(),
         };
+        for listener in &mut ports {
+            listener.routes = elb_rules::routes(&clients.elb, &listener.arn).await?;
+        }
         (target_group, load_balancer, ports)
     } else {
         (None, None, Vec::new())
