@@ -70,9 +70,12 @@ pub async fn create_rule(client: &Client, listener_arn: &str, route: &Route) -> 
     let call = Call::new("elasticloadbalancing:CreateRule", format!("listener {listener_arn}"));
     let condition = RuleCondition::builder()
         .field("path-pattern")
-        .path_pattern_config(PathPatternConditionConfig::builder().set_values(Some(route.path_patterns.clone())).build())
+        .path_pattern_config(
+            PathPatternConditionConfig::builder().set_values(Some(route.path_patterns.clone())).build(),
+        )
         .build();
-    let action = Action::builder().r#type(ActionTypeEnum::Forward).set_target_group_arn(route.forward_to.clone()).build();
+    let action =
+        Action::builder().r#type(ActionTypeEnum::Forward).set_target_group_arn(route.forward_to.clone()).build();
     let request = client
         .create_rule()
         .listener_arn(listener_arn)

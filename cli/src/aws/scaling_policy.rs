@@ -5,8 +5,8 @@
 //! Amazon EC2 Auto Scaling API Reference.
 
 use aws_sdk_autoscaling::types::{
-    CustomizedMetricSpecification, Metric, MetricDimension, TargetTrackingConfiguration,
-    TargetTrackingMetricDataQuery, TargetTrackingMetricStat,
+    CustomizedMetricSpecification, Metric, MetricDimension, TargetTrackingConfiguration, TargetTrackingMetricDataQuery,
+    TargetTrackingMetricStat,
 };
 use aws_sdk_autoscaling::Client;
 use serde::Serialize;

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use crate::aws::autoscaling::{Group, Refresh};
-use crate::aws::scaling_policy::TrackedMetric;
 use crate::aws::ec2::{SecurityGroup, Subnet};
 use crate::aws::ecr::Repository;
 use crate::aws::elb::{Listener, LoadBalancer, TargetGroup};
 use crate::aws::iam::{InstanceProfile, Role};
 use crate::aws::launch_template::{LaunchTemplate, TemplateVersion};
+use crate::aws::scaling_policy::TrackedMetric;
 use crate::aws::ssm::SecretValue;
 use crate::kafka::KafkaConnection;
 use crate::profile::RoleName;

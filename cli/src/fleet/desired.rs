@@ -192,7 +192,12 @@ pub struct PublishedPort {
 /// load balancer only); the metrics ports on loopback, where the instance's
 /// CloudWatch agent scrapes them, unless the environment names monitoring
 /// that reaches them from outside (`monitored`).
-pub fn role_ports(role: RoleName, producer_port: u16, consumer_metrics_port: u16, monitored: bool) -> Vec<PublishedPort> {
+pub fn role_ports(
+    role: RoleName,
+    producer_port: u16,
+    consumer_metrics_port: u16,
+    monitored: bool,
+) -> Vec<PublishedPort> {
     let metrics = |port| PublishedPort { port, loopback_only: !monitored };
     if role.is_consumer() {
         vec![metrics(consumer_metrics_port)]

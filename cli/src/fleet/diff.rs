@@ -65,7 +65,8 @@ impl ListenerChanges {
         let modify = self.modify.iter().map(|(_, l)| format!("~{l}"));
         let delete = self.delete.iter().map(|l| format!("-{l}"));
         // A new listener's routes are in its own description already.
-        let new_listeners: Vec<String> = self.create.iter().map(|l| Pending::Listener.id(&l.port.to_string())).collect();
+        let new_listeners: Vec<String> =
+            self.create.iter().map(|l| Pending::Listener.id(&l.port.to_string())).collect();
         let create_routes = self
             .create_routes
             .iter()

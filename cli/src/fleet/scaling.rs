@@ -111,7 +111,11 @@ pub fn lag_steps(actual: &Actual, profile: &Profile, observed: &ObservedRole, pl
         };
         plan.lag_policy = Some(change);
         if change != Change::Keep {
-            plan.steps.push(Step::PutLagTarget { group: group_name, policy: names.lag_policy(role), tracking: desired });
+            plan.steps.push(Step::PutLagTarget {
+                group: group_name,
+                policy: names.lag_policy(role),
+                tracking: desired,
+            });
         }
     }
     let changes = plan.group_metrics != Change::Keep || plan.lag_policy.is_some_and(|change| change != Change::Keep);

@@ -103,9 +103,14 @@ fn metrics_ports_open_only_to_the_monitoring_the_environment_names() {
     let case = Case::new("50k", "v1");
     let plan = case.plan(&case.empty());
     let names = crate::naming::fleet::FleetNames::for_env(&case.environment);
-    let metrics = plan.shared.iter().find(|row| row.kind == ResourceKind::SecurityGroup && row.name == names.metrics_sg);
+    let metrics =
+        plan.shared.iter().find(|row| row.kind == ResourceKind::SecurityGroup && row.name == names.metrics_sg);
     let metrics = metrics.unwrap_or_else(|| panic!("{:?}", plan.shared));
-    assert!(matches!(&metrics.steps[..], [Step::CreateSecurityGroup { .. }]), "no rule by default: {:?}", metrics.steps);
+    assert!(
+        matches!(&metrics.steps[..], [Step::CreateSecurityGroup { .. }]),
+        "no rule by default: {:?}",
+        metrics.steps
+    );
 
     let monitored = Case {
         environment: super::environment(
@@ -123,7 +128,6 @@ fn metrics_ports_open_only_to_the_monitoring_the_environment_names() {
             _ => None,
         })
         .collect();
-    let sources =
-        vec![RuleSource::Cidr("10.0.5.0/24".into()), RuleSource::Group("sg-0123456789abcdef0".into())];
+    let sources = vec![RuleSource::Cidr("10.0.5.0/24".into()), RuleSource::Group("sg-0123456789abcdef0".into())];
     assert_eq!(opened, [(8002, sources.clone()), (8001, sources)]);
 }

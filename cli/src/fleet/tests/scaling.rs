@@ -26,8 +26,14 @@ fn the_lag_of_every_topic_of_the_group_is_summed_and_divided_by_the_instances_in
     let instances =
         tracking.metrics.iter().find(|query| query.id == "instances").and_then(|query| query.metric.as_ref());
     let instances = instances.unwrap_or_else(|| panic!("{tracking:?}"));
-    assert_eq!((instances.namespace.as_str(), instances.metric_name.as_str()), ("AWS/AutoScaling", IN_SERVICE_INSTANCES));
-    assert_eq!(instances.dimensions, [("AutoScalingGroupName".to_string(), "forgectl-prod-common-consumer".to_string())]);
+    assert_eq!(
+        (instances.namespace.as_str(), instances.metric_name.as_str()),
+        ("AWS/AutoScaling", IN_SERVICE_INSTANCES)
+    );
+    assert_eq!(
+        instances.dimensions,
+        [("AutoScalingGroupName".to_string(), "forgectl-prod-common-consumer".to_string())]
+    );
 }
 
 #[test]
@@ -99,7 +105,10 @@ fn a_changed_lag_target_or_missing_metrics_are_put_back_in_place() {
     let plan = case.plan(&actual);
     let sms = role_plan(&plan, RoleName::SmsConsumer);
     assert_eq!((sms.summary.action, sms.lag_policy), (RoleAction::Scale, Some(Change::Update)));
-    assert!(sms.steps.iter().any(|step| matches!(step, Step::PutLagTarget { tracking, .. } if tracking.target == 250.0)));
+    assert!(sms
+        .steps
+        .iter()
+        .any(|step| matches!(step, Step::PutLagTarget { tracking, .. } if tracking.target == 250.0)));
     let events = role_plan(&plan, RoleName::EventsConsumer);
     assert_eq!((events.summary.action, events.group_metrics), (RoleAction::Scale, Change::Update));
     assert!(events.steps.iter().any(|step| matches!(step, Step::EnableGroupMetrics { .. })));

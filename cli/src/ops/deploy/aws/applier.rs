@@ -168,7 +168,8 @@ impl<A: DeployApi> Applier<'_, A> {
             }
             Step::CreateRule { listener, route } => {
                 let listener = self.resolve(listener);
-                let route = Route { forward_to: route.forward_to.as_deref().map(|arn| self.resolve(arn)), ..route.clone() };
+                let route =
+                    Route { forward_to: route.forward_to.as_deref().map(|arn| self.resolve(arn)), ..route.clone() };
                 aws.create_rule(&listener, &route).await?;
                 self.progress.info(format!("load balancer {}: route {route}", self.names.load_balancer));
             }

@@ -279,7 +279,9 @@ async fn observe_role(
         None => None,
     };
     let lag_policy = match (&group, lag_policy) {
-        (Some(group), Some(policy)) => scaling_policy::tracked_metric(&clients.autoscaling, &group.name, policy).await?,
+        (Some(group), Some(policy)) => {
+            scaling_policy::tracked_metric(&clients.autoscaling, &group.name, policy).await?
+        }
         _ => None,
     };
     let Some(template) = template else {
