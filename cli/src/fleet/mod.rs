@@ -13,6 +13,7 @@ mod exposure;
 pub mod plan;
 pub mod roles;
 pub mod scaling;
+mod security_groups;
 pub mod target;
 
 #[cfg(test)]
