@@ -95,7 +95,8 @@ fn k8s_manifests_carry_the_ladder_and_no_secret() {
         .and_then(|triggers| triggers.iter().find(|t| t["type"] == "kafka"))
         .unwrap_or_else(|| panic!("kafka trigger"));
     assert_eq!(lag["metadata"]["consumerGroup"], "sms-consumer-group");
-    assert_eq!(lag["metadata"]["lagThreshold"], "50");
+    // The profile's lag per instance: what the Auto Scaling groups track on AWS.
+    assert_eq!(lag["metadata"]["lagThreshold"], "100");
     assert_eq!(find("Service", "producer")["spec"]["type"], "LoadBalancer");
     let deployment = find("Deployment", "events-consumer");
     assert_eq!(deployment["spec"]["replicas"], 3);

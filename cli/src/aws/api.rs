@@ -8,9 +8,11 @@ use std::collections::BTreeMap;
 use super::autoscaling::{self, GroupSpec, RefreshPlan};
 use super::ec2::{self, IngressRule, RuleSource};
 use super::elb::{self, Listener, LoadBalancer, TargetGroup};
+use super::elb_rules::{self, Route};
 use super::iam::{self, InstanceProfile, Role};
 use super::launch_template::{self, LaunchTemplate, TemplateData};
 use super::msk::{self, ClusterSpec, MskCluster, OperationStatus, Placement};
+use super::scaling_policy::{self, TrackedMetric};
 use super::ssm::{self, SecretValue};
 use super::{ecr, msk_config, msk_update, AwsClients, AwsError};
 
@@ -68,6 +70,8 @@ pub trait AutoScalingApi {
         plan: RefreshPlan,
     ) -> Result<String, AwsError>;
     async fn put_cpu_target(&self, group: &str, policy: &str, target: f64) -> Result<(), AwsError>;
+    async fn put_tracked_metric(&self, group: &str, policy: &str, tracked: &TrackedMetric) -> Result<(), AwsError>;
+    async fn enable_group_metrics(&self, group: &str, metrics: &[&str]) -> Result<(), AwsError>;
 }
 
 #[allow(async_fn_in_trait)]
@@ -89,7 +93,11 @@ pub trait LoadBalancingApi {
         security_group_id: &str,
         tags: &Tags,
     ) -> Result<LoadBalancer, AwsError>;
-    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<(), AwsError>;
+    /// Returns the new listener's ARN.
+    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<String, AwsError>;
+    /// Returns the new rule's ARN.
+    async fn create_rule(&self, listener_arn: &str, route: &Route) -> Result<String, AwsError>;
+    async fn delete_rule(&self, arn: &str) -> Result<(), AwsError>;
     async fn modify_listener(&self, arn: &str, listener: &Listener) -> Result<(), AwsError>;
     async fn delete_listener(&self, arn: &str) -> Result<(), AwsError>;
 }
@@ -213,6 +221,12 @@ impl AutoScalingApi for AwsClients {
     async fn put_cpu_target(&self, group: &str, policy: &str, target: f64) -> Result<(), AwsError> {
         autoscaling::put_cpu_target(&self.autoscaling, group, policy, target).await
     }
+    async fn put_tracked_metric(&self, group: &str, policy: &str, tracked: &TrackedMetric) -> Result<(), AwsError> {
+        scaling_policy::put_tracked_metric(&self.autoscaling, group, policy, tracked).await
+    }
+    async fn enable_group_metrics(&self, group: &str, metrics: &[&str]) -> Result<(), AwsError> {
+        scaling_policy::enable_group_metrics(&self.autoscaling, group, metrics).await
+    }
 }
 
 impl LoadBalancingApi for AwsClients {
@@ -239,8 +253,14 @@ impl LoadBalancingApi for AwsClients {
     ) -> Result<LoadBalancer, AwsError> {
         elb::create_load_balancer(&self.elb, name, scheme, subnet_ids, security_group_id, tags).await
     }
-    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<(), AwsError> {
+    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<String, AwsError> {
         elb::create_listener(&self.elb, lb, listener).await
+    }
+    async fn create_rule(&self, listener_arn: &str, route: &Route) -> Result<String, AwsError> {
+        elb_rules::create_rule(&self.elb, listener_arn, route).await
+    }
+    async fn delete_rule(&self, arn: &str) -> Result<(), AwsError> {
+        elb_rules::delete_rule(&self.elb, arn).await
     }
     async fn modify_listener(&self, arn: &str, listener: &Listener) -> Result<(), AwsError> {
         elb::modify_listener(&self.elb, arn, listener).await

@@ -47,6 +47,8 @@ pub struct Group {
     pub instances: Vec<GroupInstance>,
     pub target_group_arns: Vec<String>,
     pub tags: BTreeMap<String, String>,
+    /// The group metrics it publishes to CloudWatch (`GroupInServiceInstances`...).
+    pub enabled_metrics: Vec<String>,
 }
 
 /// What a new group is created with.
@@ -158,6 +160,11 @@ fn convert_group(call: &Call, group: &aws_sdk_autoscaling::types::AutoScalingGro
             .iter()
             .filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default().to_string())))
             .collect(),
+        enabled_metrics: group
+            .enabled_metrics()
+            .iter()
+            .map(|enabled| call.required_str(enabled.metric(), "EnabledMetrics[].Metric"))
+            .collect::<Result<_, _>>()?,
     })
 }
 

@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, Certificate, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum,
-    RedirectActionConfig, RedirectActionStatusCodeEnum, Tag, TargetTypeEnum,
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, LoadBalancerSchemeEnum, LoadBalancerTypeEnum,
+    ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum, Tag, TargetTypeEnum,
 };
 use aws_sdk_elasticloadbalancingv2::Client;
 use serde::Serialize;
 
 use super::call::Call;
+use super::elb_rules::Route;
 use super::error::AwsError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -146,6 +147,8 @@ pub enum ListenerAction {
     Forward(String),
     /// A permanent redirect to HTTPS on 443.
     RedirectToHttps,
+    /// A fixed 404: what the API listener answers outside its routes.
+    NotFound,
     /// Anything forgectl does not set (fixed responses, rules by hand).
     Other,
 }
@@ -159,7 +162,10 @@ pub struct Listener {
     /// `HTTP` or `HTTPS`.
     pub protocol: String,
     pub certificate_arn: Option<String>,
+    /// The default action: what no route matches.
     pub action: ListenerAction,
+    /// The listener's rules besides the default, by path.
+    pub routes: Vec<Route>,
 }
 
 impl std::fmt::Display for Listener {
@@ -167,11 +173,19 @@ impl std::fmt::Display for Listener {
         let action = match &self.action {
             ListenerAction::Forward(_) => "forward to the producers",
             ListenerAction::RedirectToHttps => "redirect to HTTPS",
+            ListenerAction::NotFound => "404",
             ListenerAction::Other => "other",
         };
-        write!(f, "{} :{} {action}", self.protocol, self.port)
+        write!(f, "{} :{} {action}", self.protocol, self.port)?;
+        for route in &self.routes {
+            write!(f, ", {route}")?;
+        }
+        Ok(())
     }
 }
+
+/// The API listener's answer outside its routes.
+const NOT_FOUND_STATUS: &str = "404";
 
 /// TLS 1.3 and 1.2 only: what AWS recommends for new HTTPS listeners.
 const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -195,6 +209,10 @@ fn convert_listener(
                 .redirect_config()
                 .filter(|redirect| redirect.protocol() == Some("HTTPS"))
                 .map(|_| ListenerAction::RedirectToHttps),
+            Some(ActionTypeEnum::FixedResponse) => only
+                .fixed_response_config()
+                .filter(|fixed| fixed.status_code() == Some(NOT_FOUND_STATUS))
+                .map(|_| ListenerAction::NotFound),
             _ => None,
         },
         _ => None,
@@ -206,6 +224,8 @@ fn convert_listener(
         protocol: call.required(listener.protocol(), "Listeners[].Protocol")?.as_str().to_string(),
         certificate_arn: listener.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
         action: action.unwrap_or(ListenerAction::Other),
+        // Read separately (DescribeRules), by `elb_rules::routes`.
+        routes: Vec::new(),
     })
 }
 
@@ -223,6 +243,16 @@ fn listener_action(action: &ListenerAction) -> Option<Vec<Action>> {
                     .build(),
             )
             .build(),
+        ListenerAction::NotFound => Action::builder()
+            .r#type(ActionTypeEnum::FixedResponse)
+            .fixed_response_config(
+                FixedResponseActionConfig::builder()
+                    .status_code(NOT_FOUND_STATUS)
+                    .content_type("text/plain")
+                    .message_body("not found")
+                    .build(),
+            )
+            .build(),
         ListenerAction::Other => return None,
     };
     Some(vec![action])
@@ -232,7 +262,8 @@ fn certificates(listener: &Listener) -> Option<Vec<Certificate>> {
     listener.certificate_arn.as_ref().map(|arn| vec![Certificate::builder().certificate_arn(arn).build()])
 }
 
-pub async fn create_listener(client: &Client, lb: &LoadBalancer, listener: &Listener) -> Result<(), AwsError> {
+/// Returns the new listener's ARN (its routes are created by rule).
+pub async fn create_listener(client: &Client, lb: &LoadBalancer, listener: &Listener) -> Result<String, AwsError> {
     let https = listener.protocol == "HTTPS";
     let call = Call::new("elasticloadbalancing:CreateListener", format!("load balancer {}", lb.name));
     let request = client
@@ -244,8 +275,9 @@ pub async fn create_listener(client: &Client, lb: &LoadBalancer, listener: &List
         .set_ssl_policy(https.then(|| SSL_POLICY.to_string()))
         .set_default_actions(listener_action(&listener.action))
         .send();
-    call.send(request).await?;
-    Ok(())
+    let output = call.send(request).await?;
+    let created = call.required(output.listeners().first(), "Listeners")?;
+    call.required_str(created.listener_arn(), "Listeners[].ListenerArn")
 }
 
 /// Sets protocol, certificate and action of the listener at `arn`.

@@ -8,10 +8,12 @@ use super::api::{AccountSetupApi, AutoScalingApi, Ec2Api, LoadBalancingApi, MskA
 use super::autoscaling::{GroupSpec, RefreshPlan};
 use super::ec2::{IngressRule, RuleSource};
 use super::elb::{Listener, LoadBalancer, TargetGroup};
+use super::elb_rules::Route;
 use super::iam::{InstanceProfile, Role};
 use super::launch_template::{LaunchTemplate, TemplateData};
 use super::msk::{ClusterSpec, MskCluster, OperationStatus, Placement};
 use super::msk_config::MskConfiguration;
+use super::scaling_policy::TrackedMetric;
 use super::ssm::SecretValue;
 use super::{AwsError, AwsErrorKind};
 
@@ -126,6 +128,12 @@ impl AutoScalingApi for FakeAws {
     async fn put_cpu_target(&self, group: &str, policy: &str, target: f64) -> Result<(), AwsError> {
         self.call("autoscaling:PutScalingPolicy", &format!("{group} {policy} {target}"))
     }
+    async fn put_tracked_metric(&self, group: &str, policy: &str, tracked: &TrackedMetric) -> Result<(), AwsError> {
+        self.call("autoscaling:PutScalingPolicy", &format!("{group} {policy} {}", tracked.target))
+    }
+    async fn enable_group_metrics(&self, group: &str, metrics: &[&str]) -> Result<(), AwsError> {
+        self.call("autoscaling:EnableMetricsCollection", &format!("{group} {}", metrics.join(",")))
+    }
 }
 
 impl LoadBalancingApi for FakeAws {
@@ -164,8 +172,17 @@ impl LoadBalancingApi for FakeAws {
             scheme: scheme.into(),
         })
     }
-    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<(), AwsError> {
-        self.call("elasticloadbalancing:CreateListener", &format!("{} {:?}", lb.name, listener.action))
+    async fn create_listener(&self, lb: &LoadBalancer, listener: &Listener) -> Result<String, AwsError> {
+        self.call("elasticloadbalancing:CreateListener", &format!("{} {:?}", lb.name, listener.action))?;
+        Ok(format!("arn:listener/{}/{}", lb.name, listener.port))
+    }
+    async fn create_rule(&self, listener_arn: &str, route: &Route) -> Result<String, AwsError> {
+        let resource = format!("{listener_arn} {} {:?}", route.path_patterns.join(" "), route.forward_to);
+        self.call("elasticloadbalancing:CreateRule", &resource)?;
+        Ok(format!("{listener_arn}/rule/{}", route.priority))
+    }
+    async fn delete_rule(&self, arn: &str) -> Result<(), AwsError> {
+        self.call("elasticloadbalancing:DeleteRule", arn)
     }
     async fn modify_listener(&self, arn: &str, _: &Listener) -> Result<(), AwsError> {
         self.call("elasticloadbalancing:ModifyListener", arn)

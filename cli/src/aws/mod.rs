@@ -14,6 +14,7 @@ pub mod diagnosis;
 pub mod ec2;
 pub mod ecr;
 pub mod elb;
+pub mod elb_rules;
 pub mod error;
 #[cfg(test)]
 pub mod fake;
@@ -22,6 +23,7 @@ pub mod launch_template;
 pub mod msk;
 pub mod msk_config;
 pub mod msk_update;
+pub mod scaling_policy;
 pub mod scram;
 pub mod sns;
 pub mod ssm;

@@ -166,6 +166,13 @@ fn is_certificate_arn(text: &str) -> bool {
     text.starts_with("arn:") && text.split(':').nth(2) == Some("acm") && text.contains(":certificate/")
 }
 
+/// `sg-` and 8 or 17 lowercase hex digits, as EC2 issues them.
+fn is_security_group_id(text: &str) -> bool {
+    text.strip_prefix("sg-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17) && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
+}
+
 fn is_ipv4_cidr(text: &str) -> bool {
     let Some((address, bits)) = text.split_once('/') else {
         return false;
@@ -269,6 +276,20 @@ fn resolve(
     }
     if let Some((key, message, hint)) = alerts::problem(&spec.alerts) {
         return Err(invalid(key, message, hint));
+    }
+    if let Some(bad) = spec.services.monitoring_cidrs.iter().find(|cidr| !is_ipv4_cidr(cidr)) {
+        return Err(invalid(
+            "services.monitoring_cidrs",
+            format!("`{bad}` is not an IPv4 CIDR"),
+            "write the monitoring servers' ranges like 10.0.5.0/24",
+        ));
+    }
+    if let Some(bad) = spec.services.monitoring_security_group.as_deref().filter(|id| !is_security_group_id(id)) {
+        return Err(invalid(
+            "services.monitoring_security_group",
+            format!("`{bad}` is not a security group ID"),
+            "give the ID of the monitoring servers' security group, sg- and 8 or 17 hex digits",
+        ));
     }
     let name_prefix = spec.name_prefix.clone().unwrap_or_else(|| format!("forgectl-{name}"));
     if name_prefix.is_empty()

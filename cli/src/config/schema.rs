@@ -114,6 +114,18 @@ pub struct ServicesSpec {
     /// created none. Anyone who reaches the endpoint can then upload.
     #[serde(default)]
     pub allow_anonymous_uploads: bool,
+    /// IPv4 ranges that may scrape the services' Prometheus metrics (the
+    /// producers' port 8002, the consumers' 8001) from outside the
+    /// instance, e.g. a Prometheus server's subnet. Empty (the default):
+    /// nobody; the metrics ports are bound to loopback and the CloudWatch
+    /// agent on each instance scrapes them there.
+    #[serde(default)]
+    pub monitoring_cidrs: Vec<String>,
+    /// A security group (`sg-…`) whose members may scrape the services'
+    /// metrics ports, e.g. your Prometheus servers'. None (the default):
+    /// nobody from outside the instance.
+    #[serde(default)]
+    pub monitoring_security_group: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -144,6 +156,8 @@ impl Default for ServicesSpec {
             load_balancer_scheme: LoadBalancerScheme::default(),
             allow_plain_http: false,
             allow_anonymous_uploads: false,
+            monitoring_cidrs: Vec::new(),
+            monitoring_security_group: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::aws::ecr::Repository;
 use crate::aws::elb::{Listener, LoadBalancer, TargetGroup};
 use crate::aws::iam::{InstanceProfile, Role};
 use crate::aws::launch_template::{LaunchTemplate, TemplateVersion};
+use crate::aws::scaling_policy::TrackedMetric;
 use crate::aws::ssm::SecretValue;
 use crate::kafka::KafkaConnection;
 use crate::profile::RoleName;
@@ -31,6 +32,8 @@ pub struct Actual {
     pub client_sg: String,
     pub security_groups: Vec<SecurityGroup>,
     pub kafka: KafkaConnection,
+    /// The MSK cluster's name: the `Cluster Name` of its CloudWatch metrics.
+    pub cluster_name: String,
     pub role: Option<Role>,
     pub role_policy: Option<String>,
     pub instance_profile: Option<InstanceProfile>,
@@ -99,6 +102,8 @@ pub struct ObservedRole {
     /// The service version each instance runs, read from its template version.
     pub instance_versions: Vec<String>,
     pub cpu_target: Option<f64>,
+    /// The consumers' lag-per-instance policy as AWS holds it.
+    pub lag_policy: Option<TrackedMetric>,
     /// An instance refresh still running (an earlier run was interrupted).
     pub active_refresh: Option<Refresh>,
 }

@@ -1,15 +1,15 @@
 //! Target against actual, one resource at a time: each function returns
 //! the resource's row of the plan with the steps that carry it out.
 
-use crate::aws::ec2::IngressRule;
 use crate::aws::launch_template::{TemplateData, TemplateVersion};
 use crate::profile::{Profile, RoleName};
 
 use super::actual::{Actual, ObservedRole};
 use super::desired::{self, version_description};
-use super::diff::{listener_changes, rule_changes, template_changes, RuleChanges};
+use super::diff::{listener_changes, template_changes};
 use super::plan::{Change, FleetPlan, FleetRolePlan, Refusal, ResourceKind, SharedChange, Step};
 use super::roles::{self, RoleAction, RunningRole};
+use super::security_groups::security_group;
 use super::target::{Pending, Target, CPU_TARGET_PERCENT, READY_PATH};
 use super::FleetError;
 
@@ -17,6 +17,8 @@ const LB_SG_DESCRIPTION: &str = "forgectl: the producer API's load balancer";
 const LB_RULE_DESCRIPTION: &str = "producer API clients (forgectl)";
 const PRODUCER_SG_DESCRIPTION: &str = "forgectl: producer instances, reached from the load balancer";
 const PRODUCER_RULE_DESCRIPTION: &str = "load balancer to producer (forgectl)";
+const METRICS_SG_DESCRIPTION: &str = "forgectl: the services' metrics ports, reached only by monitoring";
+const METRICS_RULE_DESCRIPTION: &str = "monitoring scrapes the services' metrics (forgectl)";
 
 /// The whole plan: shared resources first, in the order the applier
 /// creates them, then one row per role. Pure: no AWS, no clock, no I/O.
@@ -24,6 +26,14 @@ pub fn plan(actual: &Actual, target: &Target<'_>) -> Result<FleetPlan, FleetErro
     let mut shared = repositories(actual, target);
     shared.extend(instance_role(actual));
     shared.extend(secrets(actual));
+    // Every role's instances carry it; it opens their metrics ports only to
+    // the monitoring the environment names (nobody, by default).
+    shared.push(security_group(
+        actual,
+        actual.names.metrics_sg.clone(),
+        &target.metrics_rules(),
+        (METRICS_SG_DESCRIPTION, METRICS_RULE_DESCRIPTION),
+    ));
     let serves_producer = target.serves_producer();
     let mut refusals = Vec::new();
     if serves_producer {
@@ -36,6 +46,7 @@ pub fn plan(actual: &Actual, target: &Target<'_>) -> Result<FleetPlan, FleetErro
         let observed = actual.roles.get(&role).cloned().unwrap_or_default();
         if let Some(mut plan) = plan_role(target.profile, role, &observed, &desired, target.version) {
             role_steps(actual, target, &observed, desired, &mut plan);
+            super::scaling::lag_steps(actual, target.profile, &observed, &mut plan);
             roles.push(plan);
         }
     }
@@ -134,35 +145,8 @@ fn front(actual: &Actual, target: &Target<'_>) -> Vec<SharedChange> {
     let names = &actual.names;
     let mut rows = Vec::new();
     let descriptions = [(LB_SG_DESCRIPTION, LB_RULE_DESCRIPTION), (PRODUCER_SG_DESCRIPTION, PRODUCER_RULE_DESCRIPTION)];
-    for ((name, desired), (group_description, rule_description)) in
-        target.front_rules(actual).into_iter().zip(descriptions)
-    {
-        let row = match actual.security_group(&name) {
-            None => {
-                let mut steps = vec![Step::CreateSecurityGroup {
-                    name: name.clone(),
-                    description: group_description,
-                    vpc_id: actual.vpc_id.clone(),
-                }];
-                steps.extend(rule_steps(
-                    (Pending::SecurityGroup.id(&name), name.clone()),
-                    &rule_changes(&[], &desired),
-                    rule_description,
-                ));
-                SharedChange::new(ResourceKind::SecurityGroup, name, Change::Create).with_steps(steps)
-            }
-            Some(group) => {
-                let changes = rule_changes(&group.ingress, &desired);
-                let steps = rule_steps((group.id.clone(), name.clone()), &changes, rule_description);
-                match changes.is_empty() {
-                    true => SharedChange::new(ResourceKind::SecurityGroup, name, Change::Keep),
-                    false => SharedChange::new(ResourceKind::SecurityGroup, name, Change::Update)
-                        .because(changes.describe())
-                        .with_steps(steps),
-                }
-            }
-        };
-        rows.push(row);
+    for ((name, desired), descriptions) in target.front_rules(actual).into_iter().zip(descriptions) {
+        rows.push(security_group(actual, name, &desired, descriptions));
     }
 
     let (change, steps) = match &actual.target_group {
@@ -219,42 +203,25 @@ fn front(actual: &Actual, target: &Target<'_>) -> Vec<SharedChange> {
             .create
             .iter()
             .map(|listener| Step::CreateListener(listener.clone()))
+            // Routes before the default actions change: /v1 is served throughout.
+            .chain(
+                changes
+                    .create_routes
+                    .iter()
+                    .map(|(listener, route)| Step::CreateRule { listener: listener.clone(), route: route.clone() }),
+            )
             .chain(
                 changes
                     .modify
                     .iter()
                     .map(|(arn, listener)| Step::ModifyListener { arn: arn.clone(), listener: listener.clone() }),
             )
+            .chain(changes.delete_routes.iter().map(|route| Step::DeleteRule { arn: route.arn.clone() }))
             .chain(changes.delete.iter().map(|listener| Step::DeleteListener { arn: listener.arn.clone() }));
         row = row.because(changes.describe()).with_steps(steps.collect());
     }
     rows.push(row);
     rows
-}
-
-/// One authorize call per port (every rule forgectl sets here is
-/// single-port TCP), then one revoke for what no longer belongs.
-fn rule_steps(group: (String, String), changes: &RuleChanges, description: &'static str) -> Vec<Step> {
-    let mut ports: Vec<i32> = changes.open.iter().filter_map(|rule| rule.from_port).collect();
-    ports.dedup();
-    let mut steps: Vec<Step> = ports
-        .into_iter()
-        .filter_map(|port| {
-            let sources =
-                changes.open.iter().filter(|rule| rule.from_port == Some(port)).map(|rule| rule.source.clone());
-            Some(Step::Authorize {
-                group: group.clone(),
-                port: u16::try_from(port).ok()?,
-                sources: sources.collect(),
-                description,
-            })
-        })
-        .collect();
-    if !changes.close.is_empty() {
-        let rules: Vec<IngressRule> = changes.close.clone();
-        steps.push(Step::Revoke { group, rules });
-    }
-    steps
 }
 
 /// Plans one role's counts and what changes. `desired` is the launch
@@ -303,6 +270,8 @@ pub fn plan_role(
         launch_template,
         template_changes,
         scaling_policy,
+        lag_policy: None,
+        group_metrics: Change::Keep,
         refused: None,
         steps: Vec::new(),
     })

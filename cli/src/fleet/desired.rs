@@ -5,17 +5,24 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use forgectl_contract::env_vars::PRODUCER_LISTEN_ADDR;
+use forgectl_contract::endpoints::PRODUCER_METRICS_PORT;
+use forgectl_contract::env_vars::{PRODUCER_LISTEN_ADDR, PRODUCER_METRICS_ADDR};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::aws::elb::{Listener, ListenerAction};
+use crate::aws::elb_rules::Route;
 use crate::aws::launch_template::TemplateData;
 use crate::config::{Environment, InstanceSize};
 use crate::profile::{RoleName, RoleSpec};
 use crate::render::{render_template, EnvVar, RenderError, ServiceEnv};
 
 use crate::naming::fleet::{repository, FleetNames, CONSUMER_REPOSITORY, PRODUCER_REPOSITORY};
+
+/// The producer's public API: the only path its listeners route.
+pub const API_PATH_PATTERN: &str = "/v1/*";
+/// The API rule's priority; rules set by hand may sit around it.
+const API_RULE_PRIORITY: u32 = 10;
 
 /// Where the account's resources are, for ARNs in the instance policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,20 +127,29 @@ pub fn lifecycle_policy(keep: u32) -> Value {
 /// The producer load balancer's listeners: HTTPS on 443 and a redirect on
 /// 80 with a certificate, plain HTTP on 80 without.
 pub fn listeners(certificate_arn: Option<&str>, target_group_arn: &str) -> Vec<Listener> {
-    let forward = ListenerAction::Forward(target_group_arn.to_string());
-    let listener = |port, protocol: &str, certificate_arn: Option<&str>, action| Listener {
+    // Only the API is routed to the producers; `/metrics`, `/ready` and
+    // anything else get the listener's 404. The health check reaches
+    // `/ready` on the targets directly, not through a listener.
+    let api_route = Route {
+        arn: String::new(),
+        priority: API_RULE_PRIORITY,
+        path_patterns: vec![API_PATH_PATTERN.to_string()],
+        forward_to: Some(target_group_arn.to_string()),
+    };
+    let listener = |port, protocol: &str, certificate_arn: Option<&str>, action, routes| Listener {
         arn: String::new(),
         port,
         protocol: protocol.to_string(),
         certificate_arn: certificate_arn.map(str::to_string),
         action,
+        routes,
     };
     match certificate_arn {
         Some(certificate) => vec![
-            listener(443, "HTTPS", Some(certificate), forward),
-            listener(80, "HTTP", None, ListenerAction::RedirectToHttps),
+            listener(443, "HTTPS", Some(certificate), ListenerAction::NotFound, vec![api_route]),
+            listener(80, "HTTP", None, ListenerAction::RedirectToHttps, Vec::new()),
         ],
-        None => vec![listener(80, "HTTP", None, forward)],
+        None => vec![listener(80, "HTTP", None, ListenerAction::NotFound, vec![api_route])],
     }
 }
 
@@ -164,11 +180,29 @@ pub fn instance_type(environment: &Environment, spec: &RoleSpec) -> String {
 }
 
 /// The ports a role's container publishes on its instance.
-pub fn role_ports(role: RoleName, producer_port: u16, consumer_metrics_port: u16) -> Vec<u16> {
+/// A container port the instance publishes, on every interface or on
+/// loopback only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PublishedPort {
+    pub port: u16,
+    pub loopback_only: bool,
+}
+
+/// The producer's API on every interface (its security group admits the
+/// load balancer only); the metrics ports on loopback, where the instance's
+/// CloudWatch agent scrapes them, unless the environment names monitoring
+/// that reaches them from outside (`monitored`).
+pub fn role_ports(
+    role: RoleName,
+    producer_port: u16,
+    consumer_metrics_port: u16,
+    monitored: bool,
+) -> Vec<PublishedPort> {
+    let metrics = |port| PublishedPort { port, loopback_only: !monitored };
     if role.is_consumer() {
-        vec![consumer_metrics_port]
+        vec![metrics(consumer_metrics_port)]
     } else {
-        vec![producer_port]
+        vec![PublishedPort { port: producer_port, loopback_only: false }, metrics(PRODUCER_METRICS_PORT)]
     }
 }
 
@@ -181,6 +215,15 @@ pub fn with_listen_address(env: &ServiceEnv, producer_port: u16) -> ServiceEnv {
         env.vars.push(EnvVar {
             name: PRODUCER_LISTEN_ADDR.to_string(),
             value: format!("0.0.0.0:{producer_port}"),
+            secret: false,
+        });
+    }
+    // Inside the container the metrics listener takes every interface, so
+    // Docker can publish it; the host side decides who reaches it.
+    if !env.role.is_consumer() && env.get(PRODUCER_METRICS_ADDR).is_none() {
+        env.vars.push(EnvVar {
+            name: PRODUCER_METRICS_ADDR.to_string(),
+            value: format!("0.0.0.0:{PRODUCER_METRICS_PORT}"),
             secret: false,
         });
     }
@@ -198,7 +241,7 @@ struct UserDataContext<'a> {
     secrets_path: &'a str,
     log_group: String,
     vars: Vec<&'a EnvVar>,
-    ports: Vec<u16>,
+    ports: Vec<PublishedPort>,
     postgres_ca: Option<&'a str>,
     postgres_ca_path: &'a str,
 }
@@ -211,7 +254,7 @@ pub struct BootContext<'a> {
     pub registry: &'a str,
     pub version: &'a str,
     pub names: &'a FleetNames,
-    pub ports: Vec<u16>,
+    pub ports: Vec<PublishedPort>,
     /// The PostgreSQL CA bundle's certificates, written to
     /// `postgres_ca::INSTANCE_PATH` (see `postgres_ca::for_instance`).
     pub postgres_ca: Option<String>,
@@ -327,7 +370,7 @@ mod tests {
             registry: "123456789012.dkr.ecr.ap-south-1.amazonaws.com",
             version: "v1.2.3",
             names: &names,
-            ports: vec![8001],
+            ports: role_ports(RoleName::SmsConsumer, 8000, 8001, false),
             postgres_ca: None,
         };
         let script = user_data(&env, &boot).unwrap_or_else(|err| panic!("{err}"));
@@ -339,7 +382,8 @@ mod tests {
             "{script}"
         );
         assert!(script.contains("SECRETS_PATH='/forgectl/prod/'"), "{script}");
-        assert!(script.contains("-p 8001:8001"), "{script}");
+        // Nobody outside the instance reaches the metrics by default.
+        assert!(script.contains("-p 127.0.0.1:8001:8001"), "{script}");
     }
 
     #[test]

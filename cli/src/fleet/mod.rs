@@ -14,6 +14,8 @@ pub mod msk_iam;
 pub mod plan;
 pub mod postgres_ca;
 pub mod roles;
+pub mod scaling;
+mod security_groups;
 pub mod target;
 
 #[cfg(test)]

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::aws::ec2::{IngressRule, RuleSource};
 use crate::aws::elb::{Listener, LoadBalancer, TargetGroup};
+use crate::aws::elb_rules::Route;
 use crate::aws::launch_template::{LaunchTemplate, TemplateData};
+use crate::aws::scaling_policy::TrackedMetric;
 use crate::aws::ssm::SecretValue;
 use crate::profile::RoleName;
 
@@ -159,7 +161,13 @@ pub struct FleetRolePlan {
     pub launch_template: Change,
     /// Which parts of the launch template change (`version`, `ami`...).
     pub template_changes: Vec<&'static str>,
+    /// The CPU target-tracking policy.
     pub scaling_policy: Change,
+    /// The consumers' lag-per-instance policy; `None` for the producer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_policy: Option<Change>,
+    /// The group's `GroupInServiceInstances` metric, which the lag policy divides by.
+    pub group_metrics: Change,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<Refusal>,
     /// Launch template, group, rollout, scaling policy: in this order.
@@ -278,6 +286,14 @@ pub enum Step {
     DeleteListener {
         arn: String,
     },
+    /// `listener` is an ARN or a `Pending::Listener` ID.
+    CreateRule {
+        listener: String,
+        route: Route,
+    },
+    DeleteRule {
+        arn: String,
+    },
     /// A new template; its version 1 is what the role runs.
     CreateLaunchTemplate {
         name: String,
@@ -324,5 +340,16 @@ pub enum Step {
         group: String,
         policy: String,
         target_percent: f64,
+    },
+    /// The group publishes these group metrics to CloudWatch.
+    EnableGroupMetrics {
+        group: String,
+        metrics: Vec<&'static str>,
+    },
+    /// Target tracking on the consumer group's lag per instance.
+    PutLagTarget {
+        group: String,
+        policy: String,
+        tracking: TrackedMetric,
     },
 }

@@ -79,7 +79,7 @@ mod tests {
             registry: "123456789012.dkr.ecr.ap-south-1.amazonaws.com",
             version: "v1",
             names: &names,
-            ports: vec![8000],
+            ports: vec![crate::fleet::desired::PublishedPort { port: 8000, loopback_only: false }],
             postgres_ca: pem,
         };
         let script = crate::fleet::desired::user_data(&env, &boot).unwrap_or_else(|err| panic!("{err}"));

@@ -2,6 +2,7 @@
 //! and the roles; and from it, with what `actual` read, each resource's
 //! desired state (launch template data, inbound rules, listeners).
 
+use forgectl_contract::endpoints::PRODUCER_METRICS_PORT;
 use forgectl_contract::scaling;
 
 use crate::aws::ec2::{IngressRule, RuleSource};
@@ -25,6 +26,8 @@ pub use forgectl_contract::endpoints::READY_PATH;
 pub enum Pending {
     SecurityGroup,
     TargetGroup,
+    /// A listener, named by its port.
+    Listener,
 }
 
 impl Pending {
@@ -35,6 +38,7 @@ impl Pending {
         match self {
             Pending::SecurityGroup => format!("(new security group {name})"),
             Pending::TargetGroup => format!("(new target group {name})"),
+            Pending::Listener => format!("(new listener :{name})"),
         }
     }
 }
@@ -90,6 +94,23 @@ impl Target<'_> {
         vec![(names.load_balancer_sg.clone(), self.load_balancer_rules()), (names.producer_sg.clone(), producer_rules)]
     }
 
+    /// Who the environment lets scrape the services' metrics ports.
+    pub fn monitoring_sources(&self) -> Vec<RuleSource> {
+        let services = &self.environment.services;
+        let cidrs = services.monitoring_cidrs.iter().cloned().map(RuleSource::Cidr);
+        cidrs.chain(services.monitoring_security_group.iter().cloned().map(RuleSource::Group)).collect()
+    }
+
+    /// The metrics group's inbound rules: both metrics ports (an instance
+    /// runs one role, the group is shared) from each monitoring source.
+    pub fn metrics_rules(&self) -> Vec<IngressRule> {
+        let sources = self.monitoring_sources();
+        [PRODUCER_METRICS_PORT, self.consumer_metrics_port]
+            .into_iter()
+            .flat_map(|port| tcp_rules(port, sources.clone()))
+            .collect()
+    }
+
     /// The launch template data of `role`; the producers' group is pending
     /// while it does not exist.
     pub fn template_for(&self, actual: &Actual, role: RoleName) -> Result<TemplateData, FleetError> {
@@ -124,7 +145,12 @@ impl Target<'_> {
             registry: &actual.registry,
             version: self.version,
             names,
-            ports: desired::role_ports(role, environment.producer_port, self.consumer_metrics_port),
+            ports: desired::role_ports(
+                role,
+                environment.producer_port,
+                self.consumer_metrics_port,
+                !self.monitoring_sources().is_empty(),
+            ),
             postgres_ca,
         };
         let script = desired::user_data(&env, &boot)?;
@@ -142,7 +168,11 @@ impl Target<'_> {
             Some(group) => group.id.clone(),
             None => Pending::SecurityGroup.id(&names.producer_sg),
         };
-        let mut groups = vec![actual.client_sg.as_str()];
+        let metrics_sg = match actual.security_group(&names.metrics_sg) {
+            Some(group) => group.id.clone(),
+            None => Pending::SecurityGroup.id(&names.metrics_sg),
+        };
+        let mut groups = vec![actual.client_sg.as_str(), metrics_sg.as_str()];
         if role == RoleName::Producer {
             groups.push(&producer_sg);
         }

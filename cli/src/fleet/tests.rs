@@ -10,6 +10,7 @@ use super::compare::plan_role;
 use super::desired::{version_description, AccountScope};
 use super::plan::{plan, Change, FleetPlan, Refusal, ResourceKind, Step};
 use super::roles::RoleAction;
+use super::scaling::{lag_tracking, GROUP_METRICS};
 use super::target::{Pending, Target, CPU_TARGET_PERCENT, READY_PATH};
 use super::FleetError;
 use crate::aws::autoscaling::{Group, GroupInstance, Refresh, TemplateRef};
@@ -28,6 +29,7 @@ use crate::render::{service_env, PostgresConnection};
 
 mod exposure;
 mod front;
+mod scaling;
 
 fn tier(name: &str) -> Profile {
     load_tier(&ProfileSource::Builtin, name, ResolveOptions::default()).unwrap_or_else(|err| panic!("{err}"))
@@ -124,6 +126,7 @@ impl Case {
             client_sg: "sg-client".into(),
             security_groups: Vec::new(),
             kafka,
+            cluster_name: "forgectl-t".into(),
             role: None,
             role_policy: None,
             instance_profile: None,
@@ -171,8 +174,10 @@ impl Case {
             tags: BTreeMap::new(),
             ingress: Vec::new(),
         };
+        let mut metrics = group("sg-metrics", &names.metrics_sg);
+        metrics.ingress = self.target().metrics_rules();
         actual.security_groups =
-            vec![group("sg-lb", &names.load_balancer_sg), group("sg-producer", &names.producer_sg)];
+            vec![group("sg-lb", &names.load_balancer_sg), group("sg-producer", &names.producer_sg), metrics];
         for (name, rules) in self.target().front_rules(&actual) {
             if let Some(group) = actual.security_groups.iter_mut().find(|group| group.name == name) {
                 group.ingress = rules;
@@ -196,7 +201,11 @@ impl Case {
         });
         for spec in &self.profile.roles {
             let data = self.target().template_for(&actual, spec.name).unwrap_or_else(|err| panic!("{err}"));
-            let observed = running(&self.version, spec.min, (spec.min, spec.max), data);
+            let mut observed = running(&self.version, spec.min, (spec.min, spec.max), data);
+            if let (Some(group), Some(target)) = (&spec.group, spec.lag_per_instance) {
+                let tracking = lag_tracking(&actual.cluster_name, &names.group(spec.name), group, &spec.topics, target);
+                observed.lag_policy = Some(tracking);
+            }
             actual.roles.insert(spec.name, observed);
         }
         actual
@@ -235,6 +244,7 @@ fn running(version: &str, count: u32, bounds: (u32, u32), data: TemplateData) ->
                 .collect(),
             target_group_arns: Vec::new(),
             tags: BTreeMap::new(),
+            enabled_metrics: GROUP_METRICS.iter().map(|metric| metric.to_string()).collect(),
         }),
         template: Some(LaunchTemplate {
             id: "lt-1".into(),
@@ -246,6 +256,7 @@ fn running(version: &str, count: u32, bounds: (u32, u32), data: TemplateData) ->
         latest_template: Some(current),
         instance_versions: vec![version.to_string(); count as usize],
         cpu_target: Some(CPU_TARGET_PERCENT),
+        lag_policy: None,
         active_refresh: None,
     }
 }
@@ -283,18 +294,19 @@ fn first_deploy_creates_everything_and_binds_what_it_creates_later() {
             (ResourceKind::Secret, Change::Create),
             (ResourceKind::SecurityGroup, Change::Create),
             (ResourceKind::SecurityGroup, Change::Create),
+            (ResourceKind::SecurityGroup, Change::Create),
             (ResourceKind::TargetGroup, Change::Create),
             (ResourceKind::LoadBalancer, Change::Create),
             (ResourceKind::Listeners, Change::Create),
         ]
     );
     // The producers' group lets the load balancer's group in, before either exists.
-    let producer_sg = &plan.shared[7];
+    let producer_sg = &plan.shared[8];
     let lb_sg = Pending::SecurityGroup.id(&names.load_balancer_sg);
     assert!(producer_sg.steps.iter().any(|step| matches!(step,
         Step::Authorize { port: 8000, sources, .. } if sources == &[RuleSource::Group(lb_sg.clone())])));
     assert!(
-        matches!(&plan.shared[9].steps[..], [Step::CreateLoadBalancer { security_group, .. }] if security_group == &lb_sg)
+        matches!(&plan.shared[10].steps[..], [Step::CreateLoadBalancer { security_group, .. }] if security_group == &lb_sg)
     );
 
     let producer = role_plan(&plan, RoleName::Producer);

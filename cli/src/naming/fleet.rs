@@ -34,6 +34,8 @@ pub struct FleetNames {
     pub target_group: String,
     pub load_balancer_sg: String,
     pub producer_sg: String,
+    /// On every instance: the metrics ports, open only to monitoring.
+    pub metrics_sg: String,
     prefix: String,
     env: String,
 }
@@ -65,6 +67,7 @@ impl FleetNames {
             target_group: fit(format!("{prefix}-producer"), ELB_NAME_MAX),
             load_balancer_sg: format!("{prefix}-api-lb"),
             producer_sg: format!("{prefix}-producer"),
+            metrics_sg: format!("{prefix}-metrics"),
             prefix,
             env: environment.name.clone(),
         }
@@ -94,6 +97,11 @@ impl FleetNames {
     /// policies by name alone.
     pub fn scaling_policy(&self, role: RoleName) -> String {
         format!("{}-{role}-cpu-target", self.prefix)
+    }
+
+    /// A consumer group's lag-per-instance target-tracking policy.
+    pub fn lag_policy(&self, role: RoleName) -> String {
+        format!("{}-{role}-lag-target", self.prefix)
     }
 }
 

@@ -13,8 +13,6 @@ use crate::render::{
     render_template, service_env, EnvVar, MongoConnection, PostgresConnection, RenderError, ServiceEnv, REDACTED,
 };
 
-/// The runbooks' lag rule: scale consumers when lag passes 50 messages.
-pub const CONSUMER_LAG_THRESHOLD: u32 = 50;
 /// apache/kafka image for the compose file: the same line as MSK's 3.9.x.
 const COMPOSE_KAFKA_IMAGE_VERSION: &str = "3.9.1";
 
@@ -96,6 +94,9 @@ struct ServiceContext {
     container_port: u16,
     group: Option<String>,
     topics: Vec<String>,
+    /// KEDA's `lagThreshold`: the profile's lag per instance, the same
+    /// target the Auto Scaling groups track on AWS.
+    lag_per_instance: Option<u64>,
     vars: Vec<EnvVar>,
     cpu_request: &'static str,
     memory_request: &'static str,
@@ -129,6 +130,7 @@ fn services(
                 container_port: if role.name.is_consumer() { CONSUMER_METRICS_PORT } else { PRODUCER_PORT },
                 group: role.group.clone(),
                 topics: role.topics.clone(),
+                lag_per_instance: role.lag_per_instance,
                 vars: env.vars,
                 // Half of a dev/UAT node (2 vCPU, 2 GiB): the CPU target is a
                 // percentage of the request, so this keeps 50% meaningful.
@@ -203,7 +205,6 @@ struct K8sContext<'a> {
     bootstrap_servers: &'a str,
     tls: bool,
     cpu_target_percent: u32,
-    lag_threshold: u32,
     services: Vec<ServiceContext>,
 }
 
@@ -222,7 +223,6 @@ pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
             bootstrap_servers: &kafka.bootstrap_servers,
             tls: kafka.security_protocol != SecurityProtocol::Plaintext,
             cpu_target_percent: CPU_TARGET_PERCENT,
-            lag_threshold: CONSUMER_LAG_THRESHOLD,
             services: services(options, &kafka, &postgres, None, mongodb.as_ref())?,
         },
     )

@@ -132,6 +132,7 @@ impl Overlay for RoleLayer {
             max: self.max.overlay(upper.max),
             group: self.group.overlay(upper.group),
             topics: self.topics.overlay(upper.topics),
+            lag_per_instance: self.lag_per_instance.overlay(upper.lag_per_instance),
             instance_types: self.instance_types.overlay(upper.instance_types),
         }
     }

@@ -154,6 +154,12 @@ pub struct AlertsSpec {
     pub broker_cpu_percent: f64,
 }
 
+/// The runbooks' lag rule (seed 001: "sms_batched lag > 100 | 500 | 1000"):
+/// a consumer group gets another node when its lag passes 100 messages per
+/// node it runs. The default of every consumer role's `lag_per_instance`;
+/// 500 and 1000 are the alerts' warning and paging thresholds.
+pub const DEFAULT_LAG_PER_INSTANCE: u64 = 100;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoleSpec {
     pub name: RoleName,
@@ -162,6 +168,10 @@ pub struct RoleSpec {
     /// The Kafka consumer group; `None` for the producer.
     pub group: Option<String>,
     pub topics: Vec<String>,
+    /// Consumers: the group's lag per running instance the scaling holds
+    /// (messages); `None` for the producer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_per_instance: Option<u64>,
     pub instance_types: InstanceTypes,
 }
 

@@ -7,7 +7,7 @@ use super::error::Issue;
 use super::locate::Locator;
 use super::model::{
     AlertsSpec, DeadLetterSpec, EncryptionInTransit, InstanceTypes, KafkaSpec, Profile, RoleName, RoleSpec, SloSpec,
-    TopicSpec, DEFAULT_DEAD_LETTER_SUFFIX, PROFILE_JSON_SCHEMA_VERSION,
+    TopicSpec, DEFAULT_DEAD_LETTER_SUFFIX, DEFAULT_LAG_PER_INSTANCE, PROFILE_JSON_SCHEMA_VERSION,
 };
 use super::schema::ProfileLayer;
 
@@ -89,6 +89,7 @@ pub fn resolve(tier: &str, source: &str, layer: ProfileLayer, locator: &Locator)
                 max,
                 group: role.group,
                 topics: role.topics.unwrap_or_default(),
+                lag_per_instance: role.lag_per_instance.or(name.is_consumer().then_some(DEFAULT_LAG_PER_INSTANCE)),
                 instance_types: InstanceTypes { dev, production },
             });
         }

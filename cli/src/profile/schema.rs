@@ -154,6 +154,11 @@ pub struct RoleLayer {
     pub group: Option<String>,
     /// The topics the role consumes (consumers only).
     pub topics: Option<Vec<String>>,
+    /// Consumers only: the group's lag (messages, over all its topics) per
+    /// running instance that the Auto Scaling group (and the rendered KEDA
+    /// ScaledObject) holds by adding or removing instances, next to the CPU
+    /// target. Default 100, the runbooks' first lag step.
+    pub lag_per_instance: Option<u64>,
     /// EC2 instance types by `services.instance_size`.
     pub instance_types: Option<InstanceTypesLayer>,
 }

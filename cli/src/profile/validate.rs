@@ -262,6 +262,19 @@ fn check_roles(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
             )),
             _ => {}
         }
+        match (role.name.is_consumer(), role.lag_per_instance) {
+            (false, Some(_)) => issues.push(locator.issue(
+                format!("{key}.lag_per_instance"),
+                "the producer consumes nothing, so it has no lag to scale on",
+                "remove lag_per_instance from the producer",
+            )),
+            (true, Some(0)) => issues.push(locator.issue(
+                format!("{key}.lag_per_instance"),
+                "a lag target of 0 would keep adding instances up to max",
+                format!("set {key}.lag_per_instance to 1 or more (the runbooks scale at 100)"),
+            )),
+            _ => {}
+        }
         if !role.name.is_consumer() && !role.topics.is_empty() {
             issues.push(locator.issue(
                 format!("{key}.topics"),

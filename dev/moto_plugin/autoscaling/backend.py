@@ -62,6 +62,11 @@ class ForgeAutoScalingBackend(AutoScalingBackend):
         super().delete_auto_scaling_group(group_name)
         # A new group with the same name starts without history.
         self.instance_refreshes.pop(group_name, None)
+        # AWS deletes a group's scaling policies with it (DeleteAutoScalingGroup:
+        # "deleting the group deletes ... its scaling policies"); moto keeps
+        # them, so a group re-created under the name would inherit them.
+        for name in [name for name, policy in self.policies.items() if policy.auto_scaling_group_name == group_name]:
+            del self.policies[name]
 
     # -- helpers --------------------------------------------------------------
 

@@ -11,6 +11,7 @@ use crate::aws::api::DeployApi;
 use crate::aws::autoscaling::GroupSpec;
 use crate::aws::ec2::RuleSource;
 use crate::aws::elb::{self, ListenerAction, LoadBalancer};
+use crate::aws::elb_rules::Route;
 use crate::aws::launch_template::TemplateData;
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::fleet::plan::Step;
@@ -156,13 +157,25 @@ impl<A: DeployApi> Applier<'_, A> {
             Step::CreateListener(listener) => {
                 let listener = self.bound_listener(listener);
                 let lb = self.load_balancer()?;
-                aws.create_listener(lb, &listener).await?;
+                let arn = aws.create_listener(lb, &listener).await?;
                 self.progress.info(format!("load balancer {}: listener +{listener}", lb.name));
+                self.bind(Pending::Listener, &listener.port.to_string(), arn);
             }
             Step::ModifyListener { arn, listener } => {
                 let listener = self.bound_listener(listener);
                 aws.modify_listener(arn, &listener).await?;
                 self.progress.info(format!("load balancer {}: listener ~{listener}", self.names.load_balancer));
+            }
+            Step::CreateRule { listener, route } => {
+                let listener = self.resolve(listener);
+                let route =
+                    Route { forward_to: route.forward_to.as_deref().map(|arn| self.resolve(arn)), ..route.clone() };
+                aws.create_rule(&listener, &route).await?;
+                self.progress.info(format!("load balancer {}: route {route}", self.names.load_balancer));
+            }
+            Step::DeleteRule { arn } => {
+                aws.delete_rule(arn).await?;
+                self.progress.info(format!("load balancer {}: rule {arn} deleted", self.names.load_balancer));
             }
             Step::DeleteListener { arn } => {
                 aws.delete_listener(arn).await?;
@@ -221,6 +234,17 @@ impl<A: DeployApi> Applier<'_, A> {
             }
             Step::PutCpuTarget { group, policy, target_percent } => {
                 aws.put_cpu_target(group, policy, *target_percent).await?
+            }
+            Step::EnableGroupMetrics { group, metrics } => {
+                aws.enable_group_metrics(group, metrics).await?;
+                self.progress.info(format!("auto scaling group {group}: publishes {}", metrics.join(", ")));
+            }
+            Step::PutLagTarget { group, policy, tracking } => {
+                aws.put_tracked_metric(group, policy, tracking).await?;
+                self.progress.info(format!(
+                    "auto scaling group {group}: scaling policy {policy}, lag per instance {}",
+                    tracking.target
+                ));
             }
         }
         Ok(())

@@ -13,10 +13,11 @@ use crate::aws::autoscaling::{self, Group};
 use crate::aws::ec2;
 use crate::aws::ecr;
 use crate::aws::elb;
+use crate::aws::elb_rules;
 use crate::aws::iam;
 use crate::aws::launch_template::{self, LaunchTemplate};
 use crate::aws::ssm::{self, SecretValue};
-use crate::aws::{msk, scram, AwsClients};
+use crate::aws::{msk, scaling_policy, scram, AwsClients};
 use crate::config::{ClientAuth, Environment, SecurityProtocol};
 use crate::fleet::actual::{instance_versions, template_numbers, Actual, ApiKeysState, ObservedRole, SecretState};
 use crate::fleet::desired::{self, AccountScope};
@@ -122,7 +123,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
                 what: format!("client security group {client_sg_name}"),
             },
         )?;
-    let kafka = kafka_for_instances(clients, environment).await?;
+    let (kafka, cluster_name) = kafka_for_instances(clients, environment).await?;
     let msk_iam_cluster = msk_iam_cluster(clients, environment).await?;
 
     let secrets = secret_states(clients, environment, &names, &kafka).await?;
@@ -141,10 +142,13 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
     let (target_group, load_balancer, listeners) = if roles.contains(&RoleName::Producer) {
         let target_group = elb::find_target_group(&clients.elb, &names.target_group).await?;
         let load_balancer = elb::find_load_balancer(&clients.elb, &names.load_balancer).await?;
-        let ports = match &load_balancer {
+        let mut ports = match &load_balancer {
             Some(lb) => elb::listeners(&clients.elb, lb).await?,
             None => Vec::new(),
         };
+        for listener in &mut ports {
+            listener.routes = elb_rules::routes(&clients.elb, &listener.arn).await?;
+        }
         (target_group, load_balancer, ports)
     } else {
         (None, None, Vec::new())
@@ -174,8 +178,8 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         }
         let template = launch_template::find(&clients.ec2, &names.launch_template(*role)).await?;
         let group = groups.iter().find(|group| group.name == names.group(*role)).cloned();
-        let policy = names.scaling_policy(*role);
-        observed_roles.insert(*role, observe_role(clients, &policy, template, group).await?);
+        let policies = (names.scaling_policy(*role), role.is_consumer().then(|| names.lag_policy(*role)));
+        observed_roles.insert(*role, observe_role(clients, &policies, template, group).await?);
         let mut env = service_env(&options.profile, *role, &kafka, &postgres, mongodb.as_ref())?;
         if msk_iam_cluster.is_some() {
             msk_iam::with_msk_iam(&mut env, &scope.region);
@@ -199,6 +203,7 @@ pub async fn observe(clients: &AwsClients, options: &AwsDeployOptions) -> Result
         client_sg,
         security_groups,
         kafka,
+        cluster_name,
         role,
         role_policy,
         instance_profile,
@@ -228,8 +233,12 @@ async fn msk_iam_cluster(clients: &AwsClients, environment: &Environment) -> Res
 /// store; with `client_auth: sasl-scram` the SASL_SSL string and the login
 /// from the Secrets Manager secret `provision` created. The environment's
 /// `kafka.ssl_ca_location` is a path on the machine running forgectl, so it
-/// is not passed on.
-async fn kafka_for_instances(clients: &AwsClients, environment: &Environment) -> Result<KafkaConnection, FleetError> {
+/// is not passed on. Also returns the cluster's name, which its CloudWatch
+/// metrics carry.
+async fn kafka_for_instances(
+    clients: &AwsClients,
+    environment: &Environment,
+) -> Result<(KafkaConnection, String), FleetError> {
     let not_provisioned =
         |what: &str| FleetError::NotProvisioned { env: environment.name.clone(), what: what.to_string() };
     let cluster =
@@ -243,21 +252,23 @@ async fn kafka_for_instances(clients: &AwsClients, environment: &Environment) ->
         let login = scram::login(&clients.secretsmanager, &secret)
             .await?
             .ok_or_else(|| not_provisioned(&format!("SCRAM secret {secret}")))?;
-        return Ok(KafkaConnection {
+        let connection = KafkaConnection {
             bootstrap_servers: bootstrap.to_string(),
             security_protocol: SecurityProtocol::SaslSsl,
             ssl_ca_location: None,
             sasl: Some(login),
-        });
+        };
+        return Ok((connection, cluster.name));
     }
     let security_protocol =
         if brokers.tls.as_deref() == Some(bootstrap) { SecurityProtocol::Ssl } else { SecurityProtocol::Plaintext };
-    Ok(KafkaConnection {
+    let connection = KafkaConnection {
         bootstrap_servers: bootstrap.to_string(),
         security_protocol,
         ssl_ca_location: None,
         sasl: None,
-    })
+    };
+    Ok((connection, cluster.name))
 }
 
 async fn secret_states(
@@ -298,9 +309,10 @@ async fn secret_states(
     Ok(secrets)
 }
 
+/// `policies`: the CPU policy's name and, for a consumer, the lag policy's.
 async fn observe_role(
     clients: &AwsClients,
-    scaling_policy: &str,
+    (scaling_policy, lag_policy): &(String, Option<String>),
     template: Option<LaunchTemplate>,
     group: Option<Group>,
 ) -> Result<ObservedRole, FleetError> {
@@ -312,8 +324,14 @@ async fn observe_role(
         Some(group) => autoscaling::cpu_target(&clients.autoscaling, &group.name, scaling_policy).await?,
         None => None,
     };
+    let lag_policy = match (&group, lag_policy) {
+        (Some(group), Some(policy)) => {
+            scaling_policy::tracked_metric(&clients.autoscaling, &group.name, policy).await?
+        }
+        _ => None,
+    };
     let Some(template) = template else {
-        return Ok(ObservedRole { group, cpu_target, active_refresh, ..ObservedRole::default() });
+        return Ok(ObservedRole { group, cpu_target, lag_policy, active_refresh, ..ObservedRole::default() });
     };
     let mut numbers = group.as_ref().map(|group| template_numbers(group, &template.id)).unwrap_or_default();
     if !numbers.contains(&template.latest_version) {
@@ -331,6 +349,7 @@ async fn observe_role(
         latest_template,
         instance_versions,
         cpu_target,
+        lag_policy,
         active_refresh,
     })
 }
