@@ -159,7 +159,9 @@ def test_bootstrap_brokers_follow_client_broker_encryption(
     assert os.environ["KAFKA_TLS_BOOTSTRAP_SERVERS"] == TLS
 
 
-def test_bootstrap_brokers_never_offer_sasl(kafka: Any, clusters: Clusters) -> None:
+def test_bootstrap_brokers_offer_scram_but_never_iam(kafka: Any, clusters: Clusters) -> None:
+    """A SCRAM cluster gets the local SASL_SSL listener's string, as AWS gives
+    one per enabled mechanism; IAM has no local listener, so no string."""
     arn, _ = clusters.create_active(
         client_broker="TLS",
         client_authentication={"Sasl": {"Iam": {"Enabled": True}, "Scram": {"Enabled": True}},
@@ -167,7 +169,12 @@ def test_bootstrap_brokers_never_offer_sasl(kafka: Any, clusters: Clusters) -> N
     )
     resp = kafka.get_bootstrap_brokers(ClusterArn=arn)
     assert resp["BootstrapBrokerStringTls"] == TLS
-    assert not any("Sasl" in k for k in resp)
+    assert resp["BootstrapBrokerStringSaslScram"] == os.environ.get(
+        "KAFKA_SASL_BOOTSTRAP_SERVERS", "127.0.0.1:29296,127.0.0.1:29297,127.0.0.1:29298"
+    )
+    assert not any("SaslIam" in k for k in resp)
+    tls_only, _ = clusters.create_active(client_broker="TLS")
+    assert not any("Sasl" in k for k in kafka.get_bootstrap_brokers(ClusterArn=tls_only))
 
 
 def test_tags_on_clusters(kafka: Any, clusters: Clusters) -> None:
