@@ -28,12 +28,7 @@ struct Monitoring {
 
 impl Monitoring {
     fn new() -> Self {
-        common::aws_endpoint();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|err| panic!("runtime: {err}"));
-        let config = runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        let (runtime, config) = common::emulator_sdk();
         Monitoring {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),

@@ -17,12 +17,7 @@ struct Clients {
 
 impl Clients {
     fn new() -> Self {
-        common::aws_endpoint();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|err| panic!("runtime: {err}"));
-        let config = runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        let (runtime, config) = common::emulator_sdk();
         Clients {
             kafka: aws_sdk_kafka::Client::new(&config),
             kms: aws_sdk_kms::Client::new(&config),

@@ -232,6 +232,17 @@ pub async fn put_cpu_target(client: &Client, group: &str, policy: &str, target: 
         PredefinedMetricSpecification::builder().predefined_metric_type(MetricType::AsgAverageCpuUtilization).build();
     let tracking =
         TargetTrackingConfiguration::builder().predefined_metric_specification(metric).target_value(target).build();
+    put_target_tracking(client, &call, group, policy, tracking).await
+}
+
+/// PutScalingPolicy of type TargetTrackingScaling, for any tracked metric.
+pub async fn put_target_tracking(
+    client: &Client,
+    call: &Call<'_>,
+    group: &str,
+    policy: &str,
+    tracking: TargetTrackingConfiguration,
+) -> Result<(), AwsError> {
     let request = client
         .put_scaling_policy()
         .auto_scaling_group_name(group)

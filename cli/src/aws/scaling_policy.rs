@@ -138,15 +138,7 @@ pub async fn put_tracked_metric(
         .customized_metric_specification(spec)
         .target_value(tracked.target)
         .build();
-    let request = client
-        .put_scaling_policy()
-        .auto_scaling_group_name(group)
-        .policy_name(policy)
-        .policy_type("TargetTrackingScaling")
-        .target_tracking_configuration(tracking)
-        .send();
-    call.send(request).await?;
-    Ok(())
+    super::autoscaling::put_target_tracking(client, &call, group, policy, tracking).await
 }
 
 /// EnableMetricsCollection: the group publishes `metrics` to CloudWatch

@@ -36,6 +36,19 @@ pub fn aws_endpoint() -> String {
     endpoint
 }
 
+/// A runtime and the SDK configuration for the emulator (the standard
+/// chain, which the stack's environment points there), for tests that
+/// check what AWS holds with the SDK directly.
+pub fn emulator_sdk() -> (tokio::runtime::Runtime, aws_config::SdkConfig) {
+    aws_endpoint();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|err| panic!("runtime: {err}"));
+    let config = runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+    (runtime, config)
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }

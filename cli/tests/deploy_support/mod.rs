@@ -44,12 +44,7 @@ pub struct Sdk {
 
 impl Sdk {
     pub fn new() -> Self {
-        common::aws_endpoint();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|err| panic!("runtime: {err}"));
-        let config = runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        let (runtime, config) = common::emulator_sdk();
         Sdk {
             ecr: aws_sdk_ecr::Client::new(&config),
             autoscaling: aws_sdk_autoscaling::Client::new(&config),
