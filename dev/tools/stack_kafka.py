@@ -215,25 +215,28 @@ def kafka_healthy(timeout: float = 5.0) -> bool:
     return len(md.brokers) == len(NODES) and md.controller_id in NODES
 
 
-def kafka_tls_ok(timeout: float = 10.0) -> list[str]:
-    """Fetch metadata over every TLS listener with CA verification; return failures."""
+def _every_listener_ok(ports: dict[int, int], config: dict[str, str], timeout: float) -> list[str]:
+    """Fetch metadata through each node's listener on `ports` with `config`;
+    return one failure line per listener that fails or sees too few brokers."""
     failures = []
     for n in NODES:
+        address = f"{HOST}:{ports[n]}"
         try:
-            md = kafka_metadata(
-                f"{HOST}:{TLS_PORTS[n]}",
-                {
-                    "security.protocol": "SSL",
-                    "ssl.ca.location": str(TLS / "ca.pem"),
-                    "ssl.endpoint.identification.algorithm": "https",
-                },
-                timeout=timeout,
-            )
+            md = kafka_metadata(address, config, timeout=timeout)
             if len(md.brokers) != len(NODES):
-                failures.append(f"{HOST}:{TLS_PORTS[n]} saw {len(md.brokers)} brokers")
+                failures.append(f"{address} saw {len(md.brokers)} brokers")
         except Exception as exc:  # noqa: BLE001
-            failures.append(f"{HOST}:{TLS_PORTS[n]}: {exc}")
+            failures.append(f"{address}: {exc}")
     return failures
+
+
+def _verified_tls() -> dict[str, str]:
+    return {"ssl.ca.location": str(TLS / "ca.pem"), "ssl.endpoint.identification.algorithm": "https"}
+
+
+def kafka_tls_ok(timeout: float = 10.0) -> list[str]:
+    """Fetch metadata over every TLS listener with CA verification; return failures."""
+    return _every_listener_ok(TLS_PORTS, {"security.protocol": "SSL", **_verified_tls()}, timeout)
 
 
 def scram_password() -> str | None:
@@ -283,27 +286,14 @@ def kafka_sasl_ok(timeout: float = 10.0) -> list[str]:
     password = scram_password()
     if not password:
         return [f"no SCRAM password yet ({SCRAM_PASSWORD_FILE})"]
-    failures = []
-    for n in NODES:
-        address = f"{HOST}:{SASL_PORTS[n]}"
-        try:
-            md = kafka_metadata(
-                address,
-                {
-                    "security.protocol": "SASL_SSL",
-                    "sasl.mechanisms": SCRAM_MECHANISM,
-                    "sasl.username": SCRAM_USER,
-                    "sasl.password": password,
-                    "ssl.ca.location": str(TLS / "ca.pem"),
-                    "ssl.endpoint.identification.algorithm": "https",
-                },
-                timeout=timeout,
-            )
-            if len(md.brokers) != len(NODES):
-                failures.append(f"{address} saw {len(md.brokers)} brokers")
-        except Exception as exc:  # noqa: BLE001
-            failures.append(f"{address}: {exc}")
-    return failures
+    config = {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanisms": SCRAM_MECHANISM,
+        "sasl.username": SCRAM_USER,
+        "sasl.password": password,
+        **_verified_tls(),
+    }
+    return _every_listener_ok(SASL_PORTS, config, timeout)
 
 
 def stop_kafka() -> None:

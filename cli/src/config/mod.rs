@@ -7,6 +7,7 @@ mod alerts;
 mod error;
 mod name;
 mod schema;
+mod services;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -162,24 +163,6 @@ fn pick(path: &Path, mut file: ConfigFile, wanted: Option<&str>) -> Result<(Stri
     }
 }
 
-fn is_certificate_arn(text: &str) -> bool {
-    text.starts_with("arn:") && text.split(':').nth(2) == Some("acm") && text.contains(":certificate/")
-}
-
-/// `sg-` and 8 or 17 lowercase hex digits, as EC2 issues them.
-fn is_security_group_id(text: &str) -> bool {
-    text.strip_prefix("sg-").is_some_and(|hex| {
-        matches!(hex.len(), 8 | 17) && hex.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-    })
-}
-
-fn is_ipv4_cidr(text: &str) -> bool {
-    let Some((address, bits)) = text.split_once('/') else {
-        return false;
-    };
-    address.parse::<std::net::Ipv4Addr>().is_ok() && bits.parse::<u8>().is_ok_and(|bits| bits <= 32)
-}
-
 fn implicit_spec() -> EnvironmentSpec {
     EnvironmentSpec {
         provider: Provider::Aws,
@@ -253,43 +236,11 @@ fn resolve(
     if let Some(key) = spec.kms_key_arn.as_deref().filter(|arn| !arn.starts_with("arn:")) {
         return Err(invalid("kms_key_arn", format!("`{key}` is not an ARN"), "give the full key ARN, arn:aws:kms:…"));
     }
-    if spec.services.keep_images == 0 || spec.services.keep_images > 1000 {
-        return Err(invalid(
-            "services.keep_images",
-            format!("{} is outside 1-1000", spec.services.keep_images),
-            "ECR lifecycle rules count images from 1 to 1000; 30 is a common choice",
-        ));
-    }
-    if let Some(arn) = spec.services.certificate_arn.as_deref().filter(|arn| !is_certificate_arn(arn)) {
-        return Err(invalid(
-            "services.certificate_arn",
-            format!("`{arn}` is not an ACM certificate ARN"),
-            "give the full ARN, arn:aws:acm:<region>:<account>:certificate/<id>, of a certificate in the environment's region",
-        ));
-    }
-    if let Some(bad) = spec.services.load_balancer_cidrs.iter().find(|cidr| !is_ipv4_cidr(cidr)) {
-        return Err(invalid(
-            "services.load_balancer_cidrs",
-            format!("`{bad}` is not an IPv4 CIDR"),
-            "write ranges like 203.0.113.0/24, or 0.0.0.0/0 for everyone",
-        ));
+    if let Some((key, message, hint)) = services::problem(&spec.services) {
+        return Err(invalid(key, message, hint));
     }
     if let Some((key, message, hint)) = alerts::problem(&spec.alerts) {
         return Err(invalid(key, message, hint));
-    }
-    if let Some(bad) = spec.services.monitoring_cidrs.iter().find(|cidr| !is_ipv4_cidr(cidr)) {
-        return Err(invalid(
-            "services.monitoring_cidrs",
-            format!("`{bad}` is not an IPv4 CIDR"),
-            "write the monitoring servers' ranges like 10.0.5.0/24",
-        ));
-    }
-    if let Some(bad) = spec.services.monitoring_security_group.as_deref().filter(|id| !is_security_group_id(id)) {
-        return Err(invalid(
-            "services.monitoring_security_group",
-            format!("`{bad}` is not a security group ID"),
-            "give the ID of the monitoring servers' security group, sg- and 8 or 17 hex digits",
-        ));
     }
     let name_prefix = spec.name_prefix.clone().unwrap_or_else(|| format!("forgectl-{name}"));
     if name_prefix.is_empty()

@@ -246,12 +246,7 @@ pub struct Aws {
 
 impl Aws {
     pub fn new() -> Self {
-        aws_endpoint();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|err| panic!("runtime: {err}"));
-        let config = runtime.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+        let (runtime, config) = emulator_sdk();
         Aws { kafka: aws_sdk_kafka::Client::new(&config), ec2: aws_sdk_ec2::Client::new(&config), runtime }
     }
 }
