@@ -92,7 +92,7 @@ fn fresh_50k_provision_creates_every_resource_as_aws_reports_it() {
     assert_eq!(encryption.and_then(|e| e.in_cluster()), Some(true));
     assert!(provisioned.encryption_info().and_then(|e| e.encryption_at_rest()).is_some(), "encryption at rest");
     assert_eq!(provisioned.enhanced_monitoring().map(|m| m.as_str()), Some("PER_BROKER"));
-    assert_eq!(provisioned.current_broker_software_info().and_then(|s| s.kafka_version()), Some("3.9.x"));
+    assert_eq!(provisioned.current_broker_software_info().and_then(|s| s.kafka_version()), Some("4.1.x.kraft"));
     let tags = cluster.tags().cloned().unwrap_or_default();
     assert_eq!(tags.get("forgectl:env"), Some(&env.name));
     assert_eq!(tags.get("forgectl:managed-by").map(String::as_str), Some("forgectl"));

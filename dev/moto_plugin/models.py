@@ -45,6 +45,7 @@ from .msk_configurations import Configuration, ConfigurationApi
 from .msk_operations import ClusterOperation, ClusterOperationsApi
 from .msk_scram import ScramSecretApi
 from .msk_topic_api import TopicApi
+from .msk_versions import check_new_cluster
 
 # The names the rest of the package imports from this module (iso lives in
 # msk_common; responses.py takes it from here together with the backend).
@@ -191,6 +192,7 @@ class ForgeKafkaBackend(
             )
         if not provisioned.get("kafkaVersion"):
             raise BadRequestException("kafkaVersion is required", invalid_parameter="kafkaVersion")
+        check_new_cluster(provisioned["kafkaVersion"], (provisioned.get("brokerNodeGroupInfo") or {}).get("instanceType"))
         conf = provisioned.get("configurationInfo")
         if conf:
             self._configuration_revision(conf.get("arn"), conf.get("revision"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .msk_common import Json, drop_none, iso
+from .msk_versions import zookeeper_strings
 
 if TYPE_CHECKING:
     import threading
@@ -65,6 +66,7 @@ class ClusterInfoApi:
             "state": cluster.state,
             "storageMode": cluster.storage_mode,
             "tags": self.list_tags_for_resource(cluster.arn),
+            **zookeeper_strings(cluster.cluster_name, cluster.arn_uuid, cluster.region_name, cluster.kafka_version),
         }
         for key, value in (("openMonitoring", cluster.open_monitoring), ("loggingInfo", cluster.logging_info)):
             if value:
@@ -91,6 +93,7 @@ class ClusterInfoApi:
                 "enhancedMonitoring": cluster.enhanced_monitoring,
                 "numberOfBrokerNodes": cluster.number_of_broker_nodes or 0,
                 "storageMode": cluster.storage_mode,
+                **zookeeper_strings(cluster.cluster_name, cluster.arn_uuid, cluster.region_name, cluster.kafka_version),
             }
             for key, value in (("openMonitoring", cluster.open_monitoring), ("loggingInfo", cluster.logging_info)):
                 if value:

@@ -17,6 +17,7 @@ from moto.kafka.responses import KafkaResponse
 
 from .exceptions import BadRequestException
 from .models import ForgeKafkaBackend, iso, kafka_backends
+from .msk_versions import list_kafka_versions
 
 Json = dict[str, Any]
 DEFAULT_PAGE = 100
@@ -97,6 +98,9 @@ class ForgeKafkaResponse(KafkaResponse):
     def describe_cluster_v2(self) -> str:
         info = self.kafka_backend.describe_cluster_v2(self._label("clusterArn"))
         return json.dumps({"clusterInfo": info})
+
+    def list_kafka_versions(self) -> str:
+        return self._paged("kafkaVersions", list_kafka_versions())
 
     def list_clusters(self) -> str:
         items = self.kafka_backend.list_clusters(self._query("clusterNameFilter"))

@@ -168,6 +168,7 @@ def provisioned(
     instance_type: str = "kafka.m5.large",
     client_authentication: dict[str, Any] | None = None,
     configuration: dict[str, Any] | None = None,
+    kafka_version: str = "3.9.x",
 ) -> dict[str, Any]:
     p: dict[str, Any] = {
         "BrokerNodeGroupInfo": {
@@ -176,7 +177,7 @@ def provisioned(
             "SecurityGroups": ["sg-0123456789abcdef0"],
             "StorageInfo": {"EbsStorageInfo": {"VolumeSize": volume}},
         },
-        "KafkaVersion": "3.9.x",
+        "KafkaVersion": kafka_version,
         "NumberOfBrokerNodes": brokers,
     }
     if client_broker is not None:

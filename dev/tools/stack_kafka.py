@@ -156,7 +156,7 @@ def java_cmd(main: str, *args: str) -> list[str]:
         "java", *KAFKA_HEAP.split(),
         "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
         "-Djava.awt.headless=true",
-        f"-Dlog4j.configuration=file:{DEV / 'kafka' / 'log4j.properties'}",
+        f"-Dlog4j2.configurationFile={DEV / 'kafka' / 'log4j2.properties'}",
         f"-Dkafka.logs.dir={LOGS}",
         "-cp", f"{KAFKA_LIBS}/*",
         main, *args,

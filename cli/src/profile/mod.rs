@@ -6,6 +6,7 @@ mod load;
 mod locate;
 mod merge;
 mod model;
+mod msk;
 mod resolve;
 mod schema;
 mod source;
@@ -24,4 +25,5 @@ pub use source::{ProfileFile, ProfileSource, DEFAULT_PROFILES_DIR};
 pub fn json_schema() -> serde_json::Value {
     serde_json::Value::from(schemars::schema_for!(schema::ProfileLayer))
 }
-pub use validate::{topic_name_problem, MSK_BROKER_TYPES};
+pub use msk::{is_kraft, MSK_BROKER_TYPES, MSK_KAFKA_VERSIONS};
+pub use validate::topic_name_problem;

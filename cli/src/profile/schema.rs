@@ -98,7 +98,7 @@ pub struct DeadLetterLayer {
 #[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaLayer {
-    /// MSK's Kafka version, e.g. `3.9.x`.
+    /// MSK's Kafka version: `4.1.x.kraft` (the default), `4.0.x.kraft`, or a 3.7–3.9 line as `3.9.x` (ZooKeeper) or `3.9.x.kraft`.
     pub version: Option<String>,
     /// Broker count; a multiple of `zones`.
     pub brokers: Option<u32>,

@@ -7,39 +7,12 @@ use super::error::Issue;
 use super::locate::Locator;
 use super::model::{Profile, RoleName};
 
-/// MSK standard broker types (Express brokers have no EBS and other rules, so
-/// forgectl does not plan them).
-pub const MSK_BROKER_TYPES: &[&str] = &[
-    "kafka.t3.small",
-    "kafka.m5.large",
-    "kafka.m5.xlarge",
-    "kafka.m5.2xlarge",
-    "kafka.m5.4xlarge",
-    "kafka.m5.8xlarge",
-    "kafka.m5.12xlarge",
-    "kafka.m5.16xlarge",
-    "kafka.m5.24xlarge",
-    "kafka.m7g.large",
-    "kafka.m7g.xlarge",
-    "kafka.m7g.2xlarge",
-    "kafka.m7g.4xlarge",
-    "kafka.m7g.8xlarge",
-    "kafka.m7g.12xlarge",
-    "kafka.m7g.16xlarge",
-];
-
-/// MSK places brokers in two or three client subnets, one per AZ.
-const MSK_ZONE_COUNTS: [u32; 2] = [2, 3];
-
-/// MSK's per-broker EBS limits, in GiB.
-const MSK_EBS_RANGE: std::ops::RangeInclusive<u32> = 1..=16_384;
-
 /// Kafka's own limit on topic name length.
 const KAFKA_TOPIC_NAME_MAX: usize = 249;
 
 pub fn validate(profile: &Profile, locator: &Locator) -> Vec<Issue> {
     let mut issues = Vec::new();
-    check_kafka(profile, locator, &mut issues);
+    super::msk::check_kafka(profile, locator, &mut issues);
     check_topics(profile, locator, &mut issues);
     check_roles(profile, locator, &mut issues);
     check_consumption(profile, locator, &mut issues);
@@ -114,53 +87,6 @@ fn check_alerts(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
             "must be above 0",
             "set a latency in milliseconds, e.g. 250",
         ));
-    }
-}
-
-fn check_kafka(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
-    let kafka = &profile.kafka;
-    if !MSK_ZONE_COUNTS.contains(&kafka.zones) {
-        issues.push(locator.issue(
-            "kafka.zones",
-            format!("{} zones; MSK spreads brokers over 2 or 3 client subnets in distinct AZs", kafka.zones),
-            "set kafka.zones to 2 or 3",
-        ));
-    } else if kafka.brokers == 0 || !kafka.brokers.is_multiple_of(kafka.zones) {
-        let lower = (kafka.brokers / kafka.zones).max(1) * kafka.zones;
-        let upper = (kafka.brokers / kafka.zones + 1) * kafka.zones;
-        let suggestion = if lower == upper || kafka.brokers < kafka.zones {
-            format!("{upper}")
-        } else {
-            format!("{lower} or {upper}")
-        };
-        issues.push(locator.issue(
-            "kafka.brokers",
-            format!(
-                "{} brokers is not a multiple of the {} client subnets (kafka.zones); MSK needs the same number of brokers in every AZ",
-                kafka.brokers, kafka.zones
-            ),
-            format!("set kafka.brokers to {suggestion}"),
-        ));
-    }
-    if !MSK_BROKER_TYPES.contains(&kafka.broker_type.as_str()) {
-        issues.push(locator.issue(
-            "kafka.broker_type",
-            format!("`{}` is not an MSK broker instance type", kafka.broker_type),
-            format!(
-                "use one of {}; kafka.m7g.large and kafka.m5.large have 2 vCPU and 8 GiB",
-                MSK_BROKER_TYPES.join(", ")
-            ),
-        ));
-    }
-    if !MSK_EBS_RANGE.contains(&kafka.ebs_volume_gib) {
-        issues.push(locator.issue(
-            "kafka.ebs_volume_gib",
-            format!("{} GiB is outside MSK's per-broker range of 1 to 16384 GiB", kafka.ebs_volume_gib),
-            "set kafka.ebs_volume_gib between 1 and 16384",
-        ));
-    }
-    if kafka.version.trim().is_empty() {
-        issues.push(locator.issue("kafka.version", "is empty", "set an MSK Kafka version such as \"3.9.x\""));
     }
 }
 
