@@ -167,5 +167,8 @@ fn check_metrics_ports(sdk: &Sdk, prefix: &str) {
         let script = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap_or_default();
         let script = String::from_utf8_lossy(&script);
         assert!(script.contains(&format!("-p 127.0.0.1:{port}:{port}")), "{role}: {script}");
+        // The CloudWatch agent scrapes that port and publishes to the services' namespace.
+        assert!(script.contains(&format!("127.0.0.1:{port}")) && script.contains("Forgectl/Services"), "{script}");
+        assert!(script.contains("amazon-cloudwatch-agent-ctl -a fetch-config"), "{role}: {script}");
     }
 }

@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use forgectl_contract::endpoints::PRODUCER_METRICS_PORT;
+use forgectl_contract::endpoints::{CONSUMER_METRICS_PORT, PRODUCER_METRICS_PORT};
 use forgectl_contract::env_vars::{PRODUCER_LISTEN_ADDR, PRODUCER_METRICS_ADDR};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::cloudwatch_agent::{self, AgentFiles};
 use crate::aws::elb::{Listener, ListenerAction};
 use crate::aws::elb_rules::Route;
 use crate::aws::launch_template::TemplateData;
@@ -105,8 +106,16 @@ pub fn instance_policy(scope: &AccountScope, names: &FleetNames) -> Value {
             {
                 "Sid": "WriteOwnLogs",
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": scope.arn("logs", &format!("log-group:/forgectl/{}/*", names.env()))
+            },
+            {
+                // The CloudWatch agent's metrics, in the services' namespace only.
+                "Sid": "PublishServiceMetrics",
+                "Effect": "Allow",
+                "Action": "cloudwatch:PutMetricData",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"cloudwatch:namespace": cloudwatch_agent::NAMESPACE}}
             }
         ]
     })
@@ -244,6 +253,9 @@ struct UserDataContext<'a> {
     ports: Vec<PublishedPort>,
     postgres_ca: Option<&'a str>,
     postgres_ca_path: &'a str,
+    agent: AgentFiles,
+    agent_config_path: &'static str,
+    prometheus_config_path: &'static str,
 }
 
 /// What the boot script needs besides the role's environment.
@@ -263,7 +275,13 @@ pub struct BootContext<'a> {
 /// The boot script. Only the non-secret variables are written into it;
 /// the secrets are fetched from `secrets_path` on the instance.
 pub fn user_data(env: &ServiceEnv, boot: &BootContext<'_>) -> Result<String, RenderError> {
+    // The metrics port is the last one a role publishes (`role_ports`).
+    let metrics_port = boot.ports.last().map(|port| port.port).unwrap_or(CONSUMER_METRICS_PORT);
+    let log_group = boot.names.log_group(env.role);
     let context = UserDataContext {
+        agent: cloudwatch_agent::agent_files(boot.environment, env.role, metrics_port, &log_group)?,
+        agent_config_path: cloudwatch_agent::AGENT_CONFIG_PATH,
+        prometheus_config_path: cloudwatch_agent::PROMETHEUS_CONFIG_PATH,
         environment: boot.environment,
         role: env.role,
         version: boot.version,
@@ -271,7 +289,7 @@ pub fn user_data(env: &ServiceEnv, boot: &BootContext<'_>) -> Result<String, Ren
         registry: boot.registry,
         image: format!("{}/{}:{}", boot.registry, repository(env.role), boot.version),
         secrets_path: &boot.names.secrets_path,
-        log_group: boot.names.log_group(env.role),
+        log_group,
         vars: env.vars.iter().filter(|var| !var.secret).collect(),
         ports: boot.ports.clone(),
         postgres_ca: boot.postgres_ca.as_deref(),

@@ -6,6 +6,7 @@
 //! into a `plan` of typed steps, which `ops::deploy::aws` observes for and applies.
 
 pub mod actual;
+pub mod cloudwatch_agent;
 mod compare;
 pub mod desired;
 pub mod diff;
