@@ -12,17 +12,11 @@ use serde::Serialize;
 use crate::profile::RoleName;
 use crate::render::RenderError;
 
-// The names the alarms read (branch `alarms` keeps them in the contract
-// crate, `forgectl_contract::cloudwatch`, with these same names and values;
-// once both are merged these become a `use` of it).
-pub const NAMESPACE: &str = "Forgectl/Services";
-pub const DIMENSION_ENVIRONMENT: &str = "Environment";
-pub const DIMENSION_ROLE: &str = "Role";
-pub const PRODUCER_REQUESTS_TOTAL: &str = "producer_requests_total";
-pub const PRODUCER_UPLOADS_SHED_TOTAL: &str = "producer_uploads_shed_total";
-pub const CONSUMER_DLQ_TOTAL: &str = "consumer_dlq_total";
-pub const CONSUMER_MESSAGES_LOST_TOTAL: &str = "consumer_messages_lost_total";
-pub const CONSUMER_ROWS_WRITTEN_TOTAL: &str = "consumer_rows_written_total";
+pub use forgectl_contract::cloudwatch::NAMESPACE;
+use forgectl_contract::cloudwatch::{
+    CONSUMER_DLQ_TOTAL, CONSUMER_MESSAGES_LOST_TOTAL, CONSUMER_ROWS_WRITTEN_TOTAL, DIMENSION_ENVIRONMENT,
+    DIMENSION_ROLE, PRODUCER_REQUESTS_TOTAL, PRODUCER_UPLOADS_SHED_TOTAL,
+};
 
 /// The producer's latency histogram: the agent publishes its `_sum` and
 /// `_count` series, from which CloudWatch gets the average latency.

@@ -106,16 +106,11 @@ pub fn instance_policy(scope: &AccountScope, names: &FleetNames) -> Value {
             {
                 "Sid": "WriteOwnLogs",
                 "Effect": "Allow",
+                // The container logs (awslogs driver) and the CloudWatch agent's
+                // embedded-metric-format events: CloudWatch extracts the
+                // services' metrics from those, so no PutMetricData grant.
                 "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": scope.arn("logs", &format!("log-group:/forgectl/{}/*", names.env()))
-            },
-            {
-                // The CloudWatch agent's metrics, in the services' namespace only.
-                "Sid": "PublishServiceMetrics",
-                "Effect": "Allow",
-                "Action": "cloudwatch:PutMetricData",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"cloudwatch:namespace": cloudwatch_agent::NAMESPACE}}
             }
         ]
     })

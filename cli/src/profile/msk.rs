@@ -38,16 +38,8 @@ const MSK_EBS_RANGE: std::ops::RangeInclusive<u32> = 1..=16_384;
 /// Version strings CreateCluster accepts for a new provisioned cluster, oldest
 /// first. A `.kraft` suffix selects KRaft metadata; the 4.x lines exist only
 /// in that form because Apache Kafka 4 has no ZooKeeper mode.
-pub const MSK_KAFKA_VERSIONS: &[&str] = &[
-    "3.7.x",
-    "3.7.x.kraft",
-    "3.8.x",
-    "3.8.x.kraft",
-    "3.9.x",
-    "3.9.x.kraft",
-    "4.0.x.kraft",
-    "4.1.x.kraft",
-];
+pub const MSK_KAFKA_VERSIONS: &[&str] =
+    &["3.7.x", "3.7.x.kraft", "3.8.x", "3.8.x.kraft", "3.9.x", "3.9.x.kraft", "4.0.x.kraft", "4.1.x.kraft"];
 
 /// Broker families with a minimum Kafka line: M7g (Graviton) brokers from
 /// 3.3.2, Express brokers from 3.6.
@@ -107,10 +99,7 @@ pub fn version_problem(version: &str, broker_type: &str) -> Option<VersionProble
 
 /// The oldest Kafka line a broker family runs, where MSK documents one.
 fn family_minimum(broker_type: &str) -> Option<(u32, u32)> {
-    MINIMUM_LINE_BY_FAMILY
-        .iter()
-        .find(|(family, _)| broker_type.starts_with(family))
-        .map(|(_, minimum)| *minimum)
+    MINIMUM_LINE_BY_FAMILY.iter().find(|(family, _)| broker_type.starts_with(family)).map(|(_, minimum)| *minimum)
 }
 
 /// True when the version runs KRaft metadata (no ZooKeeper, so no port 2181).
@@ -173,7 +162,6 @@ pub(super) fn check_kafka(profile: &Profile, locator: &Locator, issues: &mut Vec
         issues.push(locator.issue(problem.key, problem.message, problem.hint));
     }
 }
-
 
 #[cfg(test)]
 mod tests {
