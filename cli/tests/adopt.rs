@@ -234,6 +234,9 @@ fn a_runbook_deployment_is_adopted_converged_captured_and_destroyed() {
     assert!(rules.iter().all(|r| r.1.starts_with("sg-")), "only the client group: {rules:?}");
     let again = env.json(&["plan"]);
     assert_eq!(again["pending"], false, "{again}");
+    let status = env.json(&["status"]);
+    assert_eq!(status["cluster"]["arn"], runbook.arn.as_str(), "status finds the adopted cluster");
+    assert_eq!(status["drift"]["pending"], false, "{status}");
 
     // Destroy removes what was adopted, like anything else of the environment.
     env.keep = true;

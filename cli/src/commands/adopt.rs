@@ -24,11 +24,9 @@ pub struct AdoptArgs {
 }
 
 pub async fn run(args: AdoptArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
-    let cluster = match (args.cluster_arn, args.cluster_name) {
-        (Some(arn), _) => ClusterRef::Arn(arn),
-        (None, Some(name)) => ClusterRef::Name(name),
-        // clap requires one of the two.
-        (None, None) => return Ok(Exit::Usage),
+    // clap requires one of the two flags, so `None` does not reach here.
+    let Some(cluster) = ClusterRef::from_flags(args.cluster_arn, args.cluster_name) else {
+        return Ok(Exit::Usage);
     };
     let options = AdoptOptions { cluster, tier: args.tier };
     let report = ops::adopt(context, &options, &ReviewInConsole { console, assume_yes: args.yes }, console).await?;

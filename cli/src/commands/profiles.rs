@@ -57,10 +57,6 @@ pub struct FromClusterArgs {
 }
 
 pub async fn run(args: ProfilesArgs, global: &GlobalArgs, console: &Console) -> Result<Exit, CliError> {
-    if let ProfilesCommand::FromCluster(args) = args.command {
-        let context = RunContext::resolve(&global.environment_overrides(), global.profiles_dir.as_deref())?;
-        return from_cluster(args, &context, console).await;
-    }
     let options = ProfilesOptions {
         source: ProfileSource::resolve(global.profiles_dir.as_deref())?,
         resolve: ResolveOptions { india: global.india },
@@ -81,16 +77,16 @@ pub async fn run(args: ProfilesArgs, global: &GlobalArgs, console: &Console) -> 
             console.emit(&report, |console| views::profiles::print_validation(console, &report))?;
             Ok(if report.valid { Exit::Success } else { Exit::Usage })
         }
-        ProfilesCommand::FromCluster(_) => Ok(Exit::Usage),
+        ProfilesCommand::FromCluster(args) => {
+            // The only profiles command that reads an environment (its AWS account and tier).
+            let context = RunContext::resolve(&global.environment_overrides(), global.profiles_dir.as_deref())?;
+            from_cluster(args, &context, console).await
+        }
     }
 }
 
 async fn from_cluster(args: FromClusterArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
-    let cluster = match (args.cluster_arn, args.cluster_name) {
-        (Some(arn), _) => Some(ClusterRef::Arn(arn)),
-        (None, Some(name)) => Some(ClusterRef::Name(name)),
-        (None, None) => None,
-    };
+    let cluster = ClusterRef::from_flags(args.cluster_arn, args.cluster_name);
     let options = CaptureOptions { cluster, tier: args.tier, out: args.out, force: args.force };
     let report = capture::from_cluster(context, &options, console).await?;
     console.emit(&report, |console| views::profiles::print_captured(console, &report))?;

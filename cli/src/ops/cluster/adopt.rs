@@ -26,6 +26,11 @@ pub enum ClusterRef {
 }
 
 impl ClusterRef {
+    /// `--cluster-arn` wins over `--cluster-name`; neither is `None`.
+    pub fn from_flags(arn: Option<String>, name: Option<String>) -> Option<Self> {
+        arn.map(ClusterRef::Arn).or(name.map(ClusterRef::Name))
+    }
+
     pub fn describe(&self) -> &str {
         match self {
             ClusterRef::Arn(text) | ClusterRef::Name(text) => text,
