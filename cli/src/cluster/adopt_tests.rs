@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::actual::pick_groups;
 use super::adopt::{adoption, topic_findings, Candidate};
 use super::plan::{Action, ResourceKind, Step};
 use super::target::Target;
@@ -162,4 +163,26 @@ fn topic_findings_name_short_partitions_missing_dead_letters_and_retention() {
             "topic sms_batched.dlq: dead-letter topic missing; provision creates it (partitions=1 rf=3)",
         ]
     );
+}
+
+#[test]
+fn an_adopted_group_is_known_by_its_name_tag_and_the_attached_one_wins() {
+    let target = target("50k");
+    let mut adopted = runbook(&target).groups.remove(0);
+    adopted.tags = target.broker_sg.tags.clone();
+    let leftover = SecurityGroup {
+        id: "sg-leftover".into(),
+        name: target.broker_sg.name.clone(),
+        vpc_id: VPC.into(),
+        tags: target.broker_sg.tags.clone(),
+        ingress: vec![],
+    };
+    let groups = vec![leftover.clone(), adopted.clone()];
+    let attached = [RUNBOOK_SG.to_string()];
+    let (_, broker) = pick_groups(groups.clone(), &target.names, Some(VPC), &attached);
+    assert_eq!(broker.map(|g| g.id).as_deref(), Some(RUNBOOK_SG), "the cluster's own group");
+    let (_, broker) = pick_groups(groups, &target.names, Some(VPC), &[]);
+    assert_eq!(broker.map(|g| g.id).as_deref(), Some("sg-leftover"), "no cluster: the GroupName match");
+    let (_, broker) = pick_groups(vec![adopted], &target.names, Some(VPC), &[]);
+    assert_eq!(broker.map(|g| g.id).as_deref(), Some(RUNBOOK_SG), "found by its Name tag alone");
 }
