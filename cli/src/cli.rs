@@ -91,6 +91,8 @@ pub enum Command {
     Plan(commands::plan::PlanArgs),
     /// Create or update the MSK cluster and its security groups for a tier, then sync topics.
     Provision(commands::provision::ProvisionArgs),
+    /// Take over an MSK cluster forgectl did not create (a runbook's): show how it differs from the tier, then tag it.
+    Adopt(commands::adopt::AdoptArgs),
     /// The cluster, bootstrap brokers, security groups, topics and drift from the tier.
     Status(commands::status::StatusArgs),
     /// Delete the environment's cluster, configuration and security groups.

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::call::Call;
 use super::error::AwsError;
-use crate::naming::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY};
+use crate::naming::{MANAGED_BY, TAG_ENV, TAG_MANAGED_BY, TAG_NAME};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Subnet {
@@ -27,6 +27,14 @@ pub struct SecurityGroup {
     pub vpc_id: String,
     pub tags: BTreeMap<String, String>,
     pub ingress: Vec<IngressRule>,
+}
+
+impl SecurityGroup {
+    /// Whether the group goes by `name`: its GroupName, which cannot change,
+    /// or its `Name` tag, which forgectl sets on the groups it adopts.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name == name || self.tags.get(TAG_NAME).is_some_and(|tag| tag == name)
+    }
 }
 
 /// One inbound rule, one source per rule (AWS groups several per IpPermission).
@@ -121,6 +129,16 @@ pub async fn find_security_groups(client: &Client, env: &str) -> Result<Vec<Secu
         }
     }
     Ok(groups)
+}
+
+/// The groups with these IDs, tagged or not (a cluster's, to adopt them).
+/// A filter rather than `GroupIds`, like [`describe_subnets`]: a missing
+/// group is absent from the answer, and the caller names it.
+pub async fn describe_security_groups(client: &Client, ids: &[String]) -> Result<Vec<SecurityGroup>, AwsError> {
+    let ids_ref: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let call = Call::new("ec2:DescribeSecurityGroups", format!("security groups {}", ids.join(", ")));
+    let output = call.send(client.describe_security_groups().filters(filter("group-id", &ids_ref)).send()).await?;
+    output.security_groups().iter().map(|group| convert_group(&call, group)).collect()
 }
 
 fn convert_group(call: &Call, group: &aws_sdk_ec2::types::SecurityGroup) -> Result<SecurityGroup, AwsError> {

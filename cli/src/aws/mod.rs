@@ -22,6 +22,8 @@ pub mod iam;
 pub mod launch_template;
 pub mod msk;
 pub mod msk_config;
+/// Finding clusters: by the environment's tags first, then by name.
+pub mod msk_lookup;
 pub mod msk_update;
 pub mod scaling_policy;
 pub mod scram;

@@ -13,11 +13,8 @@ use serde::Serialize;
 
 use super::call::Call;
 use super::error::AwsError;
-use crate::config::{ClientAuth, Environment};
-use crate::naming::{is_managed, Names};
-
-/// ListClustersV2 page size: MSK's maximum, so one call covers most accounts.
-const LIST_PAGE_SIZE: i32 = 100;
+pub use super::msk_lookup::{find_cluster, find_environment_cluster, list_clusters_named};
+use crate::config::ClientAuth;
 
 /// A provisioned MSK cluster as AWS reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -131,38 +128,6 @@ pub struct OperationStatus {
 
 pub(super) fn resource(name: &str) -> String {
     format!("cluster {name}")
-}
-
-/// Every provisioned cluster whose name is exactly `name` (at most one: MSK
-/// names are unique per account and region). One call in the common case.
-pub async fn list_clusters_named(client: &Client, name: &str) -> Result<Vec<MskCluster>, AwsError> {
-    let call = Call::new("kafka:ListClustersV2", resource(name));
-    let mut found = Vec::new();
-    let mut pages = client
-        .list_clusters_v2()
-        // A prefix filter: it also returns e.g. `name-2`, dropped below.
-        .cluster_name_filter(name)
-        .cluster_type_filter("PROVISIONED")
-        .max_results(LIST_PAGE_SIZE)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| call.error(err))?;
-        for cluster in page.cluster_info_list() {
-            if cluster.cluster_name() == Some(name) {
-                found.push(convert(&call, cluster)?);
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// The environment's cluster: named `{name_prefix}` and tagged
-/// `forgectl:env`=env and `forgectl:managed-by`=forgectl.
-pub async fn find_cluster(client: &Client, env: &Environment) -> Result<Option<MskCluster>, AwsError> {
-    let names = Names::for_env(env);
-    let clusters = list_clusters_named(client, &names.cluster).await?;
-    Ok(clusters.into_iter().find(|cluster| is_managed(&cluster.tags, &env.name)))
 }
 
 /// DescribeClusterV2; `None` once the cluster is gone.
@@ -281,7 +246,7 @@ pub(super) fn to_i32(value: u32) -> i32 {
 /// Name, ARN, state and CurrentVersion are required: they find the cluster,
 /// gate every plan and lock every update. The rest is absent for clusters
 /// still CREATING (brokers, software) and read as "unknown".
-fn convert(call: &Call, cluster: &aws_sdk_kafka::types::Cluster) -> Result<MskCluster, AwsError> {
+pub(super) fn convert(call: &Call, cluster: &aws_sdk_kafka::types::Cluster) -> Result<MskCluster, AwsError> {
     let name = call.required_str(cluster.cluster_name(), "ClusterName")?;
     let call = call.about(resource(&name));
     let arn = call.required_str(cluster.cluster_arn(), "ClusterArn")?;

@@ -123,16 +123,22 @@ pub fn default_network(found: Vec<Subnet>, zones: u32) -> Result<Network, Contro
     Ok(Network { vpc_id, subnets, source: NetworkSource::DefaultVpc })
 }
 
-/// Sorts the tagged groups into the environment's two, preferring the copy
-/// in the network's VPC should an old one linger elsewhere.
+/// Sorts the tagged groups into the environment's two. A group is known by
+/// its GroupName or its `Name` tag (an adopted group keeps the runbook's
+/// GroupName and gets forgectl's `Name` tag). Among candidates, the broker
+/// group the cluster is attached to comes first, then the copy in the
+/// network's VPC should an old one linger elsewhere, then a GroupName match.
 pub fn pick_groups(
     groups: Vec<SecurityGroup>,
     names: &Names,
     vpc_id: Option<&str>,
+    attached: &[String],
 ) -> (Option<SecurityGroup>, Option<SecurityGroup>) {
     let pick = |name: &str| {
-        let mut candidates: Vec<&SecurityGroup> = groups.iter().filter(|group| group.name == name).collect();
-        candidates.sort_by_key(|group| Some(group.vpc_id.as_str()) != vpc_id);
+        let mut candidates: Vec<&SecurityGroup> = groups.iter().filter(|group| group.is_named(name)).collect();
+        candidates.sort_by_key(|group| {
+            (!attached.contains(&group.id), Some(group.vpc_id.as_str()) != vpc_id, group.name != name)
+        });
         candidates.first().map(|group| (*group).clone())
     };
     (pick(&names.client_sg), pick(&names.broker_sg))

@@ -43,7 +43,7 @@ fn finish(mut plan: ResourcePlan, changes: Vec<FieldChange>, steps: Vec<Step>, i
 }
 
 /// The tags forgectl sets that are missing or different. Other tags are left.
-fn tag_changes(
+pub(super) fn tag_changes(
     wanted: &BTreeMap<String, String>,
     have: &BTreeMap<String, String>,
 ) -> (Vec<FieldChange>, BTreeMap<String, String>) {
@@ -233,7 +233,8 @@ pub fn cluster(target: &Target, actual: &Actual, configuration: &ResourcePlan) -
         );
         return plan;
     };
-    let plan = resource(ResourceKind::Cluster, &spec.name, Some(found.arn.clone()));
+    // Its own name: an adopted cluster keeps the one it was created with.
+    let plan = resource(ResourceKind::Cluster, &found.name, Some(found.arn.clone()));
     if !is_managed(&found.tags, &target.env) {
         return refused(
             plan,

@@ -35,6 +35,24 @@ pub enum ControlPlaneError {
     #[error("{resource} disappeared while forgectl was working on it")]
     Vanished { resource: String },
 
+    /// `adopt --cluster-arn/--cluster-name` names no provisioned cluster.
+    #[error("no provisioned MSK cluster {cluster} in this account and region")]
+    ClusterNotFound { cluster: String },
+
+    /// Adopting would leave the environment in a state forgectl cannot manage.
+    #[error("cluster {cluster} cannot be adopted into `{env}`: {}", reasons.join("; "))]
+    AdoptionRefused { env: String, cluster: String, reasons: Vec<String> },
+
+    /// `profiles from-cluster`: the cluster's answer lacks what a profile needs.
+    #[error("cluster {cluster}: {field} {why}")]
+    Unreadable { cluster: String, field: String, why: String },
+
+    #[error("{path} exists")]
+    OutputExists { path: String },
+
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+
     #[error("destroying environment `{env}` without a terminal needs --yes --confirm {env}")]
     ConfirmationRequired { env: String },
 
@@ -59,6 +77,9 @@ impl ControlPlaneError {
         match self {
             ControlPlaneError::Network { .. }
             | ControlPlaneError::Refused { .. }
+            | ControlPlaneError::ClusterNotFound { .. }
+            | ControlPlaneError::AdoptionRefused { .. }
+            | ControlPlaneError::OutputExists { .. }
             | ControlPlaneError::ConfirmationRequired { .. }
             | ControlPlaneError::ConfirmationMismatch { .. } => Exit::Usage,
             _ => Exit::Failure,
@@ -73,6 +94,19 @@ impl ControlPlaneError {
                 "nothing was changed; `forgectl plan` shows each resource and why; pick a tier that only grows the cluster"
                     .into(),
             ),
+            ControlPlaneError::ClusterNotFound { .. } => Some(
+                "check the ARN or name and --region; `aws kafka list-clusters-v2` lists the account's clusters".into(),
+            ),
+            ControlPlaneError::AdoptionRefused { .. } => Some(
+                "nothing was tagged; resolve the reasons above (e.g. `--tier` of a profile written by \
+                 `forgectl profiles from-cluster`, or the environment's `subnets`), then adopt again"
+                    .into(),
+            ),
+            ControlPlaneError::Unreadable { .. } => {
+                Some("wait for the cluster to be ACTIVE (`aws kafka describe-cluster-v2`), then run it again".into())
+            }
+            ControlPlaneError::OutputExists { .. } => Some("pass --force to replace it, or another --out".into()),
+            ControlPlaneError::Write { .. } => Some("check that the directory exists and is writable".into()),
             ControlPlaneError::ClusterFailed { .. } => Some(
                 "MSK cannot repair a FAILED cluster: fix the cause above (quota, subnet, KMS key access…), \
                  then `forgectl destroy` and `forgectl provision` again"

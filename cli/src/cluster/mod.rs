@@ -3,12 +3,18 @@
 //! (`actual`), and the pure comparison of the two (`plan`, `compare`).
 
 pub mod actual;
+pub mod adopt;
+pub mod capture;
 mod compare;
 pub mod error;
 pub mod plan;
 pub mod scram;
 pub mod target;
 
+#[cfg(test)]
+mod adopt_tests;
+#[cfg(test)]
+mod capture_tests;
 #[cfg(test)]
 mod tests;
 

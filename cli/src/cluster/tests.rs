@@ -11,14 +11,14 @@ use crate::config::{select_environment, ClientAuth, ConfigError, Environment, En
 use crate::naming::{TAG_ENV, TAG_MANAGED_BY, TAG_TIER};
 use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 
-const VPC: &str = "vpc-1";
+pub(super) const VPC: &str = "vpc-1";
 const CLIENT_SG: &str = "sg-client";
 const BROKER_SG: &str = "sg-broker";
 const CONFIG_ARN: &str = "arn:aws:kafka:us-east-1:1:configuration/forgectl-t/1";
 
 /// Through the config loader, like the binary, so the test keeps compiling
 /// when environments gain fields.
-fn environment() -> Environment {
+pub(super) fn environment() -> Environment {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
     let path = dir.path().join("forgectl.yaml");
     let yaml = "environments:\n  t:\n    provider: aws\n    region: us-east-1\n    tags: {team: platform}\n";
@@ -27,7 +27,7 @@ fn environment() -> Environment {
     select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"))
 }
 
-fn target(tier: &str) -> Target {
+pub(super) fn target(tier: &str) -> Target {
     target_for(&environment(), tier).unwrap_or_else(|err| panic!("{err}"))
 }
 
@@ -41,7 +41,7 @@ fn subnet(id: &str, az: &str) -> Subnet {
     Subnet { id: id.into(), vpc_id: VPC.into(), availability_zone: az.into(), default_for_az: true }
 }
 
-fn network() -> Network {
+pub(super) fn network() -> Network {
     Network {
         vpc_id: VPC.into(),
         subnets: vec![
@@ -53,7 +53,7 @@ fn network() -> Network {
     }
 }
 
-fn empty() -> Actual {
+pub(super) fn empty() -> Actual {
     Actual {
         network: network(),
         client_sg: None,
@@ -65,7 +65,7 @@ fn empty() -> Actual {
 }
 
 /// What a completed `provision --tier <tier>` leaves behind.
-fn converged(target: &Target) -> Actual {
+pub(super) fn converged(target: &Target) -> Actual {
     let tcp = |port: u16| IngressRule {
         protocol: "tcp".into(),
         from_port: Some(i32::from(port)),

@@ -2,6 +2,7 @@
 //! an operation in `ops` with the run's context, and prints the report
 //! through a view. Nothing here talks to AWS or Kafka.
 
+pub mod adopt;
 pub mod api_keys;
 pub mod capacity;
 pub mod cost;
@@ -34,7 +35,7 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
     // Resolved once, here, for the commands that act on an environment.
     let context = || RunContext::resolve(&global.environment_overrides(), global.profiles_dir.as_deref());
     match cli.command {
-        Command::Profiles(args) => profiles::run(args, global, console),
+        Command::Profiles(args) => profiles::run(args, global, console).await,
         Command::Render(args) => render::run(args, &context()?, console),
         Command::Deploy(args) => deploy::run(args, &context()?, console).await,
         Command::Images(args) => images::run(args, &context()?, console).await,
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Topics(args) => topics::run(args, &context()?, console).await,
         Command::Plan(args) => plan::run(args, &context()?, console).await,
         Command::Provision(args) => provision::run(args, &context()?, console).await,
+        Command::Adopt(args) => adopt::run(args, &context()?, console).await,
         Command::Status(args) => status::run(args, &context()?, console).await,
         Command::Destroy(args) => destroy::run(args, &context()?, console).await,
         Command::Init(args) => init::run(args, global, console).await,

@@ -1,6 +1,7 @@
 //! Human renderings (tables, text) of operation results. The JSON form is
 //! the results' own serde representation.
 
+pub mod adopt;
 pub mod api_keys;
 pub mod build_info;
 pub mod capacity;

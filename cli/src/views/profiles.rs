@@ -151,3 +151,14 @@ fn on_off(flag: bool) -> &'static str {
         "off"
     }
 }
+
+pub fn print_captured(console: &Console, report: &crate::ops::cluster::capture::CaptureReport) {
+    console.out(format!(
+        "wrote {} from cluster {} (topics read via {}; ladder, dead letters, SLOs and alerts from tier {})",
+        report.out, report.cluster_name, report.topics_read_from, report.tier
+    ));
+    for note in &report.notes {
+        console.out(format!("  {note}"));
+    }
+    console.out(format!("check it with `forgectl profiles validate {}`", report.out));
+}

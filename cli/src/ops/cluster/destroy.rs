@@ -82,7 +82,7 @@ pub async fn destroy(
     // (clients'), the producers' (the load balancer's).
     let fleet_names = FleetNames::for_env(environment);
     let order = [names.broker_sg.as_str(), fleet_names.producer_sg.as_str(), fleet_names.load_balancer_sg.as_str()];
-    groups.sort_by_key(|group| order.iter().position(|name| *name == group.name).unwrap_or(order.len()));
+    groups.sort_by_key(|group| order.iter().position(|name| group.is_named(name)).unwrap_or(order.len()));
     let fleet = destroy_fleet::discover(clients, environment).await?;
     let scram_owned = scram::discover(clients, &env, &names).await?;
 
@@ -133,9 +133,9 @@ pub async fn destroy(
         }
         for group in &groups {
             delete_group(clients, progress, group, deadline).await?;
-            let resource = if group.name == names.broker_sg {
+            let resource = if group.is_named(&names.broker_sg) {
                 ResourceKind::BrokerSecurityGroup
-            } else if group.name == names.client_sg {
+            } else if group.is_named(&names.client_sg) {
                 ResourceKind::ClientSecurityGroup
             } else {
                 services.push(format!("security group {}", group.name));

@@ -2,7 +2,9 @@
 //! (`plan`), apply and wait (`provision`, `apply`, `wait`), report (`status`)
 //! and tear down (`destroy`).
 
+pub mod adopt;
 mod apply;
+pub mod capture;
 pub mod destroy;
 pub mod plan;
 pub mod provision;

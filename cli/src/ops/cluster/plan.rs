@@ -83,10 +83,11 @@ pub async fn discover(clients: &AwsClients, env: &str, names: &Names) -> Result<
     let configuration = async {
         Ok::<_, ControlPlaneError>(msk_config::find_configuration(&clients.kafka, &names.configuration).await?)
     };
-    let clusters =
-        async { Ok::<_, ControlPlaneError>(msk::list_clusters_named(&clients.kafka, &names.cluster).await?) };
-    let (groups, configuration, clusters) = futures::try_join!(groups, configuration, clusters)?;
-    Ok(Discovered { groups, configuration, cluster: clusters.into_iter().next() })
+    // By its tags first: an adopted cluster keeps the runbook's name.
+    let cluster =
+        async { Ok::<_, ControlPlaneError>(msk::find_environment_cluster(&clients.kafka, env, &names.cluster).await?) };
+    let (groups, configuration, cluster) = futures::try_join!(groups, configuration, cluster)?;
+    Ok(Discovered { groups, configuration, cluster })
 }
 
 /// Reads every resource of the environment. The lookups do not depend on
@@ -101,7 +102,8 @@ pub async fn observe(clients: &AwsClients, target: &Target) -> Result<Actual, Co
 }
 
 pub fn assemble(target: &Target, network: Network, discovered: Discovered) -> Actual {
-    let (client_sg, broker_sg) = pick_groups(discovered.groups, &target.names, Some(&network.vpc_id));
+    let attached = discovered.cluster.as_ref().map(|cluster| cluster.security_groups.as_slice()).unwrap_or_default();
+    let (client_sg, broker_sg) = pick_groups(discovered.groups, &target.names, Some(&network.vpc_id), attached);
     Actual {
         network,
         client_sg,

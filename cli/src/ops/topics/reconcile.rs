@@ -155,6 +155,22 @@ pub async fn plan_with_prune(
     })
 }
 
+/// What the cluster holds of `names` (partitions, replication, overrides),
+/// and where it was read: for `profiles from-cluster`, which writes a tier
+/// from it rather than comparing.
+pub async fn read_state(
+    options: &TopicsOptions,
+    names: &[String],
+    progress: &dyn Progress,
+) -> Result<(topics::ClusterState, String), TopicsError> {
+    let target = connect(&options.target, progress).await?;
+    let state = match &target {
+        Target::Kafka { backend, .. } => backend.read_state(names).await?,
+        Target::Msk { backend, .. } => backend.read_state(names).await?,
+    };
+    Ok((state, target.describe()))
+}
+
 /// Plans and applies. Refusals stop it before any change (exit 2); pruning
 /// asks first. Returns what was applied.
 pub async fn sync(options: &TopicsSyncOptions, progress: &dyn Progress) -> Result<SyncReport, TopicsError> {
