@@ -113,6 +113,8 @@ fn k8s_manifests_carry_the_ladder_and_no_secret() {
     let config = &find(&documents, "ConfigMap", "events-consumer-env")["data"];
     assert_eq!(config["DI_MONGODB_HOST"], "127.0.0.1");
     assert_eq!(config["DI_MONGODB_ENABLED_SOURCES"], "*");
+    // The CA named on this machine is mounted from a Secret in the pods.
+    assert_eq!(config["DI_POSTGRES_SSL_ROOT_CERT"], "/etc/forgectl/postgres/ca.crt");
 }
 
 const SCRAM_PASSWORD: &str = "render-test-scram-9c1d";

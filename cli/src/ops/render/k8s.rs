@@ -11,7 +11,7 @@ use crate::fleet::msk_iam::with_msk_iam;
 use crate::kafka::{KafkaConnection, ScramCredentials};
 use crate::ops::context::RunContext;
 use crate::render::connections::{mongodb_connection, postgres_connection};
-use crate::render::k8s::{self, K8sInput, K8sKafka, K8sRole, KafkaAuth, Manifest, KAFKA_CA_PATH};
+use crate::render::k8s::{self, K8sInput, K8sKafka, K8sRole, KafkaAuth, Manifest, KAFKA_CA_PATH, POSTGRES_CA_PATH};
 use crate::render::{PostgresConnection, RenderError, REDACTED};
 
 fn private_ca(environment: &Environment) -> bool {
@@ -121,8 +121,12 @@ pub fn render_k8s(options: &RenderOptions, kafka: &K8sKafka) -> Result<Rendered<
     }
     let environment = &options.environment;
     let connection = pod_connection(environment, kafka);
-    // Kubernetes gets every password from a Secret, never from the manifest.
-    let postgres = PostgresConnection { password: None, ..postgres_connection(environment, false)? };
+    // Kubernetes gets every password from a Secret, never from the manifest;
+    // a CA bundle named on this machine is mounted from a Secret in the pod.
+    let postgres = postgres_connection(environment, false)?;
+    let postgres_ca = postgres.ca_file.is_some();
+    let postgres =
+        PostgresConnection { password: None, ca_file: postgres_ca.then(|| POSTGRES_CA_PATH.to_string()), ..postgres };
     let mongodb = mongodb_connection(environment, false);
     let roles = options
         .profile
@@ -157,6 +161,7 @@ pub fn render_k8s(options: &RenderOptions, kafka: &K8sKafka) -> Result<Rendered<
         roles,
         irsa_role_arn: options.irsa_role_arn.clone(),
         cpu_target_percent: CPU_TARGET_PERCENT,
+        postgres_ca,
     };
     let manifests = k8s::manifests(&input)?;
     Ok(Rendered { header: header(&input), body: manifests })
@@ -197,6 +202,13 @@ fn header(input: &K8sInput) -> String {
             files.push(format!("--from-file={}=CLIENT-KEY.pem", k8s::keda::KEY_KEY));
         }
         text.push_str(&format!("#   kubectl create secret generic {} {}\n", secrets.kafka_tls, files.join(" ")));
+    }
+    if input.postgres_ca {
+        text.push_str(&format!(
+            "#   kubectl create secret generic {} --from-file={}=POSTGRES-CA.pem\n",
+            secrets.postgres_ca,
+            k8s::keda::CA_KEY
+        ));
     }
     text
 }

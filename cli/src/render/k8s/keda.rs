@@ -65,6 +65,8 @@ pub struct SecretNames {
     /// The Kafka CA (`ca.crt`) and, for mutual TLS, the client's
     /// certificate and key (`tls.crt`, `tls.key`).
     pub kafka_tls: String,
+    /// The CA bundle of PostgreSQL's certificate (`ca.crt`).
+    pub postgres_ca: String,
 }
 
 pub const CA_KEY: &str = "ca.crt";

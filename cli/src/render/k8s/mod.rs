@@ -18,7 +18,7 @@ use crate::profile::RoleName;
 use crate::render::{EnvVar, RenderError};
 pub use keda::{KafkaAuth, SecretNames};
 use objects::*;
-pub use workload::KAFKA_CA_PATH;
+pub use workload::{KAFKA_CA_PATH, POSTGRES_CA_PATH};
 
 pub const NAME_LABEL: &str = "app.kubernetes.io/name";
 /// The annotation the EKS pod identity webhook reads (IRSA).
@@ -57,6 +57,9 @@ pub struct K8sInput {
     /// MSK IAM lag reads.
     pub irsa_role_arn: Option<String>,
     pub cpu_target_percent: u32,
+    /// PostgreSQL's certificate comes from a CA the pods get from a Secret
+    /// (the environment names a `postgres.ca_file`).
+    pub postgres_ca: bool,
 }
 
 impl K8sInput {
@@ -64,6 +67,7 @@ impl K8sInput {
         SecretNames {
             credentials: format!("{}-secrets", self.name_prefix),
             kafka_tls: format!("{}-kafka-tls", self.name_prefix),
+            postgres_ca: format!("{}-postgres-ca", self.name_prefix),
         }
     }
 }
@@ -142,7 +146,7 @@ pub fn manifests(input: &K8sInput) -> Result<Vec<Manifest>, RenderError> {
             role,
             &labels,
             &secrets,
-            auth.private_ca(),
+            workload::CaMounts { kafka: auth.private_ca(), postgres: input.postgres_ca },
             true,
         ))));
         documents.push(Manifest::PodDisruptionBudget(PodDisruptionBudget {

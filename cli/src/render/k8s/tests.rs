@@ -39,6 +39,7 @@ fn input(auth: KafkaAuth, irsa: Option<&str>) -> K8sInput {
         roles: RoleName::ALL.iter().copied().map(role).collect(),
         irsa_role_arn: irsa.map(str::to_string),
         cpu_target_percent: 50,
+        postgres_ca: true,
     }
 }
 
@@ -206,7 +207,12 @@ fn a_private_ca_is_mounted_from_its_secret() {
     let volume = pod["volumes"].as_array().and_then(|v| v.iter().find(|v| v["secret"].is_object()).cloned());
     assert_eq!(volume.unwrap_or_default()["secret"]["secretName"], "forgectl-prod-kafka-tls");
     let mounts = &pod["containers"][0]["volumeMounts"];
-    assert!(mounts.as_array().is_some_and(|m| m.iter().any(|m| m["mountPath"] == "/etc/forgectl/kafka")));
+    for path in ["/etc/forgectl/kafka", "/etc/forgectl/postgres"] {
+        assert!(mounts.as_array().is_some_and(|m| m.iter().any(|m| m["mountPath"] == path)), "{path}");
+    }
+    let secrets: Vec<&str> =
+        pod["volumes"].as_array().into_iter().flatten().filter_map(|v| v["secret"]["secretName"].as_str()).collect();
+    assert_eq!(secrets, ["forgectl-prod-kafka-tls", "forgectl-prod-postgres-ca"]);
 }
 
 #[test]

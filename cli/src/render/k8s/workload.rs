@@ -18,7 +18,19 @@ pub const SERVICE_UID: u32 = 10001;
 /// from a private CA.
 pub const KAFKA_CA_PATH: &str = "/etc/forgectl/kafka/ca.crt";
 const KAFKA_CA_DIR: &str = "/etc/forgectl/kafka";
-const KAFKA_CA_FILE: &str = "ca.crt";
+/// Where the pod finds the CA bundle of PostgreSQL's certificate (the
+/// environment's `postgres.ca_file`, a path on the machine running
+/// forgectl, which a pod does not have).
+pub const POSTGRES_CA_PATH: &str = "/etc/forgectl/postgres/ca.crt";
+const POSTGRES_CA_DIR: &str = "/etc/forgectl/postgres";
+const CA_FILE: &str = "ca.crt";
+
+/// The CA bundles the pods mount from Secrets.
+#[derive(Debug, Clone, Copy)]
+pub struct CaMounts {
+    pub kafka: bool,
+    pub postgres: bool,
+}
 
 /// Scratch space for whatever a library writes to /tmp, the root
 /// filesystem being read-only.
@@ -77,24 +89,32 @@ fn spread(role: &K8sRole, topology_key: &'static str) -> TopologySpreadConstrain
     }
 }
 
-fn volumes(secrets: &SecretNames, private_ca: bool) -> (Vec<Volume>, Vec<VolumeMount>) {
+fn ca_volume(name: &'static str, secret: &str) -> Volume {
+    Volume {
+        name,
+        empty_dir: None,
+        secret: Some(SecretVolumeSource {
+            secret_name: secret.to_string(),
+            items: vec![KeyToPath { key: CA_KEY, path: CA_FILE }],
+            default_mode: SECRET_FILE_MODE,
+        }),
+    }
+}
+
+fn volumes(secrets: &SecretNames, cas: CaMounts) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes = vec![Volume {
         name: "tmp",
         empty_dir: Some(EmptyDirVolumeSource { size_limit: TMP_SIZE_LIMIT }),
         secret: None,
     }];
     let mut mounts = vec![VolumeMount { name: "tmp", mount_path: "/tmp", read_only: false }];
-    if private_ca {
-        volumes.push(Volume {
-            name: "kafka-ca",
-            empty_dir: None,
-            secret: Some(SecretVolumeSource {
-                secret_name: secrets.kafka_tls.clone(),
-                items: vec![KeyToPath { key: CA_KEY, path: KAFKA_CA_FILE }],
-                default_mode: SECRET_FILE_MODE,
-            }),
-        });
+    if cas.kafka {
+        volumes.push(ca_volume("kafka-ca", &secrets.kafka_tls));
         mounts.push(VolumeMount { name: "kafka-ca", mount_path: KAFKA_CA_DIR, read_only: true });
+    }
+    if cas.postgres {
+        volumes.push(ca_volume("postgres-ca", &secrets.postgres_ca));
+        mounts.push(VolumeMount { name: "postgres-ca", mount_path: POSTGRES_CA_DIR, read_only: true });
     }
     (volumes, mounts)
 }
@@ -105,13 +125,7 @@ fn probe(path: &'static str, period_seconds: u32) -> Probe {
 
 /// `scaled`: an HPA or a ScaledObject owns the replica count, so the
 /// Deployment states none.
-pub fn deployment(
-    role: &K8sRole,
-    labels: &Labels,
-    secrets: &SecretNames,
-    private_ca: bool,
-    scaled: bool,
-) -> Deployment {
+pub fn deployment(role: &K8sRole, labels: &Labels, secrets: &SecretNames, cas: CaMounts, scaled: bool) -> Deployment {
     let name = role.role.to_string();
     let env = role
         .vars
@@ -124,7 +138,7 @@ pub fn deployment(
             },
         })
         .collect();
-    let (volumes, volume_mounts) = volumes(secrets, private_ca);
+    let (volumes, volume_mounts) = volumes(secrets, cas);
     let container_port = if role.role.is_consumer() { CONSUMER_METRICS_PORT } else { PRODUCER_PORT };
     let container = Container {
         name: name.clone(),
