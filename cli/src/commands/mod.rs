@@ -36,7 +36,7 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
     let context = || RunContext::resolve(&global.environment_overrides(), global.profiles_dir.as_deref());
     match cli.command {
         Command::Profiles(args) => profiles::run(args, global, console).await,
-        Command::Render(args) => render::run(args, &context()?, console),
+        Command::Render(args) => render::run(args, &context()?, console).await,
         Command::Deploy(args) => deploy::run(args, &context()?, console).await,
         Command::Images(args) => images::run(args, &context()?, console).await,
         Command::LocalBalancer(args) => local_balancer::run(args).await,

@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
@@ -32,6 +32,15 @@ pub struct RenderArgs {
     pub out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct K8sArgs {
+    /// IAM role for the pods (IRSA): written as the `eks.amazonaws.com/role-arn`
+    /// annotation of every ServiceAccount, and the role KEDA assumes for
+    /// MSK IAM lag reads.
+    #[arg(long, value_name = "ARN")]
+    pub irsa_role_arn: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum RenderCommand {
     /// A role's .env file, for `docker run --env-file`.
@@ -43,10 +52,11 @@ pub enum RenderCommand {
         #[arg(long)]
         show_secrets: bool,
     },
-    /// A docker-compose file for dev/UAT: Kafka, PostgreSQL and the services.
+    /// A docker-compose file for dev/UAT: Kafka with every topic (dead-letter topics too), PostgreSQL and the services.
     Compose,
-    /// Kubernetes Deployments, Service, HPA and KEDA ScaledObjects.
-    K8s,
+    /// Kubernetes manifests: ServiceAccounts, ConfigMaps, Deployments (Pod Security `restricted`),
+    /// PodDisruptionBudgets, the producer's Service and HPA, KEDA ScaledObjects and TriggerAuthentication.
+    K8s(K8sArgs),
     /// Prometheus alert rules for the tier (thresholds from its profile's `alerts:`).
     Prometheus,
     /// A Grafana dashboard (JSON) for the environment.
@@ -72,52 +82,88 @@ impl From<RoleArg> for RoleName {
     }
 }
 
-pub fn run(args: RenderArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
+pub async fn run(args: RenderArgs, context: &RunContext, console: &Console) -> Result<Exit, CliError> {
     let environment = context.environment.clone();
     let profile = context.tier_profile(args.tier.as_deref())?.profile;
     let show_secrets = matches!(args.command, RenderCommand::Env { show_secrets: true, .. });
+    let irsa_role_arn = match &args.command {
+        RenderCommand::K8s(k8s) => k8s.irsa_role_arn.clone(),
+        _ => None,
+    };
     let options = RenderOptions {
         profile,
         environment,
         version: args.image_version,
         image_registry: args.image_registry,
         show_secrets,
+        irsa_role_arn,
     };
     let json = console.format() == crate::console::OutputFormat::Json;
-    let refuse_json = |what: &'static str, format: &'static str| -> Result<(), CliError> {
-        if json {
-            return Err(RenderError::NoJsonForm { what, format }.into());
-        }
-        Ok(())
-    };
     let text = match args.command {
         RenderCommand::Env { role, .. } => {
             let (env, text) = ops::render_env(&options, role.into())?;
-            if args.out.is_none() && json {
-                console.json(&env)?;
-                return Ok(Exit::Success);
+            if json && args.out.is_none() {
+                return emit_json(console, &env, None, show_secrets);
             }
             text
         }
         RenderCommand::Compose => {
-            refuse_json("compose", "a Compose file (YAML)")?;
-            ops::render_compose(&options)?
+            let compose = ops::render_compose(&options)?;
+            if json {
+                return emit_json(console, &compose.body, args.out.as_deref(), false);
+            }
+            yaml_document(&compose.header, &compose.body, "compose file")?
         }
-        RenderCommand::K8s => {
-            refuse_json("k8s", "Kubernetes manifests (YAML)")?;
-            ops::render_k8s(&options)?
+        RenderCommand::K8s(_) => {
+            let kafka = ops::k8s_kafka(context).await?;
+            let k8s = ops::render_k8s(&options, &kafka)?;
+            if json {
+                return emit_json(console, &k8s.body, args.out.as_deref(), false);
+            }
+            crate::render::k8s::to_yaml(&k8s.header, &k8s.body)?
         }
         RenderCommand::Prometheus => {
-            refuse_json("prometheus", "Prometheus rules (YAML)")?;
+            if json {
+                return Err(RenderError::NoJsonForm { what: "prometheus", format: "Prometheus rules (YAML)" }.into());
+            }
             ops::render_prometheus(&options)?
         }
         // A Grafana dashboard is JSON already.
         RenderCommand::Grafana => ops::render_grafana(&options)?,
     };
-    match args.out {
+    write_or_print(console, &text, args.out.as_deref(), show_secrets)
+}
+
+fn yaml_document<T: serde::Serialize>(header: &str, body: &T, what: &'static str) -> Result<String, CliError> {
+    let yaml = serde_norway::to_string(body).map_err(|err| RenderError::Serialize { what, reason: err.to_string() })?;
+    Ok(format!("{header}{yaml}"))
+}
+
+/// `--output json`: the value on stdout, or pretty JSON in `--out`.
+fn emit_json<T: serde::Serialize>(
+    console: &Console,
+    value: &T,
+    out: Option<&Path>,
+    secret: bool,
+) -> Result<Exit, CliError> {
+    match out {
+        None => {
+            console.json(value)?;
+            Ok(Exit::Success)
+        }
+        Some(_) => {
+            let text = serde_json::to_string_pretty(value)
+                .map_err(|err| RenderError::Serialize { what: "JSON output", reason: err.to_string() })?;
+            write_or_print(console, &text, out, secret)
+        }
+    }
+}
+
+fn write_or_print(console: &Console, text: &str, out: Option<&Path>, secret: bool) -> Result<Exit, CliError> {
+    match out {
         Some(path) => {
-            write_file(&path, &text, show_secrets)
-                .map_err(|source| CliError::WriteFile { path: path.clone(), source })?;
+            write_file(path, text, secret)
+                .map_err(|source| CliError::WriteFile { path: path.to_path_buf(), source })?;
             console.info(format!("wrote {}", path.display()));
         }
         None => console.out(text.trim_end()),
@@ -125,19 +171,22 @@ pub fn run(args: RenderArgs, context: &RunContext, console: &Console) -> Result<
     Ok(Exit::Success)
 }
 
-/// Writes `text` to `path`; a file holding secrets is readable by its owner
-/// only (0600), also when it existed before with a wider mode.
-fn write_file(path: &std::path::Path, text: &str, secret: bool) -> std::io::Result<()> {
+/// Writes `text` to `path`. A file holding secrets is created readable by
+/// its owner only (0600) before a byte is written: a new file beside the
+/// target, renamed over it, so an existing file's wider mode never applies.
+fn write_file(path: &Path, text: &str, secret: bool) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    if secret {
-        options.mode(0o600);
+    if !secret {
+        return std::fs::write(path, text);
     }
-    let mut file = options.open(path)?;
-    if secret {
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(text.as_bytes())
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    // tempfile creates the file with O_EXCL and mode 0600.
+    let mut file = tempfile::Builder::new().prefix(".forgectl-render-").tempfile_in(directory)?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|err| err.error)?;
+    Ok(())
 }

@@ -1,22 +1,26 @@
 //! Rendering deployment files for people who deploy without forgectl's own
 //! rollout: a role's `.env`, a docker-compose file, Kubernetes manifests.
-//! Templates live in `templates/render/` and are built into the binary.
+//! The compose file and the manifests are typed structures serialised by
+//! serde; the `.env` file and the instances' user data are templates in
+//! `templates/`, built into the binary.
 
 pub mod alerts;
+pub mod compose;
 pub mod connections;
 pub mod grafana;
+pub mod k8s;
 mod service_env;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::Environment as Templates;
 use serde::Serialize;
 
-pub use service_env::{service_env, EnvVar, MongoConnection, PostgresConnection, ServiceEnv, REDACTED};
+pub use service_env::{
+    service_env, structured_service_env, EnvVar, MongoConnection, PostgresConnection, ServiceEnv, REDACTED,
+};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("role.env", include_str!("../../../templates/render/role.env.j2")),
-    ("compose.yaml", include_str!("../../../templates/render/compose.yaml.j2")),
-    ("k8s.yaml", include_str!("../../../templates/render/k8s.yaml.j2")),
     ("user-data.sh", include_str!("../../../templates/aws/user-data.sh.j2")),
 ];
 
@@ -50,15 +54,37 @@ pub enum RenderError {
     #[error("serialising the {what} failed: {reason}")]
     Serialize { what: &'static str, reason: String },
 
-    #[error("`render {what}` writes {format}, not JSON; --output json applies to `render env`")]
+    #[error("`render {what}` writes {format}, not JSON; --output json applies to `render env`, `compose` and `k8s`")]
     NoJsonForm { what: &'static str, format: &'static str },
+
+    #[error("role `{role}` has no {what}, which its KEDA ScaledObject needs")]
+    IncompleteRole { role: String, what: &'static str },
+
+    #[error("--irsa-role-arn `{arn}` is not an IAM role ARN")]
+    InvalidRoleArn { arn: String },
+
+    #[error("environment `{env}` has no {what} to render from")]
+    NotProvisioned { env: String, what: String },
+
+    /// Boxed: every `Result` of the renderers carries this type.
+    #[error(transparent)]
+    Aws(Box<crate::aws::AwsError>),
+}
+
+impl From<crate::aws::AwsError> for RenderError {
+    fn from(err: crate::aws::AwsError) -> Self {
+        RenderError::Aws(Box::new(err))
+    }
 }
 
 impl RenderError {
     /// A template that fails to render is forgectl's bug; the rest is input.
     pub fn exit(&self) -> crate::exit::Exit {
         match self {
-            RenderError::Template { .. } | RenderError::Serialize { .. } => crate::exit::Exit::Failure,
+            RenderError::Template { .. } | RenderError::Serialize { .. } | RenderError::IncompleteRole { .. } => {
+                crate::exit::Exit::Failure
+            }
+            RenderError::Aws(_) => crate::exit::Exit::Failure,
             _ => crate::exit::Exit::Usage,
         }
     }
@@ -80,7 +106,14 @@ impl RenderError {
                 Some(format!("export {variable} (for the local stack: eval \"$(dev/stack env)\")"))
             }
             RenderError::Kafka(source) => source.hint(),
-            RenderError::Template { .. } | RenderError::Serialize { .. } => None,
+            RenderError::InvalidRoleArn { .. } => {
+                Some("pass the role's ARN, e.g. arn:aws:iam::123456789012:role/forgectl-services".into())
+            }
+            RenderError::NotProvisioned { .. } => Some(
+                "run `forgectl provision` first, or set kafka.bootstrap_servers in the environment".into(),
+            ),
+            RenderError::Aws(err) => err.hint(),
+            RenderError::Template { .. } | RenderError::Serialize { .. } | RenderError::IncompleteRole { .. } => None,
         }
     }
 }

@@ -69,9 +69,27 @@ impl ServiceEnv {
     }
 }
 
-/// The variables for `role`. Secrets hold their value only when
-/// `postgres.password` is `Some`; otherwise they read `<redacted>`.
+/// The variables for `role`, for a file of `NAME=value` lines (a `.env`
+/// file, user data, a process environment): a value with a line break is
+/// refused. Secrets hold their value only when `postgres.password` is
+/// `Some`; otherwise they read `<redacted>`.
 pub fn service_env(
+    profile: &Profile,
+    role: RoleName,
+    kafka: &KafkaConnection,
+    postgres: &PostgresConnection,
+    mongodb: Option<&MongoConnection>,
+) -> Result<ServiceEnv, RenderError> {
+    let env = structured_service_env(profile, role, kafka, postgres, mongodb)?;
+    if let Some(bad) = env.vars.iter().find(|var| var.value.contains(['\n', '\r'])) {
+        return Err(RenderError::MultilineValue { name: bad.name.clone() });
+    }
+    Ok(env)
+}
+
+/// The variables for `role`, for a file whose serialiser quotes any value
+/// (the compose file, Kubernetes manifests): line breaks are kept.
+pub fn structured_service_env(
     profile: &Profile,
     role: RoleName,
     kafka: &KafkaConnection,
@@ -145,9 +163,6 @@ pub fn service_env(
             value: mongo.password.clone().unwrap_or_else(|| REDACTED.to_string()),
             secret: true,
         });
-    }
-    if let Some(bad) = vars.iter().find(|var| var.value.contains(['\n', '\r'])) {
-        return Err(RenderError::MultilineValue { name: bad.name.clone() });
     }
     Ok(ServiceEnv { role, vars })
 }

@@ -1,20 +1,21 @@
 //! `forgectl render …`: deployment files for people who deploy elsewhere.
 
-use forgectl_contract::endpoints::{CONSUMER_METRICS_PORT, PRODUCER_METRICS_PORT, PRODUCER_PORT};
+mod k8s;
+
+use forgectl_contract::endpoints::PRODUCER_METRICS_PORT;
 use forgectl_contract::env_vars::{PRODUCER_API_KEYS, PRODUCER_METRICS_ADDR};
-use forgectl_contract::scaling::CPU_TARGET_PERCENT;
 use serde::Serialize;
 
-use crate::config::{Environment, PostgresSslMode, SecurityProtocol};
+use crate::config::{Environment, PostgresSslMode};
 use crate::kafka::KafkaConnection;
-use crate::profile::{Profile, RoleName, TopicSpec};
+use crate::profile::{Profile, RoleName};
+use crate::render::compose::{self, ComposeFile, ComposeInput, ComposeRole};
 pub use crate::render::connections::{kafka_connection, mongodb_connection, postgres_connection};
 use crate::render::{
-    render_template, service_env, EnvVar, MongoConnection, PostgresConnection, RenderError, ServiceEnv, REDACTED,
+    render_template, service_env, structured_service_env, EnvVar, MongoConnection, PostgresConnection, RenderError,
+    ServiceEnv, REDACTED,
 };
-
-/// apache/kafka image for the compose file: the same line as MSK's 3.9.x.
-const COMPOSE_KAFKA_IMAGE_VERSION: &str = "3.9.1";
+pub use k8s::{k8s_kafka, kafka_from_brokers, render_k8s};
 
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
@@ -25,6 +26,8 @@ pub struct RenderOptions {
     /// Registry prefix, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com`.
     pub image_registry: Option<String>,
     pub show_secrets: bool,
+    /// IAM role for the Kubernetes ServiceAccounts (IRSA annotation).
+    pub irsa_role_arn: Option<String>,
 }
 
 impl RenderOptions {
@@ -82,80 +85,35 @@ pub fn render_env(options: &RenderOptions, role: RoleName) -> Result<(ServiceEnv
     Ok((env, text))
 }
 
-#[derive(Debug, Serialize)]
-struct ServiceContext {
-    name: String,
-    image: String,
-    is_producer: bool,
-    replicas: u32,
-    min: u32,
-    max: u32,
-    port: Option<u16>,
-    container_port: u16,
-    group: Option<String>,
-    topics: Vec<String>,
-    /// KEDA's `lagThreshold`: the profile's lag per instance, the same
-    /// target the Auto Scaling groups track on AWS.
-    lag_per_instance: Option<u64>,
-    vars: Vec<EnvVar>,
-    cpu_request: &'static str,
-    memory_request: &'static str,
+/// A rendered file: comment lines for its top (YAML only) and the typed
+/// body, which the command writes as YAML or JSON.
+#[derive(Debug, Clone)]
+pub struct Rendered<T> {
+    pub header: String,
+    pub body: T,
 }
 
 /// `api_keys`: the producer's `PRODUCER_API_KEYS` value as the output
-/// should hold it (a reference to the shell for compose, `None` for k8s,
-/// whose secrets come from a Secret).
-fn services(
+/// should hold it (a reference to the shell for compose).
+fn role_vars(
     options: &RenderOptions,
+    role: RoleName,
     kafka: &KafkaConnection,
     postgres: &PostgresConnection,
-    api_keys: Option<String>,
     mongodb: Option<&MongoConnection>,
-) -> Result<Vec<ServiceContext>, RenderError> {
-    options
-        .profile
-        .roles
-        .iter()
-        .map(|role| {
-            let mut env = service_env(&options.profile, role.name, kafka, postgres, mongodb)?;
-            add_producer_access(&mut env, api_keys.clone());
-            Ok(ServiceContext {
-                name: role.name.to_string(),
-                image: options.image(role.name),
-                is_producer: !role.name.is_consumer(),
-                replicas: role.min,
-                min: role.min,
-                max: role.max,
-                port: (!role.name.is_consumer()).then_some(PRODUCER_PORT),
-                container_port: if role.name.is_consumer() { CONSUMER_METRICS_PORT } else { PRODUCER_PORT },
-                group: role.group.clone(),
-                topics: role.topics.clone(),
-                lag_per_instance: role.lag_per_instance,
-                vars: env.vars,
-                // Half of a dev/UAT node (2 vCPU, 2 GiB): the CPU target is a
-                // percentage of the request, so this keeps 50% meaningful.
-                cpu_request: "1",
-                memory_request: "1Gi",
-            })
-        })
-        .collect()
+    api_keys: Option<String>,
+) -> Result<ServiceEnv, RenderError> {
+    let mut env = structured_service_env(&options.profile, role, kafka, postgres, mongodb)?;
+    add_producer_access(&mut env, api_keys);
+    Ok(env)
 }
 
-#[derive(Debug, Serialize)]
-struct ComposeContext<'a> {
-    name_prefix: &'a str,
-    environment: &'a str,
-    tier: &'a str,
-    kafka_image_version: &'a str,
-    topics: &'a [TopicSpec],
-    /// A MongoDB service for the consumers' second sink.
-    has_mongodb: bool,
-    services: Vec<ServiceContext>,
-}
-
-/// A self-contained docker-compose file: Kafka, PostgreSQL and the services.
-pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
-    let kafka = KafkaConnection::plaintext("kafka:9092");
+/// A self-contained docker-compose file: Kafka with every topic `topics
+/// sync` manages (dead-letter topics included), PostgreSQL, MongoDB when
+/// the environment has one, and the services. It brings its own Kafka, so
+/// it renders the same for a local and an AWS environment.
+pub fn render_compose(options: &RenderOptions) -> Result<Rendered<ComposeFile>, RenderError> {
+    let kafka = KafkaConnection::plaintext(compose::KAFKA_BOOTSTRAP);
     // Compose reads these from the shell at `docker compose up`.
     let postgres = PostgresConnection {
         host: "postgres".to_string(),
@@ -177,55 +135,37 @@ pub fn render_compose(options: &RenderOptions) -> Result<String, RenderError> {
         database: mongo.database.clone(),
         enabled_sources: mongo.enabled_sources.clone(),
     });
-    render_template(
-        "compose.yaml",
-        &ComposeContext {
-            name_prefix: &options.environment.name_prefix,
-            environment: &options.environment.name,
-            tier: &options.profile.tier,
-            kafka_image_version: COMPOSE_KAFKA_IMAGE_VERSION,
-            topics: &options.profile.topics,
-            has_mongodb: mongodb.is_some(),
-            services: services(
-                options,
-                &kafka,
-                &postgres,
-                Some(format!("${{{PRODUCER_API_KEYS}:?export {PRODUCER_API_KEYS} first (name:key,...)}}")),
-                mongodb.as_ref(),
-            )?,
-        },
-    )
-}
-
-#[derive(Debug, Serialize)]
-struct K8sContext<'a> {
-    environment: &'a str,
-    tier: &'a str,
-    secret_name: String,
-    bootstrap_servers: &'a str,
-    tls: bool,
-    cpu_target_percent: u32,
-    services: Vec<ServiceContext>,
-}
-
-/// Deployments, the producer's Service and HPA, and KEDA ScaledObjects.
-pub fn render_k8s(options: &RenderOptions) -> Result<String, RenderError> {
-    let kafka = kafka_connection(&options.environment, false)?;
-    // Kubernetes gets the password from a Secret, never from the manifest.
-    let postgres = PostgresConnection { password: None, ..postgres_connection(&options.environment, false)? };
-    let mongodb = mongodb_connection(&options.environment, false);
-    render_template(
-        "k8s.yaml",
-        &K8sContext {
-            environment: &options.environment.name,
-            tier: &options.profile.tier,
-            secret_name: format!("{}-secrets", options.environment.name_prefix),
-            bootstrap_servers: &kafka.bootstrap_servers,
-            tls: kafka.security_protocol != SecurityProtocol::Plaintext,
-            cpu_target_percent: CPU_TARGET_PERCENT,
-            services: services(options, &kafka, &postgres, None, mongodb.as_ref())?,
-        },
-    )
+    let api_keys = format!("${{{PRODUCER_API_KEYS}:?export {PRODUCER_API_KEYS} first (name:key,...)}}");
+    let roles = options
+        .profile
+        .roles
+        .iter()
+        .map(|role| {
+            let env = role_vars(options, role.name, &kafka, &postgres, mongodb.as_ref(), Some(api_keys.clone()))?;
+            Ok(ComposeRole { role: role.name, image: options.image(role.name), replicas: role.min, vars: env.vars })
+        })
+        .collect::<Result<Vec<_>, RenderError>>()?;
+    let input = ComposeInput {
+        name_prefix: options.environment.name_prefix.clone(),
+        topics: options.profile.managed_topics(),
+        has_mongodb: mongodb.is_some(),
+        roles,
+    };
+    let mut secrets = "DI_POSTGRES_PASSWORD".to_string();
+    if mongodb.is_some() {
+        secrets.push_str(", DI_MONGODB_PASSWORD");
+    }
+    let header = format!(
+        "# Dev/UAT stack for tier {} (environment {}), rendered by forgectl.\n\
+         # One KRaft Kafka broker with the tier's topics and their dead-letter topics,\n\
+         # PostgreSQL{}, the producer and the consumer groups of the runbooks' split.\n\
+         # Secrets come from the shell ({secrets}, {PRODUCER_API_KEYS}:\n\
+         # export them before `docker compose up`), never from this file.\n",
+        options.profile.tier,
+        options.environment.name,
+        if mongodb.is_some() { ", MongoDB" } else { "" },
+    );
+    Ok(Rendered { header, body: compose::compose_file(&input) })
 }
 
 /// The tier's alert rules as a Prometheus rule file (YAML).
