@@ -95,7 +95,8 @@ fn create_runbook_deployment<'a>(aws: &'a Aws, env: &CpEnv) -> Runbook<'a> {
         aws.kafka
             .create_cluster()
             .cluster_name(format!("mobileforge-sync-{}", env.name))
-            .kafka_version("3.9.x")
+            // The runbook's `--kafka-version "3.8.0"`: MSK takes the line as 3.8.x.
+            .kafka_version("3.8.x")
             .number_of_broker_nodes(3)
             .enhanced_monitoring(EnhancedMonitoring::PerBroker)
             .broker_node_group_info(nodes)
@@ -119,6 +120,16 @@ fn create_runbook_deployment<'a>(aws: &'a Aws, env: &CpEnv) -> Runbook<'a> {
         aws.runtime.block_on(request.send()).unwrap_or_else(|err| panic!("CreateTopic {base}: {err:?}"));
     }
     runbook
+}
+
+/// What the user does after that refusal: the tier keeps the cluster's version.
+fn pin_kafka_version(env: &CpEnv, version: &str) {
+    let base = env.profiles.join("_base.yaml");
+    let text = std::fs::read_to_string(&base).unwrap_or_else(|err| panic!("{}: {err}", base.display()));
+    let default = format!("version: \"{}\"", forgectl::profile::MSK_KAFKA_VERSIONS.last().copied().unwrap_or_default());
+    assert!(text.contains(&default), "{} has no `{default}`", base.display());
+    let pinned = text.replace(&default, &format!("version: \"{version}\""));
+    std::fs::write(&base, pinned).unwrap_or_else(|err| panic!("{}: {err}", base.display()));
 }
 
 fn wait_active(aws: &Aws, arn: &str) {
@@ -178,6 +189,15 @@ fn a_runbook_deployment_is_adopted_converged_captured_and_destroyed() {
     let mut env = CpEnv::new("adopt");
     let runbook = create_runbook_deployment(&aws, &env);
     let _ = env.take_calls();
+
+    // The runbook's cluster runs 3.8 with ZooKeeper; the tiers default to 4.1
+    // in KRaft mode, which MSK cannot switch a cluster to: adoption refuses
+    // and says how to keep the cluster's version.
+    let unpinned = env.run(&["adopt", "--cluster-arn", &runbook.arn]);
+    assert_eq!(unpinned.status.code(), Some(2));
+    let said = format!("{}{}", text(&unpinned.stdout), text(&unpinned.stderr));
+    assert!(said.contains("kafka.version: \"3.8.x\""), "{said}");
+    pin_kafka_version(&env, "3.8.x");
 
     // Without --yes and without a terminal: the plan, and nothing changed.
     let shown = env.run(&["adopt", "--cluster-arn", &runbook.arn]);

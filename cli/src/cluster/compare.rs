@@ -334,9 +334,9 @@ fn immutable_differences(target: &Target, actual: &Actual, found: &MskCluster) -
     }
     if found.kafka_version.as_deref() != Some(spec.kafka_version.as_str()) {
         reasons.push(format!(
-            "Kafka {} → {}: version upgrades are not done by provision (use `aws kafka update-cluster-kafka-version`)",
-            found.kafka_version.as_deref().unwrap_or("(unknown)"),
-            spec.kafka_version
+            "Kafka {found} → {}: provision never changes a cluster's version (MSK cannot switch ZooKeeper and KRaft, and an upgrade is a rolling restart); keep it with `kafka.version: \"{found}\"` in the tier, or upgrade with `aws kafka update-cluster-kafka-version`",
+            spec.kafka_version,
+            found = found.kafka_version.as_deref().unwrap_or("(unknown)"),
         ));
     }
     let mut have_subnets = found.client_subnets.clone();

@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::profile::{RoleName, TopicSpec};
 use crate::render::EnvVar;
 
-/// apache/kafka image for the compose file: the same line as MSK's 3.9.x.
-pub const KAFKA_IMAGE: &str = "apache/kafka:3.9.1";
+/// apache/kafka image for the compose file: the line new MSK clusters run (4.1, KRaft) and the local stack runs.
+pub const KAFKA_IMAGE: &str = "apache/kafka:4.1.2";
 const POSTGRES_IMAGE: &str = "postgres:15";
 const MONGODB_IMAGE: &str = "mongo:7";
 /// The file's own single broker, on the compose network.
