@@ -49,7 +49,9 @@ pub fn iam_policy(environment: &Environment, command: PolicyCommand) -> Result<P
     // What every command reads first: the network and the cluster.
     add(cluster::network_read());
     add(cluster::msk_read(&scope));
-    if scram {
+    // Destroy looks for a SCRAM secret and key whatever the client auth is
+    // now: they may be left from an earlier `client_auth: sasl-scram`.
+    if scram || command == PolicyCommand::Destroy {
         add(cluster::scram_read(&scope));
     }
     match command {
@@ -87,9 +89,7 @@ pub fn iam_policy(environment: &Environment, command: PolicyCommand) -> Result<P
             add(fleet::monitoring_delete(&scope));
             add(cluster::security_groups_delete(&scope));
             add(cluster::msk_delete(&scope));
-            if scram {
-                add(cluster::scram_delete(&scope));
-            }
+            add(cluster::scram_delete(&scope));
         }
     }
     Ok(PolicyDocument::from_statements(statements))

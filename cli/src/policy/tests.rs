@@ -89,6 +89,9 @@ fn scram_statements_only_for_scram_environments() {
         iam_policy(&environment(ClientAuth::SaslScram), PolicyCommand::Provision).unwrap_or_else(|err| panic!("{err}"));
     assert!(scram.actions().contains(&"secretsmanager:CreateSecret"));
     assert!(scram.actions().contains(&"kafka:BatchAssociateScramSecret"));
+    // Destroy removes a secret left from an earlier sasl-scram setting.
+    let destroy = iam_policy(&environment(ClientAuth::Iam), PolicyCommand::Destroy).unwrap_or_else(|err| panic!("{err}"));
+    assert!(destroy.actions().contains(&"secretsmanager:DeleteSecret"));
 }
 
 #[test]
