@@ -70,7 +70,10 @@ fn resource(call: &Value) -> Option<String> {
         "ssm" => param("Name")
             .or_else(|| param("ResourceId"))
             .or_else(|| param("Path").map(|path| path.trim_end_matches('/').to_string()))
-            .map(|name| arn("ssm", &format!("parameter{name}")).replace(&format!(":{ACCOUNT}:parameter/aws/"), "::parameter/aws/")),
+            .map(|name| {
+                arn("ssm", &format!("parameter{name}"))
+                    .replace(&format!(":{ACCOUNT}:parameter/aws/"), "::parameter/aws/")
+            }),
         "iam" => match (param("InstanceProfileName"), param("RoleName")) {
             (Some(profile), _) => Some(format!("arn:aws:iam::{ACCOUNT}:instance-profile/{profile}")),
             (None, Some(role)) => Some(format!("arn:aws:iam::{ACCOUNT}:role/{role}")),
@@ -80,14 +83,18 @@ fn resource(call: &Value) -> Option<String> {
             .map(|name| arn("autoscaling", &format!("autoScalingGroup:uuid:autoScalingGroupName/{name}"))),
         "ecr" => param("repositoryName").map(|name| arn("ecr", &format!("repository/{name}"))),
         "elasticloadbalancing" if !operation.starts_with("Describe") => match operation {
-            "CreateLoadBalancer" => Some(arn("elasticloadbalancing", &format!("loadbalancer/app/{}/id", param("Name")?))),
+            "CreateLoadBalancer" => {
+                Some(arn("elasticloadbalancing", &format!("loadbalancer/app/{}/id", param("Name")?)))
+            }
             "CreateTargetGroup" => Some(arn("elasticloadbalancing", &format!("targetgroup/{}/id", param("Name")?))),
             _ => ["RuleArn", "ListenerArn", "TargetGroupArn", "LoadBalancerArn"].iter().find_map(|name| param(name)),
         },
         "monitoring" => match operation {
             "PutMetricAlarm" => Some(arn("cloudwatch", &format!("alarm:{}", param("AlarmName")?))),
             "DeleteAlarms" => Some(arn("cloudwatch", &format!("alarm:{}", params["AlarmNames"][0].as_str()?))),
-            "GetDashboard" | "PutDashboard" => Some(format!("arn:aws:cloudwatch::{ACCOUNT}:dashboard/{}", param("DashboardName")?)),
+            "GetDashboard" | "PutDashboard" => {
+                Some(format!("arn:aws:cloudwatch::{ACCOUNT}:dashboard/{}", param("DashboardName")?))
+            }
             "DeleteDashboards" => {
                 Some(format!("arn:aws:cloudwatch::{ACCOUNT}:dashboard/{}", params["DashboardNames"][0].as_str()?))
             }
@@ -136,7 +143,8 @@ fn allows(policy: &Value, action: &str, resource: Option<&str>) -> bool {
     policy["Statement"].as_array().into_iter().flatten().any(|statement| {
         statement["Effect"] == "Allow"
             && strings(&statement["Action"]).iter().any(|pattern| glob(&pattern.to_lowercase(), &action.to_lowercase()))
-            && resource.is_none_or(|resource| strings(&statement["Resource"]).iter().any(|pattern| glob(pattern, resource)))
+            && resource
+                .is_none_or(|resource| strings(&statement["Resource"]).iter().any(|pattern| glob(pattern, resource)))
     })
 }
 
@@ -174,9 +182,12 @@ fn every_call_of_each_command_is_allowed_by_its_printed_policy_and_well_formed()
             .unwrap_or_else(|err| panic!("run forgectl: {err}"));
         assert_success(&output, args);
     };
-    let keys: Vec<(&str, String)> =
-        ["plan", "provision", "ci-plan", "deploy", "destroy"].iter().map(|command| (*command, access_key(command))).collect();
-    let key = |command: &str| keys.iter().find(|(name, _)| *name == command).map(|(_, key)| key.clone()).unwrap_or_default();
+    let keys: Vec<(&str, String)> = ["plan", "provision", "ci-plan", "deploy", "destroy"]
+        .iter()
+        .map(|command| (*command, access_key(command)))
+        .collect();
+    let key =
+        |command: &str| keys.iter().find(|(name, _)| *name == command).map(|(_, key)| key.clone()).unwrap_or_default();
 
     run(&key("plan"), &["plan", "--tier", "50k"]);
     run(&key("provision"), &["provision", "--tier", "50k", "--yes"]);
@@ -194,7 +205,8 @@ fn every_call_of_each_command_is_allowed_by_its_printed_policy_and_well_formed()
         let output = env.forgectl().args(["--output", "json", "iam-policy", "--for", command]).output();
         let output = output.unwrap_or_else(|err| panic!("{err}"));
         assert_success(&output, &["iam-policy", "--for", command]);
-        let policy: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}: {}", text(&output.stdout)));
+        let policy: Value =
+            serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}: {}", text(&output.stdout)));
         let calls = logged_calls(&sdk, key);
         assert!(calls.len() > 2, "{command}: only {} calls logged for {key}", calls.len());
         assert!(
@@ -224,4 +236,43 @@ fn the_policy_matcher_follows_iam_wildcards() {
     assert!(!glob("arn:aws:kafka:*:*:cluster/fc-1/*", "arn:aws:kafka:us-east-1:1:cluster/fc-10/abc"));
     assert!(glob("ec2:Describe*", "ec2:DescribeSubnets") && glob("*", "anything") && glob("a?c", "abc"));
     assert!(!glob("ec2:Describe*", "ec2:CreateTags"));
+}
+
+#[test]
+fn the_policy_is_the_same_json_in_both_output_forms_and_needs_no_aws() {
+    let mut env = CpEnv::offline("iamout", "    name_prefix: fc-out\n");
+    env.keep = true; // nothing to destroy: no AWS call is made
+    let table = env.run(&["iam-policy", "--for", "deploy"]);
+    let json = env.run(&["--output", "json", "iam-policy", "--for", "deploy"]);
+    assert_success(&table, &["iam-policy"]);
+    assert_eq!(text(&table.stdout), text(&json.stdout));
+    let policy: Value = serde_json::from_slice(&json.stdout).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(policy["Version"], "2012-10-17");
+    assert!(text(&json.stdout).contains("autoScalingGroupName/fc-out-*"), "{}", text(&json.stdout));
+
+    // The replay's judge: another environment's group and an action nobody granted are refused.
+    let call = |service: &str, operation: &str, params: Value| serde_json::json!({"service": service, "operation": operation, "params": params});
+    let calls = [
+        call("autoscaling", "UpdateAutoScalingGroup", serde_json::json!({"AutoScalingGroupName": "fc-out-producer"})),
+        call("autoscaling", "UpdateAutoScalingGroup", serde_json::json!({"AutoScalingGroupName": "other-producer"})),
+        call("elasticloadbalancing", "DescribeLoadBalancers", serde_json::json!({})),
+        call("iam", "CreateUser", serde_json::json!({"UserName": "x"})),
+    ];
+    assert_eq!(
+        refused(&policy, &calls),
+        [
+            "autoscaling:UpdateAutoScalingGroup on arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:uuid:autoScalingGroupName/other-producer",
+            "iam:CreateUser on (no resource in the request)",
+        ]
+    );
+
+    let local_config = format!(
+        "environments:\n  {}:\n    provider: local\n    kafka:\n      bootstrap_servers: 127.0.0.1:9\n",
+        env.name
+    );
+    std::fs::write(&env.config, local_config).unwrap_or_else(|err| panic!("{err}"));
+    let local = &env;
+    let refused = local.run(&["iam-policy", "--for", "plan"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("local provider"), "{}", text(&refused.stderr));
 }

@@ -90,7 +90,8 @@ fn scram_statements_only_for_scram_environments() {
     assert!(scram.actions().contains(&"secretsmanager:CreateSecret"));
     assert!(scram.actions().contains(&"kafka:BatchAssociateScramSecret"));
     // Destroy removes a secret left from an earlier sasl-scram setting.
-    let destroy = iam_policy(&environment(ClientAuth::Iam), PolicyCommand::Destroy).unwrap_or_else(|err| panic!("{err}"));
+    let destroy =
+        iam_policy(&environment(ClientAuth::Iam), PolicyCommand::Destroy).unwrap_or_else(|err| panic!("{err}"));
     assert!(destroy.actions().contains(&"secretsmanager:DeleteSecret"));
 }
 
