@@ -100,6 +100,24 @@ fn resource(call: &Value) -> Option<String> {
             }
             _ => param("ResourceARN"),
         },
+        "secretsmanager" if operation != "GetRandomPassword" => param("SecretId").or_else(|| param("Name")).map(|id| {
+            if id.starts_with("arn:") {
+                id
+            } else {
+                arn("secretsmanager", &format!("secret:{id}-AbCdEf"))
+            }
+        }),
+        "kms" => match operation {
+            "CreateAlias" | "DeleteAlias" => Some(arn("kms", &param("AliasName")?)),
+            // A key named by its alias is authorised as the key behind it, which the request does not name.
+            _ => param("KeyId").filter(|id| !id.starts_with("alias/")).map(|id| {
+                if id.starts_with("arn:") {
+                    id
+                } else {
+                    arn("kms", &format!("key/{id}"))
+                }
+            }),
+        },
         "sns" => match operation {
             "CreateTopic" => Some(arn("sns", &param("Name")?)),
             _ => param("TopicArn").or_else(|| param("ResourceArn")).or_else(|| param("SubscriptionArn")),
@@ -199,15 +217,41 @@ fn every_call_of_each_command_is_allowed_by_its_printed_policy_and_well_formed()
     run(&key("destroy"), &["destroy", "--yes", "--confirm", &env.name]);
     env.keep = true;
 
+    judge(&env, &sdk, &keys);
+}
+
+/// The SCRAM statements (KMS key, secret, association) against a
+/// `client_auth: sasl-scram` environment's plan, provision and destroy.
+#[test]
+fn sasl_scram_calls_are_allowed_by_their_policies_and_well_formed() {
+    let mut env = CpEnv::with_settings("iamscram", "    client_auth: sasl-scram\n");
+    let sdk = Sdk::new();
+    let keys: Vec<(&str, String)> =
+        ["plan", "provision", "destroy"].iter().map(|command| (*command, access_key(command))).collect();
+    for ((_, key), args) in keys.iter().zip([
+        &["plan", "--tier", "50k"][..],
+        &["provision", "--tier", "50k", "--yes", "--skip-topics"][..],
+        &["destroy", "--yes", "--confirm", &env.name][..],
+    ]) {
+        let output = env.forgectl().env("AWS_ACCESS_KEY_ID", key).args(args).output();
+        assert_success(&output.unwrap_or_else(|err| panic!("run forgectl: {err}")), args);
+    }
+    env.keep = true;
+    judge(&env, &sdk, &keys);
+}
+
+/// For each (command, access key): every logged call allowed by
+/// `iam-policy --for command`; then all of them checked against botocore.
+fn judge(env: &CpEnv, sdk: &Sdk, keys: &[(&str, String)]) {
     let mut problems = Vec::new();
     let mut everything = Vec::new();
-    for (command, key) in &keys {
+    for (command, key) in keys {
         let output = env.forgectl().args(["--output", "json", "iam-policy", "--for", command]).output();
         let output = output.unwrap_or_else(|err| panic!("{err}"));
         assert_success(&output, &["iam-policy", "--for", command]);
         let policy: Value =
             serde_json::from_slice(&output.stdout).unwrap_or_else(|err| panic!("{err}: {}", text(&output.stdout)));
-        let calls = logged_calls(&sdk, key);
+        let calls = logged_calls(sdk, key);
         assert!(calls.len() > 2, "{command}: only {} calls logged for {key}", calls.len());
         assert!(
             calls.iter().all(|call| call.get("params").is_some()),

@@ -75,11 +75,14 @@ pub fn iam_policy(environment: &Environment, command: PolicyCommand) -> Result<P
             add(fleet::monitoring_write(&scope));
             if scram {
                 // The services' SCRAM login goes from the secret into Parameter Store.
-                add(vec![Statement::allow(
-                    "ScramReadSecretValue",
-                    &["secretsmanager:GetSecretValue"],
-                    vec![scope.arn("secretsmanager", &format!("secret:{}-*", scope.names.scram_secret))],
-                )]);
+                add(vec![
+                    Statement::allow(
+                        "ScramReadSecretValue",
+                        &["secretsmanager:GetSecretValue"],
+                        vec![scope.arn("secretsmanager", &format!("secret:{}-*", scope.names.scram_secret))],
+                    ),
+                    cluster::secret_key_use(&scope),
+                ]);
             }
         }
         PolicyCommand::Destroy => {

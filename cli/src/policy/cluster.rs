@@ -174,11 +174,24 @@ pub fn scram_write(scope: &Scope) -> Vec<Statement> {
             vec![secret_arn(scope)],
         ),
         Statement::allow("ScramAssociateSecret", &["kafka:BatchAssociateScramSecret"], vec![cluster_arn(scope)]),
+        // Secrets Manager encrypts and reads the secret with the caller's rights on the key.
+        secret_key_use(scope),
         // MSK reads the secret with the caller's KMS grant.
         Statement::allow("KmsGrantForMsk", &["kms:CreateGrant"], vec![scope.arn("kms", "key/*")])
             .on_tagged(scope)
             .when("StringLike", "kms:ViaService", vec![scope.via_service("kafka")]),
     ]
+}
+
+/// The customer managed key of the SCRAM secret, used only through Secrets Manager.
+pub fn secret_key_use(scope: &Scope) -> Statement {
+    Statement::allow(
+        "KmsUseOwnKeyViaSecretsManager",
+        &["kms:GenerateDataKey", "kms:Decrypt"],
+        vec![scope.arn("kms", "key/*")],
+    )
+    .on_tagged(scope)
+    .when("StringLike", "kms:ViaService", vec![scope.via_service("secretsmanager")])
 }
 
 pub fn scram_delete(scope: &Scope) -> Vec<Statement> {
