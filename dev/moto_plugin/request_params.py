@@ -28,6 +28,10 @@ REDACTED = "*"
 _INDEX = re.compile(r"^(\d+)(?:\.|$)")
 
 
+# Signing names whose botocore service is named otherwise (ELB and ELBv2 share one).
+_LIKELY_NAMES = {"monitoring": ["cloudwatch"], "elasticloadbalancing": ["elbv2", "elb"], "email": ["ses", "sesv2"]}
+
+
 @lru_cache(maxsize=1)
 def _session() -> Any:
     import botocore.session
@@ -41,10 +45,17 @@ def _model_for(signing_name: str, api_version: str | None) -> Any:
     the query ``Version`` tells them apart)."""
     session = _session()
     candidates = []
-    for name in session.get_available_services():
-        model = session.get_service_model(name)
-        if signing_name in (model.signing_name, model.endpoint_prefix):
-            candidates.append(model)
+    # Loading every model takes seconds: try the likely names first.
+    for names in (_LIKELY_NAMES.get(signing_name, [signing_name]), session.get_available_services()):
+        for name in names:
+            try:
+                model = session.get_service_model(name)
+            except Exception:  # no such botocore service
+                continue
+            if signing_name in (model.signing_name, model.endpoint_prefix):
+                candidates.append(model)
+        if candidates:
+            break
     if api_version:
         for model in candidates:
             if model.api_version == api_version:
