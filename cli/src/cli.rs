@@ -113,6 +113,8 @@ pub enum Command {
     Capacity(commands::capacity::CapacityArgs),
     /// The producers' API keys in SSM: create (shown once), list (names only), revoke.
     ApiKeys(commands::api_keys::ApiKeysArgs),
+    /// The least-privilege IAM policy (JSON) the identity running a command needs for this environment.
+    IamPolicy(commands::iam_policy::IamPolicyArgs),
 }
 
 #[cfg(test)]

@@ -65,6 +65,9 @@ pub enum CliError {
     #[error(transparent)]
     Init(#[from] crate::ops::init::InitError),
 
+    #[error(transparent)]
+    IamPolicy(#[from] crate::ops::iam_policy::IamPolicyError),
+
     #[error("cannot write {}: {source}", path.display())]
     WriteFile {
         path: std::path::PathBuf,
@@ -94,6 +97,7 @@ impl CliError {
             CliError::LocalOp(err) => err.exit(),
             CliError::CostOp(err) => err.exit(),
             CliError::Init(err) => err.exit(),
+            CliError::IamPolicy(err) => err.exit(),
         }
     }
 
@@ -116,6 +120,7 @@ impl CliError {
             CliError::LocalOp(err) => err.hint(),
             CliError::CostOp(err) => err.hint(),
             CliError::Init(err) => err.hint(),
+            CliError::IamPolicy(err) => err.hint(),
             CliError::WriteFile { .. } | CliError::ShellIntegration(_) => {
                 Some("check that the directory exists and is writable".into())
             }

@@ -18,6 +18,7 @@ pub mod monitoring;
 pub mod naming;
 pub mod observe;
 pub mod ops;
+pub mod policy;
 pub mod profile;
 pub mod progress;
 pub mod prove;

@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("entry", &["main", "cli", "commands", "error"]),
     ("views", &["views"]),
     ("ops", &["ops"]),
-    ("capabilities", &["cluster", "topics", "fleet", "monitoring", "local", "render", "cost", "prove"]),
+    ("capabilities", &["cluster", "topics", "fleet", "monitoring", "local", "render", "cost", "prove", "policy"]),
     ("adapters", &["aws", "kafka", "observe"]),
     ("foundation", &["config", "profile", "progress", "naming", "console", "exit", "yaml_position"]),
 ];

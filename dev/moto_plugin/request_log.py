@@ -14,7 +14,12 @@ Endpoints (not AWS APIs, never recorded):
   ``{"create_delay_seconds": 1}``; ``{"reset": true}`` restores the start-up values.
 
 Each entry: ``seq, time (ISO-8601 UTC), epoch, service (SigV4 signing name),
-access_key, operation, method, path, status, mutating``.  ``operation`` is the AWS operation name
+access_key, operation, method, path, status, mutating, protocol, params, unmapped``.
+``params`` is the request's input parsed back into botocore's input shape
+(``request_params.py``: JSON bodies as sent, REST URI labels and query members by
+member name, query/EC2 form keys folded into structures and lists), with sensitive
+members masked; ``unmapped`` lists form keys no member accounts for; ``params`` is
+null where the body could not be read (e.g. CBOR).  ``operation`` is the AWS operation name
 (from ``X-Amz-Target``, the query ``Action`` or, for REST services, botocore's
 model via moto's router); ``mutating`` is false for Describe*/List*/Get*
 operations (and GET/HEAD requests when no operation could be found).
@@ -32,7 +37,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from . import settings
+from . import request_params, settings
 
 PREFIX = "/forgectl-plugin"
 READ_PREFIXES = ("Describe", "List", "Get", "BatchGet", "Search", "Lookup", "Head")
@@ -145,6 +150,10 @@ class PluginMiddleware:
         raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI") or path
         raw_path = raw_path.split("?", 1)[0]
         operation = _operation(environ, service, body)
+        try:
+            parsed = request_params.parse(service, operation, environ, body)
+        except Exception as exc:  # the log must never break a request
+            parsed = {"protocol": "unknown", "params": None, "unmapped": [f"<not parsed: {exc}>"]}
         environ["wsgi.input"] = io.BytesIO(body)
 
         captured: dict[str, str] = {}
@@ -153,22 +162,25 @@ class PluginMiddleware:
             captured["status"] = status
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        result = self.app(environ, _start)
-        status_code = int(captured.get("status", "0 ").split(" ", 1)[0] or 0)
-        LOG.add(
-            {
-                "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "epoch": time.time(),
-                "service": service or "unknown",
-                "access_key": access_key,
-                "operation": operation or f"{method} {unquote(raw_path)}",
-                "method": method,
-                "path": unquote(raw_path),
-                "status": status_code,
-                "mutating": _is_mutating(operation, method),
-            }
-        )
-        return result
+        try:
+            return self.app(environ, _start)
+        finally:
+            # Also when moto raises (werkzeug answers 500): that request was sent too.
+            status_code = int(captured.get("status", "500 ").split(" ", 1)[0] or 0)
+            LOG.add(
+                {
+                    "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "epoch": time.time(),
+                    "service": service or "unknown",
+                    "access_key": access_key,
+                    "operation": operation or f"{method} {unquote(raw_path)}",
+                    "method": method,
+                    "path": unquote(raw_path),
+                    "status": status_code,
+                    "mutating": _is_mutating(operation, method),
+                    **parsed,
+                }
+            )
 
     def _plugin(self, environ: dict[str, Any], start_response: Callable[..., Any], sub: str) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")

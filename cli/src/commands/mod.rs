@@ -9,6 +9,7 @@ pub mod cost;
 pub mod deploy;
 pub mod destroy;
 pub mod duration;
+pub mod iam_policy;
 pub mod images;
 pub mod init;
 pub mod loadtest;
@@ -55,5 +56,6 @@ pub async fn run(cli: Cli, console: &Console) -> Result<Exit, CliError> {
         Command::Loadtest(args) => loadtest::run(args, &context()?, console).await,
         Command::Capacity(args) => capacity::run(args, &context()?, console).await,
         Command::ApiKeys(args) => api_keys::run(args, &context()?, console).await,
+        Command::IamPolicy(args) => iam_policy::run(args, &context()?, console),
     }
 }

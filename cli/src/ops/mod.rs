@@ -9,6 +9,7 @@
 //! - `verify`, `loadtest`, `capacity`: proving an environment from its front door (with `crate::prove`)
 //! - `watch`: `status --watch`, the live numbers from the environment's Prometheus
 //! - `api_keys`: the producers' API keys in SSM
+//! - `iam_policy`: the least-privilege IAM policy for a command (pure, no AWS call)
 //! - `init`: a commented forgectl.yaml for an account
 //! - `profiles`, `render`, `images`, `build_info`, `shell_integration`: one file each
 
@@ -19,6 +20,7 @@ pub mod cluster;
 pub mod context;
 pub mod cost;
 pub mod deploy;
+pub mod iam_policy;
 pub mod images;
 pub mod init;
 pub mod loadtest;

@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod cluster;
 pub mod cost;
 pub mod deploy;
+pub mod iam_policy;
 pub mod images;
 pub mod init;
 pub mod local;
