@@ -204,10 +204,10 @@ impl ThrowawayKafka {
 
     fn java(args: &[&str]) -> std::process::Command {
         let libs = repo_root().join("dev/.cache/kafka-libs");
-        let log4j = repo_root().join("dev/kafka/log4j.properties");
+        let log4j = repo_root().join("dev/kafka/log4j2.properties");
         let mut c = std::process::Command::new("java");
         c.args(["-Xms128m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true"])
-            .arg(format!("-Dlog4j.configuration=file:{}", log4j.display()))
+            .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
             .arg("-cp")
             .arg(format!("{}/*", libs.display()))
             .args(args);
