@@ -133,7 +133,19 @@ impl AlertEnv {
 
     /// The group's lag as Prometheus sees it.
     async fn lag(&self) -> Option<f64> {
-        let query = format!("sum(kafka_consumergroup_lag{{group=\"{}\"}})", self.group);
+        self.instant(&format!("sum(kafka_consumergroup_lag{{group=\"{}\"}})", self.group)).await
+    }
+
+    /// What the lag exporter says of itself, for a failed wait's message.
+    async fn exporter_state(&self) -> String {
+        let refreshed = self.instant("max(kafka_lag_exporter_refresh_ok)").await;
+        let unreadable = self.instant("max(kafka_lag_exporter_groups_unreadable)").await;
+        let groups = self.instant("count(count by (group) (kafka_consumergroup_lag))").await;
+        format!("lag exporter: refresh_ok {refreshed:?}, groups with lag {groups:?}, groups unreadable {unreadable:?}")
+    }
+
+    /// One value of an instant query.
+    async fn instant(&self, query: &str) -> Option<f64> {
         let body: Value = reqwest::Client::new()
             .get(format!("{}/api/v1/query", self.prometheus))
             .query(&[("query", query)])
@@ -154,7 +166,13 @@ impl AlertEnv {
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
-        panic!("{what} not within {}s (lag now {:?})\n{}", limit.as_secs(), self.lag().await, self.consumer_logs());
+        panic!(
+            "{what} not within {}s (lag now {:?}; {})\n{}",
+            limit.as_secs(),
+            self.lag().await,
+            self.exporter_state().await,
+            self.consumer_logs()
+        );
     }
 
     /// The last lines of each SMS consumer's log, so a failed wait says why.

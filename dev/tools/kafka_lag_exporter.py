@@ -16,6 +16,7 @@ waits on Kafka):
   kafka_consumergroup_committed_offset{group,topic,partition}
   kafka_topic_partition_high_watermark{topic,partition}
   kafka_lag_exporter_refresh_ok                           1 if the last refresh worked
+  kafka_lag_exporter_groups_unreadable                    groups whose offsets the last refresh could not read
   kafka_lag_exporter_collector_restarts_total             collector processes restarted
 """
 
@@ -47,7 +48,13 @@ def _labels(**labels: str) -> str:
 
 def collect(admin: AdminClient) -> str:
     """One snapshot in the Prometheus text format."""
-    groups = [g.group_id for g in admin.list_consumer_groups(request_timeout=REQUEST_TIMEOUT).result().valid]
+    listing = admin.list_consumer_groups(request_timeout=REQUEST_TIMEOUT).result()
+    if listing.errors:
+        # A broker that could not answer (starting, its coordinator still
+        # loading) hides its groups: a partial list is a failed refresh, not a
+        # snapshot without those groups' lag.
+        raise RuntimeError(f"listing groups: {'; '.join(sorted({str(e) for e in listing.errors}))}")
+    groups = [g.group_id for g in listing.valid]
     # One request per group (the client takes one group per call); all in flight at once.
     pending = {
         group: admin.list_consumer_group_offsets(
@@ -56,10 +63,16 @@ def collect(admin: AdminClient) -> str:
         for group in groups
     }
     committed: dict[tuple[str, str, int], int] = {}
+    failed: dict[str, str] = {}
     for group, future in pending.items():
         try:
             result = future.result()
-        except Exception:  # a group deleted between list and describe
+        except Exception as err:
+            # A group deleted between list and describe is expected; anything
+            # else (coordinator loading or moved, a timeout) is reported: a
+            # group that silently drops out looks exactly like "no lag".
+            if "GROUP_ID_NOT_FOUND" not in str(err):
+                failed[group] = str(err)
             continue
         for tp in result.topic_partitions or []:
             committed[(group, tp.topic, tp.partition)] = tp.offset
@@ -72,7 +85,13 @@ def collect(admin: AdminClient) -> str:
                 high[(tp.topic, tp.partition)] = future.result().offset
             except Exception:  # a topic deleted meanwhile
                 continue
+    if failed:
+        first = next(iter(sorted(failed.items())))
+        print(f"offsets of {len(failed)} group(s) unreadable, e.g. {first[0]}: {first[1]}", file=sys.stderr, flush=True)
     lines = [
+        "# HELP kafka_lag_exporter_groups_unreadable Groups whose committed offsets the last refresh could not read.",
+        "# TYPE kafka_lag_exporter_groups_unreadable gauge",
+        f"kafka_lag_exporter_groups_unreadable {len(failed)}",
         "# HELP kafka_consumergroup_lag Messages a consumer group has not committed yet.",
         "# TYPE kafka_consumergroup_lag gauge",
     ]
@@ -124,11 +143,13 @@ class Snapshot:
 def collect_forever(bootstrap: str, interval: float, out: Connection) -> None:
     """The collector process: one snapshot (or None on failure) per interval
     down the pipe. Ends when the exporter is gone (the pipe breaks)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
     while True:
         started = time.monotonic()
         try:
-            text: str | None = collect(admin)
+            # A new client per refresh: one that met the brokers while they
+            # were still starting was seen to list no group for minutes
+            # afterwards (lag series appeared 5 minutes late on a fresh stack).
+            text: str | None = collect(AdminClient({"bootstrap.servers": bootstrap}))
         except Exception as err:  # Kafka unreachable: report it, keep trying
             print(f"refresh failed: {err}", file=sys.stderr, flush=True)
             text = None

@@ -87,4 +87,15 @@ impl ConsumerContext for LoopContext {
             Rebalance::Error(e) => self.push(RebalanceEvent::Error(e.to_string())),
         }
     }
+
+    /// The Kafka commit only feeds lag tools (MSK's offset-lag metrics, the
+    /// lag alarms and scaling; PostgreSQL holds the offsets that count), so a
+    /// failed one loses nothing. It is still reported: commits that keep
+    /// failing make the lag look frozen to everything that scales on it.
+    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, offsets: &TopicPartitionList) {
+        if let Err(error) = result {
+            metrics::counter!("consumer_kafka_commit_failures_total").increment(1);
+            tracing::warn!(error = %error, partitions = offsets.count(), "kafka offset commit failed");
+        }
+    }
 }

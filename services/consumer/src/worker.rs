@@ -355,8 +355,10 @@ impl Worker {
             *e = (*e).max(o);
         }
         if tpl.count() > 0 {
+            // The outcome arrives in the context's commit callback.
             if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
-                tracing::debug!(error = %e, "kafka offset commit failed");
+                metrics::counter!("consumer_kafka_commit_failures_total").increment(1);
+                tracing::warn!(error = %e, "kafka offset commit not sent");
             }
         }
     }
