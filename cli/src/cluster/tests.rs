@@ -7,7 +7,8 @@ use super::target::Target;
 use crate::aws::ec2::{IngressRule, RuleSource, SecurityGroup, Subnet};
 use crate::aws::msk::{ClientAuthState, MskCluster, StateInfo};
 use crate::aws::msk_config::MskConfiguration;
-use crate::config::{select_environment, ClientAuth, ConfigError, Environment, EnvironmentOverrides, Provider};
+use crate::config::test_support::load_environment;
+use crate::config::{ClientAuth, ConfigError, Environment, Provider};
 use crate::naming::{TAG_ENV, TAG_MANAGED_BY, TAG_TIER};
 use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 
@@ -19,12 +20,7 @@ const CONFIG_ARN: &str = "arn:aws:kafka:us-east-1:1:configuration/forgectl-t/1";
 /// Through the config loader, like the binary, so the test keeps compiling
 /// when environments gain fields.
 pub(super) fn environment() -> Environment {
-    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
-    let path = dir.path().join("forgectl.yaml");
-    let yaml = "environments:\n  t:\n    provider: aws\n    region: us-east-1\n    tags: {team: platform}\n";
-    std::fs::write(&path, yaml).unwrap_or_else(|err| panic!("write: {err}"));
-    let overrides = EnvironmentOverrides { config: Some(path), ..Default::default() };
-    select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"))
+    load_environment("environments:\n  t:\n    provider: aws\n    region: us-east-1\n    tags: {team: platform}\n")
 }
 
 pub(super) fn target(tier: &str) -> Target {

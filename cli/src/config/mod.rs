@@ -392,4 +392,6 @@ fn interpolate(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<S
 }
 
 #[cfg(test)]
+pub mod test_support;
+#[cfg(test)]
 mod tests;

@@ -325,7 +325,7 @@ pub fn version_from_description(description: Option<&str>) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -357,14 +357,10 @@ mod tests {
     }
 
     /// Through the config loader, like the binary.
-    fn names() -> FleetNames {
-        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
-        let path = dir.path().join("forgectl.yaml");
-        std::fs::write(&path, "environments:\n  prod:\n    provider: aws\n    region: ap-south-1\n")
-            .unwrap_or_else(|err| panic!("write: {err}"));
-        let overrides = crate::config::EnvironmentOverrides { config: Some(path), ..Default::default() };
-        let environment = crate::config::select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"));
-        FleetNames::for_env(&environment)
+    pub(crate) fn names() -> FleetNames {
+        FleetNames::for_env(&crate::config::test_support::load_environment(
+            "environments:\n  prod:\n    provider: aws\n    region: ap-south-1\n",
+        ))
     }
 
     #[test]

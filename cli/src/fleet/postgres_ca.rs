@@ -45,15 +45,7 @@ mod tests {
         ServiceEnv { role: RoleName::Producer, vars }
     }
 
-    fn names() -> crate::naming::fleet::FleetNames {
-        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
-        let path = dir.path().join("forgectl.yaml");
-        std::fs::write(&path, "environments:\n  prod:\n    provider: aws\n    region: ap-south-1\n")
-            .unwrap_or_else(|err| panic!("write: {err}"));
-        let overrides = crate::config::EnvironmentOverrides { config: Some(path), ..Default::default() };
-        let environment = crate::config::select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"));
-        crate::naming::fleet::FleetNames::for_env(&environment)
-    }
+    use crate::fleet::desired::tests::names;
 
     #[test]
     fn no_bundle_leaves_the_environment_alone() {

@@ -20,7 +20,8 @@ use crate::aws::elb::{LoadBalancer, TargetGroup};
 use crate::aws::iam::{InstanceProfile, Role};
 use crate::aws::launch_template::{LaunchTemplate, TemplateData, TemplateVersion};
 use crate::aws::ssm::SecretValue;
-use crate::config::{select_environment, Environment, EnvironmentOverrides, PostgresSslMode, SecurityProtocol};
+use crate::config::test_support::load_environment;
+use crate::config::{Environment, PostgresSslMode, SecurityProtocol};
 use crate::exit::Exit;
 use crate::kafka::KafkaConnection;
 use crate::naming::fleet::FleetNames;
@@ -38,12 +39,9 @@ fn tier(name: &str) -> Profile {
 /// Through the config loader, like the binary, so the test keeps compiling
 /// when environments gain fields.
 fn environment(services: &str) -> Environment {
-    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
-    let path = dir.path().join("forgectl.yaml");
-    let yaml = format!("environments:\n  t:\n    provider: aws\n    region: us-east-1\n    services: {services}\n");
-    std::fs::write(&path, yaml).unwrap_or_else(|err| panic!("write: {err}"));
-    let overrides = EnvironmentOverrides { config: Some(path), ..Default::default() };
-    select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"))
+    load_environment(&format!(
+        "environments:\n  t:\n    provider: aws\n    region: us-east-1\n    services: {services}\n"
+    ))
 }
 
 struct Case {

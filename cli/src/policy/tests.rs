@@ -1,14 +1,7 @@
-use crate::config::{select_environment, ClientAuth, Environment, EnvironmentOverrides};
+use crate::config::{ClientAuth, Environment};
 use crate::ops::iam_policy::{iam_policy, IamPolicyError, PolicyCommand};
 
-/// Through the config loader, like the binary.
-fn load(yaml: &str) -> Environment {
-    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
-    let path = dir.path().join("forgectl.yaml");
-    std::fs::write(&path, yaml).unwrap_or_else(|err| panic!("write: {err}"));
-    let overrides = EnvironmentOverrides { config: Some(path), ..Default::default() };
-    select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"))
-}
+use crate::config::test_support::load_environment as load;
 
 fn environment(client_auth: ClientAuth) -> Environment {
     let mut environment = load("environments:\n  prod:\n    provider: aws\n    region: eu-west-1\n");

@@ -25,5 +25,5 @@ pub use source::{ProfileFile, ProfileSource, DEFAULT_PROFILES_DIR};
 pub fn json_schema() -> serde_json::Value {
     serde_json::Value::from(schemars::schema_for!(schema::ProfileLayer))
 }
-pub use msk::{is_kraft, MSK_BROKER_TYPES, MSK_KAFKA_VERSIONS};
+pub use msk::{MSK_BROKER_TYPES, MSK_KAFKA_VERSIONS};
 pub use validate::topic_name_problem;

@@ -102,11 +102,6 @@ fn family_minimum(broker_type: &str) -> Option<(u32, u32)> {
     MINIMUM_LINE_BY_FAMILY.iter().find(|(family, _)| broker_type.starts_with(family)).map(|(_, minimum)| *minimum)
 }
 
-/// True when the version runs KRaft metadata (no ZooKeeper, so no port 2181).
-pub fn is_kraft(version: &str) -> bool {
-    version.ends_with(".kraft") || line(version).is_some_and(|(major, _)| major >= 4)
-}
-
 pub(super) fn check_kafka(profile: &Profile, locator: &Locator, issues: &mut Vec<Issue>) {
     let kafka = &profile.kafka;
     if !MSK_ZONE_COUNTS.contains(&kafka.zones) {
@@ -204,13 +199,5 @@ mod tests {
         assert_eq!(family_minimum("express.m7g.xlarge"), Some((3, 6)));
         assert_eq!(family_minimum("kafka.m5.large"), None);
         assert_eq!(line("3.5.x"), Some((3, 5)));
-    }
-
-    #[test]
-    fn kraft_versions_are_recognised() {
-        assert!(is_kraft("4.1.x.kraft"));
-        assert!(is_kraft("3.9.x.kraft"));
-        assert!(!is_kraft("3.9.x"));
-        assert!(!is_kraft("3.8.x"));
     }
 }

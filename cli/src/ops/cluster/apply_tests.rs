@@ -8,18 +8,13 @@ use crate::aws::ec2::Subnet;
 use crate::aws::fake::FakeAws;
 use crate::aws::msk::{ClientAuthState, MskCluster};
 use crate::cluster::{plan, Actual, ControlPlaneError, Network, NetworkSource, Target};
-use crate::config::{select_environment, EnvironmentOverrides};
+use crate::config::test_support::load_environment;
 use crate::ops::cluster::wait::Deadline;
 use crate::profile::{load_tier, ProfileSource, ResolveOptions};
 use crate::progress::Silent;
 
 fn target() -> Target {
-    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
-    let path = dir.path().join("forgectl.yaml");
-    let yaml = "environments:\n  t:\n    provider: aws\n    region: us-east-1\n";
-    std::fs::write(&path, yaml).unwrap_or_else(|err| panic!("write: {err}"));
-    let overrides = EnvironmentOverrides { config: Some(path), ..Default::default() };
-    let env = select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"));
+    let env = load_environment("environments:\n  t:\n    provider: aws\n    region: us-east-1\n");
     let profile =
         load_tier(&ProfileSource::Builtin, "25k", ResolveOptions::default()).unwrap_or_else(|err| panic!("{err}"));
     Target::new(&env, &profile).unwrap_or_else(|err| panic!("{err}"))

@@ -218,11 +218,7 @@ mod tests {
     use super::*;
 
     fn environment(yaml: &str) -> Environment {
-        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-        let path = dir.path().join("forgectl.yaml");
-        std::fs::write(&path, format!("environments:\n  t:\n{yaml}")).unwrap_or_else(|err| panic!("{err}"));
-        let overrides = crate::config::EnvironmentOverrides { config: Some(path), ..Default::default() };
-        crate::config::select_environment(&overrides).unwrap_or_else(|err| panic!("{err}"))
+        crate::config::test_support::load_environment(&format!("environments:\n  t:\n{yaml}"))
     }
 
     fn brokers() -> BootstrapBrokers {

@@ -7,7 +7,7 @@ use super::{Applier, RoleOutcome};
 use crate::aws::ec2::RuleSource;
 use crate::aws::fake::FakeAws;
 use crate::aws::launch_template::TemplateData;
-use crate::config::{select_environment, EnvironmentOverrides};
+use crate::config::test_support::load_environment;
 use crate::fleet::plan::Step;
 use crate::fleet::target::Pending;
 use crate::fleet::FleetError;
@@ -18,12 +18,7 @@ const GROUP_SG: &str = "t-producers";
 const ROLE: &str = "t-producer";
 
 fn names() -> FleetNames {
-    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("tempdir: {err}"));
-    let path = dir.path().join("forgectl.yaml");
-    let yaml = "environments:\n  t:\n    provider: aws\n    region: us-east-1\n";
-    std::fs::write(&path, yaml).unwrap_or_else(|err| panic!("write: {err}"));
-    let overrides = EnvironmentOverrides { config: Some(path), ..Default::default() };
-    FleetNames::for_env(&select_environment(&overrides).unwrap_or_else(|err| panic!("{err}")))
+    FleetNames::for_env(&load_environment("environments:\n  t:\n    provider: aws\n    region: us-east-1\n"))
 }
 
 /// A new producer role: its security group, a rule, the template that
